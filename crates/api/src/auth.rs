@@ -1,0 +1,152 @@
+//! Tokens, password hashing and the `AuthUser` / `AdminUser` extractors.
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use bookstore_model::{Role, User, UserId};
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::future::{Ready, ready};
+use std::sync::OnceLock;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: UserId,
+    pub email: String,
+    pub role: Role,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// Issues and verifies HS256 tokens. Only HS256 is accepted, so `alg: none` and algorithm
+/// confusion are refused by construction.
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl_secs: i64,
+}
+
+impl Tokens {
+    pub fn new(secret: &[u8], ttl_secs: i64) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl_secs,
+        }
+    }
+
+    pub fn issue(&self, user: &User) -> Result<(String, DateTime<Utc>), ApiError> {
+        let now = Utc::now();
+        let exp = now + chrono::Duration::seconds(self.ttl_secs);
+        let claims = Claims {
+            sub: user.id,
+            email: user.email.to_string(),
+            role: user.role,
+            iat: now.timestamp(),
+            exp: exp.timestamp(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)?;
+        Ok((token, exp))
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    ApiError::Unauthorized("the token has expired; log in again")
+                }
+                _ => ApiError::Unauthorized("the token is invalid"),
+            })
+    }
+}
+
+/// Hashes a password with Argon2id (OWASP parameters: 19 MiB, 2 passes). CPU-heavy: call it
+/// from a blocking thread.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
+}
+
+/// Whether `password` matches the PHC string `hash`. CPU-heavy: call it from a blocking thread.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// A hash to verify against when the e-mail is unknown, so that a login takes as long
+/// whether or not the account exists.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not a real password, only for timing").unwrap_or_default())
+}
+
+/// The caller, authenticated by a bearer token.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: UserId,
+    pub email: String,
+    pub role: Role,
+}
+
+fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal("AppState missing"))?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::Unauthorized("send Authorization: Bearer <token>"))?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthorized("send Authorization: Bearer <token>"))?;
+    let claims = state.tokens.verify(token.trim())?;
+    Ok(AuthUser {
+        id: claims.sub,
+        email: claims.email,
+        role: claims.role,
+    })
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+/// The caller, authenticated and holding the admin role; anyone else gets 401 or 403.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
+
+impl FromRequest for AdminUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).and_then(|u| {
+            if u.role == Role::Admin {
+                Ok(AdminUser(u))
+            } else {
+                Err(ApiError::Forbidden)
+            }
+        }))
+    }
+}

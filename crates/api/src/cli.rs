@@ -1,0 +1,76 @@
+//! `bookstore serve | seed | admin create | openapi`.
+use crate::settings::Settings;
+use crate::startup::{Application, ensure_admin, open_store};
+use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "bookstore", version, about = "The bookstore API server")]
+pub struct Cli {
+    /// A TOML configuration file (default: ./bookstore.toml if present).
+    #[arg(long, global = true, env = "BOOKSTORE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Load the demo catalogue (books already present by ISBN are skipped).
+    Seed,
+    /// Manage admin accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin account. The password is read from the first line of standard input,
+    /// never from the command line.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = || Settings::load(cli.config.as_deref());
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let settings = settings()?;
+            let app = Application::build(settings.clone()).await?;
+            tracing::info!(port = app.port(), mode = ?settings.mode, "bookstore listening");
+            app.run_until_stopped().await?;
+        }
+        Command::Seed => {
+            let store = open_store(&settings()?)?;
+            let n = crate::seed::load_demo(store.as_ref()).await?;
+            println!("added {n} books");
+        }
+        Command::Admin {
+            command: AdminCommand::Create { email, name },
+        } => {
+            let store = open_store(&settings()?)?;
+            eprintln!("password (one line on stdin):");
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if ensure_admin(store.as_ref(), &email, &name, password).await? {
+                println!("created admin {email}");
+            } else {
+                anyhow::bail!("an account with e-mail {email} already exists");
+            }
+        }
+        Command::Openapi => print!("{}", crate::openapi::pretty_json()),
+    }
+    Ok(())
+}

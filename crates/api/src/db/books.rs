@@ -1,0 +1,562 @@
+//! The catalogue: books, their ISBN claims, genre counters and search tokens, always written
+//! together in one transaction.
+use super::{audit, from_item, page_limit, paged, time_key, to_item};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::keys::*;
+use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
+use bookstore_model::{
+    Bestseller, Book, BookDetails, BookId, BookQuery, BookSort, Genre, GenreCount, NewBook, Page,
+    ProblemCode, StockAdjustment,
+};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+
+/// The partition of the whole-catalogue indexes.
+pub const CATALOGUE: &str = "BOOKS";
+const GENRES: &str = "GENRES";
+/// Search tokens per book; keeps every catalogue transaction under 100 items.
+const MAX_TOKENS: usize = 40;
+/// Search looks at this many token matches at most; more specific words narrow it.
+const MAX_SEARCH_CANDIDATES: usize = 2000;
+
+pub fn book_key(id: BookId) -> Key {
+    Key::new(format!("BOOK#{id}"), "BOOK")
+}
+
+fn isbn_key(isbn: &str) -> Key {
+    Key::new(format!("ISBN#{isbn}"), "ISBN")
+}
+
+fn genre_key(genre: &Genre) -> Key {
+    Key::new(GENRES, genre.as_str())
+}
+
+fn token_key(token: &str, id: BookId) -> Key {
+    let head: String = token.chars().take(2).collect();
+    Key::new(format!("TOK#{head}"), format!("{token}#{id}"))
+}
+
+/// Lower-cased words of `text`, split at anything that is not a letter or digit.
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+fn tokens(d: &BookDetails) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = words(d.title.as_str()).collect();
+    for a in &d.authors {
+        out.extend(words(a.as_str()));
+    }
+    let mut out: BTreeSet<String> = out.into_iter().take(MAX_TOKENS - 1).collect();
+    out.insert(d.isbn.to_string());
+    out
+}
+
+fn details_of(b: &Book) -> BookDetails {
+    BookDetails {
+        isbn: b.isbn.clone(),
+        title: b.title.clone(),
+        authors: b.authors.clone(),
+        genre: b.genre.clone(),
+        description: b.description.clone(),
+        price_cents: b.price_cents,
+        currency: b.currency.clone(),
+        published_year: b.published_year,
+    }
+}
+
+/// The index attributes derived from a book's details.
+fn derived_attrs(b: &Book) -> [(&'static str, Value); 4] {
+    [
+        ("cat", CATALOGUE.into()),
+        ("genre_key", b.genre.as_str().into()),
+        (
+            "title_key",
+            format!("{}\u{1}{}", b.title.as_str().to_lowercase(), b.id).into(),
+        ),
+        (
+            "created_key",
+            format!("{}#{}", time_key(b.created_at), b.id).into(),
+        ),
+    ]
+}
+
+fn token_ops(add: &BTreeSet<String>, remove: &BTreeSet<String>, id: BookId) -> Vec<WriteOp> {
+    let mut ops = Vec::new();
+    for t in remove.difference(add) {
+        ops.push(WriteOp::Delete {
+            key: token_key(t, id),
+            cond: None,
+        });
+    }
+    for t in add.difference(remove) {
+        let key = token_key(t, id);
+        let mut item = crate::store::expr::key_item(&key);
+        item.insert("book_id".into(), id.to_string().into());
+        ops.push(WriteOp::Put { item, cond: None });
+    }
+    ops
+}
+
+fn genre_op(genre: &Genre, delta: i64) -> WriteOp {
+    WriteOp::Update {
+        key: genre_key(genre),
+        set: vec![(Path::attr("genre"), genre.as_str().into())],
+        add: vec![(Path::attr("count"), delta)],
+        cond: None,
+    }
+}
+
+pub async fn get(store: &dyn Store, id: BookId) -> ApiResult<Option<Book>> {
+    store.get(&book_key(id)).await?.map(from_item).transpose()
+}
+
+/// Reads any number of books by id; the answer follows the order of `ids`.
+pub async fn get_many(store: &dyn Store, ids: &[BookId]) -> ApiResult<Vec<Option<Item>>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(100) {
+        let keys: Vec<Key> = chunk.iter().map(|id| book_key(*id)).collect();
+        out.extend(store.batch_get(&keys).await?);
+    }
+    Ok(out)
+}
+
+fn isbn_taken() -> ApiError {
+    ApiError::Conflict(ProblemCode::IsbnTaken, "another book has this ISBN".into())
+}
+
+pub async fn create(store: &dyn Store, actor: &AuthUser, new: NewBook) -> ApiResult<Book> {
+    new.validate()?;
+    let now = chrono::Utc::now();
+    let d = new.details;
+    let book = Book {
+        id: BookId::new(),
+        isbn: d.isbn.clone(),
+        title: d.title.clone(),
+        authors: d.authors.clone(),
+        genre: d.genre.clone(),
+        description: d.description.clone(),
+        price_cents: d.price_cents,
+        currency: d.currency.clone(),
+        stock: new.stock,
+        published_year: d.published_year,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut item = to_item(&book)?;
+    let key = book_key(book.id);
+    item.insert("pk".into(), key.pk.into());
+    item.insert("sk".into(), key.sk.into());
+    item.insert("sold".into(), 0.into());
+    for (k, v) in derived_attrs(&book) {
+        item.insert(k.into(), v);
+    }
+    let mut claim = crate::store::expr::key_item(&isbn_key(book.isbn.as_str()));
+    claim.insert("book_id".into(), book.id.to_string().into());
+    let mut ops = vec![
+        WriteOp::Put {
+            item,
+            cond: Some(Cond::NotExists),
+        },
+        WriteOp::Put {
+            item: claim,
+            cond: Some(Cond::NotExists),
+        },
+        genre_op(&book.genre, 1),
+    ];
+    ops.extend(token_ops(&tokens(&d), &BTreeSet::new(), book.id));
+    ops.push(audit::entry(
+        actor,
+        "book.create",
+        book.id,
+        None,
+        Some(json!(book)),
+        None,
+    )?);
+    match store.transact(ops).await {
+        Ok(()) => Ok(book),
+        Err(StoreError::ConditionFailed(_)) => Err(isbn_taken()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn update(
+    store: &dyn Store,
+    actor: &AuthUser,
+    id: BookId,
+    expected_version: i64,
+    d: BookDetails,
+) -> ApiResult<Book> {
+    d.validate()?;
+    let old = get(store, id).await?.ok_or(ApiError::NotFound("book"))?;
+    if old.version != expected_version {
+        return Err(ApiError::PreconditionFailed(old.version));
+    }
+    let mut new = old.clone();
+    new.isbn = d.isbn.clone();
+    new.title = d.title.clone();
+    new.authors = d.authors.clone();
+    new.genre = d.genre.clone();
+    new.description = d.description.clone();
+    new.price_cents = d.price_cents;
+    new.currency = d.currency.clone();
+    new.published_year = d.published_year;
+    new.version = old.version + 1;
+    new.updated_at = chrono::Utc::now();
+
+    let mut set: Vec<(Path, Value)> = to_item(&d)?
+        .into_iter()
+        .map(|(k, v)| (Path::attr(&k), v))
+        .collect();
+    set.push((Path::attr("version"), new.version.into()));
+    set.push((Path::attr("updated_at"), json!(new.updated_at)));
+    for (k, v) in derived_attrs(&new) {
+        set.push((Path::attr(k), v));
+    }
+    let mut ops = vec![WriteOp::Update {
+        key: book_key(id),
+        set,
+        add: vec![],
+        cond: Some(Cond::Eq(Path::attr("version"), old.version.into())),
+    }];
+    if old.isbn != new.isbn {
+        let mut claim = crate::store::expr::key_item(&isbn_key(new.isbn.as_str()));
+        claim.insert("book_id".into(), id.to_string().into());
+        ops.push(WriteOp::Put {
+            item: claim,
+            cond: Some(Cond::NotExists),
+        });
+        ops.push(WriteOp::Delete {
+            key: isbn_key(old.isbn.as_str()),
+            cond: None,
+        });
+    }
+    if old.genre != new.genre {
+        ops.push(genre_op(&old.genre, -1));
+        ops.push(genre_op(&new.genre, 1));
+    }
+    ops.extend(token_ops(&tokens(&d), &tokens(&details_of(&old)), id));
+    ops.push(audit::entry(
+        actor,
+        "book.update",
+        id,
+        Some(json!(old)),
+        Some(json!(new)),
+        None,
+    )?);
+    match store.transact(ops).await {
+        Ok(()) => {
+            // Stock may have moved meanwhile; answer with the stored state.
+            get(store, id).await?.ok_or(ApiError::NotFound("book"))
+        }
+        Err(StoreError::ConditionFailed(failed)) => {
+            if failed.contains(&0) {
+                let current = get(store, id).await?.ok_or(ApiError::NotFound("book"))?;
+                Err(ApiError::PreconditionFailed(current.version))
+            } else {
+                Err(isbn_taken())
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn delete(
+    store: &dyn Store,
+    actor: &AuthUser,
+    id: BookId,
+    expected_version: Option<i64>,
+) -> ApiResult<()> {
+    let old = get(store, id).await?.ok_or(ApiError::NotFound("book"))?;
+    if expected_version.is_some_and(|v| v != old.version) {
+        return Err(ApiError::PreconditionFailed(old.version));
+    }
+    let mut ops = vec![
+        WriteOp::Delete {
+            key: book_key(id),
+            cond: Some(Cond::Eq(Path::attr("version"), old.version.into())),
+        },
+        WriteOp::Delete {
+            key: isbn_key(old.isbn.as_str()),
+            cond: None,
+        },
+        genre_op(&old.genre, -1),
+    ];
+    ops.extend(token_ops(&BTreeSet::new(), &tokens(&details_of(&old)), id));
+    ops.push(audit::entry(
+        actor,
+        "book.delete",
+        id,
+        Some(json!(old)),
+        None,
+        None,
+    )?);
+    match store.transact(ops).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed(_)) => match get(store, id).await? {
+            Some(b) => Err(ApiError::PreconditionFailed(b.version)),
+            None => Err(ApiError::NotFound("book")),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Restock or write off. Retries when a sale moves the stock between read and write, so the
+/// audit log records the exact stock before and after.
+pub async fn adjust_stock(
+    store: &dyn Store,
+    actor: &AuthUser,
+    id: BookId,
+    adj: StockAdjustment,
+) -> ApiResult<Book> {
+    adj.validate()?;
+    for _ in 0..20 {
+        let old = get(store, id).await?.ok_or(ApiError::NotFound("book"))?;
+        let new_stock = old.stock + adj.delta;
+        if new_stock < 0 {
+            return Err(ApiError::Conflict(
+                ProblemCode::StockWouldGoNegative,
+                format!("only {} in stock; cannot remove {}", old.stock, -adj.delta),
+            ));
+        }
+        let mut new = old.clone();
+        new.stock = new_stock;
+        let ops = vec![
+            WriteOp::Update {
+                key: book_key(id),
+                set: vec![],
+                add: vec![(Path::attr("stock"), adj.delta)],
+                cond: Some(Cond::Eq(Path::attr("stock"), old.stock.into())),
+            },
+            audit::entry(
+                actor,
+                "book.stock",
+                id,
+                Some(json!({ "stock": old.stock })),
+                Some(json!({ "stock": new_stock })),
+                adj.reason.clone(),
+            )?,
+        ];
+        match store.transact(ops).await {
+            Ok(()) => return Ok(new),
+            Err(StoreError::ConditionFailed(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict(
+        ProblemCode::Conflict,
+        "the stock is changing too fast; retry".into(),
+    ))
+}
+
+fn parse_genre(g: Option<&str>) -> ApiResult<Option<Genre>> {
+    g.filter(|s| !s.trim().is_empty())
+        .map(|s| Genre::parse(s).map_err(|e| ApiError::BadRequest(ProblemCode::InvalidQuery, e.0)))
+        .transpose()
+}
+
+pub async fn list(state: &AppState, q: &BookQuery) -> ApiResult<Page<Book>> {
+    let limit = page_limit(q.limit)?;
+    let sort = q.sort.unwrap_or_default();
+    let genre = parse_genre(q.genre.as_deref())?;
+    if let Some(text) = q.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        return search(
+            state,
+            text,
+            genre.as_ref(),
+            sort,
+            limit,
+            q.cursor.as_deref(),
+        )
+        .await;
+    }
+    let (index, forward) = match (genre.is_some(), sort) {
+        (false, BookSort::Title) => (BOOKS_BY_TITLE, true),
+        (false, BookSort::PriceAsc) => (BOOKS_BY_PRICE, true),
+        (false, BookSort::PriceDesc) => (BOOKS_BY_PRICE, false),
+        (false, BookSort::Newest) => (BOOKS_BY_NEWEST, false),
+        (true, BookSort::Title) => (GENRE_BY_TITLE, true),
+        (true, BookSort::PriceAsc) => (GENRE_BY_PRICE, true),
+        (true, BookSort::PriceDesc) => (GENRE_BY_PRICE, false),
+        (true, BookSort::Newest) => (GENRE_BY_NEWEST, false),
+    };
+    let pk = genre.as_ref().map_or(CATALOGUE, Genre::as_str);
+    let scope = format!("books:{index}:{forward}:{pk}");
+    let query = Query {
+        index: Some(index),
+        pk: pk.into(),
+        sk_prefix: None,
+        forward,
+        limit,
+        start: None,
+    };
+    let (items, next_cursor) = paged(state, &scope, query, q.cursor.as_deref()).await?;
+    let items = items.into_iter().map(from_item).collect::<ApiResult<_>>()?;
+    Ok(Page { items, next_cursor })
+}
+
+/// Search: every word must start a word of the title or an author's name (or start the ISBN).
+/// The longest word is looked up in the token index; the candidates are then filtered by the
+/// other words and the genre, sorted, and paged by offset.
+async fn search(
+    state: &AppState,
+    text: &str,
+    genre: Option<&Genre>,
+    sort: BookSort,
+    limit: usize,
+    cursor: Option<&str>,
+) -> ApiResult<Page<Book>> {
+    let compact: String = text
+        .chars()
+        .filter(|c| *c != '-' && !c.is_whitespace())
+        .collect();
+    let query_words: Vec<String> =
+        if compact.len() >= 3 && compact.bytes().all(|b| b.is_ascii_digit()) {
+            vec![compact]
+        } else {
+            words(text).take(10).collect()
+        };
+    let Some(lookup) = query_words
+        .iter()
+        .max_by_key(|w| w.chars().count())
+        .cloned()
+    else {
+        return Ok(Page {
+            items: vec![],
+            next_cursor: None,
+        });
+    };
+    let scope = format!(
+        "search:{}:{}:{}",
+        query_words.join(" "),
+        genre.map_or("", Genre::as_str),
+        sort.as_str()
+    );
+    let offset = match cursor {
+        Some(c) => state.cursors.decode(&scope, c)?.as_u64().ok_or_else(|| {
+            ApiError::BadRequest(ProblemCode::InvalidCursor, "the cursor is invalid".into())
+        })? as usize,
+        None => 0,
+    };
+    let head: String = lookup.chars().take(2).collect();
+    let page = state
+        .store
+        .query(&Query {
+            index: None,
+            pk: format!("TOK#{head}"),
+            sk_prefix: Some(lookup.clone()),
+            forward: true,
+            limit: MAX_SEARCH_CANDIDATES,
+            start: None,
+        })
+        .await?;
+    let mut ids: Vec<BookId> = page
+        .items
+        .iter()
+        .filter_map(|i| i.get("book_id")?.as_str()?.parse().ok())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let mut books: Vec<Book> = Vec::new();
+    for item in get_many(state.store.as_ref(), &ids)
+        .await?
+        .into_iter()
+        .flatten()
+    {
+        let book: Book = from_item(item)?;
+        let toks = tokens(&details_of(&book));
+        let all_match = query_words
+            .iter()
+            .all(|w| toks.iter().any(|t| t.starts_with(w.as_str())));
+        if all_match && genre.is_none_or(|g| *g == book.genre) {
+            books.push(book);
+        }
+    }
+    match sort {
+        BookSort::Title => books.sort_by_cached_key(|b| (b.title.as_str().to_lowercase(), b.id)),
+        BookSort::PriceAsc => books.sort_by_key(|b| (b.price_cents, b.id)),
+        BookSort::PriceDesc => books.sort_by_key(|b| (std::cmp::Reverse(b.price_cents), b.id)),
+        BookSort::Newest => books.sort_by_key(|b| (std::cmp::Reverse(b.created_at), b.id)),
+    }
+    let end = (offset + limit).min(books.len());
+    let items = books.get(offset.min(end)..end).unwrap_or_default().to_vec();
+    let next_cursor = (end < books.len()).then(|| state.cursors.encode(&scope, &json!(end)));
+    Ok(Page { items, next_cursor })
+}
+
+pub async fn genres(store: &dyn Store) -> ApiResult<Vec<GenreCount>> {
+    let page = store
+        .query(&Query {
+            index: None,
+            pk: GENRES.into(),
+            sk_prefix: None,
+            forward: true,
+            limit: 1000,
+            start: None,
+        })
+        .await?;
+    let mut out = Vec::new();
+    for item in page.items {
+        let count = item.get("count").and_then(Value::as_i64).unwrap_or(0);
+        let name = item
+            .get("genre")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if count > 0 {
+            if let Ok(genre) = Genre::parse(name) {
+                out.push(GenreCount { genre, count });
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub async fn bestsellers(store: &dyn Store, limit: usize) -> ApiResult<Vec<Bestseller>> {
+    let page = store
+        .query(&Query {
+            index: Some(BOOKS_BY_SOLD),
+            pk: CATALOGUE.into(),
+            sk_prefix: None,
+            forward: false,
+            limit,
+            start: None,
+        })
+        .await?;
+    let mut out = Vec::new();
+    for item in page.items {
+        let units_sold = item.get("sold").and_then(Value::as_i64).unwrap_or(0);
+        if units_sold > 0 {
+            out.push(Bestseller {
+                book: from_item(item)?,
+                units_sold,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Units sold (net of returns) per book, for consistency checks.
+pub fn sold_of(item: &Item) -> i64 {
+    item.get("sold").and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// Whether the catalogue is empty (for seeding).
+pub async fn is_empty(store: &dyn Store) -> ApiResult<bool> {
+    let page = store
+        .query(&Query {
+            index: Some(BOOKS_BY_TITLE),
+            pk: CATALOGUE.into(),
+            sk_prefix: None,
+            forward: true,
+            limit: 1,
+            start: None,
+        })
+        .await?;
+    Ok(page.items.is_empty())
+}
+
+pub type BookItems = HashMap<BookId, Item>;

@@ -1,0 +1,498 @@
+//! Checkout and returns: each is one all-or-nothing transaction whose conditions make
+//! overselling and over-returning impossible, whatever the number of API instances.
+use super::books::{book_key, get_many};
+use super::{from_item, page_limit, paged, time_key, to_item};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::keys::{ORDERS_BY_STATUS, ORDERS_BY_TIME, ORDERS_BY_USER};
+use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
+use bookstore_model::{
+    Book, BookId, CreateReturn, Currency, Order, OrderId, OrderLine, OrderQuery, OrderStatus, Page,
+    PageQuery, PlaceOrder, ProblemCode, Return, ReturnExcess, ReturnId, ReturnLine, ReturnReceipt,
+    Shortage, Title, UserId,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// How long an idempotency key is remembered (the `ttl` attribute, epoch seconds).
+const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
+/// Attempts when a concurrent admin edit or return changes what a transaction read.
+const MAX_ATTEMPTS: usize = 16;
+
+pub fn order_key(id: OrderId) -> Key {
+    Key::new(format!("ORDER#{id}"), "ORDER")
+}
+
+fn idem_key(user: UserId, key: &str) -> Key {
+    Key::new(format!("IDEM#{user}#{key}"), "IDEM")
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LineRecord {
+    book_id: BookId,
+    title: Title,
+    unit_price_cents: i64,
+    quantity: u32,
+}
+
+/// An order as stored: the snapshot of its lines and, separately, the returned quantities
+/// per book, which returns update in place.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct OrderRecord {
+    id: OrderId,
+    user_id: UserId,
+    status: OrderStatus,
+    lines: Vec<LineRecord>,
+    returned: BTreeMap<BookId, u32>,
+    total_cents: i64,
+    refunded_cents: i64,
+    currency: Currency,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    version: i64,
+}
+
+impl OrderRecord {
+    fn into_order(self) -> Order {
+        let lines = self
+            .lines
+            .into_iter()
+            .map(|l| OrderLine {
+                returned_quantity: self.returned.get(&l.book_id).copied().unwrap_or(0),
+                book_id: l.book_id,
+                title: l.title,
+                unit_price_cents: l.unit_price_cents,
+                quantity: l.quantity,
+            })
+            .collect();
+        Order {
+            id: self.id,
+            user_id: self.user_id,
+            status: self.status,
+            lines,
+            total_cents: self.total_cents,
+            refunded_cents: self.refunded_cents,
+            currency: self.currency,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+fn order_item(r: &OrderRecord) -> ApiResult<Item> {
+    let mut item = to_item(r)?;
+    let key = order_key(r.id);
+    item.insert("pk".into(), key.pk.into());
+    item.insert("sk".into(), key.sk.into());
+    item.insert("order_user".into(), r.user_id.to_string().into());
+    item.insert("order_feed".into(), "ORDERS".into());
+    item.insert("order_status".into(), r.status.as_str().into());
+    item.insert(
+        "created_key".into(),
+        format!("{}#{}", time_key(r.created_at), r.id).into(),
+    );
+    Ok(item)
+}
+
+/// A fingerprint of the request body, to tell a retry from a reuse of the key.
+fn fingerprint(req: &PlaceOrder) -> String {
+    let mut lines: Vec<(String, u32)> = req
+        .lines
+        .iter()
+        .map(|l| (l.book_id.to_string(), l.quantity.get()))
+        .collect();
+    lines.sort();
+    json!(lines).to_string()
+}
+
+/// Checks an `Idempotency-Key` header value.
+pub fn parse_idempotency_key(raw: &str) -> ApiResult<String> {
+    let ok = !raw.is_empty() && raw.len() <= 255 && raw.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(ApiError::BadRequest(
+            ProblemCode::InvalidHeader,
+            "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+        ))
+    }
+}
+
+/// The order a earlier request with this key placed, or 422 if the key was used for
+/// another body.
+async fn replay(
+    store: &dyn Store,
+    user: UserId,
+    key: &str,
+    print: &str,
+) -> ApiResult<Option<Order>> {
+    let Some(item) = store.get(&idem_key(user, key)).await? else {
+        return Ok(None);
+    };
+    if item.get("fingerprint").and_then(Value::as_str) != Some(print) {
+        return Err(ApiError::Unprocessable(
+            ProblemCode::IdempotencyKeyReused,
+            "this Idempotency-Key was used for a different order".into(),
+        ));
+    }
+    let order_id: OrderId = item
+        .get("order_id")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ApiError::internal("idempotency record without order id"))?;
+    let order = get_record(store, order_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("idempotent order missing"))?;
+    Ok(Some(order.into_order()))
+}
+
+/// Places an order. Returns the order and whether it was placed now (`false`: a replay).
+pub async fn place(
+    store: &dyn Store,
+    user: &AuthUser,
+    req: PlaceOrder,
+    idempotency_key: Option<String>,
+) -> ApiResult<(Order, bool)> {
+    req.validate()?;
+    let print = fingerprint(&req);
+    if let Some(key) = &idempotency_key {
+        if let Some(order) = replay(store, user.id, key, &print).await? {
+            return Ok((order, false));
+        }
+    }
+    let ids: Vec<BookId> = req.lines.iter().map(|l| l.book_id).collect();
+    for _ in 0..MAX_ATTEMPTS {
+        let items = get_many(store, &ids).await?;
+        let mut books = Vec::with_capacity(items.len());
+        let mut unknown = Vec::new();
+        for (id, item) in ids.iter().zip(items) {
+            match item {
+                Some(item) => books.push(from_item::<Book>(item)?),
+                None => unknown.push(*id),
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(ApiError::UnknownBooks(unknown));
+        }
+        let shortages: Vec<Shortage> = req
+            .lines
+            .iter()
+            .zip(&books)
+            .filter(|(l, b)| b.stock < i64::from(l.quantity.get()))
+            .map(|(l, b)| Shortage {
+                book_id: b.id,
+                requested: l.quantity.get(),
+                available: b.stock.max(0),
+            })
+            .collect();
+        if !shortages.is_empty() {
+            return Err(ApiError::InsufficientStock(shortages));
+        }
+        let currency = books[0].currency.clone();
+        if books.iter().any(|b| b.currency != currency) {
+            return Err(ApiError::Unprocessable(
+                ProblemCode::MixedCurrency,
+                "all books of one order must be priced in the same currency".into(),
+            ));
+        }
+        let now = chrono::Utc::now();
+        let lines: Vec<LineRecord> = req
+            .lines
+            .iter()
+            .zip(&books)
+            .map(|(l, b)| LineRecord {
+                book_id: b.id,
+                title: b.title.clone(),
+                unit_price_cents: b.price_cents.get(),
+                quantity: l.quantity.get(),
+            })
+            .collect();
+        let record = OrderRecord {
+            id: OrderId::new(),
+            user_id: user.id,
+            status: OrderStatus::Placed,
+            total_cents: lines
+                .iter()
+                .map(|l| l.unit_price_cents * i64::from(l.quantity))
+                .sum(),
+            refunded_cents: 0,
+            returned: lines.iter().map(|l| (l.book_id, 0)).collect(),
+            lines,
+            currency,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        // One update per line: take the stock only if enough is left, and only if the book
+        // is unchanged since read, so the snapshot's title and price are the ones charged.
+        let mut ops: Vec<WriteOp> = req
+            .lines
+            .iter()
+            .zip(&books)
+            .map(|(l, b)| {
+                let q = i64::from(l.quantity.get());
+                WriteOp::Update {
+                    key: book_key(b.id),
+                    set: vec![],
+                    add: vec![(Path::attr("stock"), -q), (Path::attr("sold"), q)],
+                    cond: Some(Cond::And(vec![
+                        Cond::Ge(Path::attr("stock"), q),
+                        Cond::Eq(Path::attr("version"), b.version.into()),
+                    ])),
+                }
+            })
+            .collect();
+        ops.push(WriteOp::Put {
+            item: order_item(&record)?,
+            cond: Some(Cond::NotExists),
+        });
+        let idem_index = ops.len();
+        if let Some(key) = &idempotency_key {
+            let mut item = crate::store::expr::key_item(&idem_key(user.id, key));
+            item.insert("fingerprint".into(), print.clone().into());
+            item.insert("order_id".into(), record.id.to_string().into());
+            item.insert(
+                "ttl".into(),
+                (now.timestamp() + IDEMPOTENCY_TTL_SECS).into(),
+            );
+            ops.push(WriteOp::Put {
+                item,
+                cond: Some(Cond::NotExists),
+            });
+        }
+        match store.transact(ops).await {
+            Ok(()) => return Ok((record.into_order(), true)),
+            Err(StoreError::ConditionFailed(failed)) => {
+                if failed.contains(&idem_index) {
+                    if let Some(key) = &idempotency_key {
+                        if let Some(order) = replay(store, user.id, key, &print).await? {
+                            return Ok((order, false));
+                        }
+                    }
+                }
+                // Stock ran short or a book changed: read again and decide afresh.
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict(
+        ProblemCode::Conflict,
+        "the books changed while ordering; retry".into(),
+    ))
+}
+
+async fn get_record(store: &dyn Store, id: OrderId) -> ApiResult<Option<OrderRecord>> {
+    store.get(&order_key(id)).await?.map(from_item).transpose()
+}
+
+/// The caller's order; someone else's is reported as missing.
+pub async fn get_own(store: &dyn Store, user: &AuthUser, id: OrderId) -> ApiResult<Order> {
+    match get_record(store, id).await? {
+        Some(r) if r.user_id == user.id => Ok(r.into_order()),
+        _ => Err(ApiError::NotFound("order")),
+    }
+}
+
+fn decode_orders(items: Vec<Item>) -> ApiResult<Vec<Order>> {
+    items
+        .into_iter()
+        .map(|i| from_item::<OrderRecord>(i).map(OrderRecord::into_order))
+        .collect()
+}
+
+pub async fn list_mine(state: &AppState, user: &AuthUser, q: &PageQuery) -> ApiResult<Page<Order>> {
+    let limit = page_limit(q.limit)?;
+    let pk = user.id.to_string();
+    let scope = format!("orders:user:{pk}");
+    let query = Query {
+        index: Some(ORDERS_BY_USER),
+        pk,
+        sk_prefix: None,
+        forward: false,
+        limit,
+        start: None,
+    };
+    let (items, next_cursor) = paged(state, &scope, query, q.cursor.as_deref()).await?;
+    Ok(Page {
+        items: decode_orders(items)?,
+        next_cursor,
+    })
+}
+
+pub async fn list_all(state: &AppState, q: &OrderQuery) -> ApiResult<Page<Order>> {
+    let limit = page_limit(q.limit)?;
+    let (index, pk) = match q.status {
+        Some(s) => (ORDERS_BY_STATUS, s.as_str().to_owned()),
+        None => (ORDERS_BY_TIME, "ORDERS".to_owned()),
+    };
+    let scope = format!("orders:{index}:{pk}");
+    let query = Query {
+        index: Some(index),
+        pk,
+        sk_prefix: None,
+        forward: false,
+        limit,
+        start: None,
+    };
+    let (items, next_cursor) = paged(state, &scope, query, q.cursor.as_deref()).await?;
+    Ok(Page {
+        items: decode_orders(items)?,
+        next_cursor,
+    })
+}
+
+/// Returns copies of an order's lines. The order's returned quantities, its status and the
+/// books' stock move in one transaction, conditioned on the order's version, so racing returns
+/// are serialised and can never together exceed what was bought.
+pub async fn create_return(
+    store: &dyn Store,
+    user: &AuthUser,
+    order_id: OrderId,
+    req: CreateReturn,
+) -> ApiResult<ReturnReceipt> {
+    req.validate()?;
+    for _ in 0..MAX_ATTEMPTS {
+        let record = match get_record(store, order_id).await? {
+            Some(r) if r.user_id == user.id => r,
+            _ => return Err(ApiError::NotFound("order")),
+        };
+        let mut excess = Vec::new();
+        let mut return_lines = Vec::new();
+        for l in &req.lines {
+            let bought = record.lines.iter().find(|x| x.book_id == l.book_id);
+            let returned = record.returned.get(&l.book_id).copied().unwrap_or(0);
+            let returnable = bought.map_or(0, |b| b.quantity.saturating_sub(returned));
+            match bought {
+                Some(b) if l.quantity.get() <= returnable => return_lines.push(ReturnLine {
+                    book_id: l.book_id,
+                    quantity: l.quantity.get(),
+                    refund_cents: b.unit_price_cents * i64::from(l.quantity.get()),
+                }),
+                _ => excess.push(ReturnExcess {
+                    book_id: l.book_id,
+                    requested: l.quantity.get(),
+                    returnable,
+                }),
+            }
+        }
+        if !excess.is_empty() {
+            return Err(ApiError::ReturnExceedsPurchase(excess));
+        }
+        let now = chrono::Utc::now();
+        let mut after = record.clone();
+        for l in &return_lines {
+            *after.returned.entry(l.book_id).or_insert(0) += l.quantity;
+        }
+        let refund: i64 = return_lines.iter().map(|l| l.refund_cents).sum();
+        after.refunded_cents += refund;
+        let all_back = after
+            .lines
+            .iter()
+            .all(|l| after.returned.get(&l.book_id).copied().unwrap_or(0) >= l.quantity);
+        after.status = if all_back {
+            OrderStatus::Returned
+        } else {
+            OrderStatus::PartiallyReturned
+        };
+        after.updated_at = now;
+        after.version += 1;
+
+        let mut cond = vec![Cond::Eq(Path::attr("version"), record.version.into())];
+        let mut add = vec![
+            (Path::attr("version"), 1),
+            (Path::attr("refunded_cents"), refund),
+        ];
+        for l in &return_lines {
+            let bought = record
+                .lines
+                .iter()
+                .find(|x| x.book_id == l.book_id)
+                .map_or(0, |b| b.quantity);
+            let id = l.book_id.to_string();
+            cond.push(Cond::Le(
+                Path::nested("returned", &id),
+                i64::from(bought - l.quantity),
+            ));
+            add.push((Path::nested("returned", &id), i64::from(l.quantity)));
+        }
+        let mut ops = vec![WriteOp::Update {
+            key: order_key(order_id),
+            set: vec![
+                (Path::attr("status"), after.status.as_str().into()),
+                (Path::attr("order_status"), after.status.as_str().into()),
+                (Path::attr("updated_at"), json!(now)),
+            ],
+            add,
+            cond: Some(Cond::And(cond)),
+        }];
+        // Stock goes back to books still in the catalogue; a deleted book has nowhere to go.
+        let ids: Vec<BookId> = return_lines.iter().map(|l| l.book_id).collect();
+        let existing = get_many(store, &ids).await?;
+        for (l, item) in return_lines.iter().zip(existing) {
+            if item.is_some() {
+                let q = i64::from(l.quantity);
+                ops.push(WriteOp::Update {
+                    key: book_key(l.book_id),
+                    set: vec![],
+                    add: vec![(Path::attr("stock"), q), (Path::attr("sold"), -q)],
+                    cond: Some(Cond::Exists),
+                });
+            }
+        }
+        let ret = Return {
+            id: ReturnId::new(),
+            order_id,
+            lines: return_lines,
+            reason: req.reason.clone(),
+            refund_cents: refund,
+            created_at: now,
+        };
+        let mut item = to_item(&ret)?;
+        item.insert("pk".into(), order_key(order_id).pk.into());
+        item.insert(
+            "sk".into(),
+            format!("RETURN#{}#{}", time_key(now), ret.id).into(),
+        );
+        ops.push(WriteOp::Put {
+            item,
+            cond: Some(Cond::NotExists),
+        });
+        match store.transact(ops).await {
+            Ok(()) => {
+                return Ok(ReturnReceipt {
+                    return_: ret,
+                    order: after.into_order(),
+                });
+            }
+            Err(StoreError::ConditionFailed(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict(
+        ProblemCode::Conflict,
+        "the order changed while returning; retry".into(),
+    ))
+}
+
+/// The returns of an order, oldest first.
+pub async fn returns_of(
+    store: &dyn Store,
+    user: &AuthUser,
+    order_id: OrderId,
+) -> ApiResult<Vec<Return>> {
+    get_own(store, user, order_id).await?;
+    let page = store
+        .query(&Query {
+            index: None,
+            pk: order_key(order_id).pk,
+            sk_prefix: Some("RETURN#".into()),
+            forward: true,
+            limit: 1000,
+            start: None,
+        })
+        .await?;
+    page.items.into_iter().map(from_item).collect()
+}

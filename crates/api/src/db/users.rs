@@ -1,0 +1,63 @@
+use super::{from_item, to_item};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Cond, Key, Store, StoreError, WriteOp};
+use bookstore_model::{Email, PersonName, ProblemCode, Role, User};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub fn user_key(email: &Email) -> Key {
+    Key::new(format!("USER#{email}"), "USER")
+}
+
+#[derive(Serialize, Deserialize)]
+struct UserRecord {
+    #[serde(flatten)]
+    user: User,
+    password_hash: String,
+}
+
+/// Creates an account; 409 if the e-mail is taken.
+pub async fn create(store: &dyn Store, user: &User, password_hash: String) -> ApiResult<()> {
+    let mut item = to_item(&UserRecord {
+        user: user.clone(),
+        password_hash,
+    })?;
+    let key = user_key(&user.email);
+    item.insert("pk".into(), Value::String(key.pk));
+    item.insert("sk".into(), Value::String(key.sk));
+    match store
+        .transact(vec![WriteOp::Put {
+            item,
+            cond: Some(Cond::NotExists),
+        }])
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed(_)) => Err(ApiError::Conflict(
+            ProblemCode::EmailTaken,
+            "an account with this e-mail already exists".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The account and its password hash.
+pub async fn find(store: &dyn Store, email: &Email) -> ApiResult<Option<(User, String)>> {
+    match store.get(&user_key(email)).await? {
+        Some(item) => {
+            let r: UserRecord = from_item(item)?;
+            Ok(Some((r.user, r.password_hash)))
+        }
+        None => Ok(None),
+    }
+}
+
+pub fn new_user(email: Email, name: PersonName, role: Role) -> User {
+    User {
+        id: bookstore_model::UserId::new(),
+        email,
+        name,
+        role,
+        created_at: chrono::Utc::now(),
+    }
+}

@@ -1,0 +1,159 @@
+//! One error type for the HTTP edge, mapped once to `application/problem+json` responses.
+//! Internal causes are logged with the request and never sent to clients.
+use crate::store::StoreError;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use bookstore_model::{BookId, Problem, ProblemCode, ReturnExcess, Shortage};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{1}")]
+    BadRequest(ProblemCode, String),
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("wrong e-mail or password")]
+    InvalidCredentials,
+    #[error("this needs an admin account")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{1}")]
+    Conflict(ProblemCode, String),
+    #[error("not enough stock for some lines")]
+    InsufficientStock(Vec<Shortage>),
+    #[error("a line returns more copies than can still be returned")]
+    ReturnExceedsPurchase(Vec<ReturnExcess>),
+    #[error("these books are not in the catalogue")]
+    UnknownBooks(Vec<BookId>),
+    #[error("{1}")]
+    Unprocessable(ProblemCode, String),
+    #[error("the book has changed since version {0} was read")]
+    PreconditionFailed(i64),
+    #[error("send If-Match with the book's current version")]
+    PreconditionRequired,
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Self::Internal(e.to_string())
+    }
+
+    pub fn code(&self) -> ProblemCode {
+        match self {
+            Self::BadRequest(c, _) | Self::Conflict(c, _) | Self::Unprocessable(c, _) => *c,
+            Self::Validation(_) => ProblemCode::ValidationFailed,
+            Self::Unauthorized(_) => ProblemCode::Unauthorized,
+            Self::InvalidCredentials => ProblemCode::InvalidCredentials,
+            Self::Forbidden => ProblemCode::Forbidden,
+            Self::NotFound(_) => ProblemCode::NotFound,
+            Self::InsufficientStock(_) => ProblemCode::InsufficientStock,
+            Self::ReturnExceedsPurchase(_) => ProblemCode::ReturnExceedsPurchase,
+            Self::UnknownBooks(_) => ProblemCode::UnknownBook,
+            Self::PreconditionFailed(_) => ProblemCode::PreconditionFailed,
+            Self::PreconditionRequired => ProblemCode::PreconditionRequired,
+            Self::PayloadTooLarge(_) => ProblemCode::PayloadTooLarge,
+            Self::UnsupportedMediaType(_) => ProblemCode::UnsupportedMediaType,
+            Self::Unavailable(_) => ProblemCode::ServiceUnavailable,
+            Self::Internal(_) => ProblemCode::Internal,
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let detail = match self {
+            Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
+            Self::Unavailable(_) => "the store is unavailable; retry shortly".to_owned(),
+            other => other.to_string(),
+        };
+        let code = self.code();
+        let mut p = Problem {
+            type_: format!("https://bookstore.example/problems/{}", code.as_str()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code,
+            shortages: None,
+            excess: None,
+            unknown_books: None,
+            current_version: None,
+        };
+        match self {
+            Self::InsufficientStock(s) => p.shortages = Some(s.clone()),
+            Self::ReturnExceedsPurchase(e) => p.excess = Some(e.clone()),
+            Self::UnknownBooks(ids) => p.unknown_books = Some(ids.clone()),
+            Self::PreconditionFailed(v) => p.current_version = Some(*v),
+            _ => {}
+        }
+        p
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) | Self::Unprocessable(..) | Self::UnknownBooks(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(..) | Self::InsufficientStock(_) | Self::ReturnExceedsPurchase(_) => {
+                StatusCode::CONFLICT
+            }
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => tracing::error!(%cause, "internal error"),
+            Self::Unavailable(cause) => tracing::warn!(%cause, "store unavailable"),
+            _ => {}
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        res.content_type("application/problem+json");
+        match self {
+            Self::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::Unauthorized(_) | Self::InvalidCredentials => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
+        }
+        res.json(self.problem())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(m) => Self::Unavailable(m),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<bookstore_model::ValidationError> for ApiError {
+    fn from(e: bookstore_model::ValidationError) -> Self {
+        Self::Validation(e.0)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,14 @@
+//! The bookstore API: an actix-web service over a DynamoDB-shaped storage interface.
+pub mod auth;
+pub mod cli;
+pub mod cursor;
+pub mod db;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod seed;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

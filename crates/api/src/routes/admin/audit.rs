@@ -1,0 +1,38 @@
+use crate::auth::AdminUser;
+use crate::db::{self, audit, page_limit, paged};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use actix_web::{Scope, get, web};
+use bookstore_model::{AuditEntry, Page, PageQuery};
+
+pub fn scope() -> Scope {
+    web::scope("/audit").service(list)
+}
+
+/// Every admin change, newest first: who, when, before and after.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/audit",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, body = Page<AuditEntry>),
+        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 403, body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("")]
+pub async fn list(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    q: web::Query<PageQuery>,
+) -> ApiResult<web::Json<Page<AuditEntry>>> {
+    let limit = page_limit(q.limit)?;
+    let (items, next_cursor) =
+        paged(&state, "audit", audit::query(limit), q.cursor.as_deref()).await?;
+    Ok(web::Json(Page {
+        items: db::audit::decode(items)?,
+        next_cursor,
+    }))
+}

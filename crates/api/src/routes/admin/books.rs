@@ -1,0 +1,133 @@
+use crate::auth::AdminUser;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::{etag, parse_if_match};
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, Scope, delete, post, put, web};
+use bookstore_model::{Book, BookDetails, BookId, NewBook, StockAdjustment};
+
+pub fn scope() -> Scope {
+    web::scope("/books")
+        .service(create)
+        .service(update)
+        .service(remove)
+        .service(adjust_stock)
+}
+
+/// Add a book.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/books",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = NewBook,
+    responses(
+        (status = 201, body = Book),
+        (status = 409, description = "ISBN taken", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 422, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 403, body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("")]
+pub async fn create(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    body: web::Json<NewBook>,
+) -> ApiResult<HttpResponse> {
+    let book = db::books::create(state.store.as_ref(), &admin.0, body.into_inner()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(etag(book.version))
+        .insert_header(("Location", format!("/api/v1/books/{}", book.id)))
+        .json(book))
+}
+
+/// Replace a book's details (not its stock). Requires `If-Match: "<version>"`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/books/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = BookId, Path), ("If-Match" = String, Header, description = "The version read, e.g. \"3\"")),
+    request_body = BookDetails,
+    responses(
+        (status = 200, body = Book),
+        (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale version; `current_version` says the current one", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
+)]
+#[put("/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    req: HttpRequest,
+    id: web::Path<BookId>,
+    body: web::Json<BookDetails>,
+) -> ApiResult<HttpResponse> {
+    let version = parse_if_match(&req)?.ok_or(ApiError::PreconditionRequired)?;
+    let book = db::books::update(
+        state.store.as_ref(),
+        &admin.0,
+        *id,
+        version,
+        body.into_inner(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(book.version))
+        .json(book))
+}
+
+/// Remove a book from the catalogue; orders keep their snapshots. `If-Match` is optional.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/books/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = BookId, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 412, body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
+)]
+#[delete("/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    req: HttpRequest,
+    id: web::Path<BookId>,
+) -> ApiResult<HttpResponse> {
+    let version = parse_if_match(&req)?;
+    db::books::delete(state.store.as_ref(), &admin.0, *id, version).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Restock (positive delta) or write off (negative); stock never goes below zero.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/books/{id}/stock",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = BookId, Path)),
+    request_body = StockAdjustment,
+    responses(
+        (status = 200, body = Book),
+        (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`stock_would_go_negative`", body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/{id}/stock")]
+pub async fn adjust_stock(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<BookId>,
+    body: web::Json<StockAdjustment>,
+) -> ApiResult<HttpResponse> {
+    let book =
+        db::books::adjust_stock(state.store.as_ref(), &admin.0, *id, body.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(book.version))
+        .json(book))
+}

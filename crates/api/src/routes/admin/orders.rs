@@ -1,0 +1,32 @@
+use crate::auth::AdminUser;
+use crate::db;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use actix_web::{Scope, get, web};
+use bookstore_model::{Order, OrderQuery, Page};
+
+pub fn scope() -> Scope {
+    web::scope("/orders").service(list)
+}
+
+/// All orders, newest first, optionally of one status.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/orders",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(OrderQuery),
+    responses(
+        (status = 200, body = Page<Order>),
+        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 403, body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("")]
+pub async fn list(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    q: web::Query<OrderQuery>,
+) -> ApiResult<web::Json<Page<Order>>> {
+    Ok(web::Json(db::orders::list_all(&state, &q).await?))
+}

@@ -1,0 +1,85 @@
+use crate::auth::{dummy_hash, hash_password, verify_password};
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use actix_web::{HttpResponse, Scope, post, web};
+use bookstore_model::{AuthResponse, Email, LoginRequest, RegisterRequest, Role};
+
+pub fn scope() -> Scope {
+    web::scope("/auth").service(register).service(login)
+}
+
+/// Create a customer account and log in.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    tag = "accounts",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = AuthResponse),
+        (status = 409, description = "E-mail taken", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let RegisterRequest {
+        email,
+        password,
+        name,
+    } = body.into_inner();
+    let hash = web::block(move || hash_password(password.expose()))
+        .await
+        .map_err(ApiError::internal)??;
+    let user = db::users::new_user(email, name, Role::Customer);
+    db::users::create(state.store.as_ref(), &user, hash).await?;
+    let (token, expires_at) = state.tokens.issue(&user)?;
+    Ok(HttpResponse::Created().json(AuthResponse {
+        token,
+        expires_at,
+        user,
+    }))
+}
+
+/// Log in. A wrong password and an unknown e-mail get the same answer, in the same time.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "accounts",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = AuthResponse),
+        (status = 401, description = "Wrong credentials", body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let LoginRequest { email, password } = body.into_inner();
+    let found = match Email::parse(&email) {
+        Ok(email) => db::users::find(state.store.as_ref(), &email).await?,
+        Err(_) => None,
+    };
+    let hash = found
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
+    let ok = web::block(move || verify_password(&password, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+    match found {
+        Some((user, _)) if ok => {
+            let (token, expires_at) = state.tokens.issue(&user)?;
+            Ok(HttpResponse::Ok().json(AuthResponse {
+                token,
+                expires_at,
+                user,
+            }))
+        }
+        _ => Err(ApiError::InvalidCredentials),
+    }
+}

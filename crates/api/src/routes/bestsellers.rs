@@ -1,0 +1,50 @@
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use actix_web::{Scope, get, web};
+use bookstore_model::{Bestseller, ProblemCode};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+pub fn scope() -> Scope {
+    web::scope("/bestsellers").service(list)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BestsellerQuery {
+    /// How many, 1..=50 (default 10).
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<u32>,
+}
+
+/// Books by units sold, net of returns; books never sold are not listed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/bestsellers",
+    tag = "catalogue",
+    params(BestsellerQuery),
+    responses(
+        (status = 200, body = Vec<Bestseller>),
+        (status = 400, body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("")]
+pub async fn list(
+    state: web::Data<AppState>,
+    q: web::Query<BestsellerQuery>,
+) -> ApiResult<web::Json<Vec<Bestseller>>> {
+    let limit = match q.limit.unwrap_or(10) {
+        n @ 1..=50 => n as usize,
+        _ => {
+            return Err(ApiError::BadRequest(
+                ProblemCode::InvalidQuery,
+                "limit must be between 1 and 50".into(),
+            ));
+        }
+    };
+    Ok(web::Json(
+        db::books::bestsellers(state.store.as_ref(), limit).await?,
+    ))
+}

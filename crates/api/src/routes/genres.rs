@@ -1,0 +1,18 @@
+use crate::db;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use actix_web::{Scope, get, web};
+use bookstore_model::GenreCount;
+
+pub fn scope() -> Scope {
+    web::scope("/genres").service(list)
+}
+
+/// Genres with the number of books in each.
+#[utoipa::path(
+    get,
+    path = "/api/v1/genres",tag = "catalogue", responses((status = 200, body = Vec<GenreCount>)))]
+#[get("")]
+pub async fn list(state: web::Data<AppState>) -> ApiResult<web::Json<Vec<GenreCount>>> {
+    Ok(web::Json(db::books::genres(state.store.as_ref()).await?))
+}

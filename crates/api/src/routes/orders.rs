@@ -1,0 +1,142 @@
+use crate::auth::AuthUser;
+use crate::db;
+use crate::db::orders::parse_idempotency_key;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, Scope, get, post, web};
+use bookstore_model::{
+    CreateReturn, Order, OrderId, Page, PageQuery, PlaceOrder, Return, ReturnReceipt,
+};
+
+pub fn scope() -> Scope {
+    web::scope("/orders")
+        .service(place)
+        .service(list)
+        .service(show)
+        .service(create_return)
+        .service(list_returns)
+}
+
+/// Buy books. All lines are reserved at once or none is. With an `Idempotency-Key`, a retry
+/// of the same request returns the same order (200) instead of buying twice.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders",
+    tag = "orders",
+    security(("bearer" = [])),
+    request_body = PlaceOrder,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1..=255 visible ASCII characters")),
+    responses(
+        (status = 201, description = "Placed", body = Order),
+        (status = 200, description = "A retry: the order placed earlier with this key", body = Order),
+        (status = 409, description = "Not enough stock (`insufficient_stock`, with `shortages`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid lines, unknown books, or a reused key", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("")]
+pub async fn place(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    body: web::Json<PlaceOrder>,
+) -> ApiResult<HttpResponse> {
+    let key = match req.headers().get("idempotency-key") {
+        Some(v) => Some(parse_idempotency_key(v.to_str().unwrap_or(""))?),
+        None => None,
+    };
+    let (order, created) =
+        db::orders::place(state.store.as_ref(), &user, body.into_inner(), key).await?;
+    let mut res = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(res
+        .insert_header(("Location", format!("/api/v1/orders/{}", order.id)))
+        .json(order))
+}
+
+/// My orders, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, body = Page<Order>), (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"))
+)]
+#[get("")]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<PageQuery>,
+) -> ApiResult<web::Json<Page<Order>>> {
+    Ok(web::Json(db::orders::list_mine(&state, &user, &q).await?))
+}
+
+/// One of my orders; another customer's order is 404.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = OrderId, Path)),
+    responses((status = 200, body = Order), (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"))
+)]
+#[get("/{id}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<OrderId>,
+) -> ApiResult<web::Json<Order>> {
+    Ok(web::Json(
+        db::orders::get_own(state.store.as_ref(), &user, *id).await?,
+    ))
+}
+
+/// Return copies of some lines. Never more than bought minus already returned.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/returns",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = OrderId, Path)),
+    request_body = CreateReturn,
+    responses(
+        (status = 201, body = ReturnReceipt),
+        (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`return_exceeds_purchase`, with `excess`", body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/{id}/returns")]
+pub async fn create_return(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<OrderId>,
+    body: web::Json<CreateReturn>,
+) -> ApiResult<HttpResponse> {
+    let receipt =
+        db::orders::create_return(state.store.as_ref(), &user, *id, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(receipt))
+}
+
+/// The returns of one of my orders, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}/returns",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = OrderId, Path)),
+    responses((status = 200, body = Vec<Return>), (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"))
+)]
+#[get("/{id}/returns")]
+pub async fn list_returns(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<OrderId>,
+) -> ApiResult<web::Json<Vec<Return>>> {
+    Ok(web::Json(
+        db::orders::returns_of(state.store.as_ref(), &user, *id).await?,
+    ))
+}

@@ -1,0 +1,159 @@
+//! All configuration in one place: built-in defaults, then an optional TOML file
+//! (`bookstore.toml` or the file named by `--config` / `BOOKSTORE_CONFIG`), then environment
+//! variables `BOOKSTORE__<FIELD>` (nested fields with `__`, e.g. `BOOKSTORE__ADMIN__EMAIL`).
+use anyhow::{Context, bail};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Local development: a generated JWT secret is acceptable and the demo catalogue is
+    /// loaded into an empty store.
+    Dev,
+    /// Refuses to start without a strong JWT secret.
+    Production,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminBootstrap {
+    pub email: String,
+    pub password: SecretString,
+    #[serde(default = "default_admin_name")]
+    pub name: String,
+}
+
+fn default_admin_name() -> String {
+    "Administrator".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub mode: Mode,
+    /// Address to listen on, e.g. `127.0.0.1:8080`; port 0 picks a free port.
+    pub listen: String,
+    /// Where the embedded store keeps its file.
+    pub data_dir: PathBuf,
+    /// HMAC key for tokens and cursors; at least 32 bytes in production.
+    #[serde(default)]
+    pub jwt_secret: Option<SecretString>,
+    /// Lifetime of an access token.
+    pub token_ttl_secs: i64,
+    /// Load the demo catalogue into an empty store at start (default: in dev mode only).
+    #[serde(default)]
+    pub seed_demo: Option<bool>,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// HTTP worker threads (default: one per core).
+    #[serde(default)]
+    pub workers: Option<usize>,
+    /// An admin account created at start if its e-mail is not registered yet.
+    #[serde(default)]
+    pub admin: Option<AdminBootstrap>,
+}
+
+/// Secrets that must never be accepted outside dev mode.
+const WEAK_SECRETS: &[&str] = &["secret", "changeme", "change-me", "jwt-secret", "bookstore"];
+pub const MIN_SECRET_LEN: usize = 32;
+
+impl Settings {
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder()
+            .set_default("mode", "dev")?
+            .set_default("listen", "127.0.0.1:8080")?
+            .set_default("data_dir", "./data")?
+            .set_default("token_ttl_secs", 12 * 3600)?
+            .set_default("max_body_bytes", 64 * 1024)?;
+        builder = match file {
+            Some(f) => builder.add_source(config::File::from(f).required(true)),
+            None => builder.add_source(config::File::with_name("bookstore").required(false)),
+        };
+        let settings: Self = builder
+            .add_source(
+                config::Environment::with_prefix("BOOKSTORE")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()?
+            .try_deserialize()
+            .context("invalid configuration")?;
+        Ok(settings)
+    }
+
+    /// Settings for tests and tools: dev mode, port 0, the given data directory.
+    pub fn for_tests(data_dir: &Path) -> Self {
+        Self {
+            mode: Mode::Dev,
+            listen: "127.0.0.1:0".into(),
+            data_dir: data_dir.to_owned(),
+            jwt_secret: Some(SecretString::from(
+                "test-secret-that-is-long-enough-0123456789",
+            )),
+            token_ttl_secs: 3600,
+            seed_demo: Some(false),
+            max_body_bytes: 64 * 1024,
+            workers: Some(2),
+            admin: None,
+        }
+    }
+
+    pub fn seed_demo(&self) -> bool {
+        self.seed_demo.unwrap_or(self.mode == Mode::Dev)
+    }
+
+    /// The key for signing tokens and cursors. In production a configured, strong secret is
+    /// required; in dev mode a random one is generated once and kept in the data directory so
+    /// that tokens survive a restart.
+    pub fn jwt_secret(&self) -> anyhow::Result<Vec<u8>> {
+        if let Some(secret) = &self.jwt_secret {
+            let s = secret.expose_secret();
+            let weak = s.len() < MIN_SECRET_LEN
+                || WEAK_SECRETS.iter().any(|w| s.eq_ignore_ascii_case(w))
+                || s.chars().all(|c| c == s.chars().next().unwrap_or(' '));
+            if weak && self.mode == Mode::Production {
+                bail!("jwt_secret is too weak: use at least {MIN_SECRET_LEN} random characters");
+            }
+            return Ok(s.as_bytes().to_vec());
+        }
+        if self.mode == Mode::Production {
+            bail!("jwt_secret must be set in production (BOOKSTORE__JWT_SECRET)");
+        }
+        let path = self.data_dir.join("dev-jwt-secret");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            if existing.trim().len() >= MIN_SECRET_LEN {
+                return Ok(existing.trim().as_bytes().to_vec());
+            }
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let fresh = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        std::fs::write(&path, &fresh).with_context(|| format!("writing {}", path.display()))?;
+        tracing::warn!("dev mode: generated a JWT secret in {}", path.display());
+        Ok(fresh.into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_missing_or_weak_secrets() {
+        let dir = std::env::temp_dir();
+        let mut s = Settings::for_tests(&dir);
+        s.mode = Mode::Production;
+        s.jwt_secret = None;
+        assert!(s.jwt_secret().is_err());
+        s.jwt_secret = Some(SecretString::from("short"));
+        assert!(s.jwt_secret().is_err());
+        s.jwt_secret = Some(SecretString::from("a".repeat(40)));
+        assert!(s.jwt_secret().is_err());
+        s.jwt_secret = Some(SecretString::from("k3Jq8vR2mXp9sT4wY7zB1nC6dF0gH5jL"));
+        assert!(s.jwt_secret().is_ok());
+    }
+}

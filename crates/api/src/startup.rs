@@ -1,0 +1,238 @@
+//! Builds the application from [`Settings`]: opens the store, bootstraps the admin and the demo
+//! catalogue, and binds the HTTP server (port 0 in tests).
+use crate::auth::{AuthUser, Tokens, hash_password};
+use crate::cursor::CursorCodec;
+use crate::error::ApiError;
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::store::Store;
+use crate::store::embedded::EmbeddedStore;
+use crate::{db, openapi, routes, seed};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::{Compress, DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use bookstore_model::{Email, PersonName, ProblemCode, Role};
+use secrecy::ExposeSecret;
+use std::net::TcpListener;
+use std::sync::Arc;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// Opens the store the settings name.
+pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let store = EmbeddedStore::open(&settings.data_dir).with_context(|| {
+        format!(
+            "opening the embedded store in {}",
+            settings.data_dir.display()
+        )
+    })?;
+    Ok(Arc::new(store))
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = open_store(&settings)?;
+        Self::build_with_store(settings, store).await
+    }
+
+    pub async fn build_with_store(
+        settings: Settings,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<Self> {
+        let secret = settings.jwt_secret()?;
+        let state = web::Data::new(AppState {
+            store,
+            tokens: Tokens::new(&secret, settings.token_ttl_secs),
+            cursors: CursorCodec::new(&secret),
+        });
+        if let Some(admin) = &settings.admin {
+            ensure_admin(
+                state.store.as_ref(),
+                &admin.email,
+                &admin.name,
+                admin.password.expose_secret(),
+            )
+            .await?;
+        }
+        if settings.seed_demo() && db::books::is_empty(state.store.as_ref()).await? {
+            let n = seed::load_demo(state.store.as_ref()).await?;
+            tracing::info!(books = n, "loaded the demo catalogue into the empty store");
+        }
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let body_limit = settings.max_body_bytes;
+        let spec = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(json_config(body_limit))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(path_config())
+                .app_data(query_config())
+                .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+                .wrap(Compress::default())
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::X_FRAME_OPTIONS, "DENY"))
+                        .add((header::REFERRER_POLICY, "no-referrer")),
+                )
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .service(routes::health::healthz)
+                .service(routes::health::readyz)
+                .service(routes::api_v1())
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?;
+        if let Some(w) = settings.workers {
+            server = server.workers(w);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Creates the admin account unless the e-mail is already registered.
+pub async fn ensure_admin(
+    store: &dyn Store,
+    email: &str,
+    name: &str,
+    password: &str,
+) -> anyhow::Result<bool> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("admin e-mail: {e}"))?;
+    let name = PersonName::parse(name).map_err(|e| anyhow::anyhow!("admin name: {e}"))?;
+    let password = bookstore_model::Password::parse(password)
+        .map_err(|e| anyhow::anyhow!("admin password: {e}"))?;
+    if db::users::find(store, &email)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let pw = password.expose().to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let user = db::users::new_user(email, name, Role::Admin);
+    db::users::create(store, &user, hash)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(email = %user.email, "created the admin account");
+    Ok(true)
+}
+
+/// The actor recorded in the audit log for changes made by the server itself (seeding).
+pub fn system_actor() -> AuthUser {
+    AuthUser {
+        id: bookstore_model::UserId(uuid::Uuid::nil()),
+        email: "system".into(),
+        role: Role::Admin,
+    }
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |err, _req| {
+            use actix_web::error::JsonPayloadError as E;
+            let api = match &err {
+                E::OverflowKnownLength { .. } | E::Overflow { .. } => {
+                    ApiError::PayloadTooLarge(format!("the body is larger than {limit} bytes"))
+                }
+                E::ContentType => {
+                    ApiError::UnsupportedMediaType("send Content-Type: application/json".into())
+                }
+                E::Deserialize(e) if e.is_data() => ApiError::Validation(e.to_string()),
+                E::Deserialize(e) => {
+                    ApiError::BadRequest(ProblemCode::InvalidJson, format!("malformed JSON: {e}"))
+                }
+                other => ApiError::BadRequest(ProblemCode::InvalidJson, other.to_string()),
+            };
+            api.into()
+        })
+}
+
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req| {
+        ApiError::BadRequest(
+            ProblemCode::InvalidId,
+            format!("malformed id in the path: {err}"),
+        )
+        .into()
+    })
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        ApiError::BadRequest(
+            ProblemCode::InvalidQuery,
+            format!("bad query string: {err}"),
+        )
+        .into()
+    })
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("resource"))
+}
+
+/// Turns any error response that is not already a problem document (a 405 from the router, a
+/// 413 from the payload reader, ...) into one, so that clients meet a single error format.
+fn problem_fallback<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let api = match status {
+        StatusCode::NOT_FOUND => ApiError::NotFound("resource"),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::BadRequest(
+            ProblemCode::MethodNotAllowed,
+            "method not allowed on this resource".into(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge("the body is too large".into()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::UnsupportedMediaType("unsupported content type".into())
+        }
+        s if s.is_server_error() => ApiError::Internal(format!("{s} without a problem body")),
+        _ => ApiError::BadRequest(
+            ProblemCode::BadRequest,
+            status.canonical_reason().unwrap_or("bad request").into(),
+        ),
+    };
+    let mut problem = api.problem();
+    problem.status = status.as_u16();
+    problem.title = status.canonical_reason().unwrap_or("Error").to_owned();
+    let (req, _) = res.into_parts();
+    let new = HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .json(problem);
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body::<B>(),
+    ))
+}

@@ -1,0 +1,11 @@
+use crate::auth::Tokens;
+use crate::cursor::CursorCodec;
+use crate::store::Store;
+use std::sync::Arc;
+
+/// What every handler can reach: the store and the keys. Cheap to share across workers.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub tokens: Tokens,
+    pub cursors: CursorCodec,
+}

@@ -1,0 +1,191 @@
+//! The storage interface, shaped after DynamoDB's data model so that the embedded store and
+//! DynamoDB implement it the same way:
+//!
+//! - an item is a JSON object with a string partition key `pk` and sort key `sk`;
+//! - writes are all-or-nothing transactions of at most [`MAX_TRANSACTION_ITEMS`] operations, each
+//!   with an optional condition on the item's current state (`TransactWriteItems`);
+//! - updates are upserts that set attributes or add to numbers (`UpdateItem`);
+//! - reads are by key, or a query on one partition of the table or of a global secondary index,
+//!   in key order either way, paginated by an exclusive start key (`Query` + `LastEvaluatedKey`).
+//!
+//! There is no scan: every read names its partition.
+
+pub mod embedded;
+pub mod expr;
+pub mod keys;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+/// A stored item: a JSON object holding at least the `pk` and `sk` attributes.
+pub type Item = Map<String, Value>;
+
+/// DynamoDB's limit on the number of items in one transaction.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// The primary key of an item.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+
+    /// The key of a stored item, if it has one.
+    pub fn of(item: &Item) -> Option<Self> {
+        Some(Self::new(
+            item.get("pk")?.as_str()?,
+            item.get("sk")?.as_str()?,
+        ))
+    }
+}
+
+/// The path of an attribute: a top-level name, or a name inside a map attribute.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Path(pub Vec<String>);
+
+impl Path {
+    pub fn attr(name: &str) -> Self {
+        Self(vec![name.to_owned()])
+    }
+
+    pub fn nested(map: &str, key: &str) -> Self {
+        Self(vec![map.to_owned(), key.to_owned()])
+    }
+}
+
+/// A condition on an item's state before a write (`ConditionExpression`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    /// The item exists.
+    Exists,
+    /// The item does not exist.
+    NotExists,
+    /// The number at the path is at least the value.
+    Ge(Path, i64),
+    /// The number at the path is at most the value.
+    Le(Path, i64),
+    /// The attribute at the path equals the value.
+    Eq(Path, Value),
+    /// Every condition holds.
+    And(Vec<Cond>),
+}
+
+/// One operation of a transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOp {
+    /// Writes the whole item (which carries its key).
+    Put {
+        item: Item,
+        cond: Option<Cond>,
+    },
+    /// Creates the item if missing, then sets attributes and adds to numbers (a missing number
+    /// counts as 0). Map attributes named in `set` or `add` paths must exist or be set here.
+    Update {
+        key: Key,
+        set: Vec<(Path, Value)>,
+        add: Vec<(Path, i64)>,
+        cond: Option<Cond>,
+    },
+    Delete {
+        key: Key,
+        cond: Option<Cond>,
+    },
+    /// Writes nothing; the transaction fails unless the condition holds.
+    Check {
+        key: Key,
+        cond: Cond,
+    },
+}
+
+impl WriteOp {
+    pub fn key(&self) -> Option<Key> {
+        match self {
+            Self::Put { item, .. } => Key::of(item),
+            Self::Update { key, .. } | Self::Delete { key, .. } | Self::Check { key, .. } => {
+                Some(key.clone())
+            }
+        }
+    }
+}
+
+/// A read of one partition, in sort-key order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// `None` queries the table; otherwise one of [`keys::INDEXES`] by name.
+    pub index: Option<&'static str>,
+    /// The partition: the value of the table's or the index's partition-key attribute.
+    pub pk: String,
+    /// Only items whose (table) sort key starts with this.
+    pub sk_prefix: Option<String>,
+    /// Ascending sort-key order if true.
+    pub forward: bool,
+    pub limit: usize,
+    /// The `last_key` of the previous page.
+    pub start: Option<Item>,
+}
+
+/// A page of a query: the items and, if there may be more, where to continue.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueryPage {
+    pub items: Vec<Item>,
+    /// The key attributes of the last item (table key plus index key), as DynamoDB's
+    /// `LastEvaluatedKey`; `None` when the partition is exhausted.
+    pub last_key: Option<Item>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A condition did not hold; nothing was written. Holds the indexes of the failed
+    /// operations within the transaction.
+    #[error("condition failed on operations {0:?}")]
+    ConditionFailed(Vec<usize>),
+    /// The request itself is malformed (too many items, two operations on one item, a bad
+    /// start key). A bug or a forged cursor, never a transient problem.
+    #[error("invalid store request: {0}")]
+    Invalid(String),
+    /// The store is unreachable or overloaded; the caller may retry later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store failure: {0}")]
+    Internal(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+    /// Reads up to 100 items; the answer is in the order of `keys`.
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError>;
+    /// Applies every operation or none. Durable once it returns `Ok`.
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError>;
+    async fn query(&self, query: &Query) -> Result<QueryPage, StoreError>;
+    /// Checks that the store answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Checks the rules every back end enforces alike.
+pub(crate) fn check_transaction(ops: &[WriteOp]) -> Result<(), StoreError> {
+    if ops.is_empty() || ops.len() > MAX_TRANSACTION_ITEMS {
+        return Err(StoreError::Invalid(format!(
+            "a transaction has 1 to {MAX_TRANSACTION_ITEMS} operations, not {}",
+            ops.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(ops.len());
+    for op in ops {
+        let key = op
+            .key()
+            .ok_or_else(|| StoreError::Invalid("item without pk/sk".into()))?;
+        if !seen.insert(key) {
+            return Err(StoreError::Invalid("two operations on one item".into()));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,186 @@
+use crate::{
+    AuthorName, BookId, Currency, Description, Genre, Isbn, PriceCents, Title, ValidationError,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// A book in the catalogue, as every client sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Book {
+    pub id: BookId,
+    pub isbn: Isbn,
+    pub title: Title,
+    pub authors: Vec<AuthorName>,
+    pub genre: Genre,
+    pub description: Description,
+    pub price_cents: PriceCents,
+    pub currency: Currency,
+    /// Copies available to buy now.
+    pub stock: i64,
+    pub published_year: i32,
+    /// Bumped by every admin edit of the details; send it back in `If-Match` to update.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The editable details of a book: the body of `PUT /api/v1/admin/books/{id}`.
+///
+/// Stock is not part of it: stock moves only by orders, returns and
+/// `POST /api/v1/admin/books/{id}/stock`, so an edit can never overwrite a concurrent sale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookDetails {
+    pub isbn: Isbn,
+    pub title: Title,
+    pub authors: Vec<AuthorName>,
+    pub genre: Genre,
+    #[serde(default = "empty_description")]
+    #[schema(default = "")]
+    pub description: Description,
+    pub price_cents: PriceCents,
+    #[serde(default = "usd")]
+    #[schema(default = "USD")]
+    pub currency: Currency,
+    pub published_year: i32,
+}
+
+fn empty_description() -> Description {
+    // An empty description is always valid.
+    Description::parse("").unwrap_or_else(|_| unreachable!())
+}
+
+fn usd() -> Currency {
+    Currency::parse("USD").unwrap_or_else(|_| unreachable!())
+}
+
+impl BookDetails {
+    /// Checks what serde alone cannot: the author list and the year.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if self.authors.is_empty() || self.authors.len() > 20 {
+            return Err(ValidationError::new("authors must list 1 to 20 names"));
+        }
+        if !(-3000..=2100).contains(&self.published_year) {
+            return Err(ValidationError::new(
+                "published_year must be between -3000 and 2100",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The body of `POST /api/v1/admin/books`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBook {
+    #[serde(flatten)]
+    pub details: BookDetails,
+    /// Initial stock, 0..=1,000,000.
+    #[serde(default)]
+    pub stock: i64,
+}
+
+impl NewBook {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        self.details.validate()?;
+        if !(0..=1_000_000).contains(&self.stock) {
+            return Err(ValidationError::new("stock must be between 0 and 1000000"));
+        }
+        Ok(())
+    }
+}
+
+/// The body of `POST /api/v1/admin/books/{id}/stock`: a restock (positive) or a write-off
+/// (negative). Stock never goes below zero.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockAdjustment {
+    pub delta: i64,
+    /// Why, for the audit log.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl StockAdjustment {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if self.delta == 0 || self.delta.abs() > 1_000_000 {
+            return Err(ValidationError::new(
+                "delta must be non-zero and at most 1000000 in size",
+            ));
+        }
+        if self
+            .reason
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > 500)
+        {
+            return Err(ValidationError::new(
+                "reason must be at most 500 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How to order a catalogue listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub enum BookSort {
+    #[default]
+    #[serde(rename = "title")]
+    Title,
+    #[serde(rename = "price")]
+    PriceAsc,
+    #[serde(rename = "-price")]
+    PriceDesc,
+    #[serde(rename = "newest")]
+    Newest,
+}
+
+impl BookSort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Title => "title",
+            Self::PriceAsc => "price",
+            Self::PriceDesc => "-price",
+            Self::Newest => "newest",
+        }
+    }
+}
+
+/// Query parameters of `GET /api/v1/books`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BookQuery {
+    /// Words to find in the title or an author's name (each word matches the start of a word,
+    /// case-insensitively), or an ISBN (hyphens allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// Only books of this genre.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genre: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(inline)]
+    pub sort: Option<BookSort>,
+    /// Page size, 1..=100 (default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// A genre and how many books it has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GenreCount {
+    pub genre: Genre,
+    pub count: i64,
+}
+
+/// A book and the copies sold, net of returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Bestseller {
+    pub book: Book,
+    pub units_sold: i64,
+}

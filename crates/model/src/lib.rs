@@ -1,0 +1,21 @@
+//! Domain types shared by the API server, the typed client and the SPA.
+//!
+//! Everything here compiles for `wasm32-unknown-unknown`: no server-only dependencies.
+//! Input types validate while deserialising (`#[serde(try_from = ...)]`), so a value of a
+//! newtype such as [`Isbn`] or [`Email`] is valid by construction.
+
+pub mod auth;
+pub mod book;
+pub mod ids;
+pub mod order;
+pub mod page;
+pub mod problem;
+pub mod validate;
+
+pub use auth::*;
+pub use book::*;
+pub use ids::*;
+pub use order::*;
+pub use page::*;
+pub use problem::*;
+pub use validate::*;

@@ -1,0 +1,448 @@
+//! Validated newtypes. Each has a `parse` constructor; serde goes through it.
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use utoipa::ToSchema;
+
+/// Why a value was refused; shown to the client in a `validation_failed` problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValidationError(pub String);
+
+impl ValidationError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        Self(msg.into())
+    }
+}
+
+macro_rules! string_newtype {
+    ($(#[$m:meta])* $name:ident, example = $ex:expr) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[serde(try_from = "String", into = "String")]
+        #[schema(value_type = String, example = $ex)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ValidationError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// An ISBN-13, stored as 13 digits. Input may contain hyphens or spaces; the check digit
+    /// must be right. An ISBN-10 is converted to its ISBN-13 form.
+    Isbn, example = "9780141439518"
+);
+
+impl Isbn {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let compact: String = input.chars().filter(|c| *c != '-' && *c != ' ').collect();
+        let bad = || ValidationError::new(format!("`{input}` is not a valid ISBN-13"));
+        match compact.len() {
+            13 if compact.bytes().all(|b| b.is_ascii_digit()) => {
+                let digits: Vec<u32> = compact.bytes().map(|b| u32::from(b - b'0')).collect();
+                if isbn13_check_digit(&digits[..12]) == digits[12] {
+                    Ok(Self(compact))
+                } else {
+                    Err(bad())
+                }
+            }
+            10 => {
+                let bytes = compact.as_bytes();
+                if !bytes[..9].iter().all(u8::is_ascii_digit) {
+                    return Err(bad());
+                }
+                let check = match bytes[9] {
+                    b'X' | b'x' => 10,
+                    b @ b'0'..=b'9' => u32::from(b - b'0'),
+                    _ => return Err(bad()),
+                };
+                let sum: u32 = bytes[..9]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| (10 - i as u32) * u32::from(b - b'0'))
+                    .sum::<u32>()
+                    + check;
+                if sum % 11 != 0 {
+                    return Err(bad());
+                }
+                let mut digits: Vec<u32> = vec![9, 7, 8];
+                digits.extend(bytes[..9].iter().map(|b| u32::from(b - b'0')));
+                let c = isbn13_check_digit(&digits);
+                digits.push(c);
+                Ok(Self(
+                    digits.iter().map(|d| char::from(b'0' + *d as u8)).collect(),
+                ))
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// The ISBN-13 check digit of the first twelve digits.
+pub fn isbn13_check_digit(first12: &[u32]) -> u32 {
+    let sum: u32 = first12
+        .iter()
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 0 { *d } else { 3 * d })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+string_newtype!(
+    /// An e-mail address, trimmed and lower-cased so that lookups are case-insensitive.
+    Email, example = "reader@example.com"
+);
+
+impl Email {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let s = input.trim().to_lowercase();
+        let bad = || ValidationError::new("email must look like name@example.com");
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+        if local.is_empty()
+            || domain.contains('@')
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+        {
+            return Err(bad());
+        }
+        Ok(Self(s))
+    }
+}
+
+/// A password as typed by the user. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, format = Password)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_LEN: usize = 8;
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        let n = s.chars().count();
+        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&n) {
+            return Err(ValidationError::new(format!(
+                "password must be {} to {} characters",
+                Self::MIN_LEN,
+                Self::MAX_LEN
+            )));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Password {
+    type Error = ValidationError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Password> for String {
+    fn from(p: Password) -> String {
+        p.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// Trims `s` and checks it has `1..=max` characters and no control characters.
+fn bounded_text(s: &str, what: &str, max: usize) -> Result<String, ValidationError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(ValidationError::new(format!("{what} must not be empty")));
+    }
+    if t.chars().count() > max {
+        return Err(ValidationError::new(format!(
+            "{what} must be at most {max} characters"
+        )));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ValidationError::new(format!(
+            "{what} must not contain control characters"
+        )));
+    }
+    Ok(t.to_owned())
+}
+
+string_newtype!(
+    /// A person's display name (1..=100 characters).
+    PersonName, example = "Ada Lovelace"
+);
+
+impl PersonName {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        bounded_text(s, "name", 100).map(Self)
+    }
+}
+
+string_newtype!(
+    /// A book title (1..=300 characters).
+    Title, example = "Pride and Prejudice"
+);
+
+impl Title {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        bounded_text(s, "title", 300).map(Self)
+    }
+}
+
+string_newtype!(
+    /// An author's name (1..=200 characters).
+    AuthorName, example = "Jane Austen"
+);
+
+impl AuthorName {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        bounded_text(s, "author", 200).map(Self)
+    }
+}
+
+string_newtype!(
+    /// A genre slug: lower-case letters, digits and single hyphens, 1..=40 characters.
+    Genre, example = "fiction"
+);
+
+impl Genre {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        let s = s.trim().to_lowercase();
+        let ok = !s.is_empty()
+            && s.len() <= 40
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !s.starts_with('-')
+            && !s.ends_with('-')
+            && !s.contains("--");
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err(ValidationError::new(
+                "genre must be 1 to 40 lower-case letters, digits or single hyphens",
+            ))
+        }
+    }
+}
+
+string_newtype!(
+    /// A book description (0..=5000 characters).
+    Description, example = "A witty novel of manners."
+);
+
+impl Description {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        let t = s.trim();
+        if t.chars().count() > 5000 {
+            return Err(ValidationError::new(
+                "description must be at most 5000 characters",
+            ));
+        }
+        Ok(Self(t.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// An ISO 4217 currency code, three upper-case letters.
+    Currency, example = "USD"
+);
+
+impl Currency {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(ValidationError::new(
+                "currency must be a three-letter ISO 4217 code such as USD",
+            ))
+        }
+    }
+}
+
+string_newtype!(
+    /// Why a customer returns books (1..=500 characters).
+    ReturnReason, example = "Arrived damaged"
+);
+
+impl ReturnReason {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        bounded_text(s, "reason", 500).map(Self)
+    }
+}
+
+/// A quantity of copies in an order or return line: 1..=1000.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(try_from = "i64", into = "u32")]
+#[schema(value_type = u32)]
+pub struct Quantity(u32);
+
+impl Quantity {
+    pub const MAX: u32 = 1000;
+
+    pub fn parse(n: i64) -> Result<Self, ValidationError> {
+        if (1..=i64::from(Self::MAX)).contains(&n) {
+            Ok(Self(n as u32))
+        } else {
+            Err(ValidationError::new(format!(
+                "quantity must be between 1 and {}",
+                Self::MAX
+            )))
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<i64> for Quantity {
+    type Error = ValidationError;
+    fn try_from(n: i64) -> Result<Self, Self::Error> {
+        Self::parse(n)
+    }
+}
+
+impl From<Quantity> for u32 {
+    fn from(q: Quantity) -> u32 {
+        q.0
+    }
+}
+
+/// A price in minor units (cents): 0..=100,000,000.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(try_from = "i64", into = "i64")]
+#[schema(value_type = i64)]
+pub struct PriceCents(i64);
+
+impl PriceCents {
+    pub fn parse(n: i64) -> Result<Self, ValidationError> {
+        if (0..=100_000_000).contains(&n) {
+            Ok(Self(n))
+        } else {
+            Err(ValidationError::new(
+                "price_cents must be between 0 and 100000000",
+            ))
+        }
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl TryFrom<i64> for PriceCents {
+    type Error = ValidationError;
+    fn try_from(n: i64) -> Result<Self, Self::Error> {
+        Self::parse(n)
+    }
+}
+
+impl From<PriceCents> for i64 {
+    fn from(p: PriceCents) -> i64 {
+        p.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isbn_checksums() {
+        assert_eq!(
+            Isbn::parse("978-0-14-143951-8").unwrap().as_str(),
+            "9780141439518"
+        );
+        assert!(Isbn::parse("9780141439519").is_err());
+        assert!(Isbn::parse("97801414395").is_err());
+        assert!(Isbn::parse("978014143951X").is_err());
+        // ISBN-10 of the same book converts to its ISBN-13.
+        assert_eq!(
+            Isbn::parse("0-14-143951-3").unwrap().as_str(),
+            "9780141439518"
+        );
+        assert!(Isbn::parse("0141439514").is_err());
+    }
+
+    #[test]
+    fn emails_are_normalised() {
+        assert_eq!(
+            Email::parse(" Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in ["", "a", "a@b", "@b.c", "a@@b.c", "a b@c.d", "a@.c", "a@c."] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn quantities_and_prices_are_bounded() {
+        assert!(Quantity::parse(0).is_err());
+        assert!(Quantity::parse(-1).is_err());
+        assert!(Quantity::parse(1001).is_err());
+        assert_eq!(Quantity::parse(3).unwrap().get(), 3);
+        assert!(PriceCents::parse(-1).is_err());
+        assert!(serde_json::from_str::<Quantity>("2.5").is_err());
+    }
+
+    #[test]
+    fn genres_are_slugs() {
+        assert_eq!(
+            Genre::parse("Science-Fiction").unwrap().as_str(),
+            "science-fiction"
+        );
+        for bad in ["", "-a", "a-", "a--b", "a b", "x".repeat(41).as_str()] {
+            assert!(Genre::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn password_debug_is_redacted() {
+        let p = Password::parse("correct horse").unwrap();
+        assert!(!format!("{p:?}").contains("horse"));
+        assert!(Password::parse("short").is_err());
+    }
+}
