@@ -121,10 +121,10 @@ impl Settings {
             bail!("jwt_secret must be set in production (BOOKSTORE__JWT_SECRET)");
         }
         let path = self.data_dir.join("dev-jwt-secret");
-        if let Ok(existing) = std::fs::read_to_string(&path) {
-            if existing.trim().len() >= MIN_SECRET_LEN {
-                return Ok(existing.trim().as_bytes().to_vec());
-            }
+        if let Ok(existing) = std::fs::read_to_string(&path)
+            && existing.trim().len() >= MIN_SECRET_LEN
+        {
+            return Ok(existing.trim().as_bytes().to_vec());
         }
         std::fs::create_dir_all(&self.data_dir)?;
         let fresh = format!(

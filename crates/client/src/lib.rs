@@ -1,1 +1,252 @@
+//! A typed client of the bookstore API, one method per endpoint, sharing the server's model
+//! types so the two cannot disagree on shapes. Compiles for `wasm32-unknown-unknown` (reqwest
+//! uses `fetch` there).
+use bookstore_model::*;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The API answered with a problem document.
+    #[error("{0}")]
+    Api(Box<Problem>),
+    /// The API answered with something that is not the expected JSON.
+    #[error("unexpected response ({status}): {body}")]
+    Unexpected { status: u16, body: String },
+    #[error("transport: {0}")]
+    Transport(#[from] reqwest::Error),
+}
+
+impl ClientError {
+    /// The problem document, if the API sent one.
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            Self::Api(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn code(&self) -> Option<ProblemCode> {
+        self.problem().map(|p| p.code)
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api(p) => Some(p.status),
+            Self::Unexpected { status, .. } => Some(*status),
+            Self::Transport(e) => e.status().map(|s| s.as_u16()),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+/// An answer with its status, for endpoints where the status carries meaning (201 vs 200).
+#[derive(Debug, Clone)]
+pub struct WithStatus<T> {
+    pub status: u16,
+    pub value: T,
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    /// `base` is the shop's origin, e.g. `http://127.0.0.1:8080`.
+    pub fn new(base: impl Into<String>) -> Self {
+        Self::with_http(reqwest::Client::new(), base)
+    }
+
+    pub fn with_http(http: reqwest::Client, base: impl Into<String>) -> Self {
+        Self {
+            http,
+            base: base.into().trim_end_matches('/').to_owned(),
+            token: None,
+        }
+    }
+
+    /// The same client, authenticated with `token`.
+    pub fn authed(&self, token: impl Into<String>) -> Self {
+        Self {
+            token: Some(token.into()),
+            ..self.clone()
+        }
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        req
+    }
+
+    async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<WithStatus<T>> {
+        Self::decode(req.send().await?).await
+    }
+
+    async fn decode<T: DeserializeOwned>(res: reqwest::Response) -> Result<WithStatus<T>> {
+        let status = res.status();
+        let bytes = res.bytes().await?;
+        if status.is_success() {
+            let value = serde_json::from_slice(if bytes.is_empty() { b"null" } else { &bytes })
+                .map_err(|_| ClientError::Unexpected {
+                    status: status.as_u16(),
+                    body: String::from_utf8_lossy(&bytes).into_owned(),
+                })?;
+            return Ok(WithStatus {
+                status: status.as_u16(),
+                value,
+            });
+        }
+        Err(match serde_json::from_slice::<Problem>(&bytes) {
+            Ok(p) => ClientError::Api(Box::new(p)),
+            Err(_) => ClientError::Unexpected {
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            },
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        Ok(Self::send(self.request(Method::GET, path)).await?.value)
+    }
+
+    async fn get_query<T: DeserializeOwned, Q: Serialize>(&self, path: &str, q: &Q) -> Result<T> {
+        Ok(Self::send(self.request(Method::GET, path).query(q))
+            .await?
+            .value)
+    }
+
+    async fn post<T: DeserializeOwned, B: Serialize>(&self, path: &str, body: &B) -> Result<T> {
+        Ok(Self::send(self.request(Method::POST, path).json(body))
+            .await?
+            .value)
+    }
+
+    // ---- catalogue
+
+    pub async fn list_books(&self, q: &BookQuery) -> Result<Page<Book>> {
+        self.get_query("/api/v1/books", q).await
+    }
+
+    pub async fn get_book(&self, id: BookId) -> Result<Book> {
+        self.get(&format!("/api/v1/books/{id}")).await
+    }
+
+    pub async fn genres(&self) -> Result<Vec<GenreCount>> {
+        self.get("/api/v1/genres").await
+    }
+
+    pub async fn bestsellers(&self, limit: Option<u32>) -> Result<Vec<Bestseller>> {
+        let q: Vec<(&str, u32)> = limit.map(|l| ("limit", l)).into_iter().collect();
+        self.get_query("/api/v1/bestsellers", &q).await
+    }
+
+    // ---- accounts
+
+    pub async fn register(&self, req: &RegisterRequest) -> Result<AuthResponse> {
+        self.post("/api/v1/auth/register", req).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<AuthResponse> {
+        let body = LoginRequest {
+            email: email.into(),
+            password: password.into(),
+        };
+        self.post("/api/v1/auth/login", &body).await
+    }
+
+    pub async fn me(&self) -> Result<User> {
+        self.get("/api/v1/me").await
+    }
+
+    // ---- orders
+
+    /// Places an order; the status is 201 when placed now, 200 for a replayed retry.
+    pub async fn place_order(
+        &self,
+        req: &PlaceOrder,
+        idempotency_key: Option<&str>,
+    ) -> Result<WithStatus<Order>> {
+        let mut r = self.request(Method::POST, "/api/v1/orders").json(req);
+        if let Some(k) = idempotency_key {
+            r = r.header("Idempotency-Key", k);
+        }
+        Self::send(r).await
+    }
+
+    pub async fn list_orders(&self, q: &PageQuery) -> Result<Page<Order>> {
+        self.get_query("/api/v1/orders", q).await
+    }
+
+    pub async fn get_order(&self, id: OrderId) -> Result<Order> {
+        self.get(&format!("/api/v1/orders/{id}")).await
+    }
+
+    pub async fn create_return(&self, order: OrderId, req: &CreateReturn) -> Result<ReturnReceipt> {
+        self.post(&format!("/api/v1/orders/{order}/returns"), req)
+            .await
+    }
+
+    pub async fn list_returns(&self, order: OrderId) -> Result<Vec<Return>> {
+        self.get(&format!("/api/v1/orders/{order}/returns")).await
+    }
+
+    // ---- admin
+
+    pub async fn admin_create_book(&self, book: &NewBook) -> Result<Book> {
+        self.post("/api/v1/admin/books", book).await
+    }
+
+    pub async fn admin_update_book(
+        &self,
+        id: BookId,
+        version: i64,
+        details: &BookDetails,
+    ) -> Result<Book> {
+        let r = self
+            .request(Method::PUT, &format!("/api/v1/admin/books/{id}"))
+            .header("If-Match", format!("\"{version}\""))
+            .json(details);
+        Ok(Self::send(r).await?.value)
+    }
+
+    pub async fn admin_delete_book(&self, id: BookId, version: Option<i64>) -> Result<()> {
+        let mut r = self.request(Method::DELETE, &format!("/api/v1/admin/books/{id}"));
+        if let Some(v) = version {
+            r = r.header("If-Match", format!("\"{v}\""));
+        }
+        let res = r.send().await?;
+        if res.status() == StatusCode::NO_CONTENT {
+            return Ok(());
+        }
+        Self::decode::<serde_json::Value>(res).await.map(|_| ())
+    }
+
+    pub async fn admin_adjust_stock(&self, id: BookId, adj: &StockAdjustment) -> Result<Book> {
+        self.post(&format!("/api/v1/admin/books/{id}/stock"), adj)
+            .await
+    }
+
+    pub async fn admin_list_orders(&self, q: &OrderQuery) -> Result<Page<Order>> {
+        self.get_query("/api/v1/admin/orders", q).await
+    }
+
+    pub async fn admin_audit(&self, q: &PageQuery) -> Result<Page<AuditEntry>> {
+        self.get_query("/api/v1/admin/audit", q).await
+    }
+}

@@ -70,20 +70,57 @@ impl BookDetails {
     }
 }
 
-/// The body of `POST /api/v1/admin/books`.
+/// The body of `POST /api/v1/admin/books`: the details and the initial stock.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBook {
-    #[serde(flatten)]
-    pub details: BookDetails,
+    pub isbn: Isbn,
+    pub title: Title,
+    pub authors: Vec<AuthorName>,
+    pub genre: Genre,
+    #[serde(default = "empty_description")]
+    #[schema(default = "")]
+    pub description: Description,
+    pub price_cents: PriceCents,
+    #[serde(default = "usd")]
+    #[schema(default = "USD")]
+    pub currency: Currency,
+    pub published_year: i32,
     /// Initial stock, 0..=1,000,000.
     #[serde(default)]
     pub stock: i64,
 }
 
 impl NewBook {
+    pub fn from_details(d: BookDetails, stock: i64) -> Self {
+        Self {
+            isbn: d.isbn,
+            title: d.title,
+            authors: d.authors,
+            genre: d.genre,
+            description: d.description,
+            price_cents: d.price_cents,
+            currency: d.currency,
+            published_year: d.published_year,
+            stock,
+        }
+    }
+
+    pub fn details(&self) -> BookDetails {
+        BookDetails {
+            isbn: self.isbn.clone(),
+            title: self.title.clone(),
+            authors: self.authors.clone(),
+            genre: self.genre.clone(),
+            description: self.description.clone(),
+            price_cents: self.price_cents,
+            currency: self.currency.clone(),
+            published_year: self.published_year,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), ValidationError> {
-        self.details.validate()?;
+        self.details().validate()?;
         if !(0..=1_000_000).contains(&self.stock) {
             return Err(ValidationError::new("stock must be between 0 and 1000000"));
         }

@@ -90,7 +90,7 @@ impl Isbn {
                     .map(|(i, b)| (10 - i as u32) * u32::from(b - b'0'))
                     .sum::<u32>()
                     + check;
-                if sum % 11 != 0 {
+                if !sum.is_multiple_of(11) {
                     return Err(bad());
                 }
                 let mut digits: Vec<u32> = vec![9, 7, 8];

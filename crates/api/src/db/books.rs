@@ -131,7 +131,7 @@ fn isbn_taken() -> ApiError {
 pub async fn create(store: &dyn Store, actor: &AuthUser, new: NewBook) -> ApiResult<Book> {
     new.validate()?;
     let now = chrono::Utc::now();
-    let d = new.details;
+    let d = new.details();
     let book = Book {
         id: BookId::new(),
         isbn: d.isbn.clone(),
@@ -506,10 +506,10 @@ pub async fn genres(store: &dyn Store) -> ApiResult<Vec<GenreCount>> {
             .get("genre")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if count > 0 {
-            if let Ok(genre) = Genre::parse(name) {
-                out.push(GenreCount { genre, count });
-            }
+        if count > 0
+            && let Ok(genre) = Genre::parse(name)
+        {
+            out.push(GenreCount { genre, count });
         }
     }
     Ok(out)

@@ -157,10 +157,10 @@ pub async fn place(
 ) -> ApiResult<(Order, bool)> {
     req.validate()?;
     let print = fingerprint(&req);
-    if let Some(key) = &idempotency_key {
-        if let Some(order) = replay(store, user.id, key, &print).await? {
-            return Ok((order, false));
-        }
+    if let Some(key) = &idempotency_key
+        && let Some(order) = replay(store, user.id, key, &print).await?
+    {
+        return Ok((order, false));
     }
     let ids: Vec<BookId> = req.lines.iter().map(|l| l.book_id).collect();
     for _ in 0..MAX_ATTEMPTS {
@@ -265,12 +265,11 @@ pub async fn place(
         match store.transact(ops).await {
             Ok(()) => return Ok((record.into_order(), true)),
             Err(StoreError::ConditionFailed(failed)) => {
-                if failed.contains(&idem_index) {
-                    if let Some(key) = &idempotency_key {
-                        if let Some(order) = replay(store, user.id, key, &print).await? {
-                            return Ok((order, false));
-                        }
-                    }
+                if failed.contains(&idem_index)
+                    && let Some(key) = &idempotency_key
+                    && let Some(order) = replay(store, user.id, key, &print).await?
+                {
+                    return Ok((order, false));
                 }
                 // Stock ran short or a book changed: read again and decide afresh.
                 continue;

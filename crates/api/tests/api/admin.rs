@@ -1,0 +1,336 @@
+use crate::helpers::*;
+use bookstore_model::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn admins_edit_with_optimistic_concurrency() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Edit me", 5).await;
+    assert_eq!(book.version, 1);
+    let mut details = new_details("Edited", "New Author", "poetry", 1500);
+    details.isbn = book.isbn.clone();
+    let edited = app
+        .admin
+        .admin_update_book(book.id, 1, &details)
+        .await
+        .unwrap();
+    assert_eq!(
+        (edited.version, edited.title.as_str(), edited.stock),
+        (2, "Edited", 5)
+    );
+    assert_eq!(app.api.get_book(book.id).await.unwrap(), edited);
+
+    // A stale edit is refused and says the current version.
+    let err = app
+        .admin
+        .admin_update_book(book.id, 1, &details)
+        .await
+        .unwrap_err();
+    let p = err.problem().unwrap();
+    assert_eq!(
+        (p.status, p.code, p.current_version),
+        (412, ProblemCode::PreconditionFailed, Some(2))
+    );
+    // No If-Match at all.
+    let res = app
+        .http
+        .put(app.url(&format!("/api/v1/admin/books/{}", book.id)))
+        .bearer_auth(app.admin.token().unwrap())
+        .json(&details)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 428, "precondition_required").await;
+
+    // The search index and genre counts follow the edit.
+    let found = app
+        .api
+        .list_books(&BookQuery {
+            q: Some("edited".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+    assert!(
+        app.api
+            .list_books(&BookQuery {
+                q: Some("edit me".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let genres = app.api.genres().await.unwrap();
+    assert_eq!(
+        genres,
+        vec![GenreCount {
+            genre: Genre::parse("poetry").unwrap(),
+            count: 1
+        }]
+    );
+}
+
+#[tokio::test]
+async fn isbns_are_unique() {
+    let app = TestApp::spawn().await;
+    let book = app.book("First", 1).await;
+    let mut dup = new_book("Second", "X", "fiction", 100, 1);
+    dup.isbn = book.isbn.clone();
+    assert_eq!(
+        code_of(app.admin.admin_create_book(&dup).await),
+        (409, ProblemCode::IsbnTaken)
+    );
+    let other = app.book("Third", 1).await;
+    let mut details = new_details("Third", "X", "fiction", 100);
+    details.isbn = book.isbn.clone();
+    assert_eq!(
+        code_of(
+            app.admin
+                .admin_update_book(other.id, other.version, &details)
+                .await
+        ),
+        (409, ProblemCode::IsbnTaken)
+    );
+    // After deletion the ISBN is free again.
+    app.admin
+        .admin_delete_book(book.id, Some(book.version))
+        .await
+        .unwrap();
+    app.admin.admin_create_book(&dup).await.unwrap();
+}
+
+#[tokio::test]
+async fn delete_and_stock_adjustments() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Stocked", 3).await;
+    let restocked = app
+        .admin
+        .admin_adjust_stock(
+            book.id,
+            &StockAdjustment {
+                delta: 7,
+                reason: Some("delivery".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(restocked.stock, 10);
+    let written_off = app
+        .admin
+        .admin_adjust_stock(
+            book.id,
+            &StockAdjustment {
+                delta: -4,
+                reason: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(written_off.stock, 6);
+    let err = app
+        .admin
+        .admin_adjust_stock(
+            book.id,
+            &StockAdjustment {
+                delta: -7,
+                reason: None,
+            },
+        )
+        .await;
+    assert_eq!(code_of(err), (409, ProblemCode::StockWouldGoNegative));
+    let err = app
+        .admin
+        .admin_adjust_stock(
+            book.id,
+            &StockAdjustment {
+                delta: 0,
+                reason: None,
+            },
+        )
+        .await;
+    assert_eq!(code_of(err), (422, ProblemCode::ValidationFailed));
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 6);
+
+    assert_eq!(
+        code_of(app.admin.admin_delete_book(book.id, Some(99)).await),
+        (412, ProblemCode::PreconditionFailed)
+    );
+    app.admin.admin_delete_book(book.id, None).await.unwrap();
+    assert_eq!(
+        code_of(app.api.get_book(book.id).await),
+        (404, ProblemCode::NotFound)
+    );
+    assert_eq!(
+        code_of(app.admin.admin_delete_book(book.id, None).await),
+        (404, ProblemCode::NotFound)
+    );
+    assert_eq!(
+        code_of(
+            app.admin
+                .admin_adjust_stock(
+                    book.id,
+                    &StockAdjustment {
+                        delta: 1,
+                        reason: None
+                    }
+                )
+                .await
+        ),
+        (404, ProblemCode::NotFound)
+    );
+    assert!(app.api.genres().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn every_admin_change_is_audited() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Audited", 2).await;
+    let mut details = new_details("Audited 2", "A", "fiction", 700);
+    details.isbn = book.isbn.clone();
+    app.admin
+        .admin_update_book(book.id, 1, &details)
+        .await
+        .unwrap();
+    app.admin
+        .admin_adjust_stock(
+            book.id,
+            &StockAdjustment {
+                delta: 5,
+                reason: Some("found a box".into()),
+            },
+        )
+        .await
+        .unwrap();
+    app.admin.admin_delete_book(book.id, None).await.unwrap();
+
+    let admin_me = app.admin.me().await.unwrap();
+    let log = app
+        .admin
+        .admin_audit(&PageQuery {
+            limit: Some(10),
+            cursor: None,
+        })
+        .await
+        .unwrap()
+        .items;
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        vec!["book.delete", "book.stock", "book.update", "book.create"]
+    );
+    assert!(log.iter().all(|e| e.actor_id == admin_me.id
+        && e.actor_email == ADMIN_EMAIL
+        && e.book_id == book.id));
+    assert_eq!(log[1].before, Some(json!({"stock": 2})));
+    assert_eq!(log[1].after, Some(json!({"stock": 7})));
+    assert_eq!(log[1].note.as_deref(), Some("found a box"));
+    assert_eq!(log[2].before.as_ref().unwrap()["title"], "Audited");
+    assert_eq!(log[2].after.as_ref().unwrap()["title"], "Audited 2");
+    assert!(log[0].after.is_none() && log[3].before.is_none());
+}
+
+#[tokio::test]
+async fn admins_list_all_orders_by_status() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Ordered", 10).await;
+    let (c1, c2) = (app.customer().await, app.customer().await);
+    let o1 = c1
+        .place_order(&order_of(vec![line(book.id, 2)]), None)
+        .await
+        .unwrap()
+        .value;
+    let o2 = c2
+        .place_order(&order_of(vec![line(book.id, 1)]), None)
+        .await
+        .unwrap()
+        .value;
+    c1.create_return(o1.id, &return_of(vec![line(book.id, 1)]))
+        .await
+        .unwrap();
+
+    let all = app
+        .admin
+        .admin_list_orders(&OrderQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        all.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![o2.id, o1.id]
+    );
+    let partial = app
+        .admin
+        .admin_list_orders(&OrderQuery {
+            status: Some(OrderStatus::PartiallyReturned),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        partial.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![o1.id]
+    );
+    let placed = app
+        .admin
+        .admin_list_orders(&OrderQuery {
+            status: Some(OrderStatus::Placed),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(placed.iter().map(|o| o.id).collect::<Vec<_>>(), vec![o2.id]);
+    let res = app
+        .http
+        .get(app.url("/api/v1/admin/orders?status=lost"))
+        .bearer_auth(app.admin.token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_query").await;
+}
+
+#[tokio::test]
+async fn new_books_are_validated() {
+    let app = TestApp::spawn().await;
+    let good = serde_json::to_value(new_book("Fine", "A", "fiction", 100, 1)).unwrap();
+    let token = app.admin.token().unwrap().to_owned();
+    let mutate = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        v
+    };
+    for body in [
+        mutate(&|v| v["isbn"] = json!("9780141439519")),
+        mutate(&|v| v["title"] = json!("")),
+        mutate(&|v| v["authors"] = json!([])),
+        mutate(&|v| v["price_cents"] = json!(-1)),
+        mutate(&|v| v["stock"] = json!(-5)),
+        mutate(&|v| v["genre"] = json!("Sci Fi!")),
+        mutate(&|v| v["currency"] = json!("dollars")),
+        mutate(&|v| v["published_year"] = json!(99999)),
+        mutate(&|v| v["version"] = json!(7)),
+    ] {
+        let res = app
+            .http
+            .post(app.url("/api/v1/admin/books"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, 422, "validation_failed").await;
+    }
+    assert!(
+        app.api
+            .list_books(&BookQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}

@@ -1,0 +1,317 @@
+use crate::helpers::*;
+use bookstore_model::*;
+use std::collections::HashSet;
+
+async fn collect_all(app: &TestApp, mut q: BookQuery) -> Vec<Book> {
+    let mut out = Vec::new();
+    loop {
+        let page = app.api.list_books(&q).await.expect("page");
+        assert!(page.items.len() <= q.limit.unwrap_or(20) as usize);
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn paging_visits_every_book_exactly_once_in_every_order() {
+    let app = TestApp::spawn().await;
+    let mut created = HashSet::new();
+    for i in 0..37 {
+        let genre = if i % 3 == 0 { "poetry" } else { "fiction" };
+        // Repeated titles and prices: ties must neither repeat nor drop books.
+        let b = new_book(
+            &format!("Volume {}", i % 5),
+            "Pager",
+            genre,
+            500 + (i % 4) * 100,
+            3,
+        );
+        created.insert(app.admin.admin_create_book(&b).await.unwrap().id);
+    }
+    for sort in [
+        BookSort::Title,
+        BookSort::PriceAsc,
+        BookSort::PriceDesc,
+        BookSort::Newest,
+    ] {
+        let q = BookQuery {
+            sort: Some(sort),
+            limit: Some(7),
+            ..Default::default()
+        };
+        let books = collect_all(&app, q).await;
+        let ids: Vec<BookId> = books.iter().map(|b| b.id).collect();
+        let unique: HashSet<BookId> = ids.iter().copied().collect();
+        assert_eq!(ids.len(), unique.len(), "{sort:?}: a book repeated");
+        assert_eq!(unique, created, "{sort:?}: not every book seen");
+        let sorted = |v: &[i64]| v.windows(2).all(|w| w[0] <= w[1]);
+        match sort {
+            BookSort::PriceAsc => assert!(sorted(
+                &books
+                    .iter()
+                    .map(|b| b.price_cents.get())
+                    .collect::<Vec<_>>()
+            )),
+            BookSort::PriceDesc => assert!(sorted(
+                &books
+                    .iter()
+                    .rev()
+                    .map(|b| b.price_cents.get())
+                    .collect::<Vec<_>>()
+            )),
+            BookSort::Newest => {
+                assert!(books.windows(2).all(|w| w[0].created_at >= w[1].created_at))
+            }
+            BookSort::Title => {
+                assert!(
+                    books.windows(2).all(|w| w[0].title.as_str().to_lowercase()
+                        <= w[1].title.as_str().to_lowercase())
+                )
+            }
+        }
+    }
+    let poetry = collect_all(
+        &app,
+        BookQuery {
+            genre: Some("poetry".into()),
+            limit: Some(4),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(poetry.len(), 13);
+    assert!(poetry.iter().all(|b| b.genre.as_str() == "poetry"));
+}
+
+#[tokio::test]
+async fn search_matches_title_author_and_isbn_case_insensitively() {
+    let app = TestApp::spawn().await;
+    let moby = app
+        .admin
+        .admin_create_book(&new_book(
+            "Moby-Dick; or, The Whale",
+            "Herman Melville",
+            "adventure",
+            1200,
+            5,
+        ))
+        .await
+        .unwrap();
+    let bartleby = app
+        .admin
+        .admin_create_book(&new_book(
+            "Bartleby, the Scrivener",
+            "Herman Melville",
+            "fiction",
+            800,
+            5,
+        ))
+        .await
+        .unwrap();
+    let _other = app
+        .admin
+        .admin_create_book(&new_book(
+            "Walden",
+            "Henry David Thoreau",
+            "philosophy",
+            900,
+            5,
+        ))
+        .await
+        .unwrap();
+    let search = |q: &str, genre: Option<&str>| {
+        let q = BookQuery {
+            q: Some(q.into()),
+            genre: genre.map(Into::into),
+            ..Default::default()
+        };
+        let api = app.api.clone();
+        async move {
+            api.list_books(&q)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|b| b.id)
+                .collect::<HashSet<_>>()
+        }
+    };
+    assert_eq!(search("WHALE", None).await, HashSet::from([moby.id]));
+    assert_eq!(
+        search("melv", None).await,
+        HashSet::from([moby.id, bartleby.id])
+    );
+    assert_eq!(
+        search("herman scriv", None).await,
+        HashSet::from([bartleby.id])
+    );
+    assert_eq!(
+        search("melville", Some("adventure")).await,
+        HashSet::from([moby.id])
+    );
+    let isbn = moby.isbn.as_str();
+    let hyphenated = format!("{}-{}-{}", &isbn[..3], &isbn[3..8], &isbn[8..]);
+    assert_eq!(search(&hyphenated, None).await, HashSet::from([moby.id]));
+    assert!(search("zzzz", None).await.is_empty());
+
+    // Search results page too, each once.
+    let mut seen = Vec::new();
+    let mut q = BookQuery {
+        q: Some("melville".into()),
+        limit: Some(1),
+        sort: Some(BookSort::PriceAsc),
+        ..Default::default()
+    };
+    loop {
+        let page = app.api.list_books(&q).await.unwrap();
+        seen.extend(page.items.iter().map(|b| b.id));
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![bartleby.id, moby.id]);
+}
+
+#[tokio::test]
+async fn books_genres_and_bestsellers() {
+    let app = TestApp::spawn().await;
+    let a = app.book("Alpha", 10).await;
+    let b = app.book("Beta", 10).await;
+    let got = app.api.get_book(a.id).await.unwrap();
+    assert_eq!(got, a);
+    let res = app
+        .http
+        .get(app.url(&format!("/api/v1/books/{}", a.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["etag"], "\"1\"");
+    assert_eq!(
+        code_of(app.api.get_book(BookId::new()).await),
+        (404, ProblemCode::NotFound)
+    );
+
+    let genres = app.api.genres().await.unwrap();
+    assert_eq!(
+        genres,
+        vec![GenreCount {
+            genre: Genre::parse("fiction").unwrap(),
+            count: 2
+        }]
+    );
+
+    assert!(app.api.bestsellers(None).await.unwrap().is_empty());
+    let shopper = app.customer().await;
+    let order = shopper
+        .place_order(&order_of(vec![line(a.id, 3), line(b.id, 1)]), None)
+        .await
+        .unwrap()
+        .value;
+    let top = app.api.bestsellers(Some(5)).await.unwrap();
+    assert_eq!(
+        top.iter()
+            .map(|t| (t.book.id, t.units_sold))
+            .collect::<Vec<_>>(),
+        vec![(a.id, 3), (b.id, 1)]
+    );
+    // Net of returns: with all 3 copies of Alpha back, it has sold nothing and leaves the list.
+    shopper
+        .create_return(order.id, &return_of(vec![line(a.id, 3)]))
+        .await
+        .unwrap();
+    let top = app.api.bestsellers(Some(5)).await.unwrap();
+    assert_eq!(
+        top.iter()
+            .map(|t| (t.book.id, t.units_sold))
+            .collect::<Vec<_>>(),
+        vec![(b.id, 1)]
+    );
+}
+
+#[tokio::test]
+async fn cursors_are_tamper_proof_and_bound_to_their_listing() {
+    let app = TestApp::spawn().await;
+    for i in 0..3 {
+        app.book(&format!("Book {i}"), 1).await;
+    }
+    let page = app
+        .api
+        .list_books(&BookQuery {
+            limit: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let cursor = page.next_cursor.unwrap();
+    let mut forged = cursor.clone();
+    forged.insert(
+        3,
+        if forged.as_bytes()[3] == b'A' {
+            'B'
+        } else {
+            'A'
+        },
+    );
+    for bad in [forged.as_str(), "garbage", "e30.AAAA"] {
+        let q = BookQuery {
+            cursor: Some(bad.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            code_of(app.api.list_books(&q).await),
+            (400, ProblemCode::InvalidCursor),
+            "{bad}"
+        );
+    }
+    // A cursor of the title listing is refused by the price listing.
+    let q = BookQuery {
+        cursor: Some(cursor),
+        sort: Some(BookSort::PriceAsc),
+        ..Default::default()
+    };
+    assert_eq!(
+        code_of(app.api.list_books(&q).await),
+        (400, ProblemCode::InvalidCursor)
+    );
+}
+
+#[tokio::test]
+async fn bad_query_parameters_are_400_problems() {
+    let app = TestApp::spawn().await;
+    for q in [
+        "limit=0",
+        "limit=101",
+        "limit=abc",
+        "limit=-1",
+        "sort=cheapest",
+        "genre=Not%20A%20Slug!",
+        "unknown=1",
+    ] {
+        let res = app
+            .http
+            .get(app.url(&format!("/api/v1/books?{q}")))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, 400, "invalid_query").await;
+    }
+    let res = app
+        .http
+        .get(app.url("/api/v1/bestsellers?limit=1000"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_query").await;
+    let res = app
+        .http
+        .get(app.url("/api/v1/books/not-a-uuid"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_id").await;
+}

@@ -1,0 +1,157 @@
+use bookstore_api::settings::{AdminBootstrap, Settings};
+use bookstore_api::startup::Application;
+use bookstore_client::{Client, ClientError};
+use bookstore_model::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tempfile::TempDir;
+
+pub const ADMIN_EMAIL: &str = "admin@bookstore.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
+
+/// A running server on its own store, and clients to talk to it.
+pub struct TestApp {
+    pub address: String,
+    /// Anonymous typed client.
+    pub api: Client,
+    /// Raw HTTP, for requests the typed client would never send.
+    pub http: reqwest::Client,
+    pub admin: Client,
+    _data: TempDir,
+}
+
+static USER_SEQ: AtomicU64 = AtomicU64::new(0);
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings::for_tests(data.path());
+        settings.jwt_secret = Some(JWT_SECRET.to_owned().into());
+        settings.admin = Some(AdminBootstrap {
+            email: ADMIN_EMAIL.into(),
+            password: ADMIN_PASSWORD.to_owned().into(),
+            name: "Test Admin".into(),
+        });
+        let app = Application::build(settings).await.expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let api = Client::new(&address);
+        let admin_token = api
+            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .expect("admin login")
+            .token;
+        let admin = api.authed(admin_token);
+        Self {
+            address,
+            api,
+            http: reqwest::Client::new(),
+            admin,
+            _data: data,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Registers a fresh customer and returns a client logged in as them.
+    pub async fn customer(&self) -> Client {
+        let n = USER_SEQ.fetch_add(1, Ordering::Relaxed);
+        let req = RegisterRequest {
+            email: Email::parse(&format!(
+                "reader{n}-{}@example.com",
+                uuid::Uuid::new_v4().simple()
+            ))
+            .unwrap(),
+            password: Password::parse("a long enough password").unwrap(),
+            name: PersonName::parse("Test Reader").unwrap(),
+        };
+        let res = self.api.register(&req).await.expect("register");
+        self.api.authed(res.token)
+    }
+
+    /// Adds a book through the admin API.
+    pub async fn book(&self, title: &str, stock: i64) -> Book {
+        self.admin
+            .admin_create_book(&new_book(title, "Test Author", "fiction", 1000, stock))
+            .await
+            .expect("create book")
+    }
+}
+
+static ISBN_SEQ: AtomicU64 = AtomicU64::new(1);
+
+/// A valid, unique ISBN-13.
+pub fn unique_isbn() -> Isbn {
+    let n =
+        ISBN_SEQ.fetch_add(1, Ordering::Relaxed) + u64::from(std::process::id() % 1000) * 1_000_000;
+    let body = format!("979{:09}", n % 1_000_000_000);
+    let digits: Vec<u32> = body.bytes().map(|b| u32::from(b - b'0')).collect();
+    Isbn::parse(&format!("{body}{}", isbn13_check_digit(&digits))).unwrap()
+}
+
+pub fn new_book(title: &str, author: &str, genre: &str, price: i64, stock: i64) -> NewBook {
+    NewBook::from_details(new_details(title, author, genre, price), stock)
+}
+
+pub fn new_details(title: &str, author: &str, genre: &str, price: i64) -> BookDetails {
+    BookDetails {
+        isbn: unique_isbn(),
+        title: Title::parse(title).unwrap(),
+        authors: vec![AuthorName::parse(author).unwrap()],
+        genre: Genre::parse(genre).unwrap(),
+        description: Description::parse("A book for tests.").unwrap(),
+        price_cents: PriceCents::parse(price).unwrap(),
+        currency: Currency::parse("USD").unwrap(),
+        published_year: 1900,
+    }
+}
+
+pub fn line(book: BookId, quantity: i64) -> LineRequest {
+    LineRequest {
+        book_id: book,
+        quantity: Quantity::parse(quantity).unwrap(),
+    }
+}
+
+pub fn order_of(lines: Vec<LineRequest>) -> PlaceOrder {
+    PlaceOrder { lines }
+}
+
+pub fn return_of(lines: Vec<LineRequest>) -> CreateReturn {
+    CreateReturn {
+        lines,
+        reason: ReturnReason::parse("changed my mind").unwrap(),
+    }
+}
+
+/// The problem code of an error, panicking on success.
+pub fn code_of<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, ProblemCode) {
+    let e = r.expect_err("expected an error");
+    (
+        e.status().unwrap_or(0),
+        e.code().unwrap_or_else(|| panic!("not a problem: {e}")),
+    )
+}
+
+/// Asserts a raw response is a problem document with the given status and code.
+pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or("").to_owned())
+        .unwrap_or_default();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content-type {ct}"
+    );
+    let body: serde_json::Value = res.json().await.expect("problem JSON");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    for field in ["type", "title", "detail"] {
+        assert!(body[field].is_string(), "problem lacks {field}: {body}");
+    }
+    body
+}

@@ -1,0 +1,318 @@
+use crate::helpers::*;
+use bookstore_model::*;
+use futures::future::join_all;
+use serde_json::json;
+use std::collections::HashSet;
+
+#[tokio::test]
+async fn an_order_takes_stock_and_keeps_a_snapshot() {
+    let app = TestApp::spawn().await;
+    let a = app.book("Snapshot A", 5).await;
+    let b = app.book("Snapshot B", 5).await;
+    let shopper = app.customer().await;
+    let placed = shopper
+        .place_order(&order_of(vec![line(a.id, 2), line(b.id, 1)]), None)
+        .await
+        .unwrap();
+    assert_eq!(placed.status, 201);
+    let order = placed.value;
+    assert_eq!(order.status, OrderStatus::Placed);
+    assert_eq!(order.total_cents, 3000);
+    assert_eq!(app.api.get_book(a.id).await.unwrap().stock, 3);
+    assert_eq!(app.api.get_book(b.id).await.unwrap().stock, 4);
+
+    // A later price and title edit does not alter the order.
+    let mut details = new_details("Renamed", "Someone", "fiction", 9999);
+    details.isbn = a.isbn.clone();
+    app.admin
+        .admin_update_book(a.id, a.version, &details)
+        .await
+        .unwrap();
+    let again = shopper.get_order(order.id).await.unwrap();
+    assert_eq!(again, order);
+    assert_eq!(again.lines[0].title.as_str(), "Snapshot A");
+    assert_eq!(again.lines[0].unit_price_cents, 1000);
+}
+
+#[tokio::test]
+async fn a_short_line_refuses_the_whole_order_and_names_each_short_line() {
+    let app = TestApp::spawn().await;
+    let plenty = app.book("Plenty", 10).await;
+    let few = app.book("Few", 2).await;
+    let none = app.book("None", 0).await;
+    let shopper = app.customer().await;
+    let err = shopper
+        .place_order(
+            &order_of(vec![line(plenty.id, 1), line(few.id, 3), line(none.id, 1)]),
+            None,
+        )
+        .await
+        .unwrap_err();
+    let p = err.problem().unwrap();
+    assert_eq!((p.status, p.code), (409, ProblemCode::InsufficientStock));
+    let mut shortages = p.shortages.clone().unwrap();
+    shortages.sort_by_key(|s| s.available);
+    assert_eq!(
+        shortages,
+        vec![
+            Shortage {
+                book_id: none.id,
+                requested: 1,
+                available: 0
+            },
+            Shortage {
+                book_id: few.id,
+                requested: 3,
+                available: 2
+            },
+        ]
+    );
+    assert_eq!(app.api.get_book(plenty.id).await.unwrap().stock, 10);
+    assert_eq!(app.api.get_book(few.id).await.unwrap().stock, 2);
+    assert!(
+        shopper
+            .list_orders(&PageQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn concurrent_buyers_never_oversell() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Scarce", 20).await;
+    let shoppers = join_all((0..8).map(|_| app.customer())).await;
+    let attempts = (0..64).map(|i| {
+        let c = shoppers[i % shoppers.len()].clone();
+        async move { c.place_order(&order_of(vec![line(book.id, 1)]), None).await }
+    });
+    let results = join_all(attempts).await;
+    let mut sold = 0;
+    let mut order_ids = HashSet::new();
+    for r in results {
+        match r {
+            Ok(placed) => {
+                assert_eq!(placed.status, 201);
+                sold += 1;
+                order_ids.insert(placed.value.id);
+            }
+            Err(e) => {
+                let p = e.problem().unwrap_or_else(|| panic!("not a problem: {e}"));
+                assert_eq!(
+                    (p.status, p.code),
+                    (409, ProblemCode::InsufficientStock),
+                    "{p}"
+                );
+            }
+        }
+    }
+    assert_eq!(sold, 20);
+    assert_eq!(order_ids.len(), 20);
+    let after = app.api.get_book(book.id).await.unwrap();
+    assert_eq!(after.stock, 0);
+    // The ledger balances: initial = stock + sold - returned, and every order is stored.
+    let mut stored = 0;
+    for s in &shoppers {
+        for o in s
+            .list_orders(&PageQuery {
+                limit: Some(100),
+                cursor: None,
+            })
+            .await
+            .unwrap()
+            .items
+        {
+            assert!(order_ids.contains(&o.id));
+            stored += o
+                .lines
+                .iter()
+                .map(|l| l.quantity - l.returned_quantity)
+                .sum::<u32>();
+        }
+    }
+    assert_eq!(20, after.stock + i64::from(stored));
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_idempotency_key_place_one_order() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Once", 10).await;
+    let shopper = app.customer().await;
+    let body = order_of(vec![line(book.id, 2)]);
+    let results = join_all((0..16).map(|_| shopper.place_order(&body, Some("checkout-42")))).await;
+    let placed: Vec<_> = results
+        .into_iter()
+        .map(|r| r.expect("retry answered"))
+        .collect();
+    let ids: HashSet<OrderId> = placed.iter().map(|p| p.value.id).collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(placed.iter().filter(|p| p.status == 201).count(), 1);
+    assert!(placed.iter().all(|p| p.status == 201 || p.status == 200));
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 8);
+    // Later retries too.
+    let later = shopper
+        .place_order(&body, Some("checkout-42"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (later.status, later.value.id),
+        (200, *ids.iter().next().unwrap())
+    );
+    // The same key with another body is refused; nothing is bought.
+    let other = shopper
+        .place_order(&order_of(vec![line(book.id, 1)]), Some("checkout-42"))
+        .await;
+    assert_eq!(code_of(other), (422, ProblemCode::IdempotencyKeyReused));
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 8);
+    // Keys are per customer: another customer's identical key is a new order.
+    let other_shopper = app.customer().await;
+    let theirs = other_shopper
+        .place_order(&body, Some("checkout-42"))
+        .await
+        .unwrap();
+    assert_eq!(theirs.status, 201);
+    assert!(!ids.contains(&theirs.value.id));
+}
+
+#[tokio::test]
+async fn my_orders_newest_first_and_others_orders_are_hidden() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Listed", 50).await;
+    let me = app.customer().await;
+    let mut placed = Vec::new();
+    for q in 1..=5 {
+        placed.push(
+            me.place_order(&order_of(vec![line(book.id, q)]), None)
+                .await
+                .unwrap()
+                .value
+                .id,
+        );
+    }
+    let mut seen = Vec::new();
+    let mut q = PageQuery {
+        limit: Some(2),
+        cursor: None,
+    };
+    loop {
+        let page = me.list_orders(&q).await.unwrap();
+        seen.extend(page.items.iter().map(|o| o.id));
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    placed.reverse();
+    assert_eq!(seen, placed);
+
+    let stranger = app.customer().await;
+    assert_eq!(
+        code_of(stranger.get_order(placed[0]).await),
+        (404, ProblemCode::NotFound)
+    );
+    assert!(
+        stranger
+            .list_orders(&PageQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_eq!(
+        code_of(app.api.get_order(placed[0]).await),
+        (401, ProblemCode::Unauthorized)
+    );
+}
+
+#[tokio::test]
+async fn bad_orders_are_refused_with_problems() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Valid", 50).await;
+    let shopper = app.customer().await;
+    let token = shopper.token().unwrap().to_owned();
+    let id = book.id.to_string();
+    let cases = [
+        (json!({"lines": []}), 422, "validation_failed"),
+        (
+            json!({"lines": [{"book_id": id, "quantity": 0}]}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"lines": [{"book_id": id, "quantity": -3}]}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"lines": [{"book_id": id, "quantity": 1.5}]}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"lines": [{"book_id": id, "quantity": "1"}]}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"lines": [{"book_id": id, "quantity": 1001}]}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"lines": [{"book_id": "nope", "quantity": 1}]}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"lines": [{"book_id": id, "quantity": 1}, {"book_id": id, "quantity": 1}]}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"lines": [{"book_id": id, "quantity": 1}], "coupon": "FREE"}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"lines": [{"book_id": BookId::new(), "quantity": 1}]}),
+            422,
+            "unknown_book",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let res = app
+            .http
+            .post(app.url("/api/v1/orders"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, status, code).await;
+    }
+    let too_many: Vec<_> = (0..=MAX_LINES)
+        .map(|_| json!({"book_id": BookId::new(), "quantity": 1}))
+        .collect();
+    let res = app
+        .http
+        .post(app.url("/api/v1/orders"))
+        .bearer_auth(&token)
+        .json(&json!({"lines": too_many}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 422, "validation_failed").await;
+    let res = app
+        .http
+        .post(app.url("/api/v1/orders"))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "has spaces")
+        .json(&json!({"lines": [{"book_id": id, "quantity": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_header").await;
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 50);
+}
