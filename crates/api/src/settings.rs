@@ -51,6 +51,9 @@ pub struct Settings {
     /// An admin account created at start if its e-mail is not registered yet.
     #[serde(default)]
     pub admin: Option<AdminBootstrap>,
+    /// The single-page app's built files (`cargo xtask spa`), relative to the working
+    /// directory. Missing: the API works without the app and logs a warning.
+    pub static_dir: PathBuf,
 }
 
 /// Secrets that must never be accepted outside dev mode.
@@ -64,7 +67,8 @@ impl Settings {
             .set_default("listen", "127.0.0.1:8080")?
             .set_default("data_dir", "./data")?
             .set_default("token_ttl_secs", 12 * 3600)?
-            .set_default("max_body_bytes", 64 * 1024)?;
+            .set_default("max_body_bytes", 64 * 1024)?
+            .set_default("static_dir", "frontend/dist")?;
         builder = match file {
             Some(f) => builder.add_source(config::File::from(f).required(true)),
             None => builder.add_source(config::File::with_name("bookstore").required(false)),
@@ -96,6 +100,7 @@ impl Settings {
             max_body_bytes: 64 * 1024,
             workers: Some(2),
             admin: None,
+            static_dir: data_dir.join("static"),
         }
     }
 

@@ -3,7 +3,9 @@
 use crate::auth::{AuthUser, Tokens, hash_password};
 use crate::cursor::CursorCodec;
 use crate::error::ApiError;
+use crate::live::{Live, POLL_INTERVAL};
 use crate::settings::Settings;
+use crate::spa::StaticFiles;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::embedded::EmbeddedStore;
@@ -70,9 +72,13 @@ impl Application {
         let port = listener.local_addr()?.port();
         let body_limit = settings.max_body_bytes;
         let spec = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
+        let live = web::Data::new(Live::start(state.store.clone(), POLL_INTERVAL));
+        let static_files = web::Data::new(StaticFiles::load(&settings.static_dir));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(live.clone())
+                .app_data(static_files.clone())
                 .app_data(json_config(body_limit))
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(path_config())
@@ -90,7 +96,7 @@ impl Application {
                 .service(routes::health::readyz)
                 .service(routes::api_v1())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
-                .default_service(web::to(not_found))
+                .default_service(web::to(fallback))
         })
         .listen(listener)?;
         if let Some(w) = settings.workers {
@@ -192,8 +198,13 @@ fn query_config() -> web::QueryConfig {
     })
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound("resource"))
+/// The single-page app for what the API does not route (see [`StaticFiles::respond`]), else a
+/// 404 problem.
+async fn fallback(
+    req: actix_web::HttpRequest,
+    files: web::Data<StaticFiles>,
+) -> Result<HttpResponse, ApiError> {
+    files.respond(&req).ok_or(ApiError::NotFound("resource"))
 }
 
 /// Turns any error response that is not already a problem document (a 405 from the router, a
