@@ -128,6 +128,8 @@ pub fn OrderPage() -> impl IntoView {
     let order: RwSignal<Option<Order>> = RwSignal::new(None);
     let returns: RwSignal<Vec<Return>> = RwSignal::new(Vec::new());
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    // Outlives the order view, which is rebuilt with the order a return answers with.
+    let done: RwSignal<Option<String>> = RwSignal::new(None);
     Effect::new(move |_| {
         let (Some(id), true) = (id.get(), session.is_logged_in()) else {
             return;
@@ -151,10 +153,11 @@ pub fn OrderPage() -> impl IntoView {
                     <p class="success" role="status">"Thank you! Your order is placed."</p>
                 </Show>
                 {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
+                {move || done.get().map(|m| view! { <p class="success" role="status" id="return-done">{m}</p> })}
                 {move || match order.get() {
                     None if error.with(Option::is_none) => view! { <Loading label="Loading the order…" /> }.into_any(),
                     None => ().into_any(),
-                    Some(o) => view! { <OrderView order=o returns=returns on_return=move |o| order.set(Some(o)) /> }.into_any(),
+                    Some(o) => view! { <OrderView order=o returns=returns done=done on_return=move |o| order.set(Some(o)) /> }.into_any(),
                 }}
             </Show>
         </section>
@@ -165,6 +168,7 @@ pub fn OrderPage() -> impl IntoView {
 fn OrderView(
     order: Order,
     returns: RwSignal<Vec<Return>>,
+    done: RwSignal<Option<String>>,
     on_return: impl Fn(Order) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let api = use_api();
@@ -187,7 +191,6 @@ fn OrderView(
     let reason = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
-    let done: RwSignal<Option<String>> = RwSignal::new(None);
 
     let submit = {
         let currency = currency.clone();
@@ -220,6 +223,7 @@ fn OrderView(
             };
             busy.set(true);
             error.set(None);
+            done.set(None);
             let currency = currency.clone();
             spawn_local(async move {
                 let r = api
@@ -329,7 +333,6 @@ fn OrderView(
                         </button>
                     </fieldset>
                 })}
-                {move || done.get().map(|m| view! { <p class="success" role="status">{m}</p> })}
             </form>
             <Show when=move || !returns.with(Vec::is_empty)>
                 <h2>"Returns"</h2>

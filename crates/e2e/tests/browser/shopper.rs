@@ -99,7 +99,7 @@ async fn a_shopper_searches_buys_sees_stock_drop_returns_a_copy_and_sees_stock_r
     b.fill(&format!("#ret-{}", book.id), "1").await;
     b.fill("#return-reason", "Bought one too many").await;
     b.click(".return-box button[type=submit]").await;
-    b.wait_contains(".success", "Return accepted").await;
+    b.wait_contains("#return-done", "Return accepted").await;
     b.wait_contains("#order-status", "Partly returned").await;
     b.wait_text(
         &format!("tr[data-book-id='{}'] td.returnable", book.id),

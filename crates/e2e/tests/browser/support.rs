@@ -259,6 +259,21 @@ impl Browser {
             .goto(&format!("{}{path}", self.base))
             .await
             .unwrap_or_else(|e| panic!("goto {path}: {e}"));
+        // Keeps the page's errors (a WASM panic is logged with console.error) for `failed`.
+        let _ = self
+            .c
+            .execute(
+                "window.__errors = []; \
+                 const error = console.error; \
+                 console.error = (...a) => { window.__errors.push(a.join(' ')); error(...a); }; \
+                 window.addEventListener('error', (e) => window.__errors.push(String(e.message))); \
+                 window.addEventListener('unhandledrejection', (e) => window.__errors.push(String(e.reason))); \
+                 const f = window.fetch; window.fetch = (r, o) => { window.__errors.push('fetch ' + (r.method || '') + ' ' + (r.url || r)); \
+                   return f(r, o).then((x) => { window.__errors.push('done ' + x.status + ' ' + x.url); return x; }, \
+                   (e) => { window.__errors.push('fail ' + e); throw e; }); };",
+                vec![],
+            )
+            .await;
     }
 
     pub async fn path(&self) -> String {
@@ -266,12 +281,45 @@ impl Browser {
     }
 
     pub async fn find(&self, css: &str) -> Element {
-        self.c
+        match self
+            .c
             .wait()
             .at_most(WAIT)
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        {
+            Ok(el) => el,
+            Err(e) => self.failed(&format!("no element {css}: {e}")).await,
+        }
+    }
+
+    /// Fails the test, keeping a screenshot and the page's text for the post-mortem.
+    pub async fn failed(&self, msg: &str) -> ! {
+        let name = format!("FAILED-{}", std::process::id());
+        if let Ok(png) = self.c.screenshot().await {
+            let dir = screenshot_dir();
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+        let text = match self.c.find(Locator::Css("main")).await {
+            Ok(m) => m.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let url = self
+            .c
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let errors = self
+            .c
+            .execute("return window.__errors || [];", vec![])
+            .await
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        panic!(
+            "{msg}\n(at {url}; screenshot {name}.png; console errors: {errors}; page text:\n{text})"
+        );
     }
 
     pub async fn click(&self, css: &str) {
@@ -327,10 +375,10 @@ impl Browser {
                     return last;
                 }
             }
-            assert!(
-                Instant::now() < deadline,
-                "{css}: expected {what}, last saw “{last}”"
-            );
+            if Instant::now() >= deadline {
+                self.failed(&format!("{css}: expected {what}, last saw “{last}”"))
+                    .await;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -351,10 +399,12 @@ impl Browser {
                     return;
                 }
             }
-            assert!(
-                Instant::now() < deadline,
-                "{css}[{attr}]: expected {value}, last saw {last:?}"
-            );
+            if Instant::now() >= deadline {
+                self.failed(&format!(
+                    "{css}[{attr}]: expected {value}, last saw {last:?}"
+                ))
+                .await;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

@@ -387,8 +387,15 @@ fn ConflictBox(conflict: Conflict) -> impl IntoView {
             b.version
         )
     });
+    // Moves focus (and the view) to the explanation.
+    let node = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            let _ = el.focus();
+        }
+    });
     view! {
-        <div class="conflict" role="alert" id="edit-conflict">
+        <div class="conflict" role="alert" id="edit-conflict" tabindex="-1" node_ref=node>
             <p><strong>"This book was changed by someone else since you opened it. Your edit was not saved."</strong></p>
             {who.map(|w| view! { <p>{w}</p> })}
             {(!diff.is_empty()).then(|| view! {

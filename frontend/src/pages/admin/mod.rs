@@ -56,6 +56,10 @@ fn show(v: &Value) -> String {
 
 /// What an audit entry changed: `(field, before, after)`, bookkeeping fields left out.
 pub fn changes(e: &AuditEntry) -> Vec<(String, String, String)> {
+    // A whole book appearing or going is not a list of field changes.
+    if e.before.is_none() || e.after.is_none() {
+        return Vec::new();
+    }
     let empty = serde_json::Map::new();
     let before = e
         .before
