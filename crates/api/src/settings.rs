@@ -16,6 +16,16 @@ pub enum Mode {
     Production,
 }
 
+/// Which back end holds the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// The durable embedded store in `data_dir` (the default).
+    Embedded,
+    /// Amazon DynamoDB (or a compatible endpoint), configured under `dynamodb`.
+    Dynamodb,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct AdminBootstrap {
     pub email: String,
@@ -33,8 +43,13 @@ pub struct Settings {
     pub mode: Mode,
     /// Address to listen on, e.g. `127.0.0.1:8080`; port 0 picks a free port.
     pub listen: String,
+    /// Which back end holds the data.
+    pub store: StoreKind,
     /// Where the embedded store keeps its file.
     pub data_dir: PathBuf,
+    /// The DynamoDB table and how to reach it, when `store = "dynamodb"`.
+    #[serde(default)]
+    pub dynamodb: Option<crate::store::dynamo::DynamoSettings>,
     /// HMAC key for tokens and cursors; at least 32 bytes in production.
     #[serde(default)]
     pub jwt_secret: Option<SecretString>,
@@ -62,6 +77,7 @@ impl Settings {
         let mut builder = config::Config::builder()
             .set_default("mode", "dev")?
             .set_default("listen", "127.0.0.1:8080")?
+            .set_default("store", "embedded")?
             .set_default("data_dir", "./data")?
             .set_default("token_ttl_secs", 12 * 3600)?
             .set_default("max_body_bytes", 64 * 1024)?;
@@ -87,7 +103,9 @@ impl Settings {
         Self {
             mode: Mode::Dev,
             listen: "127.0.0.1:0".into(),
+            store: StoreKind::Embedded,
             data_dir: data_dir.to_owned(),
+            dynamodb: None,
             jwt_secret: Some(SecretString::from(
                 "test-secret-that-is-long-enough-0123456789",
             )),

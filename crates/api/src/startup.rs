@@ -3,9 +3,10 @@
 use crate::auth::{AuthUser, Tokens, hash_password};
 use crate::cursor::CursorCodec;
 use crate::error::ApiError;
-use crate::settings::Settings;
+use crate::settings::{Settings, StoreKind};
 use crate::state::AppState;
 use crate::store::Store;
+use crate::store::dynamo::{DynamoSettings, DynamoStore};
 use crate::store::embedded::EmbeddedStore;
 use crate::{db, openapi, routes, seed};
 use actix_web::body::MessageBody;
@@ -26,19 +27,32 @@ pub struct Application {
 }
 
 /// Opens the store the settings name.
-pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let store = EmbeddedStore::open(&settings.data_dir).with_context(|| {
-        format!(
-            "opening the embedded store in {}",
-            settings.data_dir.display()
-        )
-    })?;
-    Ok(Arc::new(store))
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    match settings.store {
+        StoreKind::Embedded => {
+            let store = EmbeddedStore::open(&settings.data_dir).with_context(|| {
+                format!(
+                    "opening the embedded store in {}",
+                    settings.data_dir.display()
+                )
+            })?;
+            Ok(Arc::new(store))
+        }
+        StoreKind::Dynamodb => Ok(Arc::new(
+            DynamoStore::connect(dynamo_settings(settings)?).await,
+        )),
+    }
+}
+
+pub fn dynamo_settings(settings: &Settings) -> anyhow::Result<&DynamoSettings> {
+    settings.dynamodb.as_ref().context(
+        "store = dynamodb needs a [dynamodb] section (at least BOOKSTORE__DYNAMODB__TABLE)",
+    )
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store = open_store(&settings)?;
+        let store = open_store(&settings).await?;
         Self::build_with_store(settings, store).await
     }
 

@@ -1,5 +1,6 @@
-use bookstore_api::settings::{AdminBootstrap, Settings};
+use bookstore_api::settings::{AdminBootstrap, Settings, StoreKind};
 use bookstore_api::startup::Application;
+use bookstore_api::store::dynamo::DynamoSettings;
 use bookstore_client::{Client, ClientError};
 use bookstore_model::*;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,12 +21,26 @@ pub struct TestApp {
     _data: TempDir,
 }
 
+/// The suite runs on the embedded store, or on DynamoDB Local when
+/// `BOOKSTORE_TEST_STORE=dynamodb`: then each app gets a fresh table.
+pub async fn test_dynamo() -> Option<DynamoSettings> {
+    match std::env::var("BOOKSTORE_TEST_STORE").as_deref() {
+        Ok("dynamodb") => Some(crate::dynamo_local::fresh_table().await.0),
+        Ok("embedded") | Err(_) => None,
+        Ok(other) => panic!("BOOKSTORE_TEST_STORE must be embedded or dynamodb, not {other}"),
+    }
+}
+
 static USER_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl TestApp {
     pub async fn spawn() -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings::for_tests(data.path());
+        if let Some(dynamo) = test_dynamo().await {
+            settings.store = StoreKind::Dynamodb;
+            settings.dynamodb = Some(dynamo);
+        }
         settings.jwt_secret = Some(JWT_SECRET.to_owned().into());
         settings.admin = Some(AdminBootstrap {
             email: ADMIN_EMAIL.into(),

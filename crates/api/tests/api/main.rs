@@ -1,5 +1,7 @@
 //! The API's HTTP test suite: every test starts the real server on a free port and talks HTTP.
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly by design.
+#[path = "../support/dynamo_local.rs"]
+mod dynamo_local;
 mod helpers;
 
 mod admin;
