@@ -152,6 +152,10 @@ pub async fn create(store: &dyn Store, actor: &AuthUser, new: NewBook) -> ApiRes
     item.insert("pk".into(), key.pk.into());
     item.insert("sk".into(), key.sk.into());
     item.insert("sold".into(), 0.into());
+    item.insert(
+        "sold_shard".into(),
+        format!("SOLD#{}", shard_of(&book.id.to_string())).into(),
+    );
     for (k, v) in derived_attrs(&book) {
         item.insert(k.into(), v);
     }
@@ -515,19 +519,19 @@ pub async fn genres(store: &dyn Store) -> ApiResult<Vec<GenreCount>> {
     Ok(out)
 }
 
-pub async fn bestsellers(store: &dyn Store, limit: usize) -> ApiResult<Vec<Bestseller>> {
-    let page = store
-        .query(&Query {
-            index: Some(BOOKS_BY_SOLD),
-            pk: CATALOGUE.into(),
-            sk_prefix: None,
-            forward: false,
-            limit,
-            start: None,
-        })
-        .await?;
+pub async fn bestsellers(state: &AppState, limit: usize) -> ApiResult<Vec<Bestseller>> {
+    let (items, _) = super::sharded_paged(
+        state,
+        "bestsellers",
+        BOOKS_BY_SOLD,
+        "SOLD",
+        false,
+        limit,
+        None,
+    )
+    .await?;
     let mut out = Vec::new();
-    for item in page.items {
+    for item in items {
         let units_sold = item.get("sold").and_then(Value::as_i64).unwrap_or(0);
         if units_sold > 0 {
             out.push(Bestseller {

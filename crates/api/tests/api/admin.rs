@@ -334,3 +334,40 @@ async fn new_books_are_validated() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn admins_page_through_every_order_once_newest_first() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Many orders", 100).await;
+    let shopper = app.customer().await;
+    let mut placed = Vec::new();
+    for _ in 0..23 {
+        placed.push(
+            shopper
+                .place_order(&order_of(vec![line(book.id, 1)]), None)
+                .await
+                .unwrap()
+                .value
+                .id,
+        );
+    }
+    placed.reverse();
+    for status in [None, Some(OrderStatus::Placed)] {
+        let mut seen = Vec::new();
+        let mut q = OrderQuery {
+            status,
+            limit: Some(5),
+            cursor: None,
+        };
+        loop {
+            let page = app.admin.admin_list_orders(&q).await.unwrap();
+            assert!(page.items.len() <= 5);
+            seen.extend(page.items.iter().map(|o| o.id));
+            match page.next_cursor {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, placed, "{status:?}");
+    }
+}
