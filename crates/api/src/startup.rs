@@ -148,9 +148,12 @@ pub async fn ensure_admin(
         .await?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let user = db::users::new_user(email, name, Role::Admin);
-    db::users::create(store, &user, hash)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match db::users::create(store, &user, hash).await {
+        Ok(()) => {}
+        // Another instance starting at the same moment created it first.
+        Err(ApiError::Conflict(ProblemCode::EmailTaken, _)) => return Ok(false),
+        Err(e) => anyhow::bail!("creating the admin account: {e}"),
+    }
     tracing::info!(email = %user.email, "created the admin account");
     Ok(true)
 }
