@@ -35,6 +35,11 @@ static USER_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server with adjusted settings.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings::for_tests(data.path());
         if let Some(dynamo) = test_dynamo().await {
@@ -47,6 +52,7 @@ impl TestApp {
             password: ADMIN_PASSWORD.to_owned().into(),
             name: "Test Admin".into(),
         });
+        adjust(&mut settings);
         let app = Application::build(settings).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());

@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod catalogue;
 mod durability;
+mod ops;
 mod orders;
 mod returns;
 mod spec;
