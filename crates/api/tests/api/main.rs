@@ -7,6 +7,7 @@ mod helpers;
 mod admin;
 mod auth;
 mod catalogue;
+mod cli;
 mod durability;
 mod ops;
 mod orders;
