@@ -7,7 +7,6 @@ use bookstore_client::Client;
 use bookstore_model::*;
 use futures::future::join_all;
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
