@@ -353,21 +353,19 @@ async fn admins_page_through_every_order_once_newest_first() {
     }
     placed.reverse();
     for status in [None, Some(OrderStatus::Placed)] {
-        let mut seen = Vec::new();
-        let mut q = OrderQuery {
-            status,
-            limit: Some(5),
-            cursor: None,
-        };
-        loop {
-            let page = app.admin.admin_list_orders(&q).await.unwrap();
-            assert!(page.items.len() <= 5);
-            seen.extend(page.items.iter().map(|o| o.id));
-            match page.next_cursor {
-                Some(c) => q.cursor = Some(c),
-                None => break,
-            }
-        }
+        let seen: Vec<OrderId> = all_pages(5, |cursor| {
+            let q = OrderQuery {
+                status,
+                limit: Some(5),
+                cursor,
+            };
+            let admin = app.admin.clone();
+            async move { admin.admin_list_orders(&q).await.unwrap() }
+        })
+        .await
+        .iter()
+        .map(|o| o.id)
+        .collect();
         assert_eq!(seen, placed, "{status:?}");
     }
 }

@@ -147,6 +147,26 @@ pub fn return_of(lines: Vec<LineRequest>) -> CreateReturn {
     }
 }
 
+/// Every item of a paginated listing, following `next_cursor` until it runs out. `fetch` gets
+/// the cursor of the page to read; each page must respect `limit`.
+pub async fn all_pages<T, F, Fut>(limit: usize, mut fetch: F) -> Vec<T>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Page<T>>,
+{
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = fetch(cursor).await;
+        assert!(page.items.len() <= limit, "a page larger than its limit");
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
+    }
+}
+
 /// The problem code of an error, panicking on success.
 pub fn code_of<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, ProblemCode) {
     let e = r.expect_err("expected an error");

@@ -107,6 +107,16 @@ fn new_book(title: &str, stock: i64) -> NewBook {
     }
 }
 
+/// An order of one copy of `book`.
+fn one_copy(book: BookId) -> PlaceOrder {
+    PlaceOrder {
+        lines: vec![LineRequest {
+            book_id: book,
+            quantity: Quantity::parse(1).unwrap(),
+        }],
+    }
+}
+
 /// Units of `book` in every stored order of these customers.
 async fn stored_units(buyers: &[Client], book: BookId) -> (u32, HashSet<OrderId>) {
     let mut units = 0;
@@ -163,18 +173,7 @@ async fn three_instances_one_database() {
     let buyers = customers(&api, 8).await;
     let results = join_all((0..64).map(|i| {
         let b = buyers[i % buyers.len()].clone();
-        async move {
-            b.place_order(
-                &PlaceOrder {
-                    lines: vec![LineRequest {
-                        book_id: book.id,
-                        quantity: Quantity::parse(1).unwrap(),
-                    }],
-                },
-                None,
-            )
-            .await
-        }
+        async move { b.place_order(&one_copy(book.id), None).await }
     }))
     .await;
     let sold = results.iter().filter(|r| r.is_ok()).count();
@@ -218,16 +217,7 @@ async fn three_instances_one_database() {
         let b = buyers[i % buyers.len()].clone();
         async move {
             tokio::time::sleep(Duration::from_millis(5 * i as u64)).await;
-            b.place_order(
-                &PlaceOrder {
-                    lines: vec![LineRequest {
-                        book_id: book2.id,
-                        quantity: Quantity::parse(1).unwrap(),
-                    }],
-                },
-                None,
-            )
-            .await
+            b.place_order(&one_copy(book2.id), None).await
         }
     }));
     let killer = async {
@@ -270,15 +260,7 @@ async fn three_instances_one_database() {
             started.elapsed()
         );
         let err = buyers[0]
-            .place_order(
-                &PlaceOrder {
-                    lines: vec![LineRequest {
-                        book_id: book.id,
-                        quantity: Quantity::parse(1).unwrap(),
-                    }],
-                },
-                None,
-            )
+            .place_order(&one_copy(book.id), None)
             .await
             .unwrap_err();
         assert_eq!(
@@ -311,15 +293,7 @@ async fn three_instances_one_database() {
         .await
         .unwrap();
     let placed = buyers[1]
-        .place_order(
-            &PlaceOrder {
-                lines: vec![LineRequest {
-                    book_id: book.id,
-                    quantity: Quantity::parse(1).unwrap(),
-                }],
-            },
-            None,
-        )
+        .place_order(&one_copy(book.id), None)
         .await
         .unwrap();
     assert_eq!(placed.status, 201);
