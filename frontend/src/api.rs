@@ -11,7 +11,7 @@ pub struct ApiError {
     /// HTTP status, `None` when the server could not be reached.
     pub status: Option<u16>,
     /// The problem document, when the API sent one.
-    pub problem: Option<Problem>,
+    pub problem: Option<Box<Problem>>,
     pub message: String,
 }
 
@@ -41,7 +41,7 @@ impl ApiError {
 impl From<ClientError> for ApiError {
     fn from(e: ClientError) -> Self {
         let status = e.status();
-        let problem = e.problem().cloned();
+        let problem = e.problem().cloned().map(Box::new);
         // A transport error with a status is a body that could not be read; without one, the
         // request never got an answer.
         Self {

@@ -3,7 +3,8 @@
 //! - `cargo xtask run`     — build the SPA and the server, then start the whole shop on the
 //!   embedded store (dev mode).
 //! - `cargo xtask test`    — everything CI checks: formatting, clippy, the SPA build, every test
-//!   (the browser tests included).
+//!   (the browser tests included), the HTTP suite once per back end (embedded, and DynamoDB Local
+//!   started here).
 //! - `cargo xtask spa`     — build the SPA into `frontend/dist` (installs what it needs first).
 //! - `cargo xtask openapi` — regenerate `api-spec/openapi.json` from the code.
 mod spa;
@@ -57,16 +58,105 @@ fn test() -> Result<(), String> {
             "warnings",
         ]),
     )?;
-    let dist = spa::build()?;
-    // The browser tests (crates/e2e) serve this build and save screenshots next to the build.
     run(
-        "cargo test",
+        "infra checks (cfn-lint, hadolint, index drift)",
+        Command::new("bash").arg(root().join("infra/check.sh")),
+    )?;
+    run(
+        "install DynamoDB Local",
+        Command::new("bash")
+            .arg(root().join("scripts/dynamodb-local.sh"))
+            .arg("install"),
+    )?;
+    // The browser tests (crates/e2e) serve this build and save screenshots beside the build.
+    let dist = spa::build()?;
+    let dynamo = DynamoLocal::start()?;
+    let endpoint = dynamo.endpoint.clone();
+    // Unit tests, the store conformance suite (both back ends) and the HTTP suite on the
+    // embedded store...
+    run(
+        "cargo test (HTTP suite on the embedded store)",
         cargo()
             .args(["test", "--workspace"])
+            .env("BOOKSTORE_TEST_DYNAMODB_ENDPOINT", &endpoint)
             .env("BOOKSTORE_E2E_DIST", &dist)
             .env("BOOKSTORE_SCREENSHOTS", target_dir().join("screenshots")),
     )?;
+    // ...then the same HTTP suite on DynamoDB.
+    run(
+        "cargo test (HTTP suite on DynamoDB Local)",
+        cargo()
+            .args(["test", "-p", "bookstore-api", "--test", "api"])
+            .env("BOOKSTORE_TEST_STORE", "dynamodb")
+            .env("BOOKSTORE_TEST_DYNAMODB_ENDPOINT", &endpoint),
+    )?;
+    drop(dynamo);
     Ok(())
+}
+
+/// One DynamoDB Local (in memory) shared by every test binary of a run.
+struct DynamoLocal {
+    child: std::process::Child,
+    endpoint: String,
+    scratch: PathBuf,
+}
+
+impl DynamoLocal {
+    fn start() -> Result<Self, String> {
+        let out = Command::new("bash")
+            .arg(root().join("scripts/dynamodb-local.sh"))
+            .arg("dir")
+            .output()
+            .map_err(|e| e.to_string())?;
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        // It writes a metadata file into its working directory: keep that out of the repo.
+        let scratch = std::env::temp_dir().join(format!("xtask-dynamodb-{port}"));
+        std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+        let child = Command::new("java")
+            .arg(format!(
+                "-Djava.library.path={}",
+                dir.join("DynamoDBLocal_lib").display()
+            ))
+            .arg("-jar")
+            .arg(dir.join("DynamoDBLocal.jar"))
+            .args([
+                "-port",
+                &port.to_string(),
+                "-inMemory",
+                "-sharedDb",
+                "-disableTelemetry",
+            ])
+            .current_dir(&scratch)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting DynamoDB Local (java): {e}"))?;
+        let this = Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            scratch,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if std::time::Instant::now() > deadline {
+                return Err("DynamoDB Local did not start within 60 s".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        eprintln!("==> DynamoDB Local at {}", this.endpoint);
+        Ok(this)
+    }
+}
+
+impl Drop for DynamoLocal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
 }
 
 fn serve(extra: &[String]) -> Result<(), String> {

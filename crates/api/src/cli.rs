@@ -1,6 +1,7 @@
 //! `bookstore serve | seed | admin create | openapi`.
-use crate::settings::Settings;
-use crate::startup::{Application, ensure_admin, open_store};
+use crate::settings::{Settings, StoreKind};
+use crate::startup::{Application, dynamo_settings, ensure_admin, open_store};
+use crate::store::dynamo::DynamoStore;
 use clap::{Parser, Subcommand};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -11,6 +12,9 @@ pub struct Cli {
     /// A TOML configuration file (default: ./bookstore.toml if present).
     #[arg(long, global = true, env = "BOOKSTORE_CONFIG")]
     pub config: Option<PathBuf>,
+    /// The back end, overriding the `store` setting.
+    #[arg(long, global = true, value_enum)]
+    pub store: Option<StoreKind>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -28,6 +32,17 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Manage the DynamoDB table.
+    Dynamo {
+        #[command(subcommand)]
+        command: DynamoCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DynamoCommand {
+    /// Create the table, its indexes and TTL if missing (idempotent), and wait until active.
+    Init,
 }
 
 #[derive(Subcommand)]
@@ -43,7 +58,15 @@ pub enum AdminCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = || Settings::load(cli.config.as_deref());
+    let store = cli.store;
+    let settings = || {
+        Settings::load(cli.config.as_deref()).map(|mut s| {
+            if let Some(kind) = store {
+                s.store = kind;
+            }
+            s
+        })
+    };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let settings = settings()?;
@@ -52,14 +75,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Seed => {
-            let store = open_store(&settings()?)?;
+            let store = open_store(&settings()?).await?;
             let n = crate::seed::load_demo(store.as_ref()).await?;
             println!("added {n} books");
         }
         Command::Admin {
             command: AdminCommand::Create { email, name },
         } => {
-            let store = open_store(&settings()?)?;
+            let store = open_store(&settings()?).await?;
             eprintln!("password (one line on stdin):");
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password)?;
@@ -71,6 +94,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Openapi => print!("{}", crate::openapi::pretty_json()),
+        Command::Dynamo {
+            command: DynamoCommand::Init,
+        } => {
+            let settings = settings()?;
+            let store = DynamoStore::connect(dynamo_settings(&settings)?).await;
+            let created = store.init().await?;
+            let what = if created { "created" } else { "already exists" };
+            println!("table {} {what}", store.table());
+        }
     }
     Ok(())
 }

@@ -5,6 +5,8 @@ pub mod cursor;
 pub mod db;
 pub mod error;
 pub mod live;
+pub mod metrics;
+pub mod middleware;
 pub mod openapi;
 pub mod routes;
 pub mod seed;

@@ -57,12 +57,17 @@ impl LiveEvent {
 pub struct Live {
     watched: Mutex<HashMap<BookId, usize>>,
     tx: broadcast::Sender<LiveEvent>,
+    /// Set when the server shuts down: streams end, so a graceful shutdown need not wait for
+    /// them.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 /// A client's registration; dropping it (when the client disconnects) ends the watch.
 pub struct Subscription {
     pub events: broadcast::Receiver<LiveEvent>,
     pub books: HashSet<BookId>,
+    /// Changes to `true` when the server shuts down.
+    pub closing: tokio::sync::watch::Receiver<bool>,
     live: Arc<Live>,
 }
 
@@ -88,6 +93,7 @@ impl Live {
         let live = Arc::new(Self {
             watched: Mutex::new(HashMap::new()),
             tx,
+            closing: tokio::sync::watch::Sender::new(false),
         });
         tokio::spawn(poll_loop(
             Arc::downgrade(&live),
@@ -110,8 +116,38 @@ impl Live {
         Subscription {
             events,
             books,
+            closing: self.closing.subscribe(),
             live: Arc::clone(self),
         }
+    }
+
+    /// Ends every stream (on shutdown).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Ends the streams when the process is asked to stop (SIGINT, SIGTERM), so that the
+    /// server's graceful shutdown does not wait for them. Holds the hub weakly.
+    pub fn close_on_shutdown_signal(self: &Arc<Self>) {
+        let live = Arc::downgrade(self);
+        tokio::spawn(async move {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                let Ok(mut term) = signal(SignalKind::terminate()) else {
+                    return;
+                };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = tokio::signal::ctrl_c().await;
+            if let Some(live) = live.upgrade() {
+                live.close();
+            }
+        });
     }
 
     /// Connected clients.

@@ -16,6 +16,27 @@ pub enum Mode {
     Production,
 }
 
+/// Which back end holds the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// The durable embedded store in `data_dir` (the default).
+    Embedded,
+    /// Amazon DynamoDB (or a compatible endpoint), configured under `dynamodb`.
+    Dynamodb,
+}
+
+/// Per-client rate limits (per API instance).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimits {
+    /// Logins and registrations per client and minute.
+    pub auth_per_minute: u32,
+    /// Other writes (orders, returns, admin changes) per client and second...
+    pub writes_per_second: u32,
+    /// ...with bursts up to this many.
+    pub write_burst: u32,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct AdminBootstrap {
     pub email: String,
@@ -33,8 +54,13 @@ pub struct Settings {
     pub mode: Mode,
     /// Address to listen on, e.g. `127.0.0.1:8080`; port 0 picks a free port.
     pub listen: String,
+    /// Which back end holds the data.
+    pub store: StoreKind,
     /// Where the embedded store keeps its file.
     pub data_dir: PathBuf,
+    /// The DynamoDB table and how to reach it, when `store = "dynamodb"`.
+    #[serde(default)]
+    pub dynamodb: Option<crate::store::dynamo::DynamoSettings>,
     /// HMAC key for tokens and cursors; at least 32 bytes in production.
     #[serde(default)]
     pub jwt_secret: Option<SecretString>,
@@ -48,6 +74,14 @@ pub struct Settings {
     /// HTTP worker threads (default: one per core).
     #[serde(default)]
     pub workers: Option<usize>,
+    pub rate_limit: RateLimits,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted balancer).
+    #[serde(default)]
+    pub trust_forwarded_for: bool,
+    /// Origins allowed to call the API from a browser (CORS); the SPA served by the API itself
+    /// needs none.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
     /// An admin account created at start if its e-mail is not registered yet.
     #[serde(default)]
     pub admin: Option<AdminBootstrap>,
@@ -65,9 +99,13 @@ impl Settings {
         let mut builder = config::Config::builder()
             .set_default("mode", "dev")?
             .set_default("listen", "127.0.0.1:8080")?
+            .set_default("store", "embedded")?
             .set_default("data_dir", "./data")?
             .set_default("token_ttl_secs", 12 * 3600)?
             .set_default("max_body_bytes", 64 * 1024)?
+            .set_default("rate_limit.auth_per_minute", 30)?
+            .set_default("rate_limit.writes_per_second", 20)?
+            .set_default("rate_limit.write_burst", 40)?
             .set_default("static_dir", "frontend/dist")?;
         builder = match file {
             Some(f) => builder.add_source(config::File::from(f).required(true)),
@@ -78,7 +116,9 @@ impl Settings {
                 config::Environment::with_prefix("BOOKSTORE")
                     .prefix_separator("__")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("cors_origins"),
             )
             .build()?
             .try_deserialize()
@@ -91,7 +131,9 @@ impl Settings {
         Self {
             mode: Mode::Dev,
             listen: "127.0.0.1:0".into(),
+            store: StoreKind::Embedded,
             data_dir: data_dir.to_owned(),
+            dynamodb: None,
             jwt_secret: Some(SecretString::from(
                 "test-secret-that-is-long-enough-0123456789",
             )),
@@ -99,6 +141,13 @@ impl Settings {
             seed_demo: Some(false),
             max_body_bytes: 64 * 1024,
             workers: Some(2),
+            rate_limit: RateLimits {
+                auth_per_minute: 1_000_000,
+                writes_per_second: 1_000_000,
+                write_burst: 1_000_000,
+            },
+            trust_forwarded_for: false,
+            cors_origins: vec![],
             admin: None,
             static_dir: data_dir.join("static"),
         }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Path prefixes that belong to the server, never to the app.
-const SERVER_PREFIXES: &[&str] = &["api", "api-docs", "docs", "healthz", "readyz"];
+const SERVER_PREFIXES: &[&str] = &["api", "api-docs", "docs", "healthz", "readyz", "metrics"];
 
 struct Asset {
     body: Bytes,

@@ -4,15 +4,19 @@ use crate::auth::{AuthUser, Tokens, hash_password};
 use crate::cursor::CursorCodec;
 use crate::error::ApiError;
 use crate::live::{Live, POLL_INTERVAL};
-use crate::settings::Settings;
+use crate::metrics::{InstrumentedStore, Metrics};
+use crate::middleware::{self, Limiters};
+use crate::settings::{Settings, StoreKind};
 use crate::spa::StaticFiles;
 use crate::state::AppState;
 use crate::store::Store;
+use crate::store::dynamo::{DynamoSettings, DynamoStore};
 use crate::store::embedded::EmbeddedStore;
 use crate::{db, openapi, routes, seed};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::{StatusCode, header};
+use actix_web::middleware::from_fn;
 use actix_web::middleware::{Compress, DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
@@ -28,19 +32,32 @@ pub struct Application {
 }
 
 /// Opens the store the settings name.
-pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let store = EmbeddedStore::open(&settings.data_dir).with_context(|| {
-        format!(
-            "opening the embedded store in {}",
-            settings.data_dir.display()
-        )
-    })?;
-    Ok(Arc::new(store))
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    match settings.store {
+        StoreKind::Embedded => {
+            let store = EmbeddedStore::open(&settings.data_dir).with_context(|| {
+                format!(
+                    "opening the embedded store in {}",
+                    settings.data_dir.display()
+                )
+            })?;
+            Ok(Arc::new(store))
+        }
+        StoreKind::Dynamodb => Ok(Arc::new(
+            DynamoStore::connect(dynamo_settings(settings)?).await,
+        )),
+    }
+}
+
+pub fn dynamo_settings(settings: &Settings) -> anyhow::Result<&DynamoSettings> {
+    settings.dynamodb.as_ref().context(
+        "store = dynamodb needs a [dynamodb] section (at least BOOKSTORE__DYNAMODB__TABLE)",
+    )
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store = open_store(&settings)?;
+        let store = open_store(&settings).await?;
         Self::build_with_store(settings, store).await
     }
 
@@ -49,10 +66,13 @@ impl Application {
         store: Arc<dyn Store>,
     ) -> anyhow::Result<Self> {
         let secret = settings.jwt_secret()?;
+        let metrics = Arc::new(Metrics::new()?);
         let state = web::Data::new(AppState {
-            store,
+            store: Arc::new(InstrumentedStore::new(store, metrics.clone())),
             tokens: Tokens::new(&secret, settings.token_ttl_secs),
             cursors: CursorCodec::new(&secret),
+            metrics,
+            limits: Limiters::new(&settings.rate_limit, settings.trust_forwarded_for),
         });
         if let Some(admin) = &settings.admin {
             ensure_admin(
@@ -72,8 +92,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let body_limit = settings.max_body_bytes;
         let spec = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
-        let live = web::Data::new(Live::start(state.store.clone(), POLL_INTERVAL));
+        let live = Live::start(state.store.clone(), POLL_INTERVAL);
+        live.close_on_shutdown_signal();
+        let live = web::Data::new(live);
         let static_files = web::Data::new(StaticFiles::load(&settings.static_dir));
+        let cors_origins = settings.cors_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -83,22 +106,31 @@ impl Application {
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(path_config())
                 .app_data(query_config())
+                // Innermost first: the last `wrap` sees the request first.
                 .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+                .wrap(from_fn(middleware::rate_limit))
+                .wrap(cors(&cors_origins))
                 .wrap(Compress::default())
                 .wrap(
                     DefaultHeaders::new()
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                         .add((header::X_FRAME_OPTIONS, "DENY"))
-                        .add((header::REFERRER_POLICY, "no-referrer")),
+                        .add((header::REFERRER_POLICY, "no-referrer"))
+                        .add(("cross-origin-opener-policy", "same-origin")),
                 )
+                .wrap(from_fn(middleware::request_id))
                 .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(from_fn(middleware::track))
                 .service(routes::health::healthz)
                 .service(routes::health::readyz)
+                .service(routes::health::metrics)
                 .service(routes::api_v1())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
                 .default_service(web::to(fallback))
         })
         .listen(listener)?;
+        // On SIGTERM/SIGINT, stop accepting and let in-flight requests finish.
+        server = server.shutdown_timeout(30);
         if let Some(w) = settings.workers {
             server = server.workers(w);
         }
@@ -140,9 +172,12 @@ pub async fn ensure_admin(
         .await?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let user = db::users::new_user(email, name, Role::Admin);
-    db::users::create(store, &user, hash)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match db::users::create(store, &user, hash).await {
+        Ok(()) => {}
+        // Another instance starting at the same moment created it first.
+        Err(ApiError::Conflict(ProblemCode::EmailTaken, _)) => return Ok(false),
+        Err(e) => anyhow::bail!("creating the admin account: {e}"),
+    }
     tracing::info!(email = %user.email, "created the admin account");
     Ok(true)
 }
@@ -154,6 +189,26 @@ pub fn system_actor() -> AuthUser {
         email: "system".into(),
         role: Role::Admin,
     }
+}
+
+/// CORS for browser clients on other origins; none are allowed unless configured.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::ACCEPT,
+        ])
+        .allowed_header("idempotency-key")
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .expose_headers(["x-request-id"])
+        .max_age(3600);
+    for o in origins {
+        cors = cors.allowed_origin(o);
+    }
+    cors
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {

@@ -24,7 +24,8 @@ fn parse_sort(s: &str) -> BookSort {
 fn url_of(q: &str, genre: &str, sort: &str) -> String {
     let mut parts = Vec::new();
     for (k, v) in [("q", q), ("genre", genre), ("sort", sort)] {
-        if !v.trim().is_empty() && !(k == "sort" && v == "title") {
+        let default_sort = k == "sort" && v == "title";
+        if !v.trim().is_empty() && !default_sort {
             parts.push(format!("{k}={}", js_sys::encode_uri_component(v.trim())));
         }
     }

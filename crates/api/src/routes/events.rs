@@ -124,7 +124,11 @@ impl Conn {
             if let Some(b) = self.pending.pop_front() {
                 return Some(b);
             }
+            if *self.sub.closing.borrow() {
+                return None;
+            }
             tokio::select! {
+                _ = self.sub.closing.changed() => return None,
                 _ = self.heartbeat.tick() => return Some(Bytes::from_static(b": keep-alive\n\n")),
                 r = self.sub.events.recv() => match r {
                     Ok(e) => {

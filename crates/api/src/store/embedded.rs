@@ -10,7 +10,7 @@
 //! `(index, index pk, encoded index sk, pk, sk)`, maintained in the same write transaction.
 use super::expr::{apply, cond_of, holds};
 use super::keys::{INDEXES, IndexDef, index};
-use super::{Item, Key, Query, QueryPage, Store, StoreError, WriteOp, check_transaction};
+use super::{Item, Key, Query, QueryPage, Store, StoreError, WriteOp, check_transaction, last_key};
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde_json::Value;
@@ -247,21 +247,6 @@ fn start_str<'a>(start: &'a Item, attr: &str) -> Result<&'a str, StoreError> {
         .get(attr)
         .and_then(Value::as_str)
         .ok_or_else(|| StoreError::Invalid(format!("start key lacks `{attr}`")))
-}
-
-/// The key attributes DynamoDB would return as `LastEvaluatedKey` for `item`.
-pub(crate) fn last_key(item: &Item, def: Option<&IndexDef>) -> Item {
-    let mut key = Item::new();
-    let mut names = vec!["pk", "sk"];
-    if let Some(def) = def {
-        names.extend([def.pk, def.sk]);
-    }
-    for name in names {
-        if let Some(v) = item.get(name) {
-            key.insert(name.to_owned(), v.clone());
-        }
-    }
-    key
 }
 
 impl EmbeddedStore {

@@ -10,6 +10,7 @@
 //!
 //! There is no scan: every read names its partition.
 
+pub mod dynamo;
 pub mod embedded;
 pub mod expr;
 pub mod keys;
@@ -188,4 +189,20 @@ pub(crate) fn check_transaction(ops: &[WriteOp]) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// The key attributes DynamoDB returns as `LastEvaluatedKey` for `item`: the table key, plus the
+/// index key when querying an index.
+pub(crate) fn last_key(item: &Item, def: Option<&keys::IndexDef>) -> Item {
+    let mut key = Item::new();
+    let mut names = vec!["pk", "sk"];
+    if let Some(def) = def {
+        names.extend([def.pk, def.sk]);
+    }
+    for name in names {
+        if let Some(v) = item.get(name) {
+            key.insert(name.to_owned(), v.clone());
+        }
+    }
+    key
 }

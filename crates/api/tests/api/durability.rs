@@ -1,5 +1,6 @@
 //! A write acknowledged to a client survives `kill -9` of the server process.
 use crate::helpers::*;
+use bookstore_api::store::dynamo::DynamoSettings;
 use bookstore_client::Client;
 use bookstore_model::*;
 use std::process::{Child, Command, Stdio};
@@ -25,9 +26,26 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start(data: &std::path::Path) -> Server {
+async fn start(data: &std::path::Path, dynamo: Option<&DynamoSettings>) -> Server {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_bookstore"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bookstore"));
+    if let Some(d) = dynamo {
+        cmd.env("BOOKSTORE__STORE", "dynamodb")
+            .env("BOOKSTORE__DYNAMODB__TABLE", &d.table)
+            .env(
+                "BOOKSTORE__DYNAMODB__ENDPOINT",
+                d.endpoint.as_deref().unwrap_or_default(),
+            )
+            .env(
+                "BOOKSTORE__DYNAMODB__ATTEMPT_TIMEOUT_MS",
+                d.attempt_timeout_ms.to_string(),
+            )
+            .env(
+                "BOOKSTORE__DYNAMODB__OPERATION_TIMEOUT_MS",
+                d.operation_timeout_ms.to_string(),
+            );
+    }
+    let child = cmd
         .arg("serve")
         .env("BOOKSTORE__LISTEN", format!("127.0.0.1:{port}"))
         .env("BOOKSTORE__DATA_DIR", data)
@@ -62,7 +80,8 @@ async fn start(data: &std::path::Path) -> Server {
 #[tokio::test]
 async fn acknowledged_orders_survive_kill_9() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = start(data.path()).await;
+    let dynamo = test_dynamo().await;
+    let mut server = start(data.path(), dynamo.as_ref()).await;
     let admin = server.client.authed(
         server
             .client
@@ -104,7 +123,7 @@ async fn acknowledged_orders_survive_kill_9() {
     server.child.kill().expect("SIGKILL");
     server.child.wait().unwrap();
 
-    let server = start(data.path()).await;
+    let server = start(data.path(), dynamo.as_ref()).await;
     let shopper = server.client.authed(
         server
             .client

@@ -114,13 +114,35 @@ async fn two_instances_on_one_store_both_see_a_change() {
         password: ADMIN_PASSWORD.to_owned().into(),
         name: "Admin".into(),
     });
-    let store = bookstore_api::startup::open_store(&settings).unwrap();
-    let a = bookstore_api::startup::Application::build_with_store(settings.clone(), store.clone())
-        .await
-        .unwrap();
-    let b = bookstore_api::startup::Application::build_with_store(settings, store)
-        .await
-        .unwrap();
+    let (a, b) = match test_dynamo().await {
+        // Two processes' worth of clients on one table.
+        Some(dynamo) => {
+            settings.store = bookstore_api::settings::StoreKind::Dynamodb;
+            settings.dynamodb = Some(dynamo);
+            let a = bookstore_api::startup::Application::build(settings.clone());
+            (
+                a.await.unwrap(),
+                bookstore_api::startup::Application::build(settings)
+                    .await
+                    .unwrap(),
+            )
+        }
+        // One redb file cannot be opened twice: the instances share the store object.
+        None => {
+            let store = bookstore_api::startup::open_store(&settings).await.unwrap();
+            let a = bookstore_api::startup::Application::build_with_store(
+                settings.clone(),
+                store.clone(),
+            );
+            let a = a.await.unwrap();
+            (
+                a,
+                bookstore_api::startup::Application::build_with_store(settings, store)
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
     let (url_a, url_b) = (
         format!("http://127.0.0.1:{}", a.port()),
         format!("http://127.0.0.1:{}", b.port()),

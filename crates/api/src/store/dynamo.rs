@@ -1,0 +1,797 @@
+//! The DynamoDB back end: the storage interface on `aws-sdk-dynamodb`.
+//!
+//! - Items map 1:1 to DynamoDB items (JSON strings → S, integers → N, objects → M, ...).
+//! - A one-operation transaction is a plain conditional `PutItem`/`UpdateItem`/`DeleteItem`
+//!   (half the write cost of a transaction); more operations are one `TransactWriteItems`.
+//! - Table reads are strongly consistent. Indexes project keys only; an index query reads the
+//!   keys (eventually consistent, as DynamoDB offers on global secondary indexes) and then the
+//!   current items with a consistent `BatchGetItem`, so listed stock is never stale.
+//! - Throttling, timeouts and unreachable endpoints become [`StoreError::Unavailable`], which
+//!   the API answers with 503 and `Retry-After`; every call is bounded by the SDK's timeouts.
+use super::keys::{INDEXES, IndexDef, index};
+use super::{
+    Cond, Item, Key, Path, Query, QueryPage, Store, StoreError, WriteOp, check_transaction,
+};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
+};
+use serde_json::{Number, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The DynamoDB client, wrapped once with the table it serves.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+/// Where and how to reach DynamoDB.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct DynamoSettings {
+    pub table: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// A DynamoDB-compatible endpoint such as DynamoDB Local; AWS's own when unset.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Bound on one attempt of a call.
+    #[serde(default = "default_attempt_timeout_ms")]
+    pub attempt_timeout_ms: u64,
+    /// Bound on a whole call, retries included.
+    #[serde(default = "default_operation_timeout_ms")]
+    pub operation_timeout_ms: u64,
+    /// Attempts per call (the SDK's standard retry with exponential backoff and jitter).
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+fn default_attempt_timeout_ms() -> u64 {
+    1_000
+}
+fn default_operation_timeout_ms() -> u64 {
+    3_000
+}
+fn default_max_attempts() -> u32 {
+    3
+}
+
+impl DynamoSettings {
+    pub fn local(endpoint: &str, table: &str) -> Self {
+        Self {
+            table: table.into(),
+            region: default_region(),
+            endpoint: Some(endpoint.into()),
+            attempt_timeout_ms: default_attempt_timeout_ms(),
+            operation_timeout_ms: default_operation_timeout_ms(),
+            max_attempts: default_max_attempts(),
+        }
+    }
+}
+
+/// Retries of a transaction that DynamoDB cancelled for a conflict with a concurrent one.
+const CONFLICT_RETRIES: u32 = 8;
+
+impl DynamoStore {
+    pub async fn connect(s: &DynamoSettings) -> Self {
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_millis(s.attempt_timeout_ms))
+            .operation_attempt_timeout(Duration::from_millis(s.attempt_timeout_ms))
+            .operation_timeout(Duration::from_millis(s.operation_timeout_ms))
+            .build();
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(s.region.clone()))
+            .timeout_config(timeouts)
+            .retry_config(
+                aws_config::retry::RetryConfig::standard().with_max_attempts(s.max_attempts),
+            );
+        if let Some(endpoint) = &s.endpoint {
+            loader = loader.endpoint_url(endpoint);
+            // A local engine accepts any credentials; real ones come from the default chain.
+            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+                loader = loader.test_credentials();
+            }
+        }
+        let config = loader.load().await;
+        Self {
+            client: Client::new(&config),
+            table: s.table.clone(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates the table, its indexes and TTL if missing, and waits until it is active.
+    pub async fn init(&self) -> Result<bool, StoreError> {
+        let key_type = |name: &str| {
+            if matches!(name, "price_cents" | "sold") {
+                ScalarAttributeType::N
+            } else {
+                ScalarAttributeType::S
+            }
+        };
+        let mut attrs: Vec<&str> = vec!["pk", "sk"];
+        for def in INDEXES {
+            for a in [def.pk, def.sk] {
+                if !attrs.contains(&a) {
+                    attrs.push(a);
+                }
+            }
+        }
+        let mut req = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?);
+        for a in attrs {
+            req = req.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(a)
+                    .attribute_type(key_type(a))
+                    .build()
+                    .map_err(invalid)?,
+            );
+        }
+        for def in INDEXES {
+            req = req.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(def.name)
+                    .key_schema(key(def.pk, KeyType::Hash)?)
+                    .key_schema(key(def.sk, KeyType::Range)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::KeysOnly)
+                            .build(),
+                    )
+                    .build()
+                    .map_err(invalid)?,
+            );
+        }
+        let created = match req.send().await {
+            Ok(_) => true,
+            Err(e) if e.code() == Some("ResourceInUseException") => false,
+            Err(e) => return Err(sdk_error(e)),
+        };
+        for _ in 0..600 {
+            let out = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            let status = out
+                .table()
+                .and_then(|t| t.table_status())
+                .map(|s| s.as_str().to_owned());
+            if status.as_deref() == Some("ACTIVE") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let ttl = self
+            .client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name("ttl")
+                    .build()
+                    .map_err(invalid)?,
+            )
+            .send()
+            .await;
+        match ttl {
+            Ok(_) => {}
+            // Already enabled.
+            Err(e) if e.code() == Some("ValidationException") => {}
+            Err(e) => return Err(sdk_error(e)),
+        }
+        Ok(created)
+    }
+
+    pub async fn delete_table(&self) -> Result<(), StoreError> {
+        self.client
+            .delete_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+}
+
+fn key(name: &str, kt: KeyType) -> Result<KeySchemaElement, StoreError> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kt)
+        .build()
+        .map_err(invalid)
+}
+
+fn invalid(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(e.to_string())
+}
+
+/// Maps an SDK failure: overload and transport problems are retryable unavailability.
+fn sdk_error<E, R>(e: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            StoreError::Unavailable(format!("{e:?}"))
+        }
+        SdkError::ServiceError(se) => {
+            let code = se.err().code().unwrap_or_default();
+            let retryable = matches!(
+                code,
+                "ProvisionedThroughputExceededException"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "LimitExceededException"
+            );
+            let msg = format!("{code}: {}", se.err().message().unwrap_or_default());
+            if retryable {
+                StoreError::Unavailable(msg)
+            } else {
+                StoreError::Internal(msg)
+            }
+        }
+        _ => StoreError::Internal(format!("{e:?}")),
+    }
+}
+
+/// A failed single-item write: a failed condition, or the SDK error mapped.
+fn classify<E, R>(e: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    if e.code() == Some("ConditionalCheckFailedException") {
+        StoreError::ConditionFailed(vec![0])
+    } else {
+        sdk_error(e)
+    }
+}
+
+// ---- item conversion
+
+fn to_av(v: &Value) -> AttributeValue {
+    match v {
+        Value::Null => AttributeValue::Null(true),
+        Value::Bool(b) => AttributeValue::Bool(*b),
+        Value::Number(n) => AttributeValue::N(n.to_string()),
+        Value::String(s) => AttributeValue::S(s.clone()),
+        Value::Array(a) => AttributeValue::L(a.iter().map(to_av).collect()),
+        Value::Object(o) => {
+            AttributeValue::M(o.iter().map(|(k, v)| (k.clone(), to_av(v))).collect())
+        }
+    }
+}
+
+fn from_av(av: &AttributeValue) -> Value {
+    match av {
+        AttributeValue::S(s) => Value::String(s.clone()),
+        AttributeValue::N(n) => n
+            .parse::<i64>()
+            .map(Value::from)
+            .ok()
+            .or_else(|| {
+                n.parse::<f64>()
+                    .ok()
+                    .and_then(Number::from_f64)
+                    .map(Value::Number)
+            })
+            .unwrap_or(Value::Null),
+        AttributeValue::Bool(b) => Value::Bool(*b),
+        AttributeValue::L(l) => Value::Array(l.iter().map(from_av).collect()),
+        AttributeValue::M(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), from_av(v))).collect())
+        }
+        AttributeValue::Ss(ss) => Value::Array(ss.iter().cloned().map(Value::String).collect()),
+        _ => Value::Null,
+    }
+}
+
+fn to_attrs(item: &Item) -> HashMap<String, AttributeValue> {
+    item.iter().map(|(k, v)| (k.clone(), to_av(v))).collect()
+}
+
+fn from_attrs(attrs: &HashMap<String, AttributeValue>) -> Item {
+    attrs.iter().map(|(k, v)| (k.clone(), from_av(v))).collect()
+}
+
+fn key_attrs(key: &Key) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(key.pk.clone())),
+        ("sk".to_owned(), AttributeValue::S(key.sk.clone())),
+    ])
+}
+
+// ---- expressions
+
+/// Collects placeholder names and values while an expression is written.
+#[derive(Default)]
+struct Expr {
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Expr {
+    fn name(&mut self, n: &str) -> String {
+        if let Some((k, _)) = self.names.iter().find(|(_, v)| v.as_str() == n) {
+            return k.clone();
+        }
+        let k = format!("#n{}", self.names.len());
+        self.names.insert(k.clone(), n.to_owned());
+        k
+    }
+
+    fn path(&mut self, p: &Path) -> String {
+        p.0.iter()
+            .map(|part| self.name(part))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    fn value(&mut self, v: AttributeValue) -> String {
+        let k = format!(":v{}", self.values.len());
+        self.values.insert(k.clone(), v);
+        k
+    }
+
+    fn cond(&mut self, c: &Cond) -> String {
+        match c {
+            Cond::Exists => format!("attribute_exists({})", self.name("pk")),
+            Cond::NotExists => format!("attribute_not_exists({})", self.name("pk")),
+            Cond::Ge(p, n) => {
+                let p = self.path(p);
+                format!("{p} >= {}", self.value(AttributeValue::N(n.to_string())))
+            }
+            Cond::Le(p, n) => {
+                let p = self.path(p);
+                format!("{p} <= {}", self.value(AttributeValue::N(n.to_string())))
+            }
+            Cond::Eq(p, v) => {
+                let p = self.path(p);
+                format!("{p} = {}", self.value(to_av(v)))
+            }
+            Cond::And(all) if all.is_empty() => format!(
+                "attribute_exists({}) OR attribute_not_exists({})",
+                self.name("pk"),
+                self.name("pk")
+            ),
+            Cond::And(all) => all
+                .iter()
+                .map(|c| format!("({})", self.cond(c)))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+        }
+    }
+
+    fn update(&mut self, set: &[(Path, Value)], add: &[(Path, i64)]) -> String {
+        let mut parts = Vec::new();
+        for (p, v) in set {
+            let p = self.path(p);
+            let v = self.value(to_av(v));
+            parts.push(format!("{p} = {v}"));
+        }
+        let zero = if add.is_empty() {
+            String::new()
+        } else {
+            self.value(AttributeValue::N("0".into()))
+        };
+        for (p, d) in add {
+            let p = self.path(p);
+            let d = self.value(AttributeValue::N(d.to_string()));
+            parts.push(format!("{p} = if_not_exists({p}, {zero}) + {d}"));
+        }
+        if parts.is_empty() {
+            // An update that only creates the item if missing: touch the key.
+            let pk = self.name("pk");
+            return format!("SET {pk} = {pk}");
+        }
+        format!("SET {}", parts.join(", "))
+    }
+
+    fn names(&self) -> Option<HashMap<String, String>> {
+        (!self.names.is_empty()).then(|| self.names.clone())
+    }
+
+    fn values(&self) -> Option<HashMap<String, AttributeValue>> {
+        (!self.values.is_empty()).then(|| self.values.clone())
+    }
+}
+
+fn transact_item(table: &str, op: &WriteOp) -> Result<TransactWriteItem, StoreError> {
+    let mut e = Expr::default();
+    let item = match op {
+        WriteOp::Put { item, cond } => {
+            let c = cond.as_ref().map(|c| e.cond(c));
+            TransactWriteItem::builder().put(
+                Put::builder()
+                    .table_name(table)
+                    .set_item(Some(to_attrs(item)))
+                    .set_condition_expression(c)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .build()
+                    .map_err(invalid)?,
+            )
+        }
+        WriteOp::Update {
+            key,
+            set,
+            add,
+            cond,
+        } => {
+            let u = e.update(set, add);
+            let c = cond.as_ref().map(|c| e.cond(c));
+            TransactWriteItem::builder().update(
+                Update::builder()
+                    .table_name(table)
+                    .set_key(Some(key_attrs(key)))
+                    .update_expression(u)
+                    .set_condition_expression(c)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .build()
+                    .map_err(invalid)?,
+            )
+        }
+        WriteOp::Delete { key, cond } => {
+            let c = cond.as_ref().map(|c| e.cond(c));
+            TransactWriteItem::builder().delete(
+                Delete::builder()
+                    .table_name(table)
+                    .set_key(Some(key_attrs(key)))
+                    .set_condition_expression(c)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .build()
+                    .map_err(invalid)?,
+            )
+        }
+        WriteOp::Check { key, cond } => {
+            let c = e.cond(cond);
+            TransactWriteItem::builder().condition_check(
+                ConditionCheck::builder()
+                    .table_name(table)
+                    .set_key(Some(key_attrs(key)))
+                    .condition_expression(c)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .build()
+                    .map_err(invalid)?,
+            )
+        }
+    };
+    Ok(item.build())
+}
+
+impl DynamoStore {
+    /// One operation without a transaction: half the write cost, same conditions.
+    async fn single(&self, op: &WriteOp) -> Result<(), StoreError> {
+        let mut e = Expr::default();
+        match op {
+            WriteOp::Put { item, cond } => {
+                let c = cond.as_ref().map(|c| e.cond(c));
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(to_attrs(item)))
+                    .set_condition_expression(c)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(classify)
+            }
+            WriteOp::Update {
+                key,
+                set,
+                add,
+                cond,
+            } => {
+                let u = e.update(set, add);
+                let c = cond.as_ref().map(|c| e.cond(c));
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key_attrs(key)))
+                    .update_expression(u)
+                    .set_condition_expression(c)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(classify)
+            }
+            WriteOp::Delete { key, cond } => {
+                let c = cond.as_ref().map(|c| e.cond(c));
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key_attrs(key)))
+                    .set_condition_expression(c)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(classify)
+            }
+            WriteOp::Check { .. } => self.transaction(std::slice::from_ref(op)).await,
+        }
+    }
+
+    async fn transaction(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
+        let items = ops
+            .iter()
+            .map(|op| transact_item(&self.table, op))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut backoff = Duration::from_millis(5);
+        for attempt in 0..=CONFLICT_RETRIES {
+            let res = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match res {
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            let SdkError::ServiceError(se) = &err else {
+                return Err(sdk_error(err));
+            };
+            let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(tc) = se.err() else {
+                return Err(sdk_error(err));
+            };
+            let reasons = tc.cancellation_reasons();
+            let failed: Vec<usize> = reasons
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                .map(|(i, _)| i)
+                .collect();
+            if !failed.is_empty() {
+                return Err(StoreError::ConditionFailed(failed));
+            }
+            let conflict = reasons
+                .iter()
+                .any(|r| r.code() == Some("TransactionConflict"));
+            let throttled = reasons.iter().any(|r| {
+                matches!(
+                    r.code(),
+                    Some("ThrottlingError" | "ProvisionedThroughputExceeded")
+                )
+            });
+            if (conflict || throttled) && attempt < CONFLICT_RETRIES {
+                // Another transaction held one of these items: back off with jitter and retry.
+                let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0])
+                    % (backoff.as_millis() as u64 + 1);
+                tokio::time::sleep(backoff + Duration::from_millis(jitter)).await;
+                backoff = (backoff * 2).min(Duration::from_millis(200));
+                continue;
+            }
+            if conflict || throttled {
+                return Err(StoreError::Unavailable(
+                    "transaction conflicts persisted".into(),
+                ));
+            }
+            return Err(StoreError::Internal(format!(
+                "transaction cancelled: {reasons:?}"
+            )));
+        }
+        Err(StoreError::Unavailable(
+            "transaction conflicts persisted".into(),
+        ))
+    }
+
+    /// The current items behind index keys (indexes project keys only), in index order.
+    /// An item deleted since the index was read is left out.
+    async fn hydrate(&self, keys: &[Item]) -> Result<Vec<Item>, StoreError> {
+        let keys: Vec<Key> = keys.iter().filter_map(Key::of).collect();
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            out.extend(self.batch_get(chunk).await?.into_iter().flatten());
+        }
+        Ok(out)
+    }
+
+    /// The start key in DynamoDB's form, checked against the query it continues.
+    fn start_key(
+        q: &Query,
+        def: Option<&IndexDef>,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let Some(start) = &q.start else {
+            return Ok(None);
+        };
+        let mut names = vec!["pk", "sk"];
+        if let Some(d) = def {
+            names.extend([d.pk, d.sk]);
+        }
+        let mut out = HashMap::new();
+        for n in names {
+            let v = start
+                .get(n)
+                .ok_or_else(|| StoreError::Invalid(format!("start key lacks `{n}`")))?;
+            out.insert(n.to_owned(), to_av(v));
+        }
+        let partition = def.map_or("pk", |d| d.pk);
+        if start.get(partition).and_then(Value::as_str) != Some(q.pk.as_str()) {
+            return Err(StoreError::Invalid("start key of another partition".into()));
+        }
+        if start.len() != out.len() {
+            return Err(StoreError::Invalid("start key has extra attributes".into()));
+        }
+        Ok(Some(out))
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.item().map(from_attrs))
+    }
+
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        if keys.len() > 100 {
+            return Err(StoreError::Invalid(
+                "batch_get takes at most 100 keys".into(),
+            ));
+        }
+        let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
+        let mut unique: Vec<&Key> = keys.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let mut pending: Vec<HashMap<String, AttributeValue>> =
+            unique.into_iter().map(key_attrs).collect();
+        let mut backoff = Duration::from_millis(5);
+        while !pending.is_empty() {
+            let ka = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()
+                .map_err(invalid)?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, ka)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for attrs in out
+                .responses()
+                .and_then(|r| r.get(&self.table))
+                .into_iter()
+                .flatten()
+            {
+                let item = from_attrs(attrs);
+                if let Some(k) = Key::of(&item) {
+                    found.insert(k, item);
+                }
+            }
+            pending = out
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.table))
+                .map(|k| k.keys().to_vec())
+                .unwrap_or_default();
+            if !pending.is_empty() {
+                // Unprocessed keys mean throttling: back off before asking again.
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_millis(500));
+            }
+        }
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
+    }
+
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        check_transaction(&ops)?;
+        if ops.len() == 1 {
+            self.single(&ops[0]).await
+        } else {
+            self.transaction(&ops).await
+        }
+    }
+
+    async fn query(&self, q: &Query) -> Result<QueryPage, StoreError> {
+        let def = match q.index {
+            Some(name) => {
+                Some(index(name).ok_or_else(|| StoreError::Invalid(format!("no index {name}")))?)
+            }
+            None => None,
+        };
+        let (pk_attr, sk_attr) = def.map_or(("pk", "sk"), |d| (d.pk, d.sk));
+        let limit = q.limit.max(1);
+        let mut e = Expr::default();
+        let mut cond = format!(
+            "{} = {}",
+            e.name(pk_attr),
+            e.value(AttributeValue::S(q.pk.clone()))
+        );
+        if let Some(prefix) = &q.sk_prefix {
+            cond = format!(
+                "{cond} AND begins_with({}, {})",
+                e.name(sk_attr),
+                e.value(AttributeValue::S(prefix.clone()))
+            );
+        }
+        let mut start = Self::start_key(q, def)?;
+        let mut items = Vec::new();
+        // Ask for one item more than the page, so that the last page carries no cursor; keep
+        // going when DynamoDB stops early at its 1 MB response limit.
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(q.index.map(str::to_owned))
+                .key_condition_expression(&cond)
+                .set_expression_attribute_names(e.names())
+                .set_expression_attribute_values(e.values())
+                .scan_index_forward(q.forward)
+                .limit(i32::try_from(limit + 1 - items.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .consistent_read(def.is_none())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            items.extend(out.items().iter().map(from_attrs));
+            start = out.last_evaluated_key().cloned();
+            if items.len() > limit || start.is_none() {
+                break;
+            }
+        }
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let last_key = if more {
+            items.last().map(|i| super::last_key(i, def))
+        } else {
+            None
+        };
+        if def.is_some() {
+            items = self.hydrate(&items).await?;
+        }
+        Ok(QueryPage { items, last_key })
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+}
