@@ -204,3 +204,19 @@ pub fn CardSkeletons(count: usize) -> impl IntoView {
         </ul>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_and_availability_read_well() {
+        assert_eq!(money(1250, "USD"), "$12.50");
+        assert_eq!(money(5, "EUR"), "€0.05");
+        assert_eq!(money(-300, "USD"), "-$3.00");
+        assert_eq!(money(199, "CHF"), "1.99 CHF");
+        assert_eq!(availability(0), "Out of stock");
+        assert_eq!(availability(3), "3 left");
+        assert_eq!(availability(11), "In stock");
+    }
+}

@@ -74,6 +74,23 @@ impl Live {
             live.generation.track();
             live.connect(&books);
         });
+        // A page left for another (or kept in the back/forward cache) must not keep its stream:
+        // browsers allow six connections per host, and frozen pages' streams would use them up.
+        // Reopened when the page is shown again.
+        // (The listeners live as long as the page; their handles need no keeping.)
+        let _ = window_event_listener_untyped("pagehide", move |_| {
+            CONNECTION.with(|c| c.borrow_mut().take());
+            live.link.set(LinkState::Reconnecting);
+        });
+        let _ = window_event_listener_untyped("pageshow", move |e| {
+            let restored = js_sys::Reflect::get(&e, &"persisted".into())
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            if restored {
+                live.generation.update(|n| *n += 1);
+            }
+        });
         live
     }
 

@@ -173,7 +173,7 @@ fn CheckoutButton(placing: RwSignal<bool>, error: RwSignal<Option<ApiError>>) ->
             {move || {
                 if placing.get() {
                     "Placing your order…"
-                } else if cart.has_pending_key() {
+                } else if cart.has_pending_key() && error.with(|e| e.as_ref().is_some_and(ApiError::is_network)) {
                     "Retry placing the order"
                 } else {
                     "Place order"

@@ -104,8 +104,8 @@ async fn sends_precompressed_files_to_clients_that_accept_them() {
         ("app-0123456789abcdef.js.gz", b"GZIP"),
     ])
     .await;
-    // No automatic decompression: see the bytes as sent.
-    let http = reqwest::Client::builder().build().unwrap();
+    // This reqwest has no decompression features: the bytes as sent.
+    let http = reqwest::Client::new();
     let url = format!("{base}/app-0123456789abcdef.js");
     let res = http
         .get(&url)
@@ -114,7 +114,7 @@ async fn sends_precompressed_files_to_clients_that_accept_them() {
         .await
         .unwrap();
     assert_eq!(header(&res, "content-encoding"), "br");
-    assert_eq!(header(&res, "vary"), "Accept-Encoding");
+    assert!(header(&res, "vary").contains("Accept-Encoding"));
     assert!(header(&res, "content-type").starts_with("text/javascript"));
     assert_eq!(res.bytes().await.unwrap().as_ref(), b"BROTLI");
     let res = http

@@ -65,6 +65,9 @@ static SEQ: AtomicU64 = AtomicU64::new(1);
 
 impl Shop {
     pub async fn start() -> Self {
+        if std::env::var_os("BOOKSTORE_E2E_LOG").is_some() {
+            bookstore_api::telemetry::init();
+        }
         let data = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings::for_tests(data.path());
         settings.static_dir = dist();
@@ -219,6 +222,11 @@ impl Browser {
             "--window-size=1280,900".into(),
             format!("--user-data-dir={}", profile.path().display()),
         ];
+        let mut args = args;
+        if let Some(path) = std::env::var_os("BOOKSTORE_E2E_NETLOG") {
+            args.push(format!("--log-net-log={}", PathBuf::from(path).display()));
+            args.push("--net-log-capture-mode=Everything".into());
+        }
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -270,7 +278,14 @@ impl Browser {
                  window.addEventListener('unhandledrejection', (e) => window.__errors.push(String(e.reason))); \
                  const f = window.fetch; window.fetch = (r, o) => { window.__errors.push('fetch ' + (r.method || '') + ' ' + (r.url || r)); \
                    return f(r, o).then((x) => { window.__errors.push('done ' + x.status + ' ' + x.url); return x; }, \
-                   (e) => { window.__errors.push('fail ' + e); throw e; }); };",
+                   (e) => { window.__errors.push('fail ' + e); throw e; }); }; \
+                 const ES = window.EventSource; \
+                 window.EventSource = function (u, o) { \
+                   const es = new ES(u, o); window.__errors.push('sse open ' + u); \
+                   const close = es.close.bind(es); \
+                   es.close = () => { window.__errors.push('sse close ' + u); close(); }; \
+                   return es; }; \
+                 Object.assign(window.EventSource, { CONNECTING: 0, OPEN: 1, CLOSED: 2 });",
                 vec![],
             )
             .await;

@@ -235,3 +235,39 @@ pub fn BookFields(form: BookForm, prefix: String) -> impl IntoView {
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_parse_to_cents_and_back() {
+        assert_eq!(parse_price("12.99"), Ok(1299));
+        assert_eq!(parse_price("12.9"), Ok(1290));
+        assert_eq!(parse_price("$7"), Ok(700));
+        assert!(parse_price("12.999").is_err());
+        assert!(parse_price("-1").is_err());
+        assert!(parse_price("").is_err());
+        assert_eq!(price_text(1299), "12.99");
+        assert_eq!(price_text(5), "0.05");
+    }
+
+    #[test]
+    fn an_update_lists_only_the_fields_it_changed() {
+        let e = AuditEntry {
+            id: bookstore_model::AuditId::new(),
+            at: chrono::DateTime::UNIX_EPOCH,
+            actor_id: bookstore_model::UserId::new(),
+            actor_email: "a@example.com".into(),
+            action: "book.update".into(),
+            book_id: bookstore_model::BookId::new(),
+            before: Some(serde_json::json!({"title": "Old", "price_cents": 100, "version": 1})),
+            after: Some(serde_json::json!({"title": "Old", "price_cents": 250, "version": 2})),
+            note: None,
+        };
+        assert_eq!(
+            changes(&e),
+            vec![("price cents".to_owned(), "100".to_owned(), "250".to_owned())]
+        );
+    }
+}
