@@ -25,6 +25,9 @@ CUSTOMERS="${CUSTOMERS:-200}"
 OUT="${OUT:-/tmp/bookstore-bench}"
 ADMIN_EMAIL=admin@loadgen.example
 ADMIN_PASSWORD=loadgen-admin-password
+# All the load comes from one address: lift the per-client rate limits (per instance).
+export BOOKSTORE__RATE_LIMIT__AUTH_PER_MINUTE=1000000000 BOOKSTORE__RATE_LIMIT__WRITES_PER_SECOND=1000000000 \
+  BOOKSTORE__RATE_LIMIT__WRITE_BURST=1000000000
 export LOADGEN_ADMIN_EMAIL=$ADMIN_EMAIL LOADGEN_ADMIN_PASSWORD=$ADMIN_PASSWORD
 mkdir -p "$OUT"
 PIDS=()
@@ -192,10 +195,31 @@ cmd_dynamo() {
 
 cmd_scaling() {
   if [ ! -x infra/topology.sh ]; then
-    echo "infra/topology.sh does not exist yet: the scaling figure (1/2/3 API instances behind a balancer) is skipped" | tee -a "$OUT/summary.txt"
-    return 0
+    echo "infra/topology.sh does not exist: the scaling figure is skipped" | tee -a "$OUT/summary.txt"; return 0
   fi
-  echo "infra/topology.sh exists: run it by hand (see benches/README.md)"; return 0
+  build
+  command -v nginx >/dev/null || apt-get install -y -q nginx-light >/dev/null
+  local lb; lb=$(free_port)
+  : >"$OUT/scaling.txt"
+  for n in 1 2 3; do
+    export TOPOLOGY_DIR="$OUT/topology-$n" TOPOLOGY_NAME="bsbench" DB_MODE=memory LB_PORT=$lb \
+      ADMIN_EMAIL=$ADMIN_EMAIL ADMIN_PASSWORD=$ADMIN_PASSWORD BOOKSTORE_BIN="$REL/bookstore"
+    rm -rf "$TOPOLOGY_DIR"
+    infra/topology.sh up "$n" >/dev/null
+    BASE="http://127.0.0.1:$lb"
+    "$REL/bookstore-loadgen" dataset --base "$BASE" --books "${DDB_BOOKS:-2000}" --customers 64 >/dev/null
+    "$REL/bookstore-loadgen" wrk-prep --base "$BASE" --out-dir "$OUT/wrk-topology"
+    local w=() g=()
+    for i in $(seq "$REPEAT"); do
+      g+=("$(wrk -t2 -c"${DDB_CONNS:-16}" -d"${DURATION}s" -s benches/scripts/get_book.lua "$BASE" -- "$OUT/wrk-topology" | rps)")
+      "$REL/bookstore-loadgen" run --base "$BASE" --mix shopping --shoppers 64 --customers 64 --quiet \
+        --duration-secs "${TPCW_SECS:-30}" --warmup-secs 5 --seed "$i" --json "$OUT/scaling-$n-$i.json" >"$OUT/scaling-$n-$i.txt"
+      w+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["wips"])' "$OUT/scaling-$n-$i.json")")
+    done
+    infra/topology.sh down >/dev/null 2>&1 || true
+    report_row "$n instance(s): TPC-W shopping WIPS" "$(printf '%s\n' "${w[@]}" | median)" ""
+    report_row "$n instance(s): GET /books/{id}" "$(printf '%s\n' "${g[@]}" | median)" ""
+  done
 }
 
 case "${1:-}" in

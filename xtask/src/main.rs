@@ -46,6 +46,10 @@ fn test() -> Result<(), String> {
         ]),
     )?;
     run(
+        "infra checks (cfn-lint, hadolint, index drift)",
+        Command::new("bash").arg(root().join("infra/check.sh")),
+    )?;
+    run(
         "install DynamoDB Local",
         Command::new("bash")
             .arg(root().join("scripts/dynamodb-local.sh"))

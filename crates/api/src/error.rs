@@ -37,6 +37,8 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("too many requests; retry in {0} s")]
+    RateLimited(u64),
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -63,6 +65,7 @@ impl ApiError {
             Self::PreconditionRequired => ProblemCode::PreconditionRequired,
             Self::PayloadTooLarge(_) => ProblemCode::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ProblemCode::UnsupportedMediaType,
+            Self::RateLimited(_) => ProblemCode::RateLimited,
             Self::Unavailable(_) => ProblemCode::ServiceUnavailable,
             Self::Internal(_) => ProblemCode::Internal,
         }
@@ -115,6 +118,7 @@ impl ResponseError for ApiError {
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -131,6 +135,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::RateLimited(secs) => {
+                res.insert_header((header::RETRY_AFTER, secs.to_string()));
             }
             Self::Unauthorized(_) | Self::InvalidCredentials => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

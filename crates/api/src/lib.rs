@@ -4,6 +4,8 @@ pub mod cli;
 pub mod cursor;
 pub mod db;
 pub mod error;
+pub mod metrics;
+pub mod middleware;
 pub mod openapi;
 pub mod routes;
 pub mod seed;

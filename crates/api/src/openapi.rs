@@ -15,6 +15,7 @@ Listings are paginated with opaque, signed cursors."
     paths(
         routes::health::healthz,
         routes::health::readyz,
+        routes::health::metrics,
         routes::books::list,
         routes::books::show,
         routes::genres::list,

@@ -26,6 +26,17 @@ pub enum StoreKind {
     Dynamodb,
 }
 
+/// Per-client rate limits (per API instance).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimits {
+    /// Logins and registrations per client and minute.
+    pub auth_per_minute: u32,
+    /// Other writes (orders, returns, admin changes) per client and second...
+    pub writes_per_second: u32,
+    /// ...with bursts up to this many.
+    pub write_burst: u32,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct AdminBootstrap {
     pub email: String,
@@ -63,6 +74,14 @@ pub struct Settings {
     /// HTTP worker threads (default: one per core).
     #[serde(default)]
     pub workers: Option<usize>,
+    pub rate_limit: RateLimits,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted balancer).
+    #[serde(default)]
+    pub trust_forwarded_for: bool,
+    /// Origins allowed to call the API from a browser (CORS); the SPA served by the API itself
+    /// needs none.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
     /// An admin account created at start if its e-mail is not registered yet.
     #[serde(default)]
     pub admin: Option<AdminBootstrap>,
@@ -80,7 +99,10 @@ impl Settings {
             .set_default("store", "embedded")?
             .set_default("data_dir", "./data")?
             .set_default("token_ttl_secs", 12 * 3600)?
-            .set_default("max_body_bytes", 64 * 1024)?;
+            .set_default("max_body_bytes", 64 * 1024)?
+            .set_default("rate_limit.auth_per_minute", 30)?
+            .set_default("rate_limit.writes_per_second", 20)?
+            .set_default("rate_limit.write_burst", 40)?;
         builder = match file {
             Some(f) => builder.add_source(config::File::from(f).required(true)),
             None => builder.add_source(config::File::with_name("bookstore").required(false)),
@@ -90,7 +112,9 @@ impl Settings {
                 config::Environment::with_prefix("BOOKSTORE")
                     .prefix_separator("__")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("cors_origins"),
             )
             .build()?
             .try_deserialize()
@@ -113,6 +137,13 @@ impl Settings {
             seed_demo: Some(false),
             max_body_bytes: 64 * 1024,
             workers: Some(2),
+            rate_limit: RateLimits {
+                auth_per_minute: 1_000_000,
+                writes_per_second: 1_000_000,
+                write_burst: 1_000_000,
+            },
+            trust_forwarded_for: false,
+            cors_origins: vec![],
             admin: None,
         }
     }

@@ -3,6 +3,8 @@
 use crate::auth::{AuthUser, Tokens, hash_password};
 use crate::cursor::CursorCodec;
 use crate::error::ApiError;
+use crate::metrics::{InstrumentedStore, Metrics};
+use crate::middleware::{self, Limiters};
 use crate::settings::{Settings, StoreKind};
 use crate::state::AppState;
 use crate::store::Store;
@@ -12,6 +14,7 @@ use crate::{db, openapi, routes, seed};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::{StatusCode, header};
+use actix_web::middleware::from_fn;
 use actix_web::middleware::{Compress, DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
@@ -61,10 +64,13 @@ impl Application {
         store: Arc<dyn Store>,
     ) -> anyhow::Result<Self> {
         let secret = settings.jwt_secret()?;
+        let metrics = Arc::new(Metrics::new()?);
         let state = web::Data::new(AppState {
-            store,
+            store: Arc::new(InstrumentedStore::new(store, metrics.clone())),
             tokens: Tokens::new(&secret, settings.token_ttl_secs),
             cursors: CursorCodec::new(&secret),
+            metrics,
+            limits: Limiters::new(&settings.rate_limit, settings.trust_forwarded_for),
         });
         if let Some(admin) = &settings.admin {
             ensure_admin(
@@ -84,6 +90,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let body_limit = settings.max_body_bytes;
         let spec = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
+        let cors_origins = settings.cors_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -91,22 +98,31 @@ impl Application {
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(path_config())
                 .app_data(query_config())
+                // Innermost first: the last `wrap` sees the request first.
                 .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+                .wrap(from_fn(middleware::rate_limit))
+                .wrap(cors(&cors_origins))
                 .wrap(Compress::default())
                 .wrap(
                     DefaultHeaders::new()
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                         .add((header::X_FRAME_OPTIONS, "DENY"))
-                        .add((header::REFERRER_POLICY, "no-referrer")),
+                        .add((header::REFERRER_POLICY, "no-referrer"))
+                        .add(("cross-origin-opener-policy", "same-origin")),
                 )
+                .wrap(from_fn(middleware::request_id))
                 .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(from_fn(middleware::track))
                 .service(routes::health::healthz)
                 .service(routes::health::readyz)
+                .service(routes::health::metrics)
                 .service(routes::api_v1())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
                 .default_service(web::to(not_found))
         })
         .listen(listener)?;
+        // On SIGTERM/SIGINT, stop accepting and let in-flight requests finish.
+        server = server.shutdown_timeout(30);
         if let Some(w) = settings.workers {
             server = server.workers(w);
         }
@@ -148,9 +164,12 @@ pub async fn ensure_admin(
         .await?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let user = db::users::new_user(email, name, Role::Admin);
-    db::users::create(store, &user, hash)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match db::users::create(store, &user, hash).await {
+        Ok(()) => {}
+        // Another instance starting at the same moment created it first.
+        Err(ApiError::Conflict(ProblemCode::EmailTaken, _)) => return Ok(false),
+        Err(e) => anyhow::bail!("creating the admin account: {e}"),
+    }
     tracing::info!(email = %user.email, "created the admin account");
     Ok(true)
 }
@@ -162,6 +181,26 @@ pub fn system_actor() -> AuthUser {
         email: "system".into(),
         role: Role::Admin,
     }
+}
+
+/// CORS for browser clients on other origins; none are allowed unless configured.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::ACCEPT,
+        ])
+        .allowed_header("idempotency-key")
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .expose_headers(["x-request-id"])
+        .max_age(3600);
+    for o in origins {
+        cors = cors.allowed_origin(o);
+    }
+    cors
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {

@@ -1,5 +1,7 @@
 use crate::auth::Tokens;
 use crate::cursor::CursorCodec;
+use crate::metrics::Metrics;
+use crate::middleware::Limiters;
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -8,4 +10,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub tokens: Tokens,
     pub cursors: CursorCodec,
+    pub metrics: Arc<Metrics>,
+    pub limits: Limiters,
 }

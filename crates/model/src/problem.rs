@@ -89,6 +89,7 @@ codes! {
     PreconditionRequired = "precondition_required",
     PayloadTooLarge = "payload_too_large",
     UnsupportedMediaType = "unsupported_media_type",
+    RateLimited = "rate_limited",
     ServiceUnavailable = "service_unavailable",
     Internal = "internal",
 }

@@ -84,19 +84,33 @@ fn derived_attrs(b: &Book) -> [(&'static str, Value); 4] {
     ]
 }
 
-fn token_ops(add: &BTreeSet<String>, remove: &BTreeSet<String>, id: BookId) -> Vec<WriteOp> {
+/// The search-token items of a book. Each carries what search filters and sorts by (genre,
+/// sort keys, all the book's words), so that a search reads token items only and then just the
+/// books of the page it returns.
+fn token_ops(new: Option<&Book>, old: Option<&Book>) -> Vec<WriteOp> {
+    let new_tokens = new.map(|b| tokens(&details_of(b))).unwrap_or_default();
     let mut ops = Vec::new();
-    for t in remove.difference(add) {
-        ops.push(WriteOp::Delete {
-            key: token_key(t, id),
-            cond: None,
-        });
+    if let Some(old) = old {
+        for t in tokens(&details_of(old)).difference(&new_tokens) {
+            ops.push(WriteOp::Delete {
+                key: token_key(t, old.id),
+                cond: None,
+            });
+        }
     }
-    for t in add.difference(remove) {
-        let key = token_key(t, id);
-        let mut item = crate::store::expr::key_item(&key);
-        item.insert("book_id".into(), id.to_string().into());
-        ops.push(WriteOp::Put { item, cond: None });
+    if let Some(book) = new {
+        let words = new_tokens.iter().cloned().collect::<Vec<_>>().join(" ");
+        for t in &new_tokens {
+            let mut item = crate::store::expr::key_item(&token_key(t, book.id));
+            item.insert("book_id".into(), book.id.to_string().into());
+            item.insert("words".into(), words.clone().into());
+            // Named apart from the index keys, so token items stay out of every listing index.
+            item.insert("genre".into(), book.genre.as_str().into());
+            item.insert("price".into(), book.price_cents.get().into());
+            item.insert("title".into(), book.title.as_str().to_lowercase().into());
+            item.insert("created".into(), time_key(book.created_at).into());
+            ops.push(WriteOp::Put { item, cond: None });
+        }
     }
     ops
 }
@@ -152,6 +166,10 @@ pub async fn create(store: &dyn Store, actor: &AuthUser, new: NewBook) -> ApiRes
     item.insert("pk".into(), key.pk.into());
     item.insert("sk".into(), key.sk.into());
     item.insert("sold".into(), 0.into());
+    item.insert(
+        "sold_shard".into(),
+        format!("SOLD#{}", shard_of(&book.id.to_string())).into(),
+    );
     for (k, v) in derived_attrs(&book) {
         item.insert(k.into(), v);
     }
@@ -168,7 +186,7 @@ pub async fn create(store: &dyn Store, actor: &AuthUser, new: NewBook) -> ApiRes
         },
         genre_op(&book.genre, 1),
     ];
-    ops.extend(token_ops(&tokens(&d), &BTreeSet::new(), book.id));
+    ops.extend(token_ops(Some(&book), None));
     ops.push(audit::entry(
         actor,
         "book.create",
@@ -239,7 +257,7 @@ pub async fn update(
         ops.push(genre_op(&old.genre, -1));
         ops.push(genre_op(&new.genre, 1));
     }
-    ops.extend(token_ops(&tokens(&d), &tokens(&details_of(&old)), id));
+    ops.extend(token_ops(Some(&new), Some(&old)));
     ops.push(audit::entry(
         actor,
         "book.update",
@@ -286,7 +304,7 @@ pub async fn delete(
         },
         genre_op(&old.genre, -1),
     ];
-    ops.extend(token_ops(&BTreeSet::new(), &tokens(&details_of(&old)), id));
+    ops.extend(token_ops(None, Some(&old)));
     ops.push(audit::entry(
         actor,
         "book.delete",
@@ -454,37 +472,55 @@ async fn search(
             start: None,
         })
         .await?;
-    let mut ids: Vec<BookId> = page
-        .items
-        .iter()
-        .filter_map(|i| i.get("book_id")?.as_str()?.parse().ok())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    let mut books: Vec<Book> = Vec::new();
-    for item in get_many(state.store.as_ref(), &ids)
-        .await?
-        .into_iter()
-        .flatten()
-    {
-        let book: Book = from_item(item)?;
-        let toks = tokens(&details_of(&book));
+    // One candidate per book (a book has one token item per word): filter and sort on the
+    // token items alone, then read just the books of this page.
+    struct Hit {
+        id: BookId,
+        title: String,
+        price: i64,
+        created: String,
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut hits: Vec<Hit> = Vec::new();
+    for item in &page.items {
+        let text = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or_default();
+        let Ok(id) = text("book_id").parse::<BookId>() else {
+            continue;
+        };
+        let toks: Vec<&str> = text("words").split(' ').collect();
         let all_match = query_words
             .iter()
             .all(|w| toks.iter().any(|t| t.starts_with(w.as_str())));
-        if all_match && genre.is_none_or(|g| *g == book.genre) {
-            books.push(book);
+        let genre_ok = genre.is_none_or(|g| g.as_str() == text("genre"));
+        if all_match && genre_ok && seen.insert(id) {
+            hits.push(Hit {
+                id,
+                title: text("title").to_owned(),
+                price: item.get("price").and_then(Value::as_i64).unwrap_or(0),
+                created: text("created").to_owned(),
+            });
         }
     }
     match sort {
-        BookSort::Title => books.sort_by_cached_key(|b| (b.title.as_str().to_lowercase(), b.id)),
-        BookSort::PriceAsc => books.sort_by_key(|b| (b.price_cents, b.id)),
-        BookSort::PriceDesc => books.sort_by_key(|b| (std::cmp::Reverse(b.price_cents), b.id)),
-        BookSort::Newest => books.sort_by_key(|b| (std::cmp::Reverse(b.created_at), b.id)),
+        BookSort::Title => hits.sort_by(|a, b| (&a.title, a.id).cmp(&(&b.title, b.id))),
+        BookSort::PriceAsc => hits.sort_by_key(|h| (h.price, h.id)),
+        BookSort::PriceDesc => hits.sort_by_key(|h| (std::cmp::Reverse(h.price), h.id)),
+        BookSort::Newest => hits.sort_by(|a, b| (&b.created, b.id).cmp(&(&a.created, a.id))),
     }
-    let end = (offset + limit).min(books.len());
-    let items = books.get(offset.min(end)..end).unwrap_or_default().to_vec();
-    let next_cursor = (end < books.len()).then(|| state.cursors.encode(&scope, &json!(end)));
+    let end = (offset + limit).min(hits.len());
+    let ids: Vec<BookId> = hits
+        .get(offset.min(end)..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|h| h.id)
+        .collect();
+    let items = get_many(state.store.as_ref(), &ids)
+        .await?
+        .into_iter()
+        .flatten()
+        .map(from_item)
+        .collect::<ApiResult<Vec<Book>>>()?;
+    let next_cursor = (end < hits.len()).then(|| state.cursors.encode(&scope, &json!(end)));
     Ok(Page { items, next_cursor })
 }
 
@@ -515,19 +551,19 @@ pub async fn genres(store: &dyn Store) -> ApiResult<Vec<GenreCount>> {
     Ok(out)
 }
 
-pub async fn bestsellers(store: &dyn Store, limit: usize) -> ApiResult<Vec<Bestseller>> {
-    let page = store
-        .query(&Query {
-            index: Some(BOOKS_BY_SOLD),
-            pk: CATALOGUE.into(),
-            sk_prefix: None,
-            forward: false,
-            limit,
-            start: None,
-        })
-        .await?;
+pub async fn bestsellers(state: &AppState, limit: usize) -> ApiResult<Vec<Bestseller>> {
+    let (items, _) = super::sharded_paged(
+        state,
+        "bestsellers",
+        BOOKS_BY_SOLD,
+        "SOLD",
+        false,
+        limit,
+        None,
+    )
+    .await?;
     let mut out = Vec::new();
-    for item in page.items {
+    for item in items {
         let units_sold = item.get("sold").and_then(Value::as_i64).unwrap_or(0);
         if units_sold > 0 {
             out.push(Bestseller {

@@ -21,6 +21,7 @@ pub mod users;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::keys::{IndexDef, SHARDS, index};
 use crate::store::{Item, Query};
 use bookstore_model::ProblemCode;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -82,4 +83,109 @@ pub async fn paged(
         .last_key
         .map(|k| state.cursors.encode(scope, &Value::Object(k)));
     Ok((page.items, next))
+}
+
+/// Orders two items by an index's sort key: numbers numerically, strings bytewise.
+fn index_order(def: &IndexDef, a: &Item, b: &Item) -> std::cmp::Ordering {
+    fn rank(v: Option<&Value>) -> (u8, i64, &str) {
+        match v {
+            Some(Value::Number(n)) => (1, n.as_i64().unwrap_or(0), ""),
+            Some(Value::String(s)) => (2, 0, s.as_str()),
+            _ => (0, 0, ""),
+        }
+    }
+    rank(a.get(def.sk)).cmp(&rank(b.get(def.sk)))
+}
+
+/// Pages through an index whose partition is spread over `SHARDS` keys (`<prefix>#<n>`): each
+/// page queries every unfinished shard and merges. The cursor holds each shard's position, so
+/// every item is returned exactly once.
+pub async fn sharded_paged(
+    state: &AppState,
+    scope: &str,
+    index_name: &'static str,
+    prefix: &str,
+    forward: bool,
+    limit: usize,
+    cursor: Option<&str>,
+) -> ApiResult<(Vec<Item>, Option<String>)> {
+    let def = index(index_name).ok_or_else(|| ApiError::internal("unknown index"))?;
+    let bad = || ApiError::BadRequest(ProblemCode::InvalidCursor, "the cursor is invalid".into());
+    // Per shard: `None` not started, `Some(Null)` finished, `Some(key)` continue after key.
+    let mut positions: Vec<Option<Value>> = vec![None; SHARDS as usize];
+    if let Some(c) = cursor {
+        match state.cursors.decode(scope, c)? {
+            Value::Array(a) if a.len() == positions.len() => {
+                positions = a
+                    .into_iter()
+                    .map(|v| (v.as_str() != Some("start")).then_some(v))
+                    .collect();
+            }
+            _ => return Err(bad()),
+        }
+    }
+    let queries = positions
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !matches!(p, Some(Value::Null)))
+        .map(|(shard, p)| {
+            let start = match p {
+                Some(Value::Object(k)) => Some(k.clone()),
+                _ => None,
+            };
+            let query = Query {
+                index: Some(index_name),
+                pk: format!("{prefix}#{shard}"),
+                sk_prefix: None,
+                forward,
+                limit,
+                start,
+            };
+            async move { state.store.query(&query).await.map(|page| (shard, page)) }
+        });
+    let pages = futures::future::try_join_all(queries).await?;
+    let mut candidates: Vec<(usize, usize, Item)> = Vec::new();
+    let mut exhausted = vec![false; positions.len()];
+    let mut lengths = vec![0; positions.len()];
+    for (shard, page) in pages {
+        exhausted[shard] = page.last_key.is_none();
+        lengths[shard] = page.items.len();
+        candidates.extend(
+            page.items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| (shard, i, item)),
+        );
+    }
+    // Ties keep each shard's own order (the back end's), so no shard's position skips an item.
+    candidates.sort_by(|a, b| {
+        let o = index_order(def, &a.2, &b.2);
+        let o = if forward { o } else { o.reverse() };
+        o.then((a.0, a.1).cmp(&(b.0, b.1)))
+    });
+    candidates.truncate(limit);
+    let mut consumed = vec![0; positions.len()];
+    for (shard, i, item) in &candidates {
+        consumed[*shard] = consumed[*shard].max(i + 1);
+        positions[*shard] = Some(Value::Object(crate::store::last_key(item, Some(def))));
+    }
+    for shard in 0..positions.len() {
+        if lengths[shard] == consumed[shard]
+            && exhausted[shard]
+            && !matches!(positions[shard], Some(Value::Null))
+        {
+            positions[shard] = Some(Value::Null);
+        }
+    }
+    let items: Vec<Item> = candidates.into_iter().map(|(_, _, item)| item).collect();
+    let next = if positions.iter().all(|p| matches!(p, Some(Value::Null))) {
+        None
+    } else {
+        let state_json: Vec<Value> = positions
+            .into_iter()
+            .map(|p| p.unwrap_or_else(|| "start".into()))
+            .collect();
+        Some(state.cursors.encode(scope, &Value::Array(state_json)))
+    };
+    Ok((items, next))
 }

@@ -5,7 +5,7 @@ use super::{from_item, page_limit, paged, time_key, to_item};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::keys::{ORDERS_BY_STATUS, ORDERS_BY_TIME, ORDERS_BY_USER};
+use crate::store::keys::{ORDERS_BY_STATUS, ORDERS_BY_TIME, ORDERS_BY_USER, shard_of};
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
     Book, BookId, CreateReturn, Currency, Order, OrderId, OrderLine, OrderQuery, OrderStatus, Page,
@@ -20,6 +20,15 @@ use std::collections::BTreeMap;
 const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
 /// Attempts when a concurrent admin edit or return changes what a transaction read.
 const MAX_ATTEMPTS: usize = 16;
+
+fn order_shard(id: OrderId) -> u32 {
+    shard_of(&id.to_string())
+}
+
+/// The partition of an order in `orders_by_status`: its status and shard.
+fn status_key(status: OrderStatus, id: OrderId) -> String {
+    format!("{}#{}", status.as_str(), order_shard(id))
+}
 
 pub fn order_key(id: OrderId) -> Key {
     Key::new(format!("ORDER#{id}"), "ORDER")
@@ -87,8 +96,11 @@ fn order_item(r: &OrderRecord) -> ApiResult<Item> {
     item.insert("pk".into(), key.pk.into());
     item.insert("sk".into(), key.sk.into());
     item.insert("order_user".into(), r.user_id.to_string().into());
-    item.insert("order_feed".into(), "ORDERS".into());
-    item.insert("order_status".into(), r.status.as_str().into());
+    item.insert(
+        "order_feed".into(),
+        format!("ORDERS#{}", order_shard(r.id)).into(),
+    );
+    item.insert("order_status".into(), status_key(r.status, r.id).into());
     item.insert(
         "created_key".into(),
         format!("{}#{}", time_key(r.created_at), r.id).into(),
@@ -323,20 +335,21 @@ pub async fn list_mine(state: &AppState, user: &AuthUser, q: &PageQuery) -> ApiR
 
 pub async fn list_all(state: &AppState, q: &OrderQuery) -> ApiResult<Page<Order>> {
     let limit = page_limit(q.limit)?;
-    let (index, pk) = match q.status {
-        Some(s) => (ORDERS_BY_STATUS, s.as_str().to_owned()),
-        None => (ORDERS_BY_TIME, "ORDERS".to_owned()),
+    let (index, prefix) = match q.status {
+        Some(s) => (ORDERS_BY_STATUS, s.as_str()),
+        None => (ORDERS_BY_TIME, "ORDERS"),
     };
-    let scope = format!("orders:{index}:{pk}");
-    let query = Query {
-        index: Some(index),
-        pk,
-        sk_prefix: None,
-        forward: false,
+    let scope = format!("orders:{index}:{prefix}");
+    let (items, next_cursor) = super::sharded_paged(
+        state,
+        &scope,
+        index,
+        prefix,
+        false,
         limit,
-        start: None,
-    };
-    let (items, next_cursor) = paged(state, &scope, query, q.cursor.as_deref()).await?;
+        q.cursor.as_deref(),
+    )
+    .await?;
     Ok(Page {
         items: decode_orders(items)?,
         next_cursor,
@@ -421,7 +434,10 @@ pub async fn create_return(
             key: order_key(order_id),
             set: vec![
                 (Path::attr("status"), after.status.as_str().into()),
-                (Path::attr("order_status"), after.status.as_str().into()),
+                (
+                    Path::attr("order_status"),
+                    status_key(after.status, order_id).into(),
+                ),
                 (Path::attr("updated_at"), json!(now)),
             ],
             add,

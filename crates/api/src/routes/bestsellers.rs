@@ -44,7 +44,5 @@ pub async fn list(
             ));
         }
     };
-    Ok(web::Json(
-        db::books::bestsellers(state.store.as_ref(), limit).await?,
-    ))
+    Ok(web::Json(db::books::bestsellers(&state, limit).await?))
 }

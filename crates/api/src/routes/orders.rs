@@ -1,7 +1,7 @@
 use crate::auth::AuthUser;
 use crate::db;
 use crate::db::orders::parse_idempotency_key;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, Scope, get, post, web};
 use bookstore_model::{
@@ -45,8 +45,18 @@ pub async fn place(
         Some(v) => Some(parse_idempotency_key(v.to_str().unwrap_or(""))?),
         None => None,
     };
-    let (order, created) =
-        db::orders::place(state.store.as_ref(), &user, body.into_inner(), key).await?;
+    let placed = db::orders::place(state.store.as_ref(), &user, body.into_inner(), key).await;
+    if matches!(placed, Err(ApiError::InsufficientStock(_))) {
+        state.metrics.stock_outs.inc();
+    }
+    let (order, created) = placed?;
+    if created {
+        state.metrics.orders_placed.inc();
+        state
+            .metrics
+            .units_sold
+            .inc_by(order.lines.iter().map(|l| u64::from(l.quantity)).sum());
+    }
     let mut res = if created {
         HttpResponse::Created()
     } else {
@@ -118,6 +128,13 @@ pub async fn create_return(
 ) -> ApiResult<HttpResponse> {
     let receipt =
         db::orders::create_return(state.store.as_ref(), &user, *id, body.into_inner()).await?;
+    let units: u64 = receipt
+        .return_
+        .lines
+        .iter()
+        .map(|l| u64::from(l.quantity))
+        .sum();
+    state.metrics.units_returned.inc_by(units);
     Ok(HttpResponse::Created().json(receipt))
 }
 

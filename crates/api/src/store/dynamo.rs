@@ -3,8 +3,9 @@
 //! - Items map 1:1 to DynamoDB items (JSON strings → S, integers → N, objects → M, ...).
 //! - A one-operation transaction is a plain conditional `PutItem`/`UpdateItem`/`DeleteItem`
 //!   (half the write cost of a transaction); more operations are one `TransactWriteItems`.
-//! - Table reads are strongly consistent; index reads are eventually consistent (DynamoDB
-//!   offers nothing else on global secondary indexes).
+//! - Table reads are strongly consistent. Indexes project keys only; an index query reads the
+//!   keys (eventually consistent, as DynamoDB offers on global secondary indexes) and then the
+//!   current items with a consistent `BatchGetItem`, so listed stock is never stale.
 //! - Throttling, timeouts and unreachable endpoints become [`StoreError::Unavailable`], which
 //!   the API answers with 503 and `Retry-After`; every call is bounded by the SDK's timeouts.
 use super::keys::{INDEXES, IndexDef, index};
@@ -151,7 +152,7 @@ impl DynamoStore {
                     .key_schema(key(def.sk, KeyType::Range)?)
                     .projection(
                         Projection::builder()
-                            .projection_type(ProjectionType::All)
+                            .projection_type(ProjectionType::KeysOnly)
                             .build(),
                     )
                     .build()
@@ -607,6 +608,17 @@ impl DynamoStore {
         ))
     }
 
+    /// The current items behind index keys (indexes project keys only), in index order.
+    /// An item deleted since the index was read is left out.
+    async fn hydrate(&self, keys: &[Item]) -> Result<Vec<Item>, StoreError> {
+        let keys: Vec<Key> = keys.iter().filter_map(Key::of).collect();
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            out.extend(self.batch_get(chunk).await?.into_iter().flatten());
+        }
+        Ok(out)
+    }
+
     /// The start key in DynamoDB's form, checked against the query it continues.
     fn start_key(
         q: &Query,
@@ -767,6 +779,9 @@ impl Store for DynamoStore {
         } else {
             None
         };
+        if def.is_some() {
+            items = self.hydrate(&items).await?;
+        }
         Ok(QueryPage { items, last_key })
     }
 

@@ -334,3 +334,38 @@ async fn new_books_are_validated() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn admins_page_through_every_order_once_newest_first() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Many orders", 100).await;
+    let shopper = app.customer().await;
+    let mut placed = Vec::new();
+    for _ in 0..23 {
+        placed.push(
+            shopper
+                .place_order(&order_of(vec![line(book.id, 1)]), None)
+                .await
+                .unwrap()
+                .value
+                .id,
+        );
+    }
+    placed.reverse();
+    for status in [None, Some(OrderStatus::Placed)] {
+        let seen: Vec<OrderId> = all_pages(5, |cursor| {
+            let q = OrderQuery {
+                status,
+                limit: Some(5),
+                cursor,
+            };
+            let admin = app.admin.clone();
+            async move { admin.admin_list_orders(&q).await.unwrap() }
+        })
+        .await
+        .iter()
+        .map(|o| o.id)
+        .collect();
+        assert_eq!(seen, placed, "{status:?}");
+    }
+}

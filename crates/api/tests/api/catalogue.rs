@@ -2,18 +2,15 @@ use crate::helpers::*;
 use bookstore_model::*;
 use std::collections::HashSet;
 
-async fn collect_all(app: &TestApp, mut q: BookQuery) -> Vec<Book> {
-    let mut out = Vec::new();
-    loop {
-        let page = app.api.list_books(&q).await.expect("page");
-        assert!(page.items.len() <= q.limit.unwrap_or(20) as usize);
-        out.extend(page.items);
-        match page.next_cursor {
-            Some(c) => q.cursor = Some(c),
-            None => break,
-        }
-    }
-    out
+async fn collect_all(app: &TestApp, q: BookQuery) -> Vec<Book> {
+    all_pages(q.limit.unwrap_or(20) as usize, |cursor| {
+        let q = BookQuery {
+            cursor,
+            ..q.clone()
+        };
+        async move { app.api.list_books(&q).await.expect("page") }
+    })
+    .await
 }
 
 #[tokio::test]
@@ -159,21 +156,13 @@ async fn search_matches_title_author_and_isbn_case_insensitively() {
     assert!(search("zzzz", None).await.is_empty());
 
     // Search results page too, each once.
-    let mut seen = Vec::new();
-    let mut q = BookQuery {
+    let q = BookQuery {
         q: Some("melville".into()),
         limit: Some(1),
         sort: Some(BookSort::PriceAsc),
         ..Default::default()
     };
-    loop {
-        let page = app.api.list_books(&q).await.unwrap();
-        seen.extend(page.items.iter().map(|b| b.id));
-        match page.next_cursor {
-            Some(c) => q.cursor = Some(c),
-            None => break,
-        }
-    }
+    let seen: Vec<BookId> = collect_all(&app, q).await.iter().map(|b| b.id).collect();
     assert_eq!(seen, vec![bartleby.id, moby.id]);
 }
 

@@ -35,6 +35,11 @@ static USER_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server with adjusted settings.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings::for_tests(data.path());
         if let Some(dynamo) = test_dynamo().await {
@@ -47,6 +52,7 @@ impl TestApp {
             password: ADMIN_PASSWORD.to_owned().into(),
             name: "Test Admin".into(),
         });
+        adjust(&mut settings);
         let app = Application::build(settings).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
@@ -138,6 +144,26 @@ pub fn return_of(lines: Vec<LineRequest>) -> CreateReturn {
     CreateReturn {
         lines,
         reason: ReturnReason::parse("changed my mind").unwrap(),
+    }
+}
+
+/// Every item of a paginated listing, following `next_cursor` until it runs out. `fetch` gets
+/// the cursor of the page to read; each page must respect `limit`.
+pub async fn all_pages<T, F, Fut>(limit: usize, mut fetch: F) -> Vec<T>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Page<T>>,
+{
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = fetch(cursor).await;
+        assert!(page.items.len() <= limit, "a page larger than its limit");
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
     }
 }
 

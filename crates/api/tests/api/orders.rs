@@ -191,19 +191,21 @@ async fn my_orders_newest_first_and_others_orders_are_hidden() {
                 .id,
         );
     }
-    let mut seen = Vec::new();
-    let mut q = PageQuery {
-        limit: Some(2),
-        cursor: None,
-    };
-    loop {
-        let page = me.list_orders(&q).await.unwrap();
-        seen.extend(page.items.iter().map(|o| o.id));
-        match page.next_cursor {
-            Some(c) => q.cursor = Some(c),
-            None => break,
+    let seen: Vec<OrderId> = all_pages(2, |cursor| {
+        let me = me.clone();
+        async move {
+            me.list_orders(&PageQuery {
+                limit: Some(2),
+                cursor,
+            })
+            .await
+            .unwrap()
         }
-    }
+    })
+    .await
+    .iter()
+    .map(|o| o.id)
+    .collect();
     placed.reverse();
     assert_eq!(seen, placed);
 

@@ -585,3 +585,13 @@ async fn forged_start_keys_are_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn dynamo_init_is_idempotent() {
+    let (settings, store) = dynamo_local::fresh_table().await;
+    // A second `bookstore dynamo init` on an existing table changes nothing and succeeds.
+    assert!(!store.init().await.unwrap());
+    let again = bookstore_api::store::dynamo::DynamoStore::connect(&settings).await;
+    assert!(!again.init().await.unwrap());
+    again.ping().await.unwrap();
+}

@@ -1,0 +1,178 @@
+//! Prometheus metrics: HTTP traffic, store calls, the shop's business counters and the
+//! process (CPU, memory), served at `GET /metrics`.
+use crate::store::{Item, Key, Query, QueryPage, Store, StoreError, WriteOp};
+use async_trait::async_trait;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_latency: HistogramVec,
+    pub http_in_flight: IntGauge,
+    pub http_response_bytes: IntCounter,
+    pub store_latency: HistogramVec,
+    pub store_errors: IntCounterVec,
+    pub orders_placed: IntCounter,
+    pub units_sold: IntCounter,
+    pub units_returned: IntCounter,
+    pub stock_outs: IntCounter,
+    pub rate_limited: IntCounterVec,
+}
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("bookstore".into()), None)?;
+        let m = Self {
+            http_requests: IntCounterVec::new(
+                Opts::new(
+                    "http_requests_total",
+                    "HTTP requests by route pattern, method and status",
+                ),
+                &["route", "method", "status"],
+            )?,
+            http_latency: HistogramVec::new(
+                HistogramOpts::new(
+                    "http_request_duration_seconds",
+                    "HTTP response time by route pattern and method",
+                )
+                .buckets(LATENCY_BUCKETS.to_vec()),
+                &["route", "method"],
+            )?,
+            http_in_flight: IntGauge::new("http_requests_in_flight", "HTTP requests being served")?,
+            http_response_bytes: IntCounter::new(
+                "http_response_bytes_total",
+                "Bytes of response bodies of known size (network out)",
+            )?,
+            store_latency: HistogramVec::new(
+                HistogramOpts::new(
+                    "store_call_duration_seconds",
+                    "Store call latency by operation",
+                )
+                .buckets(LATENCY_BUCKETS.to_vec()),
+                &["op"],
+            )?,
+            store_errors: IntCounterVec::new(
+                Opts::new(
+                    "store_call_errors_total",
+                    "Failed store calls by operation and kind",
+                ),
+                &["op", "kind"],
+            )?,
+            orders_placed: IntCounter::new("orders_placed_total", "Orders placed")?,
+            units_sold: IntCounter::new("units_sold_total", "Copies sold")?,
+            units_returned: IntCounter::new("units_returned_total", "Copies returned")?,
+            stock_outs: IntCounter::new(
+                "stock_outs_total",
+                "Orders refused for insufficient stock",
+            )?,
+            rate_limited: IntCounterVec::new(
+                Opts::new("rate_limited_total", "Requests refused by a rate limit"),
+                &["limit"],
+            )?,
+            registry,
+        };
+        m.registry.register(Box::new(m.http_requests.clone()))?;
+        m.registry.register(Box::new(m.http_latency.clone()))?;
+        m.registry.register(Box::new(m.http_in_flight.clone()))?;
+        m.registry
+            .register(Box::new(m.http_response_bytes.clone()))?;
+        m.registry.register(Box::new(m.store_latency.clone()))?;
+        m.registry.register(Box::new(m.store_errors.clone()))?;
+        m.registry.register(Box::new(m.orders_placed.clone()))?;
+        m.registry.register(Box::new(m.units_sold.clone()))?;
+        m.registry.register(Box::new(m.units_returned.clone()))?;
+        m.registry.register(Box::new(m.stock_outs.clone()))?;
+        m.registry.register(Box::new(m.rate_limited.clone()))?;
+        #[cfg(target_os = "linux")]
+        m.registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
+        Ok(m)
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        // Encoding into memory cannot fail for well-formed families.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+/// A store that measures every call of the one it wraps.
+pub struct InstrumentedStore {
+    inner: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+}
+
+impl InstrumentedStore {
+    pub fn new(inner: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
+        Self { inner, metrics }
+    }
+
+    fn observe<T>(&self, op: &str, started: Instant, result: &Result<T, StoreError>) {
+        self.metrics
+            .store_latency
+            .with_label_values(&[op])
+            .observe(started.elapsed().as_secs_f64());
+        if let Err(e) = result {
+            let kind = match e {
+                StoreError::ConditionFailed(_) => "condition_failed",
+                StoreError::Invalid(_) => "invalid",
+                StoreError::Unavailable(_) => "unavailable",
+                StoreError::Internal(_) => "internal",
+            };
+            self.metrics
+                .store_errors
+                .with_label_values(&[op, kind])
+                .inc();
+        }
+    }
+}
+
+#[async_trait]
+impl Store for InstrumentedStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let t = Instant::now();
+        let r = self.inner.get(key).await;
+        self.observe("get", t, &r);
+        r
+    }
+
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        let t = Instant::now();
+        let r = self.inner.batch_get(keys).await;
+        self.observe("batch_get", t, &r);
+        r
+    }
+
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        let t = Instant::now();
+        let r = self.inner.transact(ops).await;
+        self.observe("transact", t, &r);
+        r
+    }
+
+    async fn query(&self, query: &Query) -> Result<QueryPage, StoreError> {
+        let t = Instant::now();
+        let r = self.inner.query(query).await;
+        self.observe("query", t, &r);
+        r
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let t = Instant::now();
+        let r = self.inner.ping().await;
+        self.observe("ping", t, &r);
+        r
+    }
+}

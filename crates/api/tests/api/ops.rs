@@ -1,0 +1,152 @@
+use crate::helpers::*;
+use bookstore_model::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn metrics_count_traffic_store_calls_and_sales() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Measured", 5).await;
+    let shopper = app.customer().await;
+    shopper
+        .place_order(&order_of(vec![line(book.id, 2)]), None)
+        .await
+        .unwrap();
+    let _ = shopper
+        .place_order(&order_of(vec![line(book.id, 9)]), None)
+        .await
+        .unwrap_err();
+    app.api.get_book(book.id).await.unwrap();
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        r#"bookstore_http_requests_total{method="GET",route="/api/v1/books/{id}",status="200"} 1"#,
+        r#"bookstore_http_requests_total{method="POST",route="/api/v1/orders",status="409"} 1"#,
+        "bookstore_orders_placed_total 1",
+        "bookstore_units_sold_total 2",
+        "bookstore_stock_outs_total 1",
+        "bookstore_http_request_duration_seconds_bucket",
+        r#"bookstore_store_call_duration_seconds_count{op="transact"}"#,
+        "bookstore_http_requests_in_flight",
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+    ] {
+        assert!(text.contains(expected), "metrics lack {expected}\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn responses_echo_a_request_id_and_carry_security_headers() {
+    let app = TestApp::spawn().await;
+    let a = app
+        .http
+        .get(app.url("/api/v1/genres"))
+        .send()
+        .await
+        .unwrap();
+    let b = app
+        .http
+        .get(app.url("/api/v1/books/nope"))
+        .send()
+        .await
+        .unwrap();
+    let id = |r: &reqwest::Response| {
+        r.headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let (ia, ib) = (
+        id(&a).expect("request id"),
+        id(&b).expect("request id on errors too"),
+    );
+    assert_ne!(ia, ib);
+    assert_eq!(a.headers()["x-frame-options"], "DENY");
+    assert_eq!(b.headers()["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn logins_and_writes_are_rate_limited_per_client() {
+    let app = TestApp::spawn_with(|s| {
+        s.rate_limit.auth_per_minute = 3;
+        s.rate_limit.writes_per_second = 1;
+        s.rate_limit.write_burst = 2;
+    })
+    .await;
+    // The admin login of the harness used one attempt.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let res = app
+            .http
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({"email": "x@example.com", "password": "whatever1"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            assert!(
+                res.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+                    >= 1
+            );
+            assert_problem(res, 429, "rate_limited").await;
+        }
+    }
+    assert_eq!(statuses, vec![401, 401, 429]);
+    // Writes: a burst of 2, then refused; reads are never limited.
+    let book = app
+        .admin
+        .admin_create_book(&new_book("Limited", "A", "fiction", 100, 5))
+        .await;
+    assert!(book.is_ok());
+    let second = app
+        .admin
+        .admin_create_book(&new_book("Limited 2", "A", "fiction", 100, 5))
+        .await;
+    assert!(second.is_ok());
+    let third = app
+        .admin
+        .admin_create_book(&new_book("Limited 3", "A", "fiction", 100, 5))
+        .await;
+    assert_eq!(code_of(third), (429, ProblemCode::RateLimited));
+    for _ in 0..20 {
+        app.api.list_books(&BookQuery::default()).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let app = TestApp::spawn_with(|s| s.cors_origins = vec!["https://shop.example".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(reqwest::Method::OPTIONS, app.url("/api/v1/orders"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type, idempotency-key",
+            )
+            .send()
+    };
+    let ok = preflight("https://shop.example").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let denied = preflight("https://evil.example").await.unwrap();
+    assert!(
+        denied
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
