@@ -109,7 +109,13 @@ enum Cmd {
         endpoint: Option<String>,
         #[arg(long, default_value_t = 10_000)]
         records: usize,
-        #[arg(long, value_enum, value_delimiter = ',', default_value = "a,b,c,f", ignore_case = true)]
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "a,b,c,f",
+            ignore_case = true
+        )]
         workloads: Vec<Workload>,
         #[arg(long, default_value_t = 15)]
         duration_secs: u64,

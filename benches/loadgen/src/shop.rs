@@ -831,13 +831,17 @@ pub async fn run(cfg: RunConfig) -> anyhow::Result<Report> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = &cfg.chart {
+        // The last bucket holds only the tail of the final second: leave it out.
+        let whole = (cfg.duration.as_secs() as usize).clamp(1, report.timeline.len().max(1));
         crate::chart::draw(
             path,
             &format!(
-                "{:?} mix, {} shoppers, think {:?}",
-                cfg.mix, cfg.shoppers, cfg.think_mean
+                "{:?} mix, {} shoppers, think time {} ms",
+                cfg.mix,
+                cfg.shoppers,
+                cfg.think_mean.as_millis()
             ),
-            &report.timeline,
+            &report.timeline[..whole.min(report.timeline.len())],
         )?;
     }
     Ok(report)
@@ -908,8 +912,12 @@ pub fn summary(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:?} mix, {} shoppers, think {:?}, {} books, measured {:.1} s",
-        r.config.mix, r.config.shoppers, r.config.think_mean, r.catalogue_books, r.measured_secs
+        "{:?} mix, {} shoppers, think time {} ms, {} books, measured {:.1} s",
+        r.config.mix,
+        r.config.shoppers,
+        r.config.think_mean.as_millis(),
+        r.catalogue_books,
+        r.measured_secs
     );
     let _ = writeln!(
         s,
