@@ -73,6 +73,7 @@ impl Application {
             cursors: CursorCodec::new(&secret),
             metrics,
             limits: Limiters::new(&settings.rate_limit, settings.trust_forwarded_for),
+            hashing: tokio::sync::Semaphore::new(AppState::hashing_permits()),
         });
         if let Some(admin) = &settings.admin {
             ensure_admin(

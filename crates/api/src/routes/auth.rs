@@ -31,6 +31,7 @@ pub async fn register(
         password,
         name,
     } = body.into_inner();
+    let _permit = state.hashing.acquire().await.map_err(ApiError::internal)?;
     let hash = web::block(move || hash_password(password.expose()))
         .await
         .map_err(ApiError::internal)??;
@@ -68,6 +69,7 @@ pub async fn login(
     let hash = found
         .as_ref()
         .map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
+    let _permit = state.hashing.acquire().await.map_err(ApiError::internal)?;
     let ok = web::block(move || verify_password(&password, &hash))
         .await
         .map_err(ApiError::internal)?;

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Reproduces every figure of benches/README.md, one command each:
+#
+#   benches/bench.sh ceiling        # the ceiling alone: minimal actix-web JSON endpoint
+#   benches/bench.sh http           # embedded store: GET book, GET list, POST orders vs ceiling
+#   benches/bench.sh tpcw [MIX]     # TPC-W mix (default shopping), 64 shoppers, think 0
+#   benches/bench.sh store          # YCSB A/B/C/F on the Store interface, both back ends
+#   benches/bench.sh dynamo         # DynamoDB Local: API vs raw SDK (GetItem, TransactWriteItems)
+#   benches/bench.sh scaling        # 1/2/3 API instances behind a balancer (needs infra/topology.sh)
+#
+# Each figure is measured REPEAT times (default 3) with the ceiling measured in the same session,
+# and the medians are printed. Needs wrk (see benches/README.md), Java 17 + npm for DynamoDB Local.
+# Knobs (environment): REPEAT, DURATION (s per wrk run, default 15), CONNS (64), BOOKS (10000),
+# CUSTOMERS (200), OUT (results directory, default /tmp/bookstore-bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+REL="$CARGO_TARGET_DIR/release"
+REPEAT="${REPEAT:-3}"
+DURATION="${DURATION:-15}"
+CONNS="${CONNS:-64}"
+BOOKS="${BOOKS:-10000}"
+CUSTOMERS="${CUSTOMERS:-200}"
+OUT="${OUT:-/tmp/bookstore-bench}"
+ADMIN_EMAIL=admin@loadgen.example
+ADMIN_PASSWORD=loadgen-admin-password
+# All the load comes from one address: lift the per-client rate limits (per instance).
+export BOOKSTORE__RATE_LIMIT__AUTH_PER_MINUTE=1000000000 BOOKSTORE__RATE_LIMIT__WRITES_PER_SECOND=1000000000 \
+  BOOKSTORE__RATE_LIMIT__WRITE_BURST=1000000000
+export LOADGEN_ADMIN_EMAIL=$ADMIN_EMAIL LOADGEN_ADMIN_PASSWORD=$ADMIN_PASSWORD
+mkdir -p "$OUT"
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+build() {
+  command -v wrk >/dev/null || { echo "wrk is missing: see benches/README.md" >&2; exit 1; }
+  cargo build --release -q -p bookstore-api -p bookstore-loadgen -p bookstore-ceiling
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.2; done; echo "port $1 never opened" >&2; return 1; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+rps() { awk '/^Requests\/sec:/ {print $2}'; }
+
+start_ceiling() {
+  CEIL_PORT=$(free_port)
+  "$REL/bookstore-ceiling" "127.0.0.1:$CEIL_PORT" 2>/dev/null & PIDS+=($!)
+  wait_port "$CEIL_PORT"
+}
+
+measure_ceiling() { wrk -t2 -c"$CONNS" -d"${DURATION}s" "http://127.0.0.1:$CEIL_PORT/" | tee -a "$OUT/wrk.log" | rps; }
+
+# start_shop NAME [env...]: the release server on a fresh data dir, admin bootstrapped.
+start_shop() {
+  local name=$1; shift
+  SHOP_PORT=$(free_port)
+  SHOP_DIR="$OUT/data-$name"
+  rm -rf "$SHOP_DIR"; mkdir -p "$SHOP_DIR"
+  env BOOKSTORE__LISTEN="127.0.0.1:$SHOP_PORT" BOOKSTORE__DATA_DIR="$SHOP_DIR" \
+    BOOKSTORE__JWT_SECRET=bench-secret-that-is-long-enough-0123456789 BOOKSTORE__SEED_DEMO=false \
+    BOOKSTORE__ADMIN__EMAIL=$ADMIN_EMAIL BOOKSTORE__ADMIN__PASSWORD=$ADMIN_PASSWORD \
+    RUST_LOG=warn "$@" "$REL/bookstore" serve >"$OUT/server-$name.log" 2>&1 & PIDS+=($!)
+  SHOP_PID=$!
+  wait_port "$SHOP_PORT"
+  BASE="http://127.0.0.1:$SHOP_PORT"
+}
+
+load_dataset() {
+  "$REL/bookstore-loadgen" dataset --base "$BASE" --books "$1" --customers "$CUSTOMERS" >"$OUT/dataset.json"
+  "$REL/bookstore-loadgen" wrk-prep --base "$BASE" --out-dir "$OUT/wrk"
+}
+
+start_dynamo() {
+  bash scripts/dynamodb-local.sh install
+  local dir; dir=$(bash scripts/dynamodb-local.sh dir)
+  DDB_PORT=$(free_port)
+  mkdir -p "$OUT/ddb"
+  (cd "$OUT/ddb" && exec java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
+    -port "$DDB_PORT" -inMemory -sharedDb -disableTelemetry >/dev/null 2>&1) & PIDS+=($!)
+  wait_port "$DDB_PORT"
+  DDB="http://127.0.0.1:$DDB_PORT"
+}
+
+report_row() { printf '%-34s %12s %10s\n' "$@" | tee -a "$OUT/summary.txt"; }
+
+cmd_ceiling() {
+  build; start_ceiling
+  for i in $(seq "$REPEAT"); do measure_ceiling; done | tee "$OUT/ceiling.txt"
+  report_row "ceiling (median req/s)" "$(median <"$OUT/ceiling.txt")" ""
+}
+
+cmd_http() {
+  build; start_ceiling; start_shop embedded
+  load_dataset "$BOOKS"
+  : >"$OUT/c.txt"; : >"$OUT/book.txt"; : >"$OUT/list.txt"; : >"$OUT/order.txt"
+  for i in $(seq "$REPEAT"); do
+    measure_ceiling >>"$OUT/c.txt"
+    wrk -t2 -c"$CONNS" -d"${DURATION}s" -s benches/scripts/get_book.lua "$BASE" -- "$OUT/wrk" | tee -a "$OUT/wrk.log" | rps >>"$OUT/book.txt"
+    wrk -t2 -c"$CONNS" -d"${DURATION}s" "$BASE/api/v1/books?limit=20" | tee -a "$OUT/wrk.log" | rps >>"$OUT/list.txt"
+    wrk -t2 -c"$CONNS" -d"${DURATION}s" -s benches/scripts/post_order.lua "$BASE" -- "$OUT/wrk" | tee -a "$OUT/wrk.log" | rps >>"$OUT/order.txt"
+    echo "run $i: ceiling $(tail -1 "$OUT/c.txt") book $(tail -1 "$OUT/book.txt") list $(tail -1 "$OUT/list.txt") orders $(tail -1 "$OUT/order.txt")"
+  done
+  local c b l o
+  c=$(median <"$OUT/c.txt"); b=$(median <"$OUT/book.txt"); l=$(median <"$OUT/list.txt"); o=$(median <"$OUT/order.txt")
+  report_row "figure" "median/s" "ratio"
+  report_row "ceiling {\"ok\":true}" "$c" "1.00"
+  report_row "GET /books/{id} (embedded)" "$b" "$(awk -v a="$b" -v c="$c" 'BEGIN{printf "%.2f", a/c}')"
+  report_row "GET /books?limit=20 (embedded)" "$l" "$(awk -v a="$l" -v c="$c" 'BEGIN{printf "%.2f", a/c}')"
+  report_row "POST /orders (embedded)" "$o" "$(awk -v a="$o" -v c="$c" 'BEGIN{printf "%.2f", a/c}')"
+  grep -h "Non-2xx" "$OUT/wrk.log" || true
+}
+
+cmd_tpcw() {
+  local mix=${1:-shopping}
+  build; start_ceiling; start_shop embedded
+  load_dataset "$BOOKS"
+  : >"$OUT/c.txt"; : >"$OUT/wips.txt"
+  for i in $(seq "$REPEAT"); do
+    measure_ceiling >>"$OUT/c.txt"
+    "$REL/bookstore-loadgen" run --base "$BASE" --mix "$mix" --shoppers 64 --customers "$CUSTOMERS" \
+      --duration-secs "${TPCW_SECS:-60}" --warmup-secs 5 --think-ms 0 --seed "$i" \
+      --json "$OUT/tpcw-$mix-$i.json" --chart "$OUT/tpcw-$mix-$i.svg" | tee "$OUT/tpcw-$mix-$i.txt"
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["wips"])' "$OUT/tpcw-$mix-$i.json" >>"$OUT/wips.txt"
+  done
+  report_row "ceiling {\"ok\":true}" "$(median <"$OUT/c.txt")" ""
+  report_row "TPC-W $mix WIPS (median)" "$(median <"$OUT/wips.txt")" ""
+  python3 - "$OUT" "$mix" "$REPEAT" <<'PY' | tee -a "$OUT/summary.txt"
+import json, sys, statistics
+out, mix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+runs = [json.load(open(f"{out}/tpcw-{mix}-{i}.json")) for i in range(1, n + 1)]
+names = sorted(set().union(*[r["interactions"].keys() for r in runs]))
+print(f"{'interaction':<16} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'per s':>8}  (medians of {n} runs)")
+for k in names:
+    med = lambda f: statistics.median(r["interactions"].get(k, {}).get(f, 0) for r in runs)
+    print(f"{k:<16} {med('p50_ms'):>8.2f} {med('p90_ms'):>8.2f} {med('p99_ms'):>8.2f} {med('per_second'):>8.1f}")
+print("consistency:", all(r["consistency"]["ok"] for r in runs), "errors:", [r["errors"] for r in runs])
+PY
+}
+
+cmd_store() {
+  build; start_dynamo
+  for i in $(seq "$REPEAT"); do
+    "$REL/bookstore-loadgen" store --backend embedded --records "${RECORDS:-100000}" --duration-secs "$DURATION" --json "$OUT/store-embedded-$i.json"
+    "$REL/bookstore-loadgen" store --backend dynamodb --endpoint "$DDB" --records "${DDB_RECORDS:-10000}" --duration-secs "$DURATION" --json "$OUT/store-dynamodb-$i.json"
+  done
+  python3 - "$OUT" "$REPEAT" <<'PY' | tee -a "$OUT/summary.txt"
+import json, sys, statistics
+out, n = sys.argv[1], int(sys.argv[2])
+for be in ["embedded", "dynamodb"]:
+    runs = [json.load(open(f"{out}/store-{be}-{i}.json")) for i in range(1, n + 1)]
+    print(f"{be}: {runs[0]['config']['records']} records, concurrency {runs[0]['config']['concurrency']}, load {statistics.median(r['load_per_sec'] for r in runs):.0f} puts/s")
+    for j, w in enumerate(runs[0]["workloads"]):
+        ops = statistics.median(r["workloads"][j]["ops_per_sec"] for r in runs)
+        lat = "; ".join(f"{k} p50 {statistics.median(r['workloads'][j]['latency'][k]['p50_ms'] for r in runs):.2f} p90 {statistics.median(r['workloads'][j]['latency'][k]['p90_ms'] for r in runs):.2f} p99 {statistics.median(r['workloads'][j]['latency'][k]['p99_ms'] for r in runs):.2f}" for k in w["latency"])
+        print(f"  {w['workload']}: {ops:>9.0f} ops/s  {lat} ms")
+PY
+}
+
+cmd_dynamo() {
+  build; start_ceiling; start_dynamo
+  local table="bench-$(date +%s)"
+  "$REL/bookstore" --help >/dev/null
+  BOOKSTORE__STORE=dynamodb BOOKSTORE__DYNAMODB__TABLE=$table BOOKSTORE__DYNAMODB__ENDPOINT=$DDB \
+    "$REL/bookstore" dynamo init >/dev/null
+  start_shop dynamo env BOOKSTORE__STORE=dynamodb BOOKSTORE__DYNAMODB__TABLE="$table" BOOKSTORE__DYNAMODB__ENDPOINT="$DDB" \
+    BOOKSTORE__DYNAMODB__ATTEMPT_TIMEOUT_MS=5000 BOOKSTORE__DYNAMODB__OPERATION_TIMEOUT_MS=15000
+  load_dataset "${DDB_BOOKS:-2000}"
+  : >"$OUT/c.txt"; : >"$OUT/dbook.txt"; : >"$OUT/rget.txt"; : >"$OUT/dorder.txt"; : >"$OUT/rtx.txt"; : >"$OUT/rseq.txt"
+  local c="${DDB_CONNS:-16}"
+  for i in $(seq "$REPEAT"); do
+    measure_ceiling >>"$OUT/c.txt"
+    wrk -t2 -c"$c" -d"${DURATION}s" -s benches/scripts/get_book.lua "$BASE" -- "$OUT/wrk" | tee -a "$OUT/wrk.log" | rps >>"$OUT/dbook.txt"
+    "$REL/bookstore-loadgen" dynamo-raw --endpoint "$DDB" --table "$table" --base "$BASE" --op get --concurrency "$c" --duration-secs "$DURATION" \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["ops_per_sec"])' >>"$OUT/rget.txt"
+    wrk -t2 -c"$c" -d"${DURATION}s" -s benches/scripts/post_order.lua "$BASE" -- "$OUT/wrk" | tee -a "$OUT/wrk.log" | rps >>"$OUT/dorder.txt"
+    "$REL/bookstore-loadgen" dynamo-raw --endpoint "$DDB" --table "$table" --base "$BASE" --op checkout --concurrency "$c" --duration-secs "$DURATION" \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["ops_per_sec"])' >>"$OUT/rtx.txt"
+    "$REL/bookstore-loadgen" dynamo-raw --endpoint "$DDB" --table "$table" --base "$BASE" --op checkout-seq --concurrency "$c" --duration-secs "$DURATION" \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["ops_per_sec"])' >>"$OUT/rseq.txt"
+    echo "run $i: api get $(tail -1 "$OUT/dbook.txt") raw get $(tail -1 "$OUT/rget.txt") api order $(tail -1 "$OUT/dorder.txt") raw tx $(tail -1 "$OUT/rtx.txt") raw seq $(tail -1 "$OUT/rseq.txt")"
+  done
+  local ab rg ao rt rs
+  ab=$(median <"$OUT/dbook.txt"); rg=$(median <"$OUT/rget.txt"); ao=$(median <"$OUT/dorder.txt"); rt=$(median <"$OUT/rtx.txt"); rs=$(median <"$OUT/rseq.txt")
+  report_row "ceiling {\"ok\":true}" "$(median <"$OUT/c.txt")" ""
+  report_row "DynamoDB Local, concurrency $c" "median/s" "ratio"
+  report_row "raw GetItem" "$rg" "1.00"
+  report_row "API GET /books/{id}" "$ab" "$(awk -v a="$ab" -v c="$rg" 'BEGIN{printf "%.2f", a/c}')"
+  report_row "raw TransactWriteItems (3 items)" "$rt" "1.00"
+  report_row "raw GetItem+BatchGet+TWI" "$rs" "$(awk -v a="$rs" -v c="$rt" 'BEGIN{printf "%.2f", a/c}')"
+  report_row "API POST /orders" "$ao" "$(awk -v a="$ao" -v c="$rt" 'BEGIN{printf "%.2f", a/c}')"
+  grep -h "Non-2xx" "$OUT/wrk.log" || true
+}
+
+cmd_scaling() {
+  if [ ! -x infra/topology.sh ]; then
+    echo "infra/topology.sh does not exist: the scaling figure is skipped" | tee -a "$OUT/summary.txt"; return 0
+  fi
+  build
+  command -v nginx >/dev/null || apt-get install -y -q nginx-light >/dev/null
+  local lb; lb=$(free_port)
+  : >"$OUT/scaling.txt"
+  for n in 1 2 3; do
+    export TOPOLOGY_DIR="$OUT/topology-$n" TOPOLOGY_NAME="bsbench" DB_MODE=memory LB_PORT=$lb \
+      ADMIN_EMAIL=$ADMIN_EMAIL ADMIN_PASSWORD=$ADMIN_PASSWORD BOOKSTORE_BIN="$REL/bookstore"
+    rm -rf "$TOPOLOGY_DIR"
+    infra/topology.sh up "$n" >/dev/null
+    BASE="http://127.0.0.1:$lb"
+    "$REL/bookstore-loadgen" dataset --base "$BASE" --books "${DDB_BOOKS:-2000}" --customers 64 >/dev/null
+    "$REL/bookstore-loadgen" wrk-prep --base "$BASE" --out-dir "$OUT/wrk-topology"
+    local w=() g=()
+    for i in $(seq "$REPEAT"); do
+      g+=("$(wrk -t2 -c"${DDB_CONNS:-16}" -d"${DURATION}s" -s benches/scripts/get_book.lua "$BASE" -- "$OUT/wrk-topology" | rps)")
+      "$REL/bookstore-loadgen" run --base "$BASE" --mix shopping --shoppers 64 --customers 64 --quiet \
+        --duration-secs "${TPCW_SECS:-30}" --warmup-secs 5 --seed "$i" --json "$OUT/scaling-$n-$i.json" >"$OUT/scaling-$n-$i.txt"
+      w+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["wips"])' "$OUT/scaling-$n-$i.json")")
+    done
+    infra/topology.sh down >/dev/null 2>&1 || true
+    report_row "$n instance(s): TPC-W shopping WIPS" "$(printf '%s\n' "${w[@]}" | median)" ""
+    report_row "$n instance(s): GET /books/{id}" "$(printf '%s\n' "${g[@]}" | median)" ""
+  done
+}
+
+case "${1:-}" in
+  ceiling) cmd_ceiling ;;
+  http) cmd_http ;;
+  tpcw) shift; cmd_tpcw "$@" ;;
+  store) cmd_store ;;
+  dynamo) cmd_dynamo ;;
+  scaling) cmd_scaling ;;
+  *) sed -n '2,16p' "$0"; exit 2 ;;
+esac
