@@ -262,8 +262,15 @@ fn CheckoutError(
         error.detail()
     };
     let for_adjust = shortages.clone();
+    // Moves focus (and the view) to the explanation.
+    let node = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            let _ = el.focus();
+        }
+    });
     view! {
-        <div class="error checkout-error" role="alert">
+        <div class="error checkout-error" role="alert" tabindex="-1" node_ref=node>
             <p>{headline}</p>
             <Show when={
                 let n = shortages.len();

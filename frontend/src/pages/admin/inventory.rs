@@ -189,6 +189,13 @@ fn InventoryRow(
 
     let stock = move || live.stock(id, book.with(|b| b.stock));
     let low = move || stock() <= LOW_STOCK;
+    // Keyboard users land on the safe choice of a confirmation.
+    let cancel_delete = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(b) = cancel_delete.get() {
+            let _ = b.focus();
+        }
+    });
 
     let start_edit = move |_| {
         form.fill(&book.get_untracked());
@@ -356,7 +363,7 @@ fn InventoryRow(
                                 <div class="confirm" role="alertdialog" aria-label="Confirm deletion">
                                     <p>{move || format!("Delete “{}” from the catalogue? Orders keep their copy of it; this cannot be undone.", book.with(|b| b.title.to_string()))}</p>
                                     <button type="button" class="btn danger" on:click=delete disabled=move || busy.get()>"Yes, delete"</button>
-                                    <button type="button" class="btn" on:click=cancel>"Cancel"</button>
+                                    <button type="button" class="btn" on:click=cancel node_ref=cancel_delete>"Cancel"</button>
                                 </div>
                             }.into_any(),
                             Mode::View => ().into_any(),
