@@ -1,9 +1,14 @@
 //! Project tasks, in Rust so they run wherever cargo does.
 //!
-//! - `cargo xtask run`     — build and start the whole shop on the embedded store (dev mode).
-//! - `cargo xtask test`    — everything CI checks: formatting, clippy, every test, the HTTP
-//!   suite once per back end (embedded, and DynamoDB Local started here).
+//! - `cargo xtask run`     — build the SPA and the server, then start the whole shop on the
+//!   embedded store (dev mode).
+//! - `cargo xtask test`    — everything CI checks: formatting, clippy, the SPA build, every test
+//!   (the browser tests included), the HTTP suite once per back end (embedded, and DynamoDB Local
+//!   started here).
+//! - `cargo xtask spa`     — build the SPA into `frontend/dist` (installs what it needs first).
 //! - `cargo xtask openapi` — regenerate `api-spec/openapi.json` from the code.
+mod spa;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -12,6 +17,14 @@ fn root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()
+}
+
+/// The cargo target directory (honours `CARGO_TARGET_DIR`).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root().join(p) })
+        .unwrap_or_else(|| root().join("target"))
 }
 
 fn cargo() -> Command {
@@ -55,6 +68,8 @@ fn test() -> Result<(), String> {
             .arg(root().join("scripts/dynamodb-local.sh"))
             .arg("install"),
     )?;
+    // The browser tests (crates/e2e) serve this build and save screenshots beside the build.
+    let dist = spa::build()?;
     let dynamo = DynamoLocal::start()?;
     let endpoint = dynamo.endpoint.clone();
     // Unit tests, the store conformance suite (both back ends) and the HTTP suite on the
@@ -63,7 +78,9 @@ fn test() -> Result<(), String> {
         "cargo test (HTTP suite on the embedded store)",
         cargo()
             .args(["test", "--workspace"])
-            .env("BOOKSTORE_TEST_DYNAMODB_ENDPOINT", &endpoint),
+            .env("BOOKSTORE_TEST_DYNAMODB_ENDPOINT", &endpoint)
+            .env("BOOKSTORE_E2E_DIST", &dist)
+            .env("BOOKSTORE_SCREENSHOTS", target_dir().join("screenshots")),
     )?;
     // ...then the same HTTP suite on DynamoDB.
     run(
@@ -143,17 +160,20 @@ impl Drop for DynamoLocal {
 }
 
 fn serve(extra: &[String]) -> Result<(), String> {
+    let dist = spa::build()?;
     run(
         "build the server",
         cargo().args(["build", "--release", "-p", "bookstore-api"]),
     )?;
-    let bin = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-        .join("release/bookstore");
-    eprintln!("==> serving: the API and its docs at http://127.0.0.1:8080/docs/ (Ctrl-C stops)");
+    let bin = target_dir().join("release/bookstore");
+    eprintln!(
+        "==> serving: the shop at http://127.0.0.1:8080/, the API docs at /docs/ (Ctrl-C stops)"
+    );
     let mut cmd = Command::new(bin);
-    cmd.current_dir(root()).arg("serve").args(extra);
+    cmd.current_dir(root())
+        .env("BOOKSTORE__STATIC_DIR", dist)
+        .arg("serve")
+        .args(extra);
     run("bookstore serve", &mut cmd)
 }
 
@@ -175,8 +195,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("run") => serve(&args[1..]),
+        Some("spa") => spa::build().map(|_| ()),
         Some("openapi") => openapi(),
-        _ => Err("usage: cargo xtask <run | test | openapi>".into()),
+        _ => Err("usage: cargo xtask <run | test | spa | openapi>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

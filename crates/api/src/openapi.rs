@@ -20,6 +20,7 @@ Listings are paginated with opaque, signed cursors."
         routes::books::show,
         routes::genres::list,
         routes::bestsellers::list,
+        routes::events::stream,
         routes::auth::register,
         routes::auth::login,
         routes::me::show,
@@ -35,6 +36,11 @@ Listings are paginated with opaque, signed cursors."
         routes::admin::orders::list,
         routes::admin::audit::list,
     ),
+    components(schemas(
+        bookstore_model::StockEvent,
+        bookstore_model::RemovedEvent,
+        bookstore_model::CatalogueEvent
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "catalogue", description = "Browse and search books"),

@@ -85,6 +85,9 @@ pub struct Settings {
     /// An admin account created at start if its e-mail is not registered yet.
     #[serde(default)]
     pub admin: Option<AdminBootstrap>,
+    /// The single-page app's built files (`cargo xtask spa`), relative to the working
+    /// directory. Missing: the API works without the app and logs a warning.
+    pub static_dir: PathBuf,
 }
 
 /// Secrets that must never be accepted outside dev mode.
@@ -102,7 +105,8 @@ impl Settings {
             .set_default("max_body_bytes", 64 * 1024)?
             .set_default("rate_limit.auth_per_minute", 30)?
             .set_default("rate_limit.writes_per_second", 20)?
-            .set_default("rate_limit.write_burst", 40)?;
+            .set_default("rate_limit.write_burst", 40)?
+            .set_default("static_dir", "frontend/dist")?;
         builder = match file {
             Some(f) => builder.add_source(config::File::from(f).required(true)),
             None => builder.add_source(config::File::with_name("bookstore").required(false)),
@@ -145,6 +149,7 @@ impl Settings {
             trust_forwarded_for: false,
             cors_origins: vec![],
             admin: None,
+            static_dir: data_dir.join("static"),
         }
     }
 

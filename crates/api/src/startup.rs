@@ -3,9 +3,11 @@
 use crate::auth::{AuthUser, Tokens, hash_password};
 use crate::cursor::CursorCodec;
 use crate::error::ApiError;
+use crate::live::{Live, POLL_INTERVAL};
 use crate::metrics::{InstrumentedStore, Metrics};
 use crate::middleware::{self, Limiters};
 use crate::settings::{Settings, StoreKind};
+use crate::spa::StaticFiles;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::dynamo::{DynamoSettings, DynamoStore};
@@ -91,10 +93,16 @@ impl Application {
         let port = listener.local_addr()?.port();
         let body_limit = settings.max_body_bytes;
         let spec = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
+        let live = Live::start(state.store.clone(), POLL_INTERVAL);
+        live.close_on_shutdown_signal();
+        let live = web::Data::new(live);
+        let static_files = web::Data::new(StaticFiles::load(&settings.static_dir));
         let cors_origins = settings.cors_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(live.clone())
+                .app_data(static_files.clone())
                 .app_data(json_config(body_limit))
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(path_config())
@@ -119,7 +127,7 @@ impl Application {
                 .service(routes::health::metrics)
                 .service(routes::api_v1())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
-                .default_service(web::to(not_found))
+                .default_service(web::to(fallback))
         })
         .listen(listener)?;
         // On SIGTERM/SIGINT, stop accepting and let in-flight requests finish.
@@ -246,8 +254,13 @@ fn query_config() -> web::QueryConfig {
     })
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound("resource"))
+/// The single-page app for what the API does not route (see [`StaticFiles::respond`]), else a
+/// 404 problem.
+async fn fallback(
+    req: actix_web::HttpRequest,
+    files: web::Data<StaticFiles>,
+) -> Result<HttpResponse, ApiError> {
+    files.respond(&req).ok_or(ApiError::NotFound("resource"))
 }
 
 /// Turns any error response that is not already a problem document (a 405 from the router, a

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod book;
 pub mod ids;
+pub mod live;
 pub mod order;
 pub mod page;
 pub mod problem;
@@ -15,6 +16,7 @@ pub mod validate;
 pub use auth::*;
 pub use book::*;
 pub use ids::*;
+pub use live::*;
 pub use order::*;
 pub use page::*;
 pub use problem::*;

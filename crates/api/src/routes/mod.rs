@@ -3,6 +3,7 @@ pub mod admin;
 pub mod auth;
 pub mod bestsellers;
 pub mod books;
+pub mod events;
 pub mod genres;
 pub mod health;
 pub mod me;
@@ -16,6 +17,7 @@ pub fn api_v1() -> Scope {
         .service(books::scope())
         .service(genres::scope())
         .service(bestsellers::scope())
+        .service(events::scope())
         .service(auth::scope())
         .service(me::scope())
         .service(orders::scope())

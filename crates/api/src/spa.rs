@@ -1,0 +1,222 @@
+//! Serves the single-page app from `static_dir` (what `cargo xtask spa` writes).
+//!
+//! The files are read once at start (the app is a handful of files) with their precompressed
+//! `.br` / `.gz` siblings, if any. Content-hashed names (`app-0123456789abcdef.wasm`) are cached
+//! for a year as immutable; anything else, `index.html` above all, is `no-cache` (revalidated by
+//! `ETag`). A GET of an unknown path outside the API answers `index.html`, so that the app's
+//! own routes (`/books/…`, `/admin`) survive a reload.
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Path prefixes that belong to the server, never to the app.
+const SERVER_PREFIXES: &[&str] = &["api", "api-docs", "docs", "healthz", "readyz", "metrics"];
+
+struct Asset {
+    body: Bytes,
+    brotli: Option<Bytes>,
+    gzip: Option<Bytes>,
+    content_type: &'static str,
+    etag: String,
+    immutable: bool,
+}
+
+/// The app's files, in memory.
+#[derive(Default)]
+pub struct StaticFiles {
+    files: HashMap<String, Asset>,
+}
+
+impl StaticFiles {
+    /// Reads `dir` (not recursively into hidden files). A missing or unreadable directory
+    /// leaves the API working without the app, with a warning.
+    pub fn load(dir: &Path) -> Self {
+        let mut files = HashMap::new();
+        if let Err(e) = read_dir(dir, dir, &mut files) {
+            tracing::warn!(
+                static_dir = %dir.display(),
+                error = %e,
+                "no single-page app to serve (build it with `cargo xtask spa`); the API works without it"
+            );
+            return Self::default();
+        }
+        if !files.contains_key("index.html") {
+            tracing::warn!(static_dir = %dir.display(), "static_dir has no index.html");
+        }
+        tracing::info!(static_dir = %dir.display(), files = files.len(), "serving the single-page app");
+        Self { files }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Answers a request the API did not route: a file of the app, `index.html` for an app
+    /// route, or `None` (a 404 problem) for API paths, other methods and missing files.
+    pub fn respond(&self, req: &HttpRequest) -> Option<HttpResponse> {
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return None;
+        }
+        let path = req.path().trim_start_matches('/');
+        let first = path.split('/').next().unwrap_or_default();
+        if SERVER_PREFIXES.contains(&first) {
+            return None;
+        }
+        let asset = match self.files.get(path) {
+            Some(a) => a,
+            // A missing file (anything with an extension) is a 404, not the app's page: a
+            // browser would try to run HTML as a script.
+            None if path.rsplit('/').next().unwrap_or_default().contains('.') => return None,
+            None => self.files.get("index.html")?,
+        };
+        Some(asset.response(req))
+    }
+}
+
+impl Asset {
+    fn response(&self, req: &HttpRequest) -> HttpResponse {
+        let cache = if self.immutable {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        let not_modified = req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim() == self.etag || t.trim() == "*")
+            });
+        let mut res = HttpResponse::build(if not_modified {
+            StatusCode::NOT_MODIFIED
+        } else {
+            StatusCode::OK
+        });
+        res.insert_header((header::CACHE_CONTROL, cache))
+            .insert_header((header::ETAG, self.etag.clone()))
+            .insert_header((header::VARY, "Accept-Encoding"));
+        if not_modified {
+            return res.finish();
+        }
+        res.insert_header((header::CONTENT_TYPE, self.content_type));
+        let accepts = |coding: &str| accepts_encoding(req, coding);
+        let (body, encoding) = match (&self.brotli, &self.gzip) {
+            (Some(br), _) if accepts("br") => (br.clone(), Some("br")),
+            (_, Some(gz)) if accepts("gzip") => (gz.clone(), Some("gzip")),
+            _ => (self.body.clone(), None),
+        };
+        if let Some(enc) = encoding {
+            // The compression middleware leaves encoded responses alone.
+            res.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static(enc)));
+        }
+        if req.method() == Method::HEAD {
+            return res.finish();
+        }
+        res.body(body)
+    }
+}
+
+/// Whether `Accept-Encoding` allows `coding` (present without `q=0`).
+fn accepts_encoding(req: &HttpRequest, coding: &str) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let q_zero = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            name.eq_ignore_ascii_case(coding) && !q_zero
+        })
+}
+
+fn read_dir(root: &Path, dir: &Path, out: &mut HashMap<String, Asset>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            read_dir(root, &path, out)?;
+            continue;
+        }
+        if name.ends_with(".br") || name.ends_with(".gz") {
+            continue;
+        }
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let body = Bytes::from(std::fs::read(&path)?);
+        let sibling = |ext: &str| {
+            std::fs::read(path.with_file_name(format!("{name}.{ext}")))
+                .ok()
+                .map(Bytes::from)
+        };
+        let asset = Asset {
+            etag: format!("\"{:016x}\"", fnv1a(&body)),
+            brotli: sibling("br"),
+            gzip: sibling("gz"),
+            content_type: content_type(&name),
+            immutable: is_hashed(&name),
+            body,
+        };
+        out.insert(rel, asset);
+    }
+    Ok(())
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next().unwrap_or_default() {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "txt" => "text/plain; charset=utf-8",
+        "webmanifest" => "application/manifest+json",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A content-hashed name: `<stem>-<16 hex digits>.<ext>`.
+pub fn is_hashed(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or_default();
+    stem.rsplit_once('-')
+        .is_some_and(|(_, h)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// FNV-1a, 64 bits: an `ETag`, not a security measure.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names() {
+        assert!(is_hashed("app-0123456789abcdef.wasm"));
+        assert!(is_hashed("style-0123456789abcdef.css"));
+        assert!(!is_hashed("index.html"));
+        assert!(!is_hashed("app-123.js"));
+        assert!(!is_hashed("favicon.svg"));
+    }
+}

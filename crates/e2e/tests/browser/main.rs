@@ -1,0 +1,9 @@
+//! End-to-end tests: the real server serving the built SPA, driven in headless Chromium.
+//!
+//! Needs `cargo xtask spa` (which `cargo xtask test` runs first) and Debian's `chromium` and
+//! `chromium-driver`. Screenshots of the main screens go to `<target dir>/screenshots/`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
+mod support;
+
+mod admin;
+mod shopper;

@@ -1,0 +1,206 @@
+//! A shopper's paths: search, buy, return; live stock; running out meanwhile.
+use crate::support::*;
+use bookstore_model::*;
+
+fn card(id: BookId) -> String {
+    format!("li.card[data-book-id='{id}']")
+}
+
+#[tokio::test]
+async fn a_shopper_searches_buys_sees_stock_drop_returns_a_copy_and_sees_stock_rise() {
+    let _serial = serial().await;
+    let shop = Shop::start().await;
+    let book = shop
+        .book("Quiet Lanterns of Harbour Town", "Mira Okafor", 1250, 5)
+        .await;
+    shop.book("Harbour Pilots", "Jon Brae", 990, 12).await;
+    let b = Browser::start(&shop.url).await;
+
+    b.goto("/").await;
+    b.wait_contains("#new-arrivals", "Quiet Lanterns of Harbour Town")
+        .await;
+    b.screenshot("home").await;
+
+    b.register("Test Shopper").await;
+
+    // Search by words of the title.
+    b.goto("/books").await;
+    b.fill("#q", "lanterns harb").await;
+    b.click(".filters button[type=submit]").await;
+    b.wait_path(|p| p == "/books", "the catalogue").await;
+    b.wait_contains("#results", "Quiet Lanterns of Harbour Town")
+        .await;
+    let results = b
+        .wait_text("#results", "only the matching book", |t| {
+            !t.contains("Harbour Pilots")
+        })
+        .await;
+    assert!(results.contains("$12.50"), "price shown: {results}");
+    b.wait_attr(
+        &format!("{} .availability", card(book.id)),
+        "data-stock",
+        "5",
+    )
+    .await;
+    b.wait_contains(&format!("{} .availability", card(book.id)), "5 left")
+        .await;
+    b.screenshot("catalogue").await;
+
+    // Search by ISBN too.
+    b.fill("#q", book.isbn.as_str()).await;
+    b.click(".filters button[type=submit]").await;
+    b.wait_text("#results", "the book found by ISBN", |t| {
+        t.contains("Quiet Lanterns") && !t.contains("Harbour Pilots")
+    })
+    .await;
+
+    // The book page; two copies into the cart.
+    b.click(&format!("{} a.card-link", card(book.id))).await;
+    b.wait_path(|p| p == format!("/books/{}", book.id), "the book page")
+        .await;
+    b.wait_contains(".book .availability", "5 left").await;
+    b.fill("#qty", "2").await;
+    b.click(".buy .add-to-cart button").await;
+    b.wait_text(".badge", "2 in the cart", |t| t.trim() == "2")
+        .await;
+    b.screenshot("book").await;
+
+    // Checkout.
+    b.click("a.cart-link").await;
+    b.wait_contains("#cart-total", "$25.00").await;
+    b.screenshot("cart").await;
+    b.click("#checkout").await;
+    let order_path = b
+        .wait_path(|p| p.starts_with("/orders/"), "the order page")
+        .await;
+    b.wait_contains(".success", "Thank you").await;
+    b.wait_contains("#order-status", "Placed").await;
+    b.wait_text(".badge", "an empty cart", |t| t.trim() == "0")
+        .await;
+    b.screenshot("order").await;
+    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 3);
+
+    // The stock dropped on the book's page.
+    b.goto(&format!("/books/{}", book.id)).await;
+    b.wait_attr(".book .availability", "data-stock", "3").await;
+
+    // "My orders" lists it.
+    b.goto("/orders").await;
+    b.wait_contains(".orders-table", "Quiet Lanterns of Harbour Town")
+        .await;
+
+    // Return one of the two copies.
+    b.goto(&order_path).await;
+    b.wait_contains(
+        &format!("tr[data-book-id='{}'] td.returnable", book.id),
+        "2",
+    )
+    .await;
+    b.fill(&format!("#ret-{}", book.id), "1").await;
+    b.fill("#return-reason", "Bought one too many").await;
+    b.click(".return-box button[type=submit]").await;
+    b.wait_contains("#return-done", "Return accepted").await;
+    b.wait_contains("#order-status", "Partly returned").await;
+    b.wait_text(
+        &format!("tr[data-book-id='{}'] td.returnable", book.id),
+        "one copy still returnable",
+        |t| t.trim() == "1",
+    )
+    .await;
+    b.wait_contains(".returns", "Bought one too many").await;
+    b.screenshot("order-returned").await;
+
+    // The returned copy is back on the shelf.
+    b.goto(&format!("/books/{}", book.id)).await;
+    b.wait_attr(".book .availability", "data-stock", "4").await;
+    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 4);
+
+    // A phone-sized catalogue.
+    b.c.set_window_size(390, 844).await.unwrap();
+    b.goto("/books").await;
+    b.wait_contains("#results", "Quiet Lanterns").await;
+    b.screenshot("phone-catalogue").await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn open_pages_follow_stock_live_and_checkout_explains_what_ran_out() {
+    let _serial = serial().await;
+    let shop = Shop::start().await;
+    let book = shop.book("The Last Ferry", "Ana Reyes", 1500, 3).await;
+    let (_, other) = shop.customer().await;
+    let b = Browser::start(&shop.url).await;
+    b.register("Live Shopper").await;
+
+    b.goto(&format!("/books/{}", book.id)).await;
+    b.wait_attr(".book .availability", "data-stock", "3").await;
+    b.wait_attr(".live", "data-link", "Open").await;
+
+    // Another shopper buys two: the open page follows, without a reload.
+    let order = PlaceOrder {
+        lines: vec![LineRequest {
+            book_id: book.id,
+            quantity: Quantity::parse(2).unwrap(),
+        }],
+    };
+    other.place_order(&order, Some("other-1")).await.unwrap();
+    b.wait_attr(".book .availability", "data-stock", "1").await;
+    b.wait_contains(".book .availability", "1 left").await;
+
+    // An admin restocks: up it goes.
+    shop.admin
+        .admin_adjust_stock(
+            book.id,
+            &StockAdjustment {
+                delta: 5,
+                reason: Some("delivery".into()),
+            },
+        )
+        .await
+        .unwrap();
+    b.wait_attr(".book .availability", "data-stock", "6").await;
+
+    // Three into the cart; then someone buys five, leaving one.
+    b.fill("#qty", "3").await;
+    b.click(".buy .add-to-cart button").await;
+    b.wait_text(".badge", "3 in the cart", |t| t.trim() == "3")
+        .await;
+    b.click("a.cart-link").await;
+    b.wait_contains("#cart-total", "$45.00").await;
+    let five = PlaceOrder {
+        lines: vec![LineRequest {
+            book_id: book.id,
+            quantity: Quantity::parse(5).unwrap(),
+        }],
+    };
+    other.place_order(&five, Some("other-2")).await.unwrap();
+    // The cart sees it live...
+    b.wait_contains(
+        &format!("tr[data-book-id='{}'] .warn", book.id),
+        "Only 1 left",
+    )
+    .await;
+    // ...and the order is refused with the API's shortages, nothing bought.
+    b.click("#checkout").await;
+    b.wait_contains(".checkout-error", "ran out").await;
+    b.wait_contains(
+        ".shortages",
+        "The Last Ferry: only 1 left (you asked for 3)",
+    )
+    .await;
+    b.screenshot("checkout-shortage").await;
+    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 1);
+
+    // Adjust to what is left, then buy it.
+    b.click_text(".checkout-error button", "Adjust my cart")
+        .await;
+    b.wait_contains("#cart-total", "$15.00").await;
+    b.click("#checkout").await;
+    b.wait_path(|p| p.starts_with("/orders/"), "the order page")
+        .await;
+    b.wait_contains(".success", "Thank you").await;
+    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 0);
+    b.goto(&format!("/books/{}", book.id)).await;
+    b.wait_contains(".book .availability", "Out of stock").await;
+    b.close().await;
+}

@@ -1,0 +1,476 @@
+//! The real server (on a free port, serving the built SPA) and a headless Chromium driven
+//! through chromedriver. Nothing here skips: a missing browser or SPA build fails the test.
+use bookstore_api::settings::{AdminBootstrap, Settings};
+use bookstore_api::startup::Application;
+use bookstore_client::Client;
+use bookstore_model::*;
+use fantoccini::elements::Element;
+use fantoccini::{ClientBuilder, Locator};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+pub const ADMIN_EMAIL: &str = "admin@bookstore.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-e2e";
+pub const PASSWORD: &str = "a long enough password";
+const WAIT: Duration = Duration::from_secs(15);
+
+/// One browser test at a time: they share two cores.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().await
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// The built SPA: `$BOOKSTORE_E2E_DIST` (set by `cargo xtask test`) or `frontend/dist`.
+pub fn dist() -> PathBuf {
+    let dir = std::env::var_os("BOOKSTORE_E2E_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("frontend/dist"));
+    assert!(
+        dir.join("index.html").is_file(),
+        "no SPA build in {}: run `cargo xtask spa` first (or `cargo xtask test`, which does)",
+        dir.display()
+    );
+    dir
+}
+
+/// Where screenshots go: `$BOOKSTORE_SCREENSHOTS`, else `<target dir>/screenshots`.
+pub fn screenshot_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("BOOKSTORE_SCREENSHOTS") {
+        return PathBuf::from(d);
+    }
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"))
+        .join("screenshots")
+}
+
+/// The whole shop on a fresh store, with an admin account.
+pub struct Shop {
+    pub url: String,
+    pub api: Client,
+    pub admin: Client,
+    _data: TempDir,
+}
+
+static SEQ: AtomicU64 = AtomicU64::new(1);
+
+impl Shop {
+    pub async fn start() -> Self {
+        if std::env::var_os("BOOKSTORE_E2E_LOG").is_some() {
+            bookstore_api::telemetry::init();
+        }
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings::for_tests(data.path());
+        settings.static_dir = dist();
+        settings.admin = Some(AdminBootstrap {
+            email: ADMIN_EMAIL.into(),
+            password: ADMIN_PASSWORD.to_owned().into(),
+            name: "Shop Admin".into(),
+        });
+        let app = Application::build(settings).await.expect("build app");
+        let url = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let api = Client::new(&url);
+        let token = api
+            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .expect("admin login")
+            .token;
+        let admin = api.authed(token);
+        Self {
+            url,
+            api,
+            admin,
+            _data: data,
+        }
+    }
+
+    /// Adds a book through the API.
+    pub async fn book(&self, title: &str, author: &str, price_cents: i64, stock: i64) -> Book {
+        self.admin
+            .admin_create_book(&NewBook::from_details(
+                details(title, author, price_cents),
+                stock,
+            ))
+            .await
+            .expect("create book")
+    }
+
+    /// A fresh customer: e-mail and a logged-in client.
+    pub async fn customer(&self) -> (String, Client) {
+        let email = unique_email();
+        let auth = self
+            .api
+            .register(&RegisterRequest {
+                email: Email::parse(&email).expect("email"),
+                password: Password::parse(PASSWORD).expect("password"),
+                name: PersonName::parse("Other Reader").expect("name"),
+            })
+            .await
+            .expect("register");
+        (email, self.api.authed(auth.token))
+    }
+}
+
+pub fn unique_email() -> String {
+    format!(
+        "reader{}-{}@example.com",
+        SEQ.fetch_add(1, Ordering::Relaxed),
+        std::process::id()
+    )
+}
+
+/// A valid ISBN-13, unique within this process.
+pub fn unique_isbn() -> String {
+    let n = SEQ.fetch_add(1, Ordering::Relaxed) + u64::from(std::process::id() % 1000) * 1_000_000;
+    let body = format!("979{:09}", n % 1_000_000_000);
+    let digits: Vec<u32> = body.bytes().map(|b| u32::from(b - b'0')).collect();
+    format!("{body}{}", isbn13_check_digit(&digits))
+}
+
+pub fn details(title: &str, author: &str, price_cents: i64) -> BookDetails {
+    BookDetails {
+        isbn: Isbn::parse(&unique_isbn()).expect("isbn"),
+        title: Title::parse(title).expect("title"),
+        authors: vec![AuthorName::parse(author).expect("author")],
+        genre: Genre::parse("fiction").expect("genre"),
+        description: Description::parse("A book for the browser tests.").expect("description"),
+        price_cents: PriceCents::parse(price_cents).expect("price"),
+        currency: Currency::parse("USD").expect("currency"),
+        published_year: 2001,
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn find_binary(env: &str, candidates: &[&str]) -> PathBuf {
+    if let Some(p) = std::env::var_os(env) {
+        return PathBuf::from(p);
+    }
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "{} not found: install Debian's chromium and chromium-driver \
+                 (`apt-get install -y chromium chromium-driver`; .ci/run does) or set {env}",
+                candidates.join(" or ")
+            )
+        })
+}
+
+/// A headless Chromium session; [`Browser::close`] ends it (and chromedriver on drop).
+pub struct Browser {
+    pub c: fantoccini::Client,
+    pub base: String,
+    driver: Child,
+    _profile: TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Browser {
+    pub async fn start(base: &str) -> Self {
+        let chromium = find_binary(
+            "CHROMIUM",
+            &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+        );
+        let chromedriver = find_binary("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
+        let port = free_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", chromedriver.display()));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            "--window-size=1280,900".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut args = args;
+        if let Some(path) = std::env::var_os("BOOKSTORE_E2E_NETLOG") {
+            args.push(format!("--log-net-log={}", PathBuf::from(path).display()));
+            args.push("--net-log-capture-mode=Everything".into());
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "binary": chromium, "args": args }),
+        );
+        let mut connected = None;
+        for _ in 0..3 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(c) => {
+                    connected = Some(c);
+                    break;
+                }
+                Err(e) => {
+                    eprintln!("chromedriver session failed, retrying: {e}");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+        let c = connected.expect("a Chromium session through chromedriver");
+        Self {
+            c,
+            base: base.to_owned(),
+            driver,
+            _profile: profile,
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.c.clone().close().await;
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.c
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("goto {path}: {e}"));
+        // Keeps the page's errors (a WASM panic is logged with console.error) for `failed`.
+        let _ = self
+            .c
+            .execute(
+                "window.__errors = []; \
+                 const error = console.error; \
+                 console.error = (...a) => { window.__errors.push(a.join(' ')); error(...a); }; \
+                 window.addEventListener('error', (e) => window.__errors.push(String(e.message))); \
+                 window.addEventListener('unhandledrejection', (e) => window.__errors.push(String(e.reason))); \
+                 const f = window.fetch; window.fetch = (r, o) => { window.__errors.push('fetch ' + (r.method || '') + ' ' + (r.url || r)); \
+                   return f(r, o).then((x) => { window.__errors.push('done ' + x.status + ' ' + x.url); return x; }, \
+                   (e) => { window.__errors.push('fail ' + e); throw e; }); }; \
+                 const ES = window.EventSource; \
+                 window.EventSource = function (u, o) { \
+                   const es = new ES(u, o); window.__errors.push('sse open ' + u); \
+                   const close = es.close.bind(es); \
+                   es.close = () => { window.__errors.push('sse close ' + u); close(); }; \
+                   return es; }; \
+                 Object.assign(window.EventSource, { CONNECTING: 0, OPEN: 1, CLOSED: 2 });",
+                vec![],
+            )
+            .await;
+    }
+
+    pub async fn path(&self) -> String {
+        self.c.current_url().await.expect("url").path().to_owned()
+    }
+
+    pub async fn find(&self, css: &str) -> Element {
+        match self
+            .c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(el) => el,
+            Err(e) => self.failed(&format!("no element {css}: {e}")).await,
+        }
+    }
+
+    /// Fails the test, keeping a screenshot and the page's text for the post-mortem.
+    pub async fn failed(&self, msg: &str) -> ! {
+        let name = format!("FAILED-{}", std::process::id());
+        if let Ok(png) = self.c.screenshot().await {
+            let dir = screenshot_dir();
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+        let text = match self.c.find(Locator::Css("main")).await {
+            Ok(m) => m.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let url = self
+            .c
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let errors = self
+            .c
+            .execute("return window.__errors || [];", vec![])
+            .await
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        panic!(
+            "{msg}\n(at {url}; screenshot {name}.png; console errors: {errors}; page text:\n{text})"
+        );
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Clicks the first `css` element whose text contains `text`.
+    pub async fn click_text(&self, css: &str, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            for el in self.c.find_all(Locator::Css(css)).await.unwrap_or_default() {
+                if el.text().await.unwrap_or_default().contains(text) {
+                    el.click()
+                        .await
+                        .unwrap_or_else(|e| panic!("click {css} “{text}”: {e}"));
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "no {css} with text “{text}”");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Replaces the value of an input (so that the app sees input events).
+    pub async fn fill(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        // Empty it the way typing would, so the app's `input` handler sees it.
+        self.c
+            .execute(
+                "arguments[0].value = ''; \
+                 arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
+                vec![serde_json::to_value(&el).expect("element ref")],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Waits until the text of `css` satisfies `ok`; returns it.
+    pub async fn wait_text(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT;
+        let mut last = String::new();
+        loop {
+            if let Ok(el) = self.c.find(Locator::Css(css)).await {
+                last = el.text().await.unwrap_or_default();
+                if ok(&last) {
+                    return last;
+                }
+            }
+            if Instant::now() >= deadline {
+                self.failed(&format!("{css}: expected {what}, last saw “{last}”"))
+                    .await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn wait_contains(&self, css: &str, text: &str) -> String {
+        self.wait_text(css, &format!("“{text}”"), |t| t.contains(text))
+            .await
+    }
+
+    /// Waits until an attribute of `css` equals `value`.
+    pub async fn wait_attr(&self, css: &str, attr: &str, value: &str) {
+        let deadline = Instant::now() + WAIT;
+        let mut last = None;
+        loop {
+            if let Ok(el) = self.c.find(Locator::Css(css)).await {
+                last = el.attr(attr).await.ok().flatten();
+                if last.as_deref() == Some(value) {
+                    return;
+                }
+            }
+            if Instant::now() >= deadline {
+                self.failed(&format!(
+                    "{css}[{attr}]: expected {value}, last saw {last:?}"
+                ))
+                .await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn wait_path(&self, ok: impl Fn(&str) -> bool, what: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let p = self.path().await;
+            if ok(&p) {
+                return p;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected to reach {what}, at {p}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn exists(&self, css: &str) -> bool {
+        self.c.find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// Saves a PNG of the window as `<screenshot dir>/<name>.png`.
+    pub async fn screenshot(&self, name: &str) {
+        // Let fonts and the last update settle.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let png = self.c.screenshot().await.expect("screenshot");
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    /// Registers a customer through the app; returns the e-mail.
+    pub async fn register(&self, name: &str) -> String {
+        let email = unique_email();
+        self.goto("/register").await;
+        self.fill("#reg-name", name).await;
+        self.fill("#reg-email", &email).await;
+        self.fill("#reg-password", PASSWORD).await;
+        self.click("form button[type=submit]").await;
+        self.wait_contains(".user-name", name).await;
+        email
+    }
+
+    /// Logs in through the app.
+    pub async fn login(&self, email: &str, password: &str) {
+        self.goto("/login").await;
+        self.fill("#login-email", email).await;
+        self.fill("#login-password", password).await;
+        self.click("form button[type=submit]").await;
+        self.find(".who .user-name").await;
+    }
+}

@@ -1,0 +1,218 @@
+//! Every HTTP call of the app goes through here: a thin layer over the shared typed client
+//! (`bookstore-client`, whose reqwest uses the browser's `fetch`) that adds the session's token,
+//! turns errors into a cloneable [`ApiError`], and ends the session on a 401.
+use crate::session::Session;
+use bookstore_client::{Client, ClientError};
+use bookstore_model::*;
+
+/// An error as the pages show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status, `None` when the server could not be reached.
+    pub status: Option<u16>,
+    /// The problem document, when the API sent one.
+    pub problem: Option<Box<Problem>>,
+    pub message: String,
+}
+
+impl ApiError {
+    /// The server was not reached (or its answer was lost): the request may or may not have
+    /// been carried out.
+    pub fn is_network(&self) -> bool {
+        self.status.is_none()
+    }
+
+    pub fn code(&self) -> Option<ProblemCode> {
+        self.problem.as_ref().map(|p| p.code)
+    }
+
+    /// What to tell the user.
+    pub fn detail(&self) -> String {
+        match (&self.problem, self.status) {
+            (Some(p), _) => p.detail.clone(),
+            (None, None) => {
+                "The shop could not be reached. Check your connection and try again.".to_owned()
+            }
+            (None, Some(s)) => format!("The shop answered unexpectedly ({s})."),
+        }
+    }
+}
+
+impl From<ClientError> for ApiError {
+    fn from(e: ClientError) -> Self {
+        let status = e.status();
+        let problem = e.problem().cloned().map(Box::new);
+        // A transport error with a status is a body that could not be read; without one, the
+        // request never got an answer.
+        Self {
+            status,
+            problem,
+            message: e.to_string(),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The shop's origin (the API serves the app).
+fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+/// `GET /api/v1/events?books=…` for the browser's `EventSource` (public, no token).
+pub fn events_url(books: &[BookId]) -> String {
+    let ids: Vec<String> = books.iter().map(ToString::to_string).collect();
+    if ids.is_empty() {
+        format!("{}/api/v1/events", origin())
+    } else {
+        format!("{}/api/v1/events?books={}", origin(), ids.join(","))
+    }
+}
+
+/// The API as the current session sees it. Cheap to copy into closures.
+#[derive(Clone, Copy)]
+pub struct Api {
+    session: Session,
+}
+
+impl Api {
+    pub fn new(session: Session) -> Self {
+        Self { session }
+    }
+
+    fn anon(&self) -> Client {
+        Client::new(origin())
+    }
+
+    fn authed(&self) -> Client {
+        match self.session.token() {
+            Some(t) => self.anon().authed(t),
+            None => self.anon(),
+        }
+    }
+
+    /// Maps the error, ending the session when the token was refused.
+    fn check<T>(&self, r: Result<T, ClientError>) -> ApiResult<T> {
+        r.map_err(|e| {
+            let e = ApiError::from(e);
+            if e.status == Some(401) && self.session.token().is_some() {
+                self.session.expire();
+            }
+            e
+        })
+    }
+
+    // ---- catalogue (public)
+
+    pub async fn books(&self, q: &BookQuery) -> ApiResult<Page<Book>> {
+        self.anon().list_books(q).await.map_err(Into::into)
+    }
+
+    pub async fn book(&self, id: BookId) -> ApiResult<Book> {
+        self.anon().get_book(id).await.map_err(Into::into)
+    }
+
+    pub async fn genres(&self) -> ApiResult<Vec<GenreCount>> {
+        self.anon().genres().await.map_err(Into::into)
+    }
+
+    pub async fn bestsellers(&self, limit: u32) -> ApiResult<Vec<Bestseller>> {
+        self.anon()
+            .bestsellers(Some(limit))
+            .await
+            .map_err(Into::into)
+    }
+
+    // ---- accounts
+
+    pub async fn register(&self, req: &RegisterRequest) -> ApiResult<AuthResponse> {
+        self.anon().register(req).await.map_err(Into::into)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> ApiResult<AuthResponse> {
+        self.anon().login(email, password).await.map_err(Into::into)
+    }
+
+    // ---- orders (customer token)
+
+    pub async fn place_order(&self, req: &PlaceOrder, key: &str) -> ApiResult<Order> {
+        let r = self.authed().place_order(req, Some(key)).await;
+        self.check(r).map(|w| w.value)
+    }
+
+    pub async fn orders(&self, cursor: Option<String>) -> ApiResult<Page<Order>> {
+        let q = PageQuery {
+            limit: Some(20),
+            cursor,
+        };
+        let r = self.authed().list_orders(&q).await;
+        self.check(r)
+    }
+
+    pub async fn order(&self, id: OrderId) -> ApiResult<Order> {
+        let r = self.authed().get_order(id).await;
+        self.check(r)
+    }
+
+    pub async fn create_return(&self, id: OrderId, req: &CreateReturn) -> ApiResult<ReturnReceipt> {
+        let r = self.authed().create_return(id, req).await;
+        self.check(r)
+    }
+
+    pub async fn returns(&self, id: OrderId) -> ApiResult<Vec<Return>> {
+        let r = self.authed().list_returns(id).await;
+        self.check(r)
+    }
+
+    // ---- admin (admin token)
+
+    pub async fn create_book(&self, book: &NewBook) -> ApiResult<Book> {
+        let r = self.authed().admin_create_book(book).await;
+        self.check(r)
+    }
+
+    pub async fn update_book(
+        &self,
+        id: BookId,
+        version: i64,
+        details: &BookDetails,
+    ) -> ApiResult<Book> {
+        let r = self.authed().admin_update_book(id, version, details).await;
+        self.check(r)
+    }
+
+    pub async fn delete_book(&self, id: BookId, version: i64) -> ApiResult<()> {
+        let r = self.authed().admin_delete_book(id, Some(version)).await;
+        self.check(r)
+    }
+
+    pub async fn adjust_stock(&self, id: BookId, adj: &StockAdjustment) -> ApiResult<Book> {
+        let r = self.authed().admin_adjust_stock(id, adj).await;
+        self.check(r)
+    }
+
+    pub async fn admin_orders(
+        &self,
+        status: Option<OrderStatus>,
+        cursor: Option<String>,
+    ) -> ApiResult<Page<Order>> {
+        let q = OrderQuery {
+            status,
+            limit: Some(20),
+            cursor,
+        };
+        let r = self.authed().admin_list_orders(&q).await;
+        self.check(r)
+    }
+
+    pub async fn audit(&self, cursor: Option<String>, limit: u32) -> ApiResult<Page<AuditEntry>> {
+        let q = PageQuery {
+            limit: Some(limit),
+            cursor,
+        };
+        let r = self.authed().admin_audit(&q).await;
+        self.check(r)
+    }
+}

@@ -1,0 +1,151 @@
+//! The shop's single-page app: Leptos, rendered in the browser, served by the API binary.
+//!
+//! - [`api`]: every HTTP call, over the shared typed client;
+//! - [`session`], [`cart`], [`live`]: app-wide state (login, cart, live stock);
+//! - [`pages`]: one module per screen; the router is [`App`].
+pub mod api;
+pub mod cart;
+pub mod components;
+pub mod live;
+pub mod pages;
+pub mod session;
+
+use crate::api::Api;
+use crate::cart::Cart;
+use crate::live::{LinkState, Live};
+use crate::session::Session;
+use leptos::prelude::*;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::path;
+
+/// Entry point (called by `main`): mounts the app on `<body>`.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    if let Some(boot) = document().get_element_by_id("boot") {
+        boot.remove();
+    }
+    leptos::mount::mount_to_body(App);
+}
+
+pub fn use_api() -> Api {
+    expect_context::<Api>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let session = Session::restore();
+    provide_context(session);
+    provide_context(Api::new(session));
+    provide_context(Cart::load());
+    provide_context(Live::start());
+
+    view! {
+        <Router>
+            <a class="skip" href="#main">"Skip to content"</a>
+            <Header />
+            <ExpiredRedirect />
+            <main id="main" tabindex="-1">
+                <Routes fallback=pages::not_found::NotFound>
+                    <Route path=path!("/") view=pages::home::Home />
+                    <Route path=path!("/books") view=pages::catalogue::Catalogue />
+                    <Route path=path!("/books/:id") view=pages::book::BookPage />
+                    <Route path=path!("/cart") view=pages::cart::CartPage />
+                    <Route path=path!("/login") view=pages::account::Login />
+                    <Route path=path!("/register") view=pages::account::Register />
+                    <Route path=path!("/orders") view=pages::orders::MyOrders />
+                    <Route path=path!("/orders/:id") view=pages::orders::OrderPage />
+                    <Route path=path!("/admin") view=pages::admin::inventory::Inventory />
+                    <Route path=path!("/admin/books/new") view=pages::admin::new_book::NewBookPage />
+                    <Route path=path!("/admin/orders") view=pages::admin::orders::AdminOrders />
+                    <Route path=path!("/admin/audit") view=pages::admin::audit::AuditLog />
+                </Routes>
+            </main>
+            <footer class="footer">
+                <LiveIndicator />
+            </footer>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let session = session::use_session();
+    let cart = cart::use_cart();
+    let navigate = use_navigate();
+    let logout = move |_| {
+        session.logout();
+        navigate("/", Default::default());
+    };
+    view! {
+        <header class="header">
+            <A href="/" attr:class="brand">"Bookstore"</A>
+            <nav aria-label="Main">
+                <ul class="nav">
+                    <li><A href="/books">"Catalogue"</A></li>
+                    <Show when=move || session.is_logged_in() && !session.is_admin()>
+                        <li><A href="/orders">"My orders"</A></li>
+                    </Show>
+                    <Show when=move || session.is_admin()>
+                        <li><A href="/admin">"Inventory"</A></li>
+                        <li><A href="/admin/orders">"Orders"</A></li>
+                        <li><A href="/admin/audit">"Audit log"</A></li>
+                    </Show>
+                    <li>
+                        <A href="/cart" attr:class="cart-link">
+                            "Cart "
+                            <span class="badge" aria-label=move || format!("{} items", cart.count())>
+                                {move || cart.count()}
+                            </span>
+                        </A>
+                    </li>
+                    <Show
+                        when=move || session.is_logged_in()
+                        fallback=|| view! { <li><A href="/login">"Log in"</A></li> }
+                    >
+                        <li class="who">
+                            <span class="user-name">
+                                {move || session.user().map(|u| u.name.to_string()).unwrap_or_default()}
+                            </span>
+                            <button type="button" class="btn link" on:click=logout.clone()>
+                                "Log out"
+                            </button>
+                        </li>
+                    </Show>
+                </ul>
+            </nav>
+        </header>
+    }
+}
+
+/// When the server refuses the token (expired, revoked), sends the user to log in again and
+/// back to where they were afterwards.
+#[component]
+fn ExpiredRedirect() -> impl IntoView {
+    let session = session::use_session();
+    let navigate = use_navigate();
+    let location = use_location();
+    Effect::new(move |_| {
+        if session.expired() {
+            let here = location.pathname.get_untracked();
+            if here != "/login" {
+                let next = js_sys::encode_uri_component(&here);
+                navigate(&format!("/login?expired=1&next={next}"), Default::default());
+            }
+        }
+    });
+}
+
+#[component]
+fn LiveIndicator() -> impl IntoView {
+    let live = live::use_live();
+    view! {
+        <p class="live" data-link=move || format!("{:?}", live.link.get())>
+            {move || match live.link.get() {
+                LinkState::Open => "Stock updates live",
+                LinkState::Connecting => "Connecting for live stock…",
+                LinkState::Reconnecting => "Live stock paused, reconnecting…",
+            }}
+        </p>
+    }
+}

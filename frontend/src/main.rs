@@ -1,0 +1,3 @@
+fn main() {
+    bookstore_frontend::start();
+}

@@ -1,0 +1,113 @@
+//! One book: details, live availability, and "add to cart" with a quantity bounded by stock.
+use crate::components::{AddToCart, Availability, Cover, ErrorBox, Loading, money};
+use crate::live::use_live;
+use crate::use_api;
+use bookstore_model::{Book, BookId};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn BookPage() -> impl IntoView {
+    let api = use_api();
+    let live = use_live();
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<BookId>().ok())
+    });
+    let book = LocalResource::new(move || {
+        let id = id.get();
+        // An admin edit bumps the version: reload the details.
+        let _version = id.and_then(|id| live.version(id));
+        async move {
+            match id {
+                Some(id) => api.book(id).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    live.watch(move || id.get().into_iter().collect());
+
+    view! {
+        <section class="page book-page">
+            <p class="crumbs"><A href="/books">"← Catalogue"</A></p>
+            <Transition fallback=|| view! { <Loading label="Loading the book…" /> }>
+                {move || Suspend::new(async move {
+                    match book.await {
+                        Ok(Some(b)) => view! { <BookDetails book=b /> }.into_any(),
+                        Ok(None) => view! { <h1>"No such book"</h1> }.into_any(),
+                        Err(e) if e.status == Some(404) => view! {
+                            <h1>"No such book"</h1>
+                            <p>"This book is not in the catalogue (any more)."</p>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn BookDetails(book: Book) -> impl IntoView {
+    let live = use_live();
+    let id = book.id;
+    let initial = book.stock;
+    let stock = move || live.stock(id, initial);
+    let quantity = RwSignal::new(1u32);
+    // Never more than the stock, never less than one.
+    Effect::new(move |_| {
+        let max = u32::try_from(stock().max(1)).unwrap_or(1);
+        if quantity.get_untracked() > max {
+            quantity.set(max);
+        }
+    });
+    let authors = book
+        .authors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <article class="book" data-book-id=book.id.to_string()>
+            <Cover id=book.id title=book.title.to_string() large=true />
+            <div class="book-info">
+                <h1>{book.title.to_string()}</h1>
+                <p class="authors">"by " {authors}</p>
+                <p class="price big">{money(book.price_cents.get(), book.currency.as_str())}</p>
+                <p><Availability id=book.id stock=book.stock /></p>
+                <div class="buy">
+                    <label for="qty">"Quantity"</label>
+                    <input
+                        id="qty"
+                        type="number"
+                        min="1"
+                        max=move || stock().max(1).to_string()
+                        prop:value=move || quantity.get().to_string()
+                        on:input=move |ev| {
+                            // Half-typed input (empty) is left alone until it is a number.
+                            let max = u32::try_from(stock().max(1)).unwrap_or(1);
+                            if let Ok(n) = event_target_value(&ev).trim().parse::<u32>() {
+                                quantity.set(n.clamp(1, max));
+                            }
+                        }
+                        disabled=move || stock() <= 0
+                    />
+                    <AddToCart book=book.clone() quantity=Signal::derive(move || quantity.get()) />
+                </div>
+                <dl class="facts">
+                    <dt>"Genre"</dt>
+                    <dd><A href=format!("/books?genre={}", js_sys::encode_uri_component(book.genre.as_str()))>{book.genre.to_string()}</A></dd>
+                    <dt>"ISBN"</dt>
+                    <dd class="isbn">{book.isbn.to_string()}</dd>
+                    <dt>"Published"</dt>
+                    <dd>{book.published_year}</dd>
+                </dl>
+                <p class="description">{book.description.to_string()}</p>
+            </div>
+        </article>
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per screen.
+pub mod account;
+pub mod admin;
+pub mod book;
+pub mod cart;
+pub mod catalogue;
+pub mod home;
+pub mod not_found;
+pub mod orders;

@@ -1,0 +1,355 @@
+//! "My orders", one order with its lines and status, and returns: some or all copies of a line,
+//! with a reason, showing what is still returnable.
+use crate::api::ApiError;
+use crate::components::{ErrorBox, Loading, money, short_id, when};
+use crate::live::use_live;
+use crate::session::use_session;
+use crate::use_api;
+use bookstore_model::{
+    BookId, CreateReturn, LineRequest, Order, OrderId, OrderStatus, Quantity, Return, ReturnReason,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use std::collections::HashMap;
+
+pub fn status_label(s: OrderStatus) -> &'static str {
+    match s {
+        OrderStatus::Placed => "Placed",
+        OrderStatus::PartiallyReturned => "Partly returned",
+        OrderStatus::Returned => "Returned",
+    }
+}
+
+/// Asks to log in when nobody is.
+#[component]
+pub fn LoginFirst(next: &'static str) -> impl IntoView {
+    view! {
+        <p class="notice">
+            <A href=format!("/login?next={next}")>"Log in"</A>
+            " to see your orders."
+        </p>
+    }
+}
+
+#[component]
+pub fn MyOrders() -> impl IntoView {
+    let api = use_api();
+    let session = use_session();
+    let orders: RwSignal<Vec<Order>> = RwSignal::new(Vec::new());
+    let cursor: RwSignal<Option<String>> = RwSignal::new(None);
+    let loading = RwSignal::new(false);
+    let loaded = RwSignal::new(false);
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let load = move |next: Option<String>| {
+        loading.set(true);
+        spawn_local(async move {
+            let append = next.is_some();
+            match api.orders(next).await {
+                Ok(page) => {
+                    if append {
+                        orders.update(|o| o.extend(page.items));
+                    } else {
+                        orders.set(page.items);
+                    }
+                    cursor.set(page.next_cursor);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            loading.set(false);
+            loaded.set(true);
+        });
+    };
+    Effect::new(move |_| {
+        if session.is_logged_in() {
+            load(None);
+        }
+    });
+
+    view! {
+        <section class="page">
+            <h1>"My orders"</h1>
+            <Show when=move || session.is_logged_in() fallback=|| view! { <LoginFirst next="/orders" /> }>
+                {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
+                <Show when=move || loaded.get() fallback=|| view! { <Loading label="Loading your orders…" /> }>
+                    <Show
+                        when=move || !orders.with(Vec::is_empty)
+                        fallback=|| view! { <p>"No orders yet. " <A href="/books">"Find a book"</A> "."</p> }
+                    >
+                        <table class="orders-table">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Order"</th>
+                                    <th scope="col">"Placed"</th>
+                                    <th scope="col">"Books"</th>
+                                    <th scope="col">"Total"</th>
+                                    <th scope="col">"Status"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                <For each=move || orders.get() key=|o| (o.id, o.updated_at) let:o>
+                                    <tr>
+                                        <td><A href=format!("/orders/{}", o.id)>{format!("#{}", short_id(o.id))}</A></td>
+                                        <td>{when(&o.created_at)}</td>
+                                        <td>{o.lines.iter().map(|l| l.title.to_string()).collect::<Vec<_>>().join(", ")}</td>
+                                        <td>{money(o.total_cents, o.currency.as_str())}</td>
+                                        <td><span class=format!("status {}", o.status.as_str())>{status_label(o.status)}</span></td>
+                                    </tr>
+                                </For>
+                            </tbody>
+                        </table>
+                    </Show>
+                </Show>
+                <Show when=move || cursor.with(Option::is_some)>
+                    <button type="button" class="btn" disabled=move || loading.get() on:click=move |_| load(cursor.get_untracked())>
+                        "Load more"
+                    </button>
+                </Show>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let api = use_api();
+    let session = use_session();
+    let params = use_params_map();
+    let query = use_query_map();
+    let just_placed = move || query.read().get("placed").is_some();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<OrderId>().ok())
+    });
+    let order: RwSignal<Option<Order>> = RwSignal::new(None);
+    let returns: RwSignal<Vec<Return>> = RwSignal::new(Vec::new());
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    // Outlives the order view, which is rebuilt with the order a return answers with.
+    let done: RwSignal<Option<String>> = RwSignal::new(None);
+    Effect::new(move |_| {
+        let (Some(id), true) = (id.get(), session.is_logged_in()) else {
+            return;
+        };
+        spawn_local(async move {
+            match api.order(id).await {
+                Ok(o) => order.set(Some(o)),
+                Err(e) => error.set(Some(e)),
+            }
+            if let Ok(r) = api.returns(id).await {
+                returns.set(r);
+            }
+        });
+    });
+
+    view! {
+        <section class="page">
+            <p class="crumbs"><A href="/orders">"← My orders"</A></p>
+            <Show when=move || session.is_logged_in() fallback=|| view! { <LoginFirst next="/orders" /> }>
+                <Show when=just_placed>
+                    <p class="success" role="status">"Thank you! Your order is placed."</p>
+                </Show>
+                {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
+                {move || done.get().map(|m| view! { <p class="success" role="status" id="return-done">{m}</p> })}
+                {move || match order.get() {
+                    None if error.with(Option::is_none) => view! { <Loading label="Loading the order…" /> }.into_any(),
+                    None => ().into_any(),
+                    Some(o) => view! { <OrderView order=o returns=returns done=done on_return=move |o| order.set(Some(o)) /> }.into_any(),
+                }}
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn OrderView(
+    order: Order,
+    returns: RwSignal<Vec<Return>>,
+    done: RwSignal<Option<String>>,
+    on_return: impl Fn(Order) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let api = use_api();
+    let live = use_live();
+    let order_id = order.id;
+    let currency = order.currency.to_string();
+    let titles: HashMap<BookId, String> = order
+        .lines
+        .iter()
+        .map(|l| (l.book_id, l.title.to_string()))
+        .collect();
+    let returnable: HashMap<BookId, u32> = order
+        .lines
+        .iter()
+        .map(|l| (l.book_id, l.quantity - l.returned_quantity))
+        .collect();
+    let any_returnable = returnable.values().any(|n| *n > 0);
+    // Copies to return, per line.
+    let picks: RwSignal<HashMap<BookId, u32>> = RwSignal::new(HashMap::new());
+    let reason = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+
+    let submit = {
+        let currency = currency.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            if busy.get_untracked() {
+                return;
+            }
+            let lines: Vec<LineRequest> = picks
+                .get_untracked()
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .filter_map(|(book_id, n)| {
+                    Some(LineRequest {
+                        book_id,
+                        quantity: Quantity::parse(i64::from(n)).ok()?,
+                    })
+                })
+                .collect();
+            if lines.is_empty() {
+                error.set(Some("Choose how many copies to return.".into()));
+                return;
+            }
+            let reason = match ReturnReason::parse(&reason.get_untracked()) {
+                Ok(r) => r,
+                Err(e) => {
+                    error.set(Some(format!("Reason: {e}")));
+                    return;
+                }
+            };
+            busy.set(true);
+            error.set(None);
+            done.set(None);
+            let currency = currency.clone();
+            spawn_local(async move {
+                let r = api
+                    .create_return(order_id, &CreateReturn { lines, reason })
+                    .await;
+                busy.set(false);
+                match r {
+                    Ok(receipt) => {
+                        done.set(Some(format!(
+                            "Return accepted: {} will be refunded.",
+                            money(receipt.return_.refund_cents, &currency)
+                        )));
+                        returns.update(|r| r.push(receipt.return_.clone()));
+                        picks.set(HashMap::new());
+                        on_return(receipt.order);
+                    }
+                    Err(e) => error.set(Some(e.detail())),
+                }
+            });
+        }
+    };
+
+    // Returned copies go back on the shelf: show the stock of the order's books live.
+    let ids: Vec<BookId> = order.lines.iter().map(|l| l.book_id).collect();
+    live.watch(move || ids.clone());
+
+    let rows = order
+        .lines
+        .iter()
+        .map(|l| {
+            let id = l.book_id;
+            let left = l.quantity - l.returned_quantity;
+            let title = l.title.to_string();
+            let link_text = title.clone();
+            view! {
+                <tr data-book-id=id.to_string()>
+                    <td><A href=format!("/books/{id}")>{link_text}</A></td>
+                    <td>{money(l.unit_price_cents, &currency)}</td>
+                    <td>{l.quantity}</td>
+                    <td>{l.returned_quantity}</td>
+                    <td class="returnable">{left}</td>
+                    <td>
+                        {(left > 0).then(|| view! {
+                            <label class="sr-only" for=format!("ret-{id}")>{format!("Copies of {title} to return")}</label>
+                            <input
+                                id=format!("ret-{id}")
+                                class="qty"
+                                type="number"
+                                min="0"
+                                max=left.to_string()
+                                prop:value=move || picks.with(|p| p.get(&id).copied().unwrap_or(0)).to_string()
+                                on:input=move |ev| {
+                                    let n = event_target_value(&ev).parse::<u32>().unwrap_or(0).min(left);
+                                    picks.update(|p| { p.insert(id, n); });
+                                }
+                            />
+                        })}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <article class="order" data-order-id=order.id.to_string()>
+            <h1>{format!("Order #{}", short_id(order.id))}</h1>
+            <p class="meta">
+                "Placed " {when(&order.created_at)} " · "
+                <span class=format!("status {}", order.status.as_str()) id="order-status">{status_label(order.status)}</span>
+            </p>
+            <form class="return-form" on:submit=submit>
+                <table class="order-lines">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Book"</th>
+                            <th scope="col">"Unit price"</th>
+                            <th scope="col">"Bought"</th>
+                            <th scope="col">"Returned"</th>
+                            <th scope="col">"Returnable"</th>
+                            <th scope="col">"Return now"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+                <p class="total">
+                    "Total " <strong>{money(order.total_cents, order.currency.as_str())}</strong>
+                    {(order.refunded_cents > 0).then(|| view! {
+                        " · refunded " <strong id="refunded">{money(order.refunded_cents, order.currency.as_str())}</strong>
+                    })}
+                </p>
+                {any_returnable.then(|| view! {
+                    <fieldset class="return-box">
+                        <legend>"Return books"</legend>
+                        <div class="field">
+                            <label for="return-reason">"Reason"</label>
+                            <textarea
+                                id="return-reason"
+                                rows="2"
+                                required
+                                prop:value=move || reason.get()
+                                on:input=move |ev| reason.set(event_target_value(&ev))
+                            ></textarea>
+                        </div>
+                        {move || error.get().map(|m| view! { <div class="error" role="alert"><p>{m}</p></div> })}
+                        <button type="submit" class="btn" disabled=move || busy.get()>
+                            {move || if busy.get() { "Sending…" } else { "Return selected copies" }}
+                        </button>
+                    </fieldset>
+                })}
+            </form>
+            <Show when=move || !returns.with(Vec::is_empty)>
+                <h2>"Returns"</h2>
+                <ul class="returns">
+                    {
+                        let titles = titles.clone();
+                        move || returns.get().into_iter().map(|r| {
+                            let what = r.lines.iter().map(|l| format!("{} × {}", l.quantity, titles.get(&l.book_id).cloned().unwrap_or_default())).collect::<Vec<_>>().join(", ");
+                            view! {
+                                <li>
+                                    {when(&r.created_at)} ": " {what} " — “" {r.reason.to_string()} "”"
+                                </li>
+                            }
+                        }).collect_view()
+                    }
+                </ul>
+            </Show>
+        </article>
+    }
+}

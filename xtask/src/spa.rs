@@ -1,0 +1,248 @@
+//! `cargo xtask spa`: builds the single-page app into `frontend/dist`, installing what the build
+//! needs on a fresh machine first (idempotently):
+//!
+//! 1. the `wasm32-unknown-unknown` target (rustup);
+//! 2. `wasm-bindgen` of exactly the `wasm-bindgen` version in `Cargo.lock` (cargo install, into
+//!    the tools cache unless the one on `PATH` matches);
+//! 3. `wasm-opt` from npm `binaryen@132.0.0` (Debian's binaryen breaks the module), into the
+//!    tools cache (`$BOOKSTORE_TOOLS_DIR`, default `~/.cache/bookstore-tools`).
+//!
+//! Then: cargo build (profile `wasm-release`) → wasm-bindgen `--target web` → wasm-opt `-Oz` →
+//! content-hashed file names, an `index.html` naming them, and `.br` / `.gz` siblings that the
+//! server sends as they are.
+use crate::{cargo, root, run, target_dir};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-unknown-unknown";
+const PROFILE: &str = "wasm-release";
+const BINARYEN: &str = "132.0.0";
+const CRATE: &str = "bookstore-frontend";
+
+/// Builds the SPA; returns the dist directory.
+pub fn build() -> Result<PathBuf, String> {
+    ensure_target()?;
+    let wasm_bindgen = ensure_wasm_bindgen()?;
+    let wasm_opt = ensure_wasm_opt()?;
+    run(
+        "build the SPA (wasm32, profile wasm-release)",
+        cargo().args([
+            "build",
+            "-p",
+            CRATE,
+            "--target",
+            TARGET,
+            "--profile",
+            PROFILE,
+        ]),
+    )?;
+    let built = target_dir()
+        .join(TARGET)
+        .join(PROFILE)
+        .join(format!("{CRATE}.wasm"));
+    let stage = target_dir().join("spa-stage");
+    let _ = std::fs::remove_dir_all(&stage);
+    run(
+        "wasm-bindgen",
+        Command::new(&wasm_bindgen)
+            .args(["--target", "web", "--no-typescript", "--out-name", "app"])
+            .arg("--out-dir")
+            .arg(&stage)
+            .arg(&built),
+    )?;
+    let optimised = stage.join("app_opt.wasm");
+    run(
+        "wasm-opt -Oz",
+        Command::new(&wasm_opt)
+            .arg(stage.join("app_bg.wasm"))
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+                "--enable-sign-ext",
+                "--enable-mutable-globals",
+                "--enable-reference-types",
+                "--enable-multivalue",
+                "-o",
+            ])
+            .arg(&optimised),
+    )?;
+    write_dist(&stage, &optimised)
+}
+
+fn write_dist(stage: &Path, wasm: &Path) -> Result<PathBuf, String> {
+    let frontend = root().join("frontend");
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
+    let wasm = read(wasm)?;
+    let js = read(&stage.join("app.js"))?;
+    let css = read(&frontend.join("style.css"))?;
+    let template = String::from_utf8(read(&frontend.join("index.html"))?)
+        .map_err(|_| "frontend/index.html is not UTF-8".to_owned())?;
+
+    let wasm_name = format!("app-{:016x}.wasm", fnv1a(&wasm));
+    let js_name = format!("app-{:016x}.js", fnv1a(&js));
+    let css_name = format!("style-{:016x}.css", fnv1a(&css));
+    let index = template
+        .replace("{{app_js}}", &js_name)
+        .replace("{{app_wasm}}", &wasm_name)
+        .replace("{{style_css}}", &css_name);
+
+    // Written beside the old dist, then swapped in, so a running server never sees half of it.
+    let dist = frontend.join("dist");
+    let fresh = frontend.join("dist.new");
+    let _ = std::fs::remove_dir_all(&fresh);
+    std::fs::create_dir_all(&fresh).map_err(|e| e.to_string())?;
+    let files: [(&str, &[u8]); 4] = [
+        ("index.html", index.as_bytes()),
+        (&js_name, &js),
+        (&wasm_name, &wasm),
+        (&css_name, &css),
+    ];
+    eprintln!("==> writing frontend/dist (sizes in bytes)");
+    eprintln!("{:<32} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
+    let mut totals = [0usize; 3];
+    for (name, bytes) in files {
+        let gz = gzip(bytes)?;
+        let br = brotli(bytes)?;
+        write(&fresh.join(name), bytes)?;
+        write(&fresh.join(format!("{name}.gz")), &gz)?;
+        write(&fresh.join(format!("{name}.br")), &br)?;
+        eprintln!(
+            "{name:<32} {:>9} {:>9} {:>9}",
+            bytes.len(),
+            gz.len(),
+            br.len()
+        );
+        for (t, n) in totals.iter_mut().zip([bytes.len(), gz.len(), br.len()]) {
+            *t += n;
+        }
+    }
+    eprintln!(
+        "{:<32} {:>9} {:>9} {:>9}",
+        "total (initial download)", totals[0], totals[1], totals[2]
+    );
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::rename(&fresh, &dist).map_err(|e| format!("installing frontend/dist: {e}"))?;
+    Ok(dist)
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).map_err(|e| e.to_string())?;
+    enc.finish().map_err(|e| e.to_string())
+}
+
+fn brotli(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    {
+        let mut enc = brotli::CompressorWriter::new(&mut out, 64 * 1024, 11, 22);
+        enc.write_all(bytes).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// FNV-1a, 64 bits: enough to tell builds apart in file names.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn tools_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("BOOKSTORE_TOOLS_DIR") {
+        return PathBuf::from(d);
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| root().join("target"), PathBuf::from);
+    home.join(".cache/bookstore-tools")
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn ensure_target() -> Result<(), String> {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == TARGET) {
+        return Ok(());
+    }
+    run(
+        "rustup target add wasm32-unknown-unknown",
+        Command::new("rustup").args(["target", "add", TARGET]),
+    )
+}
+
+/// The version of the `wasm-bindgen` crate in `Cargo.lock`.
+fn locked_wasm_bindgen() -> Result<String, String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| e.to_string())?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            let version = lines.next().unwrap_or_default().trim();
+            if let Some(v) = version
+                .strip_prefix("version = \"")
+                .and_then(|v| v.strip_suffix('"'))
+            {
+                return Ok(v.to_owned());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen".into())
+}
+
+fn ensure_wasm_bindgen() -> Result<PathBuf, String> {
+    let version = locked_wasm_bindgen()?;
+    let wanted = format!("wasm-bindgen {version}");
+    let on_path = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if on_path.trim() == wanted {
+        return Ok(PathBuf::from("wasm-bindgen"));
+    }
+    let dir = tools_dir().join(format!("wasm-bindgen-{version}"));
+    let bin = dir.join("bin/wasm-bindgen");
+    let cached = output(Command::new(&bin).arg("--version")).unwrap_or_default();
+    if cached.trim() == wanted {
+        return Ok(bin);
+    }
+    // No --locked: the CLI's own lockfile pins a crate version the registry lacks.
+    run(
+        &format!("cargo install wasm-bindgen-cli {version} (once per machine, ~2 min)"),
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &version,
+                "--root",
+            ])
+            .arg(&dir)
+            .env_remove("CARGO_TARGET_DIR"),
+    )?;
+    Ok(bin)
+}
+
+fn ensure_wasm_opt() -> Result<PathBuf, String> {
+    let dir = tools_dir().join(format!("binaryen-{BINARYEN}"));
+    let bin = dir.join("node_modules/.bin/wasm-opt");
+    let wanted = format!("version {}", BINARYEN.split('.').next().unwrap_or_default());
+    let have = output(Command::new(&bin).arg("--version")).unwrap_or_default();
+    if have.contains(&wanted) {
+        return Ok(bin);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    run(
+        &format!("npm install binaryen@{BINARYEN} (once per machine)"),
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(format!("binaryen@{BINARYEN}")),
+    )?;
+    Ok(bin)
+}
