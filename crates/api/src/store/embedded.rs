@@ -1,35 +1,55 @@
-//! The embedded store: redb (a crash-safe copy-on-write B-tree) in one file, with group commit.
+//! The embedded store: fjall (a log-structured merge tree with a write-ahead journal) in one
+//! directory, with group commit.
 //!
 //! Every transaction goes to a single writer thread. It takes whatever transactions are
-//! waiting, checks and applies each of them in turn inside one redb write transaction (a
-//! transaction whose conditions fail writes nothing, and later ones see earlier ones' writes),
-//! commits once with an fsync, and only then answers each caller. So an acknowledged write
-//! survives `kill -9`, and one fsync is shared by as many orders as arrive meanwhile.
+//! waiting and checks each of them in turn against the latest state: the committed state plus
+//! an overlay of what earlier transactions of the same group wrote (a transaction whose
+//! conditions fail writes nothing, and later ones see earlier ones' writes). Then it commits the
+//! final state of every touched item, and the index entries that changed, as **one** fjall
+//! write batch with [`PersistMode::SyncAll`]: one sequential journal append and one fsync for
+//! the whole group. Only then does it answer each caller. So an acknowledged write survives
+//! `kill -9`, and one fsync is shared by as many orders as arrive meanwhile.
 //!
-//! Global secondary indexes live in one redb table keyed by
-//! `(index, index pk, encoded index sk, pk, sk)`, maintained in the same write transaction.
+//! Visibility: fjall's `WriteBatch::commit` appends the batch to the journal, fsyncs it (the
+//! batch's durability is `SyncAll`), and only then inserts it into the memtables and publishes
+//! its sequence number to snapshots; all of that under the journal lock (fjall 3.1,
+//! `batch/mod.rs`). So no reader sees a write before it is durable. The overlay of a pending
+//! group lives only in the writer thread. The one remaining window is the opposite one: a
+//! write becomes visible a moment before its caller is told (the writer answers after
+//! `commit` returns), which is harmless. If the fsync fails, fjall poisons the database and
+//! every later commit fails: nothing unacknowledged is ever shown as committed.
+//!
+//! Reads that touch more than one key (`batch_get`, `query`) use one fjall snapshot, so they see
+//! a group's writes entirely or not at all.
+//!
+//! Layout: two keyspaces. `items` maps `(pk, sk)` to the item's JSON; `index` holds one empty
+//! entry per global secondary index entry, keyed by `(index, index pk, encoded index sk, pk,
+//! sk)`. Composite keys use an order-preserving encoding (see [`push_component`]) so that byte
+//! order is tuple order, strings compared bytewise component by component.
 use super::expr::{apply, cond_of, holds};
 use super::keys::{INDEXES, IndexDef, index};
 use super::{Item, Key, Query, QueryPage, Store, StoreError, WriteOp, check_transaction, last_key};
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Snapshot};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
-
-const ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("items");
-const INDEX: TableDefinition<(&str, &str, &[u8], &str, &str), ()> = TableDefinition::new("index");
 
 /// How many waiting transactions one commit takes at most.
 const MAX_GROUP: usize = 1024;
+
+/// fjall's block cache.
+const CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 type Reply = oneshot::Sender<Result<(), StoreError>>;
 
 #[derive(Clone)]
 pub struct EmbeddedStore {
-    db: Arc<Database>,
+    db: Database,
+    items: Keyspace,
+    index: Keyspace,
     writer: mpsc::UnboundedSender<(Vec<WriteOp>, Reply)>,
 }
 
@@ -38,105 +58,187 @@ fn internal(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl EmbeddedStore {
-    /// Opens (or creates) the database file `dir/bookstore.redb`.
+    /// Opens (or creates) the database in the directory `dir/fjall`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(internal)?;
-        let db = Database::builder()
-            .set_cache_size(256 * 1024 * 1024)
-            .create(dir.join("bookstore.redb"))
+        let path = dir.join("fjall");
+        std::fs::create_dir_all(&path).map_err(internal)?;
+        let db = Database::builder(&path)
+            .cache_size(CACHE_BYTES)
+            // Every batch says how durable it is; none is flushed behind our back.
+            .manual_journal_persist(true)
+            .open()
             .map_err(internal)?;
-        // Create the tables up front so that readers never meet a missing table.
-        let txn = db.begin_write().map_err(internal)?;
-        txn.open_table(ITEMS).map_err(internal)?;
-        txn.open_table(INDEX).map_err(internal)?;
-        txn.commit().map_err(internal)?;
-        let db = Arc::new(db);
+        let items = db
+            .keyspace("items", KeyspaceCreateOptions::default)
+            .map_err(internal)?;
+        let index = db
+            .keyspace("index", KeyspaceCreateOptions::default)
+            .map_err(internal)?;
         let (writer, rx) = mpsc::unbounded_channel();
-        let writer_db = db.clone();
+        let store = Self {
+            db,
+            items,
+            index,
+            writer,
+        };
+        let writer_store = store.clone();
         std::thread::Builder::new()
-            .name("redb-writer".into())
-            .spawn(move || write_loop(&writer_db, rx))
+            .name("store-writer".into())
+            .spawn(move || writer_store.write_loop(rx))
             .map_err(internal)?;
-        Ok(Self { db, writer })
+        Ok(store)
+    }
+
+    fn write_loop(self, mut rx: mpsc::UnboundedReceiver<(Vec<WriteOp>, Reply)>) {
+        let Self {
+            db,
+            items,
+            index,
+            writer,
+        } = self;
+        // The thread's own sender must not keep the channel open: when every handle is gone,
+        // the loop ends and the database closes.
+        drop(writer);
+        while let Some(first) = rx.blocking_recv() {
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
+            }
+            match commit_group(&db, &items, &index, &group) {
+                Ok(results) => {
+                    for ((_, reply), result) in group.into_iter().zip(results) {
+                        let _ = reply.send(result);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "embedded store commit failed");
+                    for (_, reply) in group {
+                        let _ = reply.send(Err(StoreError::Internal(e.to_string())));
+                    }
+                }
+            }
+        }
     }
 }
 
-fn write_loop(db: &Database, mut rx: mpsc::UnboundedReceiver<(Vec<WriteOp>, Reply)>) {
-    while let Some(first) = rx.blocking_recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
+/// An item touched by the group: its committed state and its state after the group so far.
+struct Touched {
+    committed: Option<Item>,
+    current: Option<Item>,
+}
+
+/// The group's pending writes, consulted before the committed state.
+struct Overlay<'a> {
+    snapshot: Snapshot,
+    items: &'a Keyspace,
+    touched: HashMap<Key, Touched>,
+    /// Keys in the order first written, so the batch is built deterministically.
+    order: Vec<Key>,
+}
+
+impl Overlay<'_> {
+    fn read(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        match self.touched.get(key) {
+            Some(t) => Ok(t.current.clone()),
+            None => read_item(&self.snapshot, self.items, key),
         }
-        match commit_group(db, &group) {
-            Ok(results) => {
-                for ((_, reply), result) in group.into_iter().zip(results) {
-                    let _ = reply.send(result);
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "embedded store commit failed");
-                for (_, reply) in group {
-                    let _ = reply.send(Err(StoreError::Internal(e.to_string())));
-                }
+    }
+
+    fn write(&mut self, key: Key, committed: Option<Item>, new: Option<Item>) {
+        match self.touched.get_mut(&key) {
+            Some(t) => t.current = new,
+            None => {
+                self.order.push(key.clone());
+                self.touched.insert(
+                    key,
+                    Touched {
+                        committed,
+                        current: new,
+                    },
+                );
             }
         }
     }
 }
 
-type Items<'t> = redb::Table<'t, (&'static str, &'static str), &'static [u8]>;
-type Index<'t> = redb::Table<
-    't,
-    (
-        &'static str,
-        &'static str,
-        &'static [u8],
-        &'static str,
-        &'static str,
-    ),
-    (),
->;
-
-/// Applies each transaction of the group in order and commits once. The outer error aborts
-/// the whole group (nothing is written, every caller gets an error).
+/// Checks and applies each transaction of the group in order, then commits the group's net
+/// effect as one synced batch. The outer error aborts the whole group (nothing is written,
+/// every caller gets an error).
 fn commit_group(
     db: &Database,
+    items: &Keyspace,
+    index: &Keyspace,
     group: &[(Vec<WriteOp>, Reply)],
 ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-    let txn = db.begin_write().map_err(internal)?;
+    // Only this thread writes, and each batch is published before `commit` returns: the
+    // snapshot is the latest committed state.
+    let mut overlay = Overlay {
+        snapshot: db.snapshot(),
+        items,
+        touched: HashMap::new(),
+        order: Vec::new(),
+    };
     let mut results = Vec::with_capacity(group.len());
-    {
-        let mut items = txn.open_table(ITEMS).map_err(internal)?;
-        let mut index = txn.open_table(INDEX).map_err(internal)?;
-        for (ops, _) in group {
-            results.push(apply_transaction(&mut items, &mut index, ops)?);
+    for (ops, _) in group {
+        results.push(apply_transaction(&mut overlay, ops)?);
+    }
+    if overlay.order.is_empty() {
+        return Ok(results);
+    }
+    let mut batch = db.batch().durability(Some(PersistMode::SyncAll));
+    for key in &overlay.order {
+        let Some(t) = overlay.touched.get(key) else {
+            continue;
+        };
+        // Each key appears at most once in a batch: index entries present before and after
+        // are left alone, the others removed or inserted.
+        let old_entries: Vec<Vec<u8>> = t
+            .committed
+            .as_ref()
+            .map(|i| index_keys(i, key))
+            .unwrap_or_default();
+        let new_entries: Vec<Vec<u8>> = t
+            .current
+            .as_ref()
+            .map(|i| index_keys(i, key))
+            .unwrap_or_default();
+        for old in &old_entries {
+            if !new_entries.contains(old) {
+                batch.remove(index, old.as_slice());
+            }
+        }
+        for new in new_entries {
+            if !old_entries.contains(&new) {
+                batch.insert(index, new, Vec::<u8>::new());
+            }
+        }
+        let k = item_key(&key.pk, &key.sk);
+        match &t.current {
+            Some(item) => batch.insert(items, k, serde_json::to_vec(item).map_err(internal)?),
+            None if t.committed.is_some() => batch.remove(items, k),
+            None => {}
         }
     }
-    txn.commit().map_err(internal)?;
+    batch.commit().map_err(internal)?;
     Ok(results)
 }
 
-fn read_item<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
-    table: &T,
-    key: &Key,
-) -> Result<Option<Item>, StoreError> {
-    match table
-        .get((key.pk.as_str(), key.sk.as_str()))
+fn read_item(snapshot: &Snapshot, items: &Keyspace, key: &Key) -> Result<Option<Item>, StoreError> {
+    match snapshot
+        .get(items, item_key(&key.pk, &key.sk))
         .map_err(internal)?
     {
-        Some(bytes) => Ok(Some(
-            serde_json::from_slice(bytes.value()).map_err(internal)?,
-        )),
+        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes).map_err(internal)?)),
         None => Ok(None),
     }
 }
 
 /// The inner result is this transaction's answer; the outer error is fatal for the group.
 fn apply_transaction(
-    items: &mut Items<'_>,
-    index: &mut Index<'_>,
+    overlay: &mut Overlay<'_>,
     ops: &[WriteOp],
 ) -> Result<Result<(), StoreError>, StoreError> {
     if let Err(e) = check_transaction(ops) {
@@ -146,7 +248,7 @@ fn apply_transaction(
     let mut before = Vec::with_capacity(ops.len());
     for op in ops {
         let key = op.key().ok_or_else(|| internal("checked above"))?;
-        before.push(read_item(items, &key)?);
+        before.push(overlay.read(&key)?);
         keys.push(key);
     }
     let failed: Vec<usize> = ops
@@ -166,52 +268,80 @@ fn apply_transaction(
             Err(e) => return Ok(Err(e)),
         }
     }
-    for ((op, key), (old, new)) in ops.iter().zip(&keys).zip(before.iter().zip(&after)) {
+    for ((op, key), (old, new)) in ops.iter().zip(keys).zip(before.into_iter().zip(after)) {
         if matches!(op, WriteOp::Check { .. }) {
             continue;
         }
-        if let Some(old) = old {
-            for (def, ipk, isk) in index_entries(old) {
-                index
-                    .remove((
-                        def.name,
-                        ipk,
-                        isk.as_slice(),
-                        key.pk.as_str(),
-                        key.sk.as_str(),
-                    ))
-                    .map_err(internal)?;
-            }
-        }
-        match new {
-            Some(new) => {
-                let bytes = serde_json::to_vec(new).map_err(internal)?;
-                items
-                    .insert((key.pk.as_str(), key.sk.as_str()), bytes.as_slice())
-                    .map_err(internal)?;
-                for (def, ipk, isk) in index_entries(new) {
-                    index
-                        .insert(
-                            (
-                                def.name,
-                                ipk,
-                                isk.as_slice(),
-                                key.pk.as_str(),
-                                key.sk.as_str(),
-                            ),
-                            (),
-                        )
-                        .map_err(internal)?;
-                }
-            }
-            None => {
-                items
-                    .remove((key.pk.as_str(), key.sk.as_str()))
-                    .map_err(internal)?;
-            }
-        }
+        // `old` is the committed state unless the group touched the key already, in which
+        // case `write` keeps the committed state it recorded then.
+        overlay.write(key, old, new);
     }
     Ok(Ok(()))
+}
+
+/// Appends `bytes` escaped: 0x00 becomes 0x00 0xFF, every other byte stays.
+fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    for &b in bytes {
+        if b == 0 {
+            out.extend_from_slice(&[0, 0xFF]);
+        } else {
+            out.push(b);
+        }
+    }
+}
+
+/// Appends one component of a composite key: escaped, then terminated by 0x00 0x00. The
+/// terminator sorts below any continuation (an escaped 0x00 is 0x00 0xFF, anything else is
+/// above 0x00), so a component sorts before every longer one it is a prefix of, and byte order
+/// of whole keys is the order of their component tuples. No encoded component is a prefix of
+/// another, so the encoding of leading components is a prefix of exactly the keys that have
+/// them.
+fn push_component(out: &mut Vec<u8>, bytes: &[u8]) {
+    push_escaped(out, bytes);
+    out.extend_from_slice(&[0, 0]);
+}
+
+/// Splits an encoded key back into its components.
+fn split_components(mut key: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    while let Some((&b, rest)) = key.split_first() {
+        key = rest;
+        if b != 0 {
+            cur.push(b);
+            continue;
+        }
+        let (&next, rest) = key
+            .split_first()
+            .ok_or_else(|| internal("truncated key component"))?;
+        key = rest;
+        match next {
+            0xFF => cur.push(0),
+            0 => out.push(std::mem::take(&mut cur)),
+            _ => return Err(internal("bad key escape")),
+        }
+    }
+    if !cur.is_empty() {
+        return Err(internal("unterminated key component"));
+    }
+    Ok(out)
+}
+
+fn item_key(pk: &str, sk: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pk.len() + sk.len() + 4);
+    push_component(&mut out, pk.as_bytes());
+    push_component(&mut out, sk.as_bytes());
+    out
+}
+
+fn index_key(name: &str, ipk: &str, isk: &[u8], pk: &str, sk: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(name.len() + ipk.len() + isk.len() + pk.len() + sk.len() + 10);
+    push_component(&mut out, name.as_bytes());
+    push_component(&mut out, ipk.as_bytes());
+    push_component(&mut out, isk);
+    push_component(&mut out, pk.as_bytes());
+    push_component(&mut out, sk.as_bytes());
+    out
 }
 
 /// Encodes an index sort key so that byte order is value order: numbers before strings.
@@ -242,6 +372,13 @@ fn index_entries(item: &Item) -> impl Iterator<Item = (&'static IndexDef, &str, 
     })
 }
 
+/// The encoded index keys of `item`, stored under `key`.
+fn index_keys(item: &Item, key: &Key) -> Vec<Vec<u8>> {
+    index_entries(item)
+        .map(|(def, ipk, isk)| index_key(def.name, ipk, &isk, &key.pk, &key.sk))
+        .collect()
+}
+
 fn start_str<'a>(start: &'a Item, attr: &str) -> Result<&'a str, StoreError> {
     start
         .get(attr)
@@ -249,59 +386,103 @@ fn start_str<'a>(start: &'a Item, attr: &str) -> Result<&'a str, StoreError> {
         .ok_or_else(|| StoreError::Invalid(format!("start key lacks `{attr}`")))
 }
 
+/// The smallest key above every key that starts with `prefix`.
+fn prefix_end(prefix: &[u8]) -> Bound<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xFF {
+            end.push(last + 1);
+            return Bound::Excluded(end);
+        }
+    }
+    Bound::Unbounded
+}
+
+type Range = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
+/// The keys starting with `prefix`, after (forward) or before (backward) the exclusive start
+/// key; `None` if that leaves nothing.
+fn page_range(prefix: Vec<u8>, start: Option<Vec<u8>>, forward: bool) -> Option<Range> {
+    let hi = prefix_end(&prefix);
+    let below_hi = |k: &Vec<u8>| match &hi {
+        Bound::Excluded(h) => k < h,
+        _ => true,
+    };
+    match start {
+        None => Some((Bound::Included(prefix), hi)),
+        Some(s) if forward => {
+            if s < prefix {
+                Some((Bound::Included(prefix), hi))
+            } else if below_hi(&s) {
+                Some((Bound::Excluded(s), hi))
+            } else {
+                None
+            }
+        }
+        Some(s) => {
+            if s <= prefix {
+                None
+            } else if below_hi(&s) {
+                Some((Bound::Included(prefix), Bound::Excluded(s)))
+            } else {
+                Some((Bound::Included(prefix), hi))
+            }
+        }
+    }
+}
+
 impl EmbeddedStore {
     fn query_sync(&self, q: &Query) -> Result<QueryPage, StoreError> {
-        let txn = self.db.begin_read().map_err(internal)?;
-        let items = txn.open_table(ITEMS).map_err(internal)?;
+        // One snapshot for the index entries and the items they point to.
+        let snapshot = self.db.snapshot();
         let limit = q.limit.max(1);
         let mut out = Vec::with_capacity(limit.min(128));
         let mut more = false;
-        let prefix = q.sk_prefix.as_deref().unwrap_or("");
-        // Both branches walk keys in order and stop at the partition's end or `limit + 1`.
+        let sk_prefix = q.sk_prefix.as_deref().unwrap_or("");
         match q.index {
             None => {
-                let after = format!("{}\0", q.pk);
-                let lo: Bound<(&str, &str)> = match &q.start {
-                    Some(s) if q.forward => Bound::Excluded((q.pk.as_str(), start_str(s, "sk")?)),
-                    _ => Bound::Included((q.pk.as_str(), prefix)),
-                };
-                let hi: Bound<(&str, &str)> = match &q.start {
-                    Some(s) if !q.forward => Bound::Excluded((q.pk.as_str(), start_str(s, "sk")?)),
-                    _ => Bound::Excluded((after.as_str(), "")),
-                };
-                let range = items.range::<(&str, &str)>((lo, hi)).map_err(internal)?;
-                let iter: Box<dyn Iterator<Item = _>> = if q.forward {
-                    Box::new(range)
-                } else {
-                    Box::new(range.rev())
-                };
-                for entry in iter {
-                    let (k, v) = entry.map_err(internal)?;
-                    let (pk, sk) = k.value();
-                    if pk != q.pk {
-                        break;
+                let mut prefix = Vec::new();
+                push_component(&mut prefix, q.pk.as_bytes());
+                push_escaped(&mut prefix, sk_prefix.as_bytes());
+                let start = match &q.start {
+                    Some(s) => {
+                        if start_str(s, "pk")? != q.pk {
+                            return Err(StoreError::Invalid(
+                                "start key of another partition".into(),
+                            ));
+                        }
+                        Some(item_key(&q.pk, start_str(s, "sk")?))
                     }
-                    if !sk.starts_with(prefix) {
-                        if q.forward || sk < prefix {
+                    None => None,
+                };
+                if let Some(range) = page_range(prefix, start, q.forward) {
+                    let range = snapshot.range(&self.items, range);
+                    let iter: Box<dyn Iterator<Item = _>> = if q.forward {
+                        Box::new(range)
+                    } else {
+                        Box::new(range.rev())
+                    };
+                    for entry in iter {
+                        if out.len() == limit {
+                            more = true;
                             break;
                         }
-                        continue;
+                        let value = entry.value().map_err(internal)?;
+                        out.push(serde_json::from_slice::<Item>(&value).map_err(internal)?);
                     }
-                    if out.len() == limit {
-                        more = true;
-                        break;
-                    }
-                    out.push(serde_json::from_slice::<Item>(v.value()).map_err(internal)?);
                 }
             }
             Some(name) => {
                 let def =
                     index(name).ok_or_else(|| StoreError::Invalid(format!("no index {name}")))?;
-                let idx = txn.open_table(INDEX).map_err(internal)?;
-                let mut sk_prefix = vec![2u8];
-                sk_prefix.extend_from_slice(prefix.as_bytes());
-                let sk_prefix: &[u8] = if prefix.is_empty() { &[] } else { &sk_prefix };
-                let after = format!("{}\0", q.pk);
+                let mut prefix = Vec::new();
+                push_component(&mut prefix, name.as_bytes());
+                push_component(&mut prefix, q.pk.as_bytes());
+                if !sk_prefix.is_empty() {
+                    // String index sort keys are encoded as 2 followed by the string.
+                    prefix.push(2);
+                    push_escaped(&mut prefix, sk_prefix.as_bytes());
+                }
                 let start = match &q.start {
                     Some(s) => {
                         let isk = s.get(def.sk).and_then(encode_sk).ok_or_else(|| {
@@ -312,48 +493,41 @@ impl EmbeddedStore {
                                 "start key of another partition".into(),
                             ));
                         }
-                        Some((isk, start_str(s, "pk")?, start_str(s, "sk")?))
+                        Some(index_key(
+                            name,
+                            &q.pk,
+                            &isk,
+                            start_str(s, "pk")?,
+                            start_str(s, "sk")?,
+                        ))
                     }
                     None => None,
                 };
-                type K<'a> = (&'a str, &'a str, &'a [u8], &'a str, &'a str);
-                let lo: Bound<K<'_>> = match &start {
-                    Some((isk, pk, sk)) if q.forward => {
-                        Bound::Excluded((name, q.pk.as_str(), isk, pk, sk))
-                    }
-                    _ => Bound::Included((name, q.pk.as_str(), sk_prefix, "", "")),
-                };
-                let hi: Bound<K<'_>> = match &start {
-                    Some((isk, pk, sk)) if !q.forward => {
-                        Bound::Excluded((name, q.pk.as_str(), isk, pk, sk))
-                    }
-                    _ => Bound::Excluded((name, after.as_str(), &[], "", "")),
-                };
-                let range = idx.range::<K<'_>>((lo, hi)).map_err(internal)?;
-                let iter: Box<dyn Iterator<Item = _>> = if q.forward {
-                    Box::new(range)
-                } else {
-                    Box::new(range.rev())
-                };
-                for entry in iter {
-                    let (k, _) = entry.map_err(internal)?;
-                    let (iname, ipk, isk, pk, sk) = k.value();
-                    if iname != name || ipk != q.pk {
-                        break;
-                    }
-                    if !isk.starts_with(sk_prefix) {
-                        if q.forward || isk < sk_prefix {
+                if let Some(range) = page_range(prefix, start, q.forward) {
+                    let range = snapshot.range(&self.index, range);
+                    let iter: Box<dyn Iterator<Item = _>> = if q.forward {
+                        Box::new(range)
+                    } else {
+                        Box::new(range.rev())
+                    };
+                    for entry in iter {
+                        if out.len() == limit {
+                            more = true;
                             break;
                         }
-                        continue;
+                        let k = entry.key().map_err(internal)?;
+                        let parts = split_components(&k)?;
+                        let [_, _, _, pk, sk] = parts.as_slice() else {
+                            return Err(internal("index key without 5 components"));
+                        };
+                        let key = Key::new(
+                            std::str::from_utf8(pk).map_err(internal)?,
+                            std::str::from_utf8(sk).map_err(internal)?,
+                        );
+                        let item = read_item(&snapshot, &self.items, &key)?
+                            .ok_or_else(|| internal("index entry without item"))?;
+                        out.push(item);
                     }
-                    if out.len() == limit {
-                        more = true;
-                        break;
-                    }
-                    let item = read_item(&items, &Key::new(pk, sk))?
-                        .ok_or_else(|| internal("index entry without item"))?;
-                    out.push(item);
                 }
             }
         }
@@ -373,11 +547,17 @@ impl EmbeddedStore {
 #[async_trait]
 impl Store for EmbeddedStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        // Reads are short and served from redb's cache: run them inline rather than paying
-        // for a hop to the blocking pool.
-        let txn = self.db.begin_read().map_err(internal)?;
-        let table = txn.open_table(ITEMS).map_err(internal)?;
-        read_item(&table, key)
+        // Reads are short and served from memtables and fjall's cache: run them inline rather
+        // than paying for a hop to the blocking pool. One key is written once per batch, so a
+        // plain read sees a group's write of it entirely or not at all.
+        match self
+            .items
+            .get(item_key(&key.pk, &key.sk))
+            .map_err(internal)?
+        {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes).map_err(internal)?)),
+            None => Ok(None),
+        }
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
@@ -386,9 +566,10 @@ impl Store for EmbeddedStore {
                 "batch_get takes at most 100 keys".into(),
             ));
         }
-        let txn = self.db.begin_read().map_err(internal)?;
-        let table = txn.open_table(ITEMS).map_err(internal)?;
-        keys.iter().map(|k| read_item(&table, k)).collect()
+        let snapshot = self.db.snapshot();
+        keys.iter()
+            .map(|k| read_item(&snapshot, &self.items, k))
+            .collect()
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
@@ -407,8 +588,129 @@ impl Store for EmbeddedStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let txn = self.db.begin_read().map_err(internal)?;
-        txn.open_table(ITEMS).map_err(internal)?;
+        self.items.get(item_key("ping", "")).map_err(internal)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Strings that probe the encoding: empty, NUL bytes, prefixes, 0xFF-ish UTF-8.
+    const SAMPLES: &[&str] = &[
+        "",
+        "\0",
+        "\0\0",
+        "\0a",
+        "a",
+        "a\0",
+        "a\0\0",
+        "a\0b",
+        "a\u{1}",
+        "ab",
+        "abc",
+        "b",
+        "ÿ",
+        "\u{10FFFF}",
+        "a\u{7f}",
+    ];
+
+    #[test]
+    fn item_keys_sort_as_tuples() {
+        let mut pairs = Vec::new();
+        for a in SAMPLES {
+            for b in SAMPLES {
+                pairs.push((*a, *b));
+            }
+        }
+        for x in &pairs {
+            for y in &pairs {
+                assert_eq!(
+                    item_key(x.0, x.1).cmp(&item_key(y.0, y.1)),
+                    x.cmp(y),
+                    "{x:?} vs {y:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn index_keys_sort_as_tuples_and_split_back() {
+        let mut tuples = Vec::new();
+        for a in ["", "a", "a\0"] {
+            for isk in [&b""[..], b"\0", b"\x01\xff", b"\x02a", b"\x02a\0"] {
+                for pk in ["", "\0", "x"] {
+                    for sk in ["", "y", "y\0"] {
+                        tuples.push((a, "p", isk, pk, sk));
+                    }
+                }
+            }
+        }
+        for x in &tuples {
+            let kx = index_key(x.0, x.1, x.2, x.3, x.4);
+            let parts = split_components(&kx).unwrap();
+            assert_eq!(
+                parts,
+                vec![
+                    x.0.as_bytes().to_vec(),
+                    x.1.as_bytes().to_vec(),
+                    x.2.to_vec(),
+                    x.3.as_bytes().to_vec(),
+                    x.4.as_bytes().to_vec()
+                ]
+            );
+            for y in &tuples {
+                let ky = index_key(y.0, y.1, y.2, y.3, y.4);
+                assert_eq!(kx.cmp(&ky), x.cmp(y), "{x:?} vs {y:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn sort_key_prefixes_select_exactly_the_prefixed_keys() {
+        for pk in SAMPLES {
+            for prefix in SAMPLES {
+                let mut p = Vec::new();
+                push_component(&mut p, pk.as_bytes());
+                push_escaped(&mut p, prefix.as_bytes());
+                for other_pk in SAMPLES {
+                    for sk in SAMPLES {
+                        let k = item_key(other_pk, sk);
+                        let want = other_pk == pk && sk.starts_with(prefix);
+                        assert_eq!(
+                            k.starts_with(&p),
+                            want,
+                            "{pk:?}/{prefix:?} vs {other_pk:?}/{sk:?}"
+                        );
+                        let in_range = match prefix_end(&p) {
+                            Bound::Excluded(end) => k >= p && k < end,
+                            _ => k >= p,
+                        };
+                        assert_eq!(in_range, want);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_sort_before_strings_and_in_order() {
+        let vals = [
+            serde_json::json!(i64::MIN),
+            serde_json::json!(-1),
+            serde_json::json!(0),
+            serde_json::json!(7),
+            serde_json::json!(i64::MAX),
+            serde_json::json!(""),
+            serde_json::json!("a"),
+        ];
+        for w in vals.windows(2) {
+            let (a, b) = (encode_sk(&w[0]).unwrap(), encode_sk(&w[1]).unwrap());
+            let (mut ka, mut kb) = (Vec::new(), Vec::new());
+            push_component(&mut ka, &a);
+            push_component(&mut kb, &b);
+            assert!(ka < kb, "{:?} < {:?}", w[0], w[1]);
+        }
     }
 }

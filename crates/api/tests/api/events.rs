@@ -127,7 +127,7 @@ async fn two_instances_on_one_store_both_see_a_change() {
                     .unwrap(),
             )
         }
-        // One redb file cannot be opened twice: the instances share the store object.
+        // One fjall database cannot be opened twice: the instances share the store object.
         None => {
             let store = bookstore_api::startup::open_store(&settings).await.unwrap();
             let a = bookstore_api::startup::Application::build_with_store(
