@@ -10,7 +10,10 @@
 //! `(index, index pk, encoded index sk, pk, sk)`, maintained in the same write transaction.
 use super::expr::{apply, cond_of, holds};
 use super::keys::{INDEXES, IndexDef, index};
-use super::{Item, Key, Query, QueryPage, Store, StoreError, WriteOp, check_transaction, last_key};
+use super::{
+    Item, Key, Query, QueryPage, RawItem, RawPage, Store, StoreError, WriteOp, check_transaction,
+    last_key,
+};
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde_json::Value;
@@ -118,19 +121,25 @@ fn commit_group(
     Ok(results)
 }
 
+fn read_raw<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
+    table: &T,
+    key: &Key,
+) -> Result<Option<RawItem>, StoreError> {
+    Ok(table
+        .get((key.pk.as_str(), key.sk.as_str()))
+        .map_err(internal)?
+        .map(|bytes| bytes.value().to_vec()))
+}
+
+fn parse(raw: &[u8]) -> Result<Item, StoreError> {
+    serde_json::from_slice(raw).map_err(internal)
+}
+
 fn read_item<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
     table: &T,
     key: &Key,
 ) -> Result<Option<Item>, StoreError> {
-    match table
-        .get((key.pk.as_str(), key.sk.as_str()))
-        .map_err(internal)?
-    {
-        Some(bytes) => Ok(Some(
-            serde_json::from_slice(bytes.value()).map_err(internal)?,
-        )),
-        None => Ok(None),
-    }
+    read_raw(table, key)?.as_deref().map(parse).transpose()
 }
 
 /// The inner result is this transaction's answer; the outer error is fatal for the group.
@@ -250,7 +259,7 @@ fn start_str<'a>(start: &'a Item, attr: &str) -> Result<&'a str, StoreError> {
 }
 
 impl EmbeddedStore {
-    fn query_sync(&self, q: &Query) -> Result<QueryPage, StoreError> {
+    fn query_sync(&self, q: &Query) -> Result<RawPage, StoreError> {
         let txn = self.db.begin_read().map_err(internal)?;
         let items = txn.open_table(ITEMS).map_err(internal)?;
         let limit = q.limit.max(1);
@@ -291,7 +300,7 @@ impl EmbeddedStore {
                         more = true;
                         break;
                     }
-                    out.push(serde_json::from_slice::<Item>(v.value()).map_err(internal)?);
+                    out.push(v.value().to_vec());
                 }
             }
             Some(name) => {
@@ -351,19 +360,18 @@ impl EmbeddedStore {
                         more = true;
                         break;
                     }
-                    let item = read_item(&items, &Key::new(pk, sk))?
+                    let item = read_raw(&items, &Key::new(pk, sk))?
                         .ok_or_else(|| internal("index entry without item"))?;
                     out.push(item);
                 }
             }
         }
         let def = q.index.and_then(index);
-        let last_key = if more {
-            out.last().map(|i| last_key(i, def))
-        } else {
-            None
+        let last_key = match out.last() {
+            Some(raw) if more => Some(last_key(&parse(raw)?, def)),
+            _ => None,
         };
-        Ok(QueryPage {
+        Ok(RawPage {
             items: out,
             last_key,
         })
@@ -403,12 +411,41 @@ impl Store for EmbeddedStore {
     }
 
     async fn query(&self, query: &Query) -> Result<QueryPage, StoreError> {
-        self.query_sync(query)
+        let page = self.query_sync(query)?;
+        Ok(QueryPage {
+            items: page
+                .items
+                .iter()
+                .map(|raw| parse(raw))
+                .collect::<Result<_, _>>()?,
+            last_key: page.last_key,
+        })
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         let txn = self.db.begin_read().map_err(internal)?;
         txn.open_table(ITEMS).map_err(internal)?;
         Ok(())
+    }
+
+    async fn get_raw(&self, key: &Key) -> Result<Option<RawItem>, StoreError> {
+        let txn = self.db.begin_read().map_err(internal)?;
+        let table = txn.open_table(ITEMS).map_err(internal)?;
+        read_raw(&table, key)
+    }
+
+    async fn batch_get_raw(&self, keys: &[Key]) -> Result<Vec<Option<RawItem>>, StoreError> {
+        if keys.len() > 100 {
+            return Err(StoreError::Invalid(
+                "batch_get takes at most 100 keys".into(),
+            ));
+        }
+        let txn = self.db.begin_read().map_err(internal)?;
+        let table = txn.open_table(ITEMS).map_err(internal)?;
+        keys.iter().map(|k| read_raw(&table, k)).collect()
+    }
+
+    async fn query_raw(&self, query: &Query) -> Result<RawPage, StoreError> {
+        self.query_sync(query)
     }
 }
