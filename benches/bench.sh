@@ -11,7 +11,8 @@
 # Each figure is measured REPEAT times (default 3) with the ceiling measured in the same session,
 # and the medians are printed. Needs wrk (see benches/README.md), Java 17 + npm for DynamoDB Local.
 # Knobs (environment): REPEAT, DURATION (s per wrk run, default 15), CONNS (64), BOOKS (10000),
-# CUSTOMERS (200), OUT (results directory, default /tmp/bookstore-bench).
+# CUSTOMERS (200), SESSION (TPC-W mean interactions per user session, 128; 0 = sign in at every
+# Customer Registration), OUT (results directory, default /tmp/bookstore-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -121,6 +122,7 @@ cmd_tpcw() {
     measure_ceiling >>"$OUT/c.txt"
     "$REL/bookstore-loadgen" run --base "$BASE" --mix "$mix" --shoppers 64 --customers "$CUSTOMERS" \
       --duration-secs "${TPCW_SECS:-60}" --warmup-secs 5 --think-ms 0 --seed "$i" \
+      --session-interactions "${SESSION:-128}" \
       --json "$OUT/tpcw-$mix-$i.json" --chart "$OUT/tpcw-$mix-$i.svg" | tee "$OUT/tpcw-$mix-$i.txt"
     python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["wips"])' "$OUT/tpcw-$mix-$i.json" >>"$OUT/wips.txt"
   done
@@ -131,10 +133,10 @@ import json, sys, statistics
 out, mix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 runs = [json.load(open(f"{out}/tpcw-{mix}-{i}.json")) for i in range(1, n + 1)]
 names = sorted(set().union(*[r["interactions"].keys() for r in runs]))
-print(f"{'interaction':<16} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'per s':>8}  (medians of {n} runs)")
+print(f"{'interaction':<24} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'per s':>8}  (medians of {n} runs)")
 for k in names:
     med = lambda f: statistics.median(r["interactions"].get(k, {}).get(f, 0) for r in runs)
-    print(f"{k:<16} {med('p50_ms'):>8.2f} {med('p90_ms'):>8.2f} {med('p99_ms'):>8.2f} {med('per_second'):>8.1f}")
+    print(f"{k:<24} {med('p50_ms'):>8.2f} {med('p90_ms'):>8.2f} {med('p99_ms'):>8.2f} {med('per_second'):>8.1f}")
 print("consistency:", all(r["consistency"]["ok"] for r in runs), "errors:", [r["errors"] for r in runs])
 PY
 }

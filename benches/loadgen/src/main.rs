@@ -73,6 +73,11 @@ enum Cmd {
         /// Mean think time (negative-exponential); TPC-W uses 7000; 0 runs at peak.
         #[arg(long, default_value_t = 0)]
         think_ms: u64,
+        /// Mean interactions per user session: a shopper signs in once per session and keeps
+        /// its token (TPC-W: 15 min sessions at 7 s think time ≈ 128); 0 = sign in at every
+        /// Customer Registration.
+        #[arg(long, default_value_t = 128)]
+        session_interactions: u64,
         /// Zipfian skew of the books the shoppers pick.
         #[arg(long, default_value_t = 0.99)]
         theta: f64,
@@ -187,6 +192,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<()> {
             duration_secs,
             warmup_secs,
             think_ms,
+            session_interactions,
             theta,
             max_cart_lines,
             seed,
@@ -202,6 +208,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<()> {
             cfg.duration = Duration::from_secs(duration_secs);
             cfg.warmup = Duration::from_secs(warmup_secs.min(duration_secs.saturating_sub(1)));
             cfg.think_mean = Duration::from_millis(think_ms);
+            cfg.session_mean = session_interactions;
             cfg.theta = theta;
             cfg.max_cart_lines = max_cart_lines;
             cfg.seed = seed;

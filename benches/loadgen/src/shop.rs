@@ -10,7 +10,7 @@
 //! | Search Request       | `GET /genres` (the search form lists the subjects)             |
 //! | Search Results       | `GET /books?q=WORD&limit=20`                                   |
 //! | Shopping Cart        | client-side cart: a detail fetch of the book added             |
-//! | Customer Registration| 20 %: `POST /auth/register` (new account), 80 %: `POST /auth/login` |
+//! | Customer Registration| signed in: `GET /me`; else 20 % `POST /auth/register`, 80 % `POST /auth/login` |
 //! | Buy Request          | `GET /me`                                                      |
 //! | Buy Confirm          | `POST /orders` with the cart and an `Idempotency-Key`          |
 //! | Order Inquiry        | `GET /orders?limit=10`                                         |
@@ -21,6 +21,12 @@
 //!
 //! Interactions are drawn independently with the mix's frequencies (TPC-W drives them through
 //! a transition matrix whose stationary distribution is the mix; the frequencies are the same).
+//!
+//! User sessions: TPC-W's emulated browsers run sessions of a negative-exponential length (mean
+//! 15 minutes at 7 s think time, so ~128 interactions). A shopper signs in (logs in, or
+//! registers) when a session starts and keeps its token for the session, as the SPA does; a
+//! Customer Registration page within a session finds it signed in (`GET /me`). With
+//! `session_mean = 0` every Customer Registration signs in anew (a password hash each time).
 use crate::dataset::{GENRES, TITLE_WORDS, customer};
 use crate::rng::Rng;
 use crate::stats::{Outcome, Percentiles, Stats, TimelinePoint};
@@ -62,6 +68,8 @@ pub enum Kind {
     ShoppingCart,
     Register,
     Login,
+    /// Customer Registration of a shopper already signed in.
+    SignedIn,
     BuyRequest,
     BuyConfirm,
     OrderInquiry,
@@ -83,6 +91,7 @@ impl Kind {
             Self::ShoppingCart => "shopping_cart",
             Self::Register => "register",
             Self::Login => "login",
+            Self::SignedIn => "registration_signed_in",
             Self::BuyRequest => "buy_request",
             Self::BuyConfirm => "buy_confirm",
             Self::OrderInquiry => "order_inquiry",
@@ -163,6 +172,9 @@ pub struct RunConfig {
     pub warmup: Duration,
     /// Mean of the negative-exponential think time; zero runs at peak.
     pub think_mean: Duration,
+    /// Mean interactions per user session (negative-exponential, capped at 4× as TPC-W caps
+    /// session time); 0 = no sessions, every Customer Registration logs in or registers.
+    pub session_mean: u64,
     pub theta: f64,
     pub max_cart_lines: usize,
     pub seed: u64,
@@ -186,6 +198,7 @@ impl RunConfig {
             duration: Duration::from_secs(60),
             warmup: Duration::from_secs(5),
             think_mean: Duration::ZERO,
+            session_mean: 128,
             theta: 0.99,
             max_cart_lines: 3,
             seed: 1,
@@ -281,6 +294,8 @@ struct Shopper {
     cart: Vec<(BookId, u32)>,
     placed: Vec<Placed>,
     admin_seen: Option<Book>,
+    /// Interactions left in this user session; at 0 the next one signs in.
+    session_left: u64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -294,6 +309,11 @@ fn error_outcome(e: &ClientError) -> Outcome {
 type Step = (Kind, Outcome, &'static str);
 
 impl Shopper {
+    fn session_length(&mut self) -> u64 {
+        let mean = self.shared.cfg.session_mean as f64;
+        1 + self.rng.exp(mean).min(mean * 4.0) as u64
+    }
+
     fn book(&mut self) -> BookId {
         *self.shared.books.choose(&mut self.rng)
     }
@@ -363,7 +383,7 @@ impl Shopper {
                 }
                 Err(e) => (kind, error_outcome(&e), ""),
             },
-            Kind::BuyRequest => ok(c.me().await.map(drop)),
+            Kind::BuyRequest | Kind::SignedIn => ok(c.me().await.map(drop)),
             Kind::BuyConfirm => self.buy().await,
             Kind::OrderInquiry => ok(c
                 .list_orders(&PageQuery {
@@ -650,7 +670,18 @@ async fn shopper_loop(mut s: Shopper) {
         if Instant::now() >= s.shared.deadline {
             break;
         }
-        let kind = pick_kind(&mut s.rng, &table, total);
+        let sessions = s.shared.cfg.session_mean > 0;
+        let kind = match pick_kind(&mut s.rng, &table, total) {
+            _ if sessions && s.session_left == 0 => {
+                if s.rng.below(5) == 0 {
+                    Kind::Register
+                } else {
+                    Kind::Login
+                }
+            }
+            Kind::Register | Kind::Login if sessions => Kind::SignedIn,
+            k => k,
+        };
         let t0 = Instant::now();
         let (done, outcome, why) =
             match tokio::time::timeout(Duration::from_secs(30), s.perform(kind)).await {
@@ -661,6 +692,13 @@ async fn shopper_loop(mut s: Shopper) {
         let took = end - t0;
         let second = (end - s.shared.start).as_secs();
         lock(&s.shared.stats).record(second, done.name(), outcome, took, why);
+        if sessions {
+            s.session_left = match (kind, outcome) {
+                (Kind::Register | Kind::Login, Outcome::Error(_)) => 0,
+                (Kind::Register | Kind::Login, _) => s.session_length(),
+                _ => s.session_left.saturating_sub(1),
+            };
+        }
         match outcome {
             Outcome::Error(_) => s.shared.failed.fetch_add(1, Ordering::Relaxed),
             _ => s.shared.completed.fetch_add(1, Ordering::Relaxed),
@@ -759,7 +797,7 @@ pub async fn run(cfg: RunConfig) -> anyhow::Result<Report> {
         .into_iter()
         .enumerate()
         .map(|(i, (client, email, password))| {
-            let s = Shopper {
+            let mut s = Shopper {
                 shared: shared.clone(),
                 rng: Rng::new(cfg.seed.wrapping_mul(1_000_003).wrapping_add(i as u64)),
                 client,
@@ -768,7 +806,13 @@ pub async fn run(cfg: RunConfig) -> anyhow::Result<Report> {
                 cart: Vec::new(),
                 placed: Vec::new(),
                 admin_seen: None,
+                session_left: 0,
             };
+            // Signed in before the clock started, somewhere in a session (sessions are
+            // memoryless, so what is left of one has the same distribution).
+            if cfg.session_mean > 0 {
+                s.session_left = s.session_length();
+            }
             tokio::spawn(shopper_loop(s))
         })
         .collect();

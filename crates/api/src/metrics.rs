@@ -1,6 +1,6 @@
 //! Prometheus metrics: HTTP traffic, store calls, the shop's business counters and the
 //! process (CPU, memory), served at `GET /metrics`.
-use crate::store::{Item, Key, Query, QueryPage, Store, StoreError, WriteOp};
+use crate::store::{Item, Key, Query, QueryPage, RawItem, RawPage, Store, StoreError, WriteOp};
 use async_trait::async_trait;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
@@ -173,6 +173,28 @@ impl Store for InstrumentedStore {
         let t = Instant::now();
         let r = self.inner.ping().await;
         self.observe("ping", t, &r);
+        r
+    }
+
+    // The raw reads are the same operations to the database, so they share the labels.
+    async fn get_raw(&self, key: &Key) -> Result<Option<RawItem>, StoreError> {
+        let t = Instant::now();
+        let r = self.inner.get_raw(key).await;
+        self.observe("get", t, &r);
+        r
+    }
+
+    async fn batch_get_raw(&self, keys: &[Key]) -> Result<Vec<Option<RawItem>>, StoreError> {
+        let t = Instant::now();
+        let r = self.inner.batch_get_raw(keys).await;
+        self.observe("batch_get", t, &r);
+        r
+    }
+
+    async fn query_raw(&self, query: &Query) -> Result<RawPage, StoreError> {
+        let t = Instant::now();
+        let r = self.inner.query_raw(query).await;
+        self.observe("query", t, &r);
         r
     }
 }

@@ -55,6 +55,9 @@ pub fn dynamo_settings(settings: &Settings) -> anyhow::Result<&DynamoSettings> {
     )
 }
 
+/// Memory for memoised book JSON: a 10,000-book catalogue takes ~15 MiB.
+const BOOK_JSON_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let store = open_store(&settings).await?;
@@ -74,6 +77,7 @@ impl Application {
             metrics,
             limits: Limiters::new(&settings.rate_limit, settings.trust_forwarded_for),
             hashing: tokio::sync::Semaphore::new(AppState::hashing_permits()),
+            book_json: db::books::BookJsonCache::new(BOOK_JSON_CACHE_BYTES),
         });
         if let Some(admin) = &settings.admin {
             ensure_admin(

@@ -15,6 +15,7 @@ pub struct AppState {
     /// Argon2id takes ~20 ms of CPU and 19 MiB per hash: at most this many run at once, so a
     /// burst of logins queues instead of starving every other request of CPU.
     pub hashing: tokio::sync::Semaphore,
+    pub book_json: crate::db::books::BookJsonCache,
 }
 
 impl AppState {

@@ -1,6 +1,6 @@
 //! The catalogue: books, their ISBN claims, genre counters and search tokens, always written
 //! together in one transaction.
-use super::{audit, from_item, page_limit, paged, time_key, to_item};
+use super::{audit, from_item, from_raw, page_limit, paged_raw, time_key, to_item};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -10,8 +10,11 @@ use bookstore_model::{
     Bestseller, Book, BookDetails, BookId, BookQuery, BookSort, Genre, GenreCount, NewBook, Page,
     ProblemCode, StockAdjustment,
 };
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// The partition of the whole-catalogue indexes.
 pub const CATALOGUE: &str = "BOOKS";
@@ -124,8 +127,91 @@ fn genre_op(genre: &Genre, delta: i64) -> WriteOp {
     }
 }
 
+/// A book's public JSON, as `GET /books/{id}` and every listing send it, with its version for
+/// `ETag`.
+#[derive(Clone)]
+pub struct BookJson {
+    pub json: Arc<Box<RawValue>>,
+    pub version: i64,
+}
+
+/// Memoises stored book item → public JSON, keyed by the item's exact stored bytes.
+///
+/// Turning an item into validated JSON (parse, check every field, serialise) is most of the
+/// CPU a catalogue read costs. Every read still fetches the item from the store, so the answer
+/// is always the current one on every back end and instance; only the conversion of bytes
+/// seen before is skipped. Bounded by bytes; hot books stay (S3-FIFO eviction).
+pub struct BookJsonCache(quick_cache::sync::Cache<Vec<u8>, BookJson, JsonWeight>);
+
+#[derive(Clone)]
+pub struct JsonWeight;
+
+impl quick_cache::Weighter<Vec<u8>, BookJson> for JsonWeight {
+    fn weight(&self, key: &Vec<u8>, val: &BookJson) -> u64 {
+        (key.len() + val.json.get().len() + 64) as u64
+    }
+}
+
+impl BookJsonCache {
+    pub fn new(max_bytes: u64) -> Self {
+        let estimated_items = (max_bytes / 1500).max(16) as usize;
+        Self(quick_cache::sync::Cache::with_weighter(
+            estimated_items,
+            max_bytes,
+            JsonWeight,
+        ))
+    }
+
+    /// The public JSON of the book stored as `raw`.
+    pub fn of(&self, raw: &[u8]) -> ApiResult<BookJson> {
+        if let Some(hit) = self.0.get(raw) {
+            return Ok(hit);
+        }
+        let book: Book = from_raw(raw)?;
+        let json = BookJson {
+            json: Arc::new(serde_json::value::to_raw_value(&book).map_err(ApiError::internal)?),
+            version: book.version,
+        };
+        self.0.insert(raw.to_vec(), json.clone());
+        Ok(json)
+    }
+}
+
+/// One book's public JSON.
+pub async fn get_json(state: &AppState, id: BookId) -> ApiResult<Option<BookJson>> {
+    state
+        .store
+        .get_raw(&book_key(id))
+        .await?
+        .map(|raw| state.book_json.of(&raw))
+        .transpose()
+}
+
 pub async fn get(store: &dyn Store, id: BookId) -> ApiResult<Option<Book>> {
-    store.get(&book_key(id)).await?.map(from_item).transpose()
+    store
+        .get_raw(&book_key(id))
+        .await?
+        .as_deref()
+        .map(from_raw)
+        .transpose()
+}
+
+/// The public JSON of books by id, skipping missing ones, in the order of `ids`.
+async fn get_books_json(state: &AppState, ids: &[BookId]) -> ApiResult<Vec<BookJson>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(100) {
+        let keys: Vec<Key> = chunk.iter().map(|id| book_key(*id)).collect();
+        for raw in state
+            .store
+            .batch_get_raw(&keys)
+            .await?
+            .into_iter()
+            .flatten()
+        {
+            out.push(state.book_json.of(&raw)?);
+        }
+    }
+    Ok(out)
 }
 
 /// Reads any number of books by id; the answer follows the order of `ids`.
@@ -377,7 +463,16 @@ fn parse_genre(g: Option<&str>) -> ApiResult<Option<Genre>> {
         .transpose()
 }
 
-pub async fn list(state: &AppState, q: &BookQuery) -> ApiResult<Page<Book>> {
+/// A page of books as `Page<Book>` JSON.
+pub type BookPage = Page<BookJson>;
+
+impl serde::Serialize for BookJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(s)
+    }
+}
+
+pub async fn list(state: &AppState, q: &BookQuery) -> ApiResult<BookPage> {
     let limit = page_limit(q.limit)?;
     let sort = q.sort.unwrap_or_default();
     let genre = parse_genre(q.genre.as_deref())?;
@@ -412,8 +507,11 @@ pub async fn list(state: &AppState, q: &BookQuery) -> ApiResult<Page<Book>> {
         limit,
         start: None,
     };
-    let (items, next_cursor) = paged(state, &scope, query, q.cursor.as_deref()).await?;
-    let items = items.into_iter().map(from_item).collect::<ApiResult<_>>()?;
+    let (raws, next_cursor) = paged_raw(state, &scope, query, q.cursor.as_deref()).await?;
+    let items = raws
+        .iter()
+        .map(|raw| state.book_json.of(raw))
+        .collect::<ApiResult<_>>()?;
     Ok(Page { items, next_cursor })
 }
 
@@ -427,7 +525,7 @@ async fn search(
     sort: BookSort,
     limit: usize,
     cursor: Option<&str>,
-) -> ApiResult<Page<Book>> {
+) -> ApiResult<BookPage> {
     let compact: String = text
         .chars()
         .filter(|c| *c != '-' && !c.is_whitespace())
@@ -463,7 +561,7 @@ async fn search(
     let head: String = lookup.chars().take(2).collect();
     let page = state
         .store
-        .query(&Query {
+        .query_raw(&Query {
             index: None,
             pk: format!("TOK#{head}"),
             sk_prefix: Some(lookup.clone()),
@@ -474,6 +572,19 @@ async fn search(
         .await?;
     // One candidate per book (a book has one token item per word): filter and sort on the
     // token items alone, then read just the books of this page.
+    #[derive(serde::Deserialize)]
+    struct Token<'a> {
+        book_id: BookId,
+        #[serde(borrow)]
+        words: Cow<'a, str>,
+        #[serde(borrow)]
+        genre: Cow<'a, str>,
+        price: i64,
+        #[serde(borrow)]
+        title: Cow<'a, str>,
+        #[serde(borrow)]
+        created: Cow<'a, str>,
+    }
     struct Hit {
         id: BookId,
         title: String,
@@ -482,22 +593,18 @@ async fn search(
     }
     let mut seen = std::collections::HashSet::new();
     let mut hits: Vec<Hit> = Vec::new();
-    for item in &page.items {
-        let text = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or_default();
-        let Ok(id) = text("book_id").parse::<BookId>() else {
-            continue;
-        };
-        let toks: Vec<&str> = text("words").split(' ').collect();
+    for raw in &page.items {
+        let t: Token<'_> = serde_json::from_slice(raw).map_err(ApiError::internal)?;
         let all_match = query_words
             .iter()
-            .all(|w| toks.iter().any(|t| t.starts_with(w.as_str())));
-        let genre_ok = genre.is_none_or(|g| g.as_str() == text("genre"));
-        if all_match && genre_ok && seen.insert(id) {
+            .all(|w| t.words.split(' ').any(|t| t.starts_with(w.as_str())));
+        let genre_ok = genre.is_none_or(|g| g.as_str() == t.genre);
+        if all_match && genre_ok && seen.insert(t.book_id) {
             hits.push(Hit {
-                id,
-                title: text("title").to_owned(),
-                price: item.get("price").and_then(Value::as_i64).unwrap_or(0),
-                created: text("created").to_owned(),
+                id: t.book_id,
+                title: t.title.into_owned(),
+                price: t.price,
+                created: t.created.into_owned(),
             });
         }
     }
@@ -514,12 +621,7 @@ async fn search(
         .iter()
         .map(|h| h.id)
         .collect();
-    let items = get_many(state.store.as_ref(), &ids)
-        .await?
-        .into_iter()
-        .flatten()
-        .map(from_item)
-        .collect::<ApiResult<Vec<Book>>>()?;
+    let items = get_books_json(state, &ids).await?;
     let next_cursor = (end < hits.len()).then(|| state.cursors.encode(&scope, &json!(end)));
     Ok(Page { items, next_cursor })
 }

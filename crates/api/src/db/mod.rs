@@ -22,7 +22,7 @@ pub mod users;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::keys::{IndexDef, SHARDS, index};
-use crate::store::{Item, Query};
+use crate::store::{Item, Query, RawItem};
 use bookstore_model::ProblemCode;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -59,14 +59,18 @@ pub fn from_item<T: DeserializeOwned>(item: Item) -> ApiResult<T> {
     serde_json::from_value(Value::Object(item)).map_err(ApiError::internal)
 }
 
-/// Runs a query page by page through signed cursors. `scope` names the listing and its
-/// partition, so that a cursor cannot be replayed against another one.
-pub async fn paged(
+/// Reads an item straight from its stored JSON into `T`: no intermediate [`Item`] map.
+pub fn from_raw<T: DeserializeOwned>(raw: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(raw).map_err(ApiError::internal)
+}
+
+/// Sets the query's start from a cursor of the listing `scope`.
+fn start_at(
     state: &AppState,
     scope: &str,
-    mut query: Query,
+    query: &mut Query,
     cursor: Option<&str>,
-) -> ApiResult<(Vec<Item>, Option<String>)> {
+) -> ApiResult<()> {
     if let Some(c) = cursor {
         match state.cursors.decode(scope, c)? {
             Value::Object(start) => query.start = Some(start),
@@ -78,11 +82,39 @@ pub async fn paged(
             }
         }
     }
+    Ok(())
+}
+
+/// Runs a query page by page through signed cursors. `scope` names the listing and its
+/// partition, so that a cursor cannot be replayed against another one.
+pub async fn paged(
+    state: &AppState,
+    scope: &str,
+    mut query: Query,
+    cursor: Option<&str>,
+) -> ApiResult<(Vec<Item>, Option<String>)> {
+    start_at(state, scope, &mut query, cursor)?;
     let page = state.store.query(&query).await?;
     let next = page
         .last_key
         .map(|k| state.cursors.encode(scope, &Value::Object(k)));
     Ok((page.items, next))
+}
+
+/// [`paged`], with the items as stored JSON.
+pub async fn paged_raw(
+    state: &AppState,
+    scope: &str,
+    mut query: Query,
+    cursor: Option<&str>,
+) -> ApiResult<(Vec<RawItem>, Option<String>)> {
+    start_at(state, scope, &mut query, cursor)?;
+    let page = state.store.query_raw(&query).await?;
+    let items = page.items;
+    let next = page
+        .last_key
+        .map(|k| state.cursors.encode(scope, &Value::Object(k)));
+    Ok((items, next))
 }
 
 /// Orders two items by an index's sort key: numbers numerically, strings bytewise.

@@ -2,6 +2,7 @@ use super::etag;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, Scope, get, web};
 use bookstore_model::{Book, BookId, BookQuery, Page};
 
@@ -24,7 +25,7 @@ pub fn scope() -> Scope {
 pub async fn list(
     state: web::Data<AppState>,
     q: web::Query<BookQuery>,
-) -> ApiResult<web::Json<Page<Book>>> {
+) -> ApiResult<web::Json<db::books::BookPage>> {
     Ok(web::Json(db::books::list(&state, &q).await?))
 }
 
@@ -41,10 +42,11 @@ pub async fn list(
 )]
 #[get("/{id}")]
 pub async fn show(state: web::Data<AppState>, id: web::Path<BookId>) -> ApiResult<HttpResponse> {
-    let book = db::books::get(state.store.as_ref(), *id)
+    let book = db::books::get_json(&state, *id)
         .await?
         .ok_or(ApiError::NotFound("book"))?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(book.version))
-        .json(book))
+        .content_type(ContentType::json())
+        .body(book.json.get().to_owned()))
 }

@@ -28,7 +28,10 @@
 //! order is tuple order, strings compared bytewise component by component.
 use super::expr::{apply, cond_of, holds};
 use super::keys::{INDEXES, IndexDef, index};
-use super::{Item, Key, Query, QueryPage, Store, StoreError, WriteOp, check_transaction, last_key};
+use super::{
+    Item, Key, Query, QueryPage, RawItem, RawPage, Store, StoreError, WriteOp, check_transaction,
+    last_key,
+};
 use async_trait::async_trait;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Snapshot};
 use serde_json::Value;
@@ -226,12 +229,27 @@ fn commit_group(
     Ok(results)
 }
 
+fn read_raw(
+    snapshot: &Snapshot,
+    items: &Keyspace,
+    key: &Key,
+) -> Result<Option<RawItem>, StoreError> {
+    Ok(snapshot
+        .get(items, item_key(&key.pk, &key.sk))
+        .map_err(internal)?
+        .map(|bytes| bytes.to_vec()))
+}
+
+fn parse(raw: &[u8]) -> Result<Item, StoreError> {
+    serde_json::from_slice(raw).map_err(internal)
+}
+
 fn read_item(snapshot: &Snapshot, items: &Keyspace, key: &Key) -> Result<Option<Item>, StoreError> {
     match snapshot
         .get(items, item_key(&key.pk, &key.sk))
         .map_err(internal)?
     {
-        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes).map_err(internal)?)),
+        Some(bytes) => Ok(Some(parse(&bytes)?)),
         None => Ok(None),
     }
 }
@@ -432,7 +450,7 @@ fn page_range(prefix: Vec<u8>, start: Option<Vec<u8>>, forward: bool) -> Option<
 }
 
 impl EmbeddedStore {
-    fn query_sync(&self, q: &Query) -> Result<QueryPage, StoreError> {
+    fn query_sync(&self, q: &Query) -> Result<RawPage, StoreError> {
         // One snapshot for the index entries and the items they point to.
         let snapshot = self.db.snapshot();
         let limit = q.limit.max(1);
@@ -467,8 +485,7 @@ impl EmbeddedStore {
                             more = true;
                             break;
                         }
-                        let value = entry.value().map_err(internal)?;
-                        out.push(serde_json::from_slice::<Item>(&value).map_err(internal)?);
+                        out.push(entry.value().map_err(internal)?.to_vec());
                     }
                 }
             }
@@ -524,7 +541,7 @@ impl EmbeddedStore {
                             std::str::from_utf8(pk).map_err(internal)?,
                             std::str::from_utf8(sk).map_err(internal)?,
                         );
-                        let item = read_item(&snapshot, &self.items, &key)?
+                        let item = read_raw(&snapshot, &self.items, &key)?
                             .ok_or_else(|| internal("index entry without item"))?;
                         out.push(item);
                     }
@@ -532,12 +549,11 @@ impl EmbeddedStore {
             }
         }
         let def = q.index.and_then(index);
-        let last_key = if more {
-            out.last().map(|i| last_key(i, def))
-        } else {
-            None
+        let last_key = match out.last() {
+            Some(raw) if more => Some(last_key(&parse(raw)?, def)),
+            _ => None,
         };
-        Ok(QueryPage {
+        Ok(RawPage {
             items: out,
             last_key,
         })
@@ -555,7 +571,7 @@ impl Store for EmbeddedStore {
             .get(item_key(&key.pk, &key.sk))
             .map_err(internal)?
         {
-            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes).map_err(internal)?)),
+            Some(bytes) => Ok(Some(parse(&bytes)?)),
             None => Ok(None),
         }
     }
@@ -584,12 +600,44 @@ impl Store for EmbeddedStore {
     }
 
     async fn query(&self, query: &Query) -> Result<QueryPage, StoreError> {
-        self.query_sync(query)
+        let page = self.query_sync(query)?;
+        Ok(QueryPage {
+            items: page
+                .items
+                .iter()
+                .map(|raw| parse(raw))
+                .collect::<Result<_, _>>()?,
+            last_key: page.last_key,
+        })
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.items.get(item_key("ping", "")).map_err(internal)?;
         Ok(())
+    }
+
+    async fn get_raw(&self, key: &Key) -> Result<Option<RawItem>, StoreError> {
+        Ok(self
+            .items
+            .get(item_key(&key.pk, &key.sk))
+            .map_err(internal)?
+            .map(|bytes| bytes.to_vec()))
+    }
+
+    async fn batch_get_raw(&self, keys: &[Key]) -> Result<Vec<Option<RawItem>>, StoreError> {
+        if keys.len() > 100 {
+            return Err(StoreError::Invalid(
+                "batch_get takes at most 100 keys".into(),
+            ));
+        }
+        let snapshot = self.db.snapshot();
+        keys.iter()
+            .map(|k| read_raw(&snapshot, &self.items, k))
+            .collect()
+    }
+
+    async fn query_raw(&self, query: &Query) -> Result<RawPage, StoreError> {
+        self.query_sync(query)
     }
 }
 
