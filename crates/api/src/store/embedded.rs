@@ -742,6 +742,87 @@ mod tests {
         }
     }
 
+    fn sold_page(store: &EmbeddedStore) -> Vec<Item> {
+        let q = Query {
+            index: Some(super::super::keys::BOOKS_BY_SOLD),
+            pk: "S0".into(),
+            sk_prefix: None,
+            forward: false,
+            limit: 100,
+            start: None,
+        };
+        let page = store.query_sync(&q).unwrap();
+        page.items.iter().map(|r| parse(r).unwrap()).collect()
+    }
+
+    /// Many transactions on one item land in one group: each sees the previous one's write,
+    /// and the index holds exactly the final entry. Everything survives a reopen.
+    #[tokio::test]
+    async fn a_group_chains_writes_and_keeps_the_index_exact() {
+        use crate::store::{Cond, Path as P};
+        use serde_json::json;
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        let key = Key::new("BOOK#1", "BOOK");
+        let mut book = crate::store::expr::key_item(&key);
+        book.insert("sold_shard".into(), json!("S0"));
+        book.insert("sold".into(), json!(0));
+        book.insert("stock".into(), json!(50));
+        store
+            .transact(vec![WriteOp::Put {
+                item: book,
+                cond: None,
+            }])
+            .await
+            .unwrap();
+        let sell = || WriteOp::Update {
+            key: key.clone(),
+            set: vec![],
+            add: vec![(P::attr("stock"), -1), (P::attr("sold"), 1)],
+            cond: Some(Cond::Ge(P::attr("stock"), 1)),
+        };
+        let results =
+            futures::future::join_all((0..80).map(|_| store.transact(vec![sell()]))).await;
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(ok, 50, "{results:?}");
+        assert!(results.iter().all(|r| match r {
+            Ok(()) => true,
+            Err(StoreError::ConditionFailed(v)) => v == &[0],
+            Err(_) => false,
+        }));
+        let page = sold_page(&store);
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0]["sold"], json!(50));
+        assert_eq!(page[0]["stock"], json!(0));
+        // Delete and re-create in one group: the index follows the last state.
+        let del = store.transact(vec![WriteOp::Delete {
+            key: key.clone(),
+            cond: None,
+        }]);
+        let mut again = crate::store::expr::key_item(&key);
+        again.insert("sold_shard".into(), json!("S0"));
+        again.insert("sold".into(), json!(7));
+        let put = store.transact(vec![WriteOp::Put {
+            item: again,
+            cond: Some(Cond::NotExists),
+        }]);
+        let (a, b) = futures::join!(del, put);
+        a.unwrap();
+        b.unwrap();
+        drop(store);
+        // The writer thread lets go of the database once every handle is gone.
+        let store = loop {
+            match EmbeddedStore::open(dir.path()) {
+                Ok(s) => break s,
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        };
+        let page = sold_page(&store);
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0]["sold"], json!(7));
+        assert_eq!(store.get(&key).await.unwrap().unwrap()["sold"], json!(7));
+    }
+
     #[test]
     fn numbers_sort_before_strings_and_in_order() {
         let vals = [
