@@ -48,12 +48,26 @@ const CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 type Reply = oneshot::Sender<Result<(), StoreError>>;
 
+/// A transaction on its way to the writer, with the work that needs no store state done by
+/// the caller (in parallel, off the writer thread): each `Put`'s stored bytes and index keys.
+struct Job {
+    ops: Vec<WriteOp>,
+    prepared: Vec<Option<Prepared>>,
+    reply: Reply,
+}
+
+/// A `Put`'s item as stored: its JSON and its index keys.
+struct Prepared {
+    bytes: Vec<u8>,
+    index: Vec<Vec<u8>>,
+}
+
 #[derive(Clone)]
 pub struct EmbeddedStore {
     db: Database,
     items: Keyspace,
     index: Keyspace,
-    writer: mpsc::UnboundedSender<(Vec<WriteOp>, Reply)>,
+    writer: mpsc::UnboundedSender<Job>,
 }
 
 fn internal(e: impl std::fmt::Display) -> StoreError {
@@ -92,7 +106,7 @@ impl EmbeddedStore {
         Ok(store)
     }
 
-    fn write_loop(self, mut rx: mpsc::UnboundedReceiver<(Vec<WriteOp>, Reply)>) {
+    fn write_loop(self, mut rx: mpsc::UnboundedReceiver<Job>) {
         let Self {
             db,
             items,
@@ -102,6 +116,9 @@ impl EmbeddedStore {
         // The thread's own sender must not keep the channel open: when every handle is gone,
         // the loop ends and the database closes.
         drop(writer);
+        // Kept across groups so that each group does not grow them afresh.
+        let mut touched = HashMap::new();
+        let mut order = Vec::new();
         while let Some(first) = rx.blocking_recv() {
             let mut group = vec![first];
             while group.len() < MAX_GROUP {
@@ -110,27 +127,60 @@ impl EmbeddedStore {
                     Err(_) => break,
                 }
             }
-            match commit_group(&db, &items, &index, &group) {
-                Ok(results) => {
-                    for ((_, reply), result) in group.into_iter().zip(results) {
+            let mut overlay = Overlay {
+                // Only this thread writes, and each batch is published before `commit`
+                // returns: the snapshot is the latest committed state.
+                snapshot: db.snapshot(),
+                items: &items,
+                touched: std::mem::take(&mut touched),
+                order: std::mem::take(&mut order),
+            };
+            let mut replies = Vec::with_capacity(group.len());
+            let mut results = Vec::with_capacity(group.len());
+            let mut fatal = None;
+            for job in group {
+                replies.push(job.reply);
+                if fatal.is_none() {
+                    match apply_transaction(&mut overlay, job.ops, job.prepared) {
+                        Ok(result) => results.push(result),
+                        Err(e) => fatal = Some(e),
+                    }
+                }
+            }
+            let outcome = match fatal {
+                Some(e) => Err(e),
+                None => commit(&db, &items, &index, &mut overlay),
+            };
+            match outcome {
+                Ok(()) => {
+                    for (reply, result) in replies.into_iter().zip(results) {
                         let _ = reply.send(result);
                     }
                 }
                 Err(e) => {
+                    // The whole group is abandoned: nothing was written, every caller is told.
                     tracing::error!(error = %e, "embedded store commit failed");
-                    for (_, reply) in group {
+                    for reply in replies {
                         let _ = reply.send(Err(StoreError::Internal(e.to_string())));
                     }
                 }
             }
+            touched = overlay.touched;
+            order = overlay.order;
+            touched.clear();
+            order.clear();
         }
     }
 }
 
-/// An item touched by the group: its committed state and its state after the group so far.
+/// An item touched by the group: what was committed before the group (whether it existed, and
+/// its index keys), and its state after the group so far, with its stored bytes and index
+/// keys when the caller prepared them (a `Put`) and nothing changed them since.
 struct Touched {
-    committed: Option<Item>,
+    committed_exists: bool,
+    committed_index: Vec<Vec<u8>>,
     current: Option<Item>,
+    prepared: Option<Prepared>,
 }
 
 /// The group's pending writes, consulted before the committed state.
@@ -149,84 +199,52 @@ impl Overlay<'_> {
             None => read_item(&self.snapshot, self.items, key),
         }
     }
-
-    fn write(&mut self, key: Key, committed: Option<Item>, new: Option<Item>) {
-        match self.touched.get_mut(&key) {
-            Some(t) => t.current = new,
-            None => {
-                self.order.push(key.clone());
-                self.touched.insert(
-                    key,
-                    Touched {
-                        committed,
-                        current: new,
-                    },
-                );
-            }
-        }
-    }
 }
 
-/// Checks and applies each transaction of the group in order, then commits the group's net
-/// effect as one synced batch. The outer error aborts the whole group (nothing is written,
-/// every caller gets an error).
-fn commit_group(
+/// Commits the group's net effect as one synced batch: per touched item its final state, and
+/// the index entries that changed. Each key appears at most once in a batch.
+fn commit(
     db: &Database,
     items: &Keyspace,
     index: &Keyspace,
-    group: &[(Vec<WriteOp>, Reply)],
-) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-    // Only this thread writes, and each batch is published before `commit` returns: the
-    // snapshot is the latest committed state.
-    let mut overlay = Overlay {
-        snapshot: db.snapshot(),
-        items,
-        touched: HashMap::new(),
-        order: Vec::new(),
-    };
-    let mut results = Vec::with_capacity(group.len());
-    for (ops, _) in group {
-        results.push(apply_transaction(&mut overlay, ops)?);
-    }
+    overlay: &mut Overlay<'_>,
+) -> Result<(), StoreError> {
     if overlay.order.is_empty() {
-        return Ok(results);
+        return Ok(());
     }
     let mut batch = db.batch().durability(Some(PersistMode::SyncAll));
     for key in &overlay.order {
-        let Some(t) = overlay.touched.get(key) else {
+        let Some(t) = overlay.touched.get_mut(key) else {
             continue;
         };
-        // Each key appears at most once in a batch: index entries present before and after
-        // are left alone, the others removed or inserted.
-        let old_entries: Vec<Vec<u8>> = t
-            .committed
-            .as_ref()
-            .map(|i| index_keys(i, key))
-            .unwrap_or_default();
-        let new_entries: Vec<Vec<u8>> = t
-            .current
-            .as_ref()
-            .map(|i| index_keys(i, key))
-            .unwrap_or_default();
-        for old in &old_entries {
+        let (bytes, new_entries) = match (t.prepared.take(), &t.current) {
+            (Some(p), _) => (Some(p.bytes), p.index),
+            (None, Some(item)) => (
+                Some(serde_json::to_vec(item).map_err(internal)?),
+                index_keys(item, key),
+            ),
+            (None, None) => (None, Vec::new()),
+        };
+        // Index entries present before and after are left alone, the others removed or
+        // inserted.
+        for old in &t.committed_index {
             if !new_entries.contains(old) {
                 batch.remove(index, old.as_slice());
             }
         }
         for new in new_entries {
-            if !old_entries.contains(&new) {
+            if !t.committed_index.contains(&new) {
                 batch.insert(index, new, Vec::<u8>::new());
             }
         }
         let k = item_key(&key.pk, &key.sk);
-        match &t.current {
-            Some(item) => batch.insert(items, k, serde_json::to_vec(item).map_err(internal)?),
-            None if t.committed.is_some() => batch.remove(items, k),
+        match bytes {
+            Some(bytes) => batch.insert(items, k, bytes),
+            None if t.committed_exists => batch.remove(items, k),
             None => {}
         }
     }
-    batch.commit().map_err(internal)?;
-    Ok(results)
+    batch.commit().map_err(internal)
 }
 
 fn read_raw(
@@ -254,17 +272,20 @@ fn read_item(snapshot: &Snapshot, items: &Keyspace, key: &Key) -> Result<Option<
     }
 }
 
-/// The inner result is this transaction's answer; the outer error is fatal for the group.
+/// Checks one transaction against the overlay and, if every condition holds and every update
+/// applies, records its writes there. The inner result is this transaction's answer; the
+/// outer error is fatal for the group.
 fn apply_transaction(
     overlay: &mut Overlay<'_>,
-    ops: &[WriteOp],
+    ops: Vec<WriteOp>,
+    mut prepared: Vec<Option<Prepared>>,
 ) -> Result<Result<(), StoreError>, StoreError> {
-    if let Err(e) = check_transaction(ops) {
+    if let Err(e) = check_transaction(&ops) {
         return Ok(Err(e));
     }
     let mut keys = Vec::with_capacity(ops.len());
     let mut before = Vec::with_capacity(ops.len());
-    for op in ops {
+    for op in &ops {
         let key = op.key().ok_or_else(|| internal("checked above"))?;
         before.push(overlay.read(&key)?);
         keys.push(key);
@@ -278,21 +299,54 @@ fn apply_transaction(
     if !failed.is_empty() {
         return Ok(Err(StoreError::ConditionFailed(failed)));
     }
-    // Compute every new state before writing anything, so a bad update writes nothing.
-    let mut after = Vec::with_capacity(ops.len());
-    for (op, old) in ops.iter().zip(&before) {
-        match apply(op, old.clone()) {
-            Ok(new) => after.push(new),
-            Err(e) => return Ok(Err(e)),
-        }
-    }
-    for ((op, key), (old, new)) in ops.iter().zip(keys).zip(before.into_iter().zip(after)) {
+    // Compute every new state before writing anything, so a bad update writes nothing. The
+    // state before is consumed: what the batch needs of the committed state (existence and
+    // index keys) is taken first, for keys the group has not touched yet.
+    let mut writes = Vec::with_capacity(ops.len());
+    prepared.resize_with(ops.len(), || None);
+    for (((op, key), old), prep) in ops.into_iter().zip(keys).zip(before).zip(prepared) {
         if matches!(op, WriteOp::Check { .. }) {
             continue;
         }
-        // `old` is the committed state unless the group touched the key already, in which
-        // case `write` keeps the committed state it recorded then.
-        overlay.write(key, old, new);
+        let committed = if overlay.touched.contains_key(&key) {
+            None
+        } else {
+            Some((
+                old.is_some(),
+                old.as_ref()
+                    .map(|i| index_keys(i, &key))
+                    .unwrap_or_default(),
+            ))
+        };
+        let new = match op {
+            WriteOp::Put { item, .. } => Some(item),
+            op => match apply(&op, old) {
+                Ok(new) => new,
+                Err(e) => return Ok(Err(e)),
+            },
+        };
+        writes.push((key, committed, new, prep));
+    }
+    for (key, committed, new, prep) in writes {
+        match overlay.touched.get_mut(&key) {
+            Some(t) => {
+                t.current = new;
+                t.prepared = prep;
+            }
+            None => {
+                let (committed_exists, committed_index) = committed.unwrap_or_default();
+                overlay.order.push(key.clone());
+                overlay.touched.insert(
+                    key,
+                    Touched {
+                        committed_exists,
+                        committed_index,
+                        current: new,
+                        prepared: prep,
+                    },
+                );
+            }
+        }
     }
     Ok(Ok(()))
 }
@@ -590,9 +644,26 @@ impl Store for EmbeddedStore {
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         check_transaction(&ops)?;
+        let prepared = ops
+            .iter()
+            .map(|op| match op {
+                WriteOp::Put { item, .. } => {
+                    let key = Key::of(item).ok_or_else(|| internal("checked above"))?;
+                    Ok(Some(Prepared {
+                        bytes: serde_json::to_vec(item).map_err(internal)?,
+                        index: index_keys(item, &key),
+                    }))
+                }
+                _ => Ok(None),
+            })
+            .collect::<Result<_, StoreError>>()?;
         let (reply, answer) = oneshot::channel();
         self.writer
-            .send((ops, reply))
+            .send(Job {
+                ops,
+                prepared,
+                reply,
+            })
             .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?;
         answer
             .await
