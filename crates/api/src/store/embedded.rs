@@ -20,17 +20,19 @@
 //! every later commit fails: nothing unacknowledged is ever shown as committed.
 //!
 //! Reads that touch more than one key (`batch_get`, `query`) use one fjall snapshot, so they see
-//! a group's writes entirely or not at all.
+//! a group's writes entirely or not at all. Point reads of items go through an in-process cache
+//! of committed items that keeps both guarantees (see `item_cache`); the writer invalidates
+//! what a group writes before committing it.
 //!
 //! Layout: two keyspaces. `items` maps `(pk, sk)` to the item's JSON; `index` holds one empty
 //! entry per global secondary index entry, keyed by `(index, index pk, encoded index sk, pk,
 //! sk)`. Composite keys use an order-preserving encoding (see [`push_component`]) so that byte
 //! order is tuple order, strings compared bytewise component by component.
 use super::expr::{apply, cond_of, holds};
+use super::item_cache::{ItemCache, ReadGen};
 use super::keys::{INDEXES, IndexDef, index};
 use super::{
     Item, Key, Query, QueryPage, RawItem, RawPage, Store, StoreError, WriteOp, check_transaction,
-    last_key,
 };
 use async_trait::async_trait;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Snapshot};
@@ -38,6 +40,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// How many waiting transactions one commit takes at most.
@@ -45,6 +48,9 @@ const MAX_GROUP: usize = 1024;
 
 /// fjall's block cache.
 const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The read cache of committed items (see `item_cache`).
+const ITEM_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 type Reply = oneshot::Sender<Result<(), StoreError>>;
 
@@ -67,6 +73,7 @@ pub struct EmbeddedStore {
     db: Database,
     items: Keyspace,
     index: Keyspace,
+    cache: Arc<ItemCache>,
     writer: mpsc::UnboundedSender<Job>,
 }
 
@@ -96,6 +103,7 @@ impl EmbeddedStore {
             db,
             items,
             index,
+            cache: Arc::new(ItemCache::new(ITEM_CACHE_BYTES)),
             writer,
         };
         let writer_store = store.clone();
@@ -111,6 +119,7 @@ impl EmbeddedStore {
             db,
             items,
             index,
+            cache,
             writer,
         } = self;
         // The thread's own sender must not keep the channel open: when every handle is gone,
@@ -149,7 +158,7 @@ impl EmbeddedStore {
             }
             let outcome = match fatal {
                 Some(e) => Err(e),
-                None => commit(&db, &items, &index, &mut overlay),
+                None => commit(&db, &items, &index, &cache, &mut overlay),
             };
             match outcome {
                 Ok(()) => {
@@ -207,11 +216,14 @@ fn commit(
     db: &Database,
     items: &Keyspace,
     index: &Keyspace,
+    cache: &ItemCache,
     overlay: &mut Overlay<'_>,
 ) -> Result<(), StoreError> {
     if overlay.order.is_empty() {
         return Ok(());
     }
+    // Held until the batch is visible (or abandoned); see `item_cache`.
+    let cached = cache.begin_write();
     let mut batch = db.batch().durability(Some(PersistMode::SyncAll));
     for key in &overlay.order {
         let Some(t) = overlay.touched.get_mut(key) else {
@@ -238,6 +250,7 @@ fn commit(
             }
         }
         let k = item_key(&key.pk, &key.sk);
+        cached.invalidate(&k);
         match bytes {
             Some(bytes) => batch.insert(items, k, bytes),
             None if t.committed_exists => batch.remove(items, k),
@@ -245,17 +258,6 @@ fn commit(
         }
     }
     batch.commit().map_err(internal)
-}
-
-fn read_raw(
-    snapshot: &Snapshot,
-    items: &Keyspace,
-    key: &Key,
-) -> Result<Option<RawItem>, StoreError> {
-    Ok(snapshot
-        .get(items, item_key(&key.pk, &key.sk))
-        .map_err(internal)?
-        .map(|bytes| bytes.to_vec()))
 }
 
 fn parse(raw: &[u8]) -> Result<Item, StoreError> {
@@ -373,6 +375,26 @@ fn push_component(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&[0, 0]);
 }
 
+/// The offset just past the first `n` components of an encoded key.
+fn skip_components(key: &[u8], n: usize) -> Result<usize, StoreError> {
+    let mut seen = 0;
+    let mut i = 0;
+    while seen < n {
+        // Only 0x00 is special: 0x00 0xFF is an escaped zero, 0x00 0x00 ends a component.
+        let zero = i + key[i..]
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or_else(|| internal("truncated key"))?;
+        match key.get(zero + 1) {
+            Some(0) => seen += 1,
+            Some(0xFF) => {}
+            _ => return Err(internal("bad key escape")),
+        }
+        i = zero + 2;
+    }
+    Ok(i)
+}
+
 /// Splits an encoded key back into its components.
 fn split_components(mut key: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
     let mut out = Vec::new();
@@ -434,6 +456,32 @@ fn encode_sk(v: &Value) -> Option<Vec<u8>> {
         }
         _ => None,
     }
+}
+
+/// The inverse of `encode_sk`.
+fn decode_sk(bytes: &[u8]) -> Result<Value, StoreError> {
+    match bytes.split_first() {
+        Some((2, s)) => Ok(Value::String(
+            std::str::from_utf8(s).map_err(internal)?.to_owned(),
+        )),
+        Some((1, n)) => {
+            let n: [u8; 8] = n.try_into().map_err(|_| internal("bad number sort key"))?;
+            Ok(Value::from((u64::from_be_bytes(n) ^ (1 << 63)) as i64))
+        }
+        _ => Err(internal("bad sort key")),
+    }
+}
+
+/// The table key of an encoded item key.
+fn key_of(encoded: &[u8]) -> Result<Key, StoreError> {
+    let parts = split_components(encoded)?;
+    let [pk, sk] = parts.as_slice() else {
+        return Err(internal("item key without 2 components"));
+    };
+    Ok(Key::new(
+        std::str::from_utf8(pk).map_err(internal)?,
+        std::str::from_utf8(sk).map_err(internal)?,
+    ))
 }
 
 fn index_entries(item: &Item) -> impl Iterator<Item = (&'static IndexDef, &str, Vec<u8>)> {
@@ -504,12 +552,38 @@ fn page_range(prefix: Vec<u8>, start: Option<Vec<u8>>, forward: bool) -> Option<
 }
 
 impl EmbeddedStore {
+    /// One item as `snapshot` (or, without one, the latest state) has it: from the item cache
+    /// when it holds what that read would see, else from fjall, offering the result to the
+    /// cache. `at` must have been taken before the snapshot.
+    fn read_at(
+        &self,
+        at: ReadGen,
+        snapshot: Option<&Snapshot>,
+        key: &[u8],
+    ) -> Result<Option<RawItem>, StoreError> {
+        if let Some(bytes) = self.cache.get(at, key) {
+            return Ok(Some(bytes));
+        }
+        let read = match snapshot {
+            Some(s) => s.get(&self.items, key),
+            None => self.items.get(key),
+        }
+        .map_err(internal)?;
+        Ok(read.map(|bytes| {
+            self.cache.offer(at, key, &bytes);
+            bytes.to_vec()
+        }))
+    }
+
     fn query_sync(&self, q: &Query) -> Result<RawPage, StoreError> {
         // One snapshot for the index entries and the items they point to.
+        let at = self.cache.read_gen();
         let snapshot = self.db.snapshot();
         let limit = q.limit.max(1);
         let mut out = Vec::with_capacity(limit.min(128));
         let mut more = false;
+        let mut last: Option<(Key, Option<Value>)> = None;
+        let mut last_index_key = None;
         let sk_prefix = q.sk_prefix.as_deref().unwrap_or("");
         match q.index {
             None => {
@@ -534,12 +608,18 @@ impl EmbeddedStore {
                     } else {
                         Box::new(range.rev())
                     };
+                    let mut last_item_key = None;
                     for entry in iter {
                         if out.len() == limit {
                             more = true;
                             break;
                         }
-                        out.push(entry.value().map_err(internal)?.to_vec());
+                        let (k, v) = entry.into_inner().map_err(internal)?;
+                        out.push(v.to_vec());
+                        last_item_key = Some(k);
+                    }
+                    if let Some(k) = last_item_key.filter(|_| more) {
+                        last = Some((key_of(&k)?, None));
                     }
                 }
             }
@@ -587,24 +667,40 @@ impl EmbeddedStore {
                             break;
                         }
                         let k = entry.key().map_err(internal)?;
-                        let parts = split_components(&k)?;
-                        let [_, _, _, pk, sk] = parts.as_slice() else {
-                            return Err(internal("index key without 5 components"));
-                        };
-                        let key = Key::new(
-                            std::str::from_utf8(pk).map_err(internal)?,
-                            std::str::from_utf8(sk).map_err(internal)?,
-                        );
-                        let item = read_raw(&snapshot, &self.items, &key)?
+                        // The index key ends with the item's encoded key: read it in place.
+                        let item_key = &k[skip_components(&k, 3)?..];
+                        let item = self
+                            .read_at(at, Some(&snapshot), item_key)?
                             .ok_or_else(|| internal("index entry without item"))?;
                         out.push(item);
+                        last_index_key = Some(k);
                     }
                 }
             }
         }
-        let def = q.index.and_then(index);
-        let last_key = match out.last() {
-            Some(raw) if more => Some(last_key(&parse(raw)?, def)),
+        if let Some(k) = last_index_key.filter(|_| more) {
+            let parts = split_components(&k)?;
+            let [_, _, isk, pk, sk] = parts.as_slice() else {
+                return Err(internal("index key without 5 components"));
+            };
+            let key = Key::new(
+                std::str::from_utf8(pk).map_err(internal)?,
+                std::str::from_utf8(sk).map_err(internal)?,
+            );
+            last = Some((key, Some(decode_sk(isk)?)));
+        }
+        // The cursor comes from the last key read, not from parsing the last item.
+        let last_key = match last {
+            Some((key, isk)) if more => {
+                let mut out = Item::new();
+                out.insert("pk".into(), Value::String(key.pk));
+                out.insert("sk".into(), Value::String(key.sk));
+                if let (Some(def), Some(isk)) = (q.index.and_then(index), isk) {
+                    out.insert(def.pk.into(), Value::String(q.pk.clone()));
+                    out.insert(def.sk.into(), isk);
+                }
+                Some(out)
+            }
             _ => None,
         };
         Ok(RawPage {
@@ -620,11 +716,8 @@ impl Store for EmbeddedStore {
         // Reads are short and served from memtables and fjall's cache: run them inline rather
         // than paying for a hop to the blocking pool. One key is written once per batch, so a
         // plain read sees a group's write of it entirely or not at all.
-        match self
-            .items
-            .get(item_key(&key.pk, &key.sk))
-            .map_err(internal)?
-        {
+        let at = self.cache.read_gen();
+        match self.read_at(at, None, &item_key(&key.pk, &key.sk))? {
             Some(bytes) => Ok(Some(parse(&bytes)?)),
             None => Ok(None),
         }
@@ -636,9 +729,14 @@ impl Store for EmbeddedStore {
                 "batch_get takes at most 100 keys".into(),
             ));
         }
+        let at = self.cache.read_gen();
         let snapshot = self.db.snapshot();
         keys.iter()
-            .map(|k| read_item(&snapshot, &self.items, k))
+            .map(|k| {
+                self.read_at(at, Some(&snapshot), &item_key(&k.pk, &k.sk))?
+                    .map(|raw| parse(&raw))
+                    .transpose()
+            })
             .collect()
     }
 
@@ -688,11 +786,8 @@ impl Store for EmbeddedStore {
     }
 
     async fn get_raw(&self, key: &Key) -> Result<Option<RawItem>, StoreError> {
-        Ok(self
-            .items
-            .get(item_key(&key.pk, &key.sk))
-            .map_err(internal)?
-            .map(|bytes| bytes.to_vec()))
+        let at = self.cache.read_gen();
+        self.read_at(at, None, &item_key(&key.pk, &key.sk))
     }
 
     async fn batch_get_raw(&self, keys: &[Key]) -> Result<Vec<Option<RawItem>>, StoreError> {
@@ -701,9 +796,10 @@ impl Store for EmbeddedStore {
                 "batch_get takes at most 100 keys".into(),
             ));
         }
+        let at = self.cache.read_gen();
         let snapshot = self.db.snapshot();
         keys.iter()
-            .map(|k| read_raw(&snapshot, &self.items, k))
+            .map(|k| self.read_at(at, Some(&snapshot), &item_key(&k.pk, &k.sk)))
             .collect()
     }
 
@@ -715,6 +811,7 @@ impl Store for EmbeddedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// Strings that probe the encoding: empty, NUL bytes, prefixes, 0xFF-ish UTF-8.
     const SAMPLES: &[&str] = &[
@@ -755,6 +852,22 @@ mod tests {
     }
 
     #[test]
+    fn sort_keys_decode_back() {
+        for v in [
+            json!(0),
+            json!(-1),
+            json!(i64::MIN),
+            json!(i64::MAX),
+            json!(1234),
+            json!(""),
+            json!("a\u{0}b"),
+            json!("Zoë"),
+        ] {
+            assert_eq!(decode_sk(&encode_sk(&v).unwrap()).unwrap(), v);
+        }
+    }
+
+    #[test]
     fn index_keys_sort_as_tuples_and_split_back() {
         let mut tuples = Vec::new();
         for a in ["", "a", "a\0"] {
@@ -768,6 +881,7 @@ mod tests {
         }
         for x in &tuples {
             let kx = index_key(x.0, x.1, x.2, x.3, x.4);
+            assert_eq!(&kx[skip_components(&kx, 3).unwrap()..], item_key(x.3, x.4));
             let parts = split_components(&kx).unwrap();
             assert_eq!(
                 parts,
@@ -824,6 +938,85 @@ mod tests {
         };
         let page = store.query_sync(&q).unwrap();
         page.items.iter().map(|r| parse(r).unwrap()).collect()
+    }
+
+    /// Readers served from the item cache still see each group whole and never go back in
+    /// time: while transfers move units between two items, every `batch_get` and every index
+    /// query sees the same total, and successive reads of one item never see an older value.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cached_reads_see_whole_groups_and_never_go_back() {
+        use crate::store::Path as P;
+        use crate::store::keys::BOOKS_BY_TITLE;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        let keys = [Key::new("BOOK#a", "BOOK"), Key::new("BOOK#b", "BOOK")];
+        for (key, n) in keys.iter().zip([1000, 0]) {
+            let mut item = crate::store::expr::key_item(key);
+            item.insert("cat".into(), json!("cat"));
+            item.insert("title_key".into(), json!(key.pk));
+            item.insert("n".into(), json!(n));
+            store
+                .transact(vec![WriteOp::Put { item, cond: None }])
+                .await
+                .unwrap();
+        }
+        let n_of = |raw: &[u8]| parse(raw).unwrap()["n"].as_i64().unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+        let mut readers = Vec::new();
+        for _ in 0..3 {
+            let (store, keys, done) = (store.clone(), keys.clone(), done.clone());
+            readers.push(tokio::spawn(async move {
+                let mut reads = 0;
+                let mut last_b = 0;
+                while !done.load(Ordering::Relaxed) {
+                    let both = store.batch_get_raw(&keys).await.unwrap();
+                    let (a, b) = (
+                        n_of(both[0].as_deref().unwrap()),
+                        n_of(both[1].as_deref().unwrap()),
+                    );
+                    assert_eq!(a + b, 1000, "batch_get saw half a group");
+                    let page = store
+                        .query_raw(&Query {
+                            index: Some(BOOKS_BY_TITLE),
+                            pk: "cat".into(),
+                            sk_prefix: None,
+                            forward: true,
+                            limit: 10,
+                            start: None,
+                        })
+                        .await
+                        .unwrap();
+                    let total: i64 = page.items.iter().map(|r| n_of(r)).sum();
+                    assert_eq!(total, 1000, "a query saw half a group");
+                    let b_now = n_of(&store.get_raw(&keys[1]).await.unwrap().unwrap());
+                    assert!(b_now >= last_b.max(b), "a read went back in time");
+                    last_b = b_now;
+                    reads += 1;
+                    tokio::task::yield_now().await;
+                }
+                reads
+            }));
+        }
+        for _ in 0..300 {
+            let moves = keys
+                .iter()
+                .zip([-1, 1])
+                .map(|(key, d)| WriteOp::Update {
+                    key: key.clone(),
+                    set: vec![],
+                    add: vec![(P::attr("n"), d)],
+                    cond: None,
+                })
+                .collect();
+            store.transact(moves).await.unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        for r in readers {
+            assert!(r.await.unwrap() > 0);
+        }
+        let b = store.get_raw(&keys[1]).await.unwrap().unwrap();
+        assert_eq!(n_of(&b), 300);
     }
 
     /// Many transactions on one item land in one group: each sees the previous one's write,

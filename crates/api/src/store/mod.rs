@@ -13,6 +13,7 @@
 pub mod dynamo;
 pub mod embedded;
 pub mod expr;
+mod item_cache;
 pub mod keys;
 
 use async_trait::async_trait;
