@@ -78,6 +78,9 @@ impl Application {
             limits: Limiters::new(&settings.rate_limit, settings.trust_forwarded_for),
             hashing: tokio::sync::Semaphore::new(AppState::hashing_permits()),
             book_json: db::books::BookJsonCache::new(BOOK_JSON_CACHE_BYTES),
+            bestsellers: db::books::BestsellerCache::new(std::time::Duration::from_millis(
+                settings.bestsellers_max_age_ms,
+            )),
         });
         if let Some(admin) = &settings.admin {
             ensure_admin(

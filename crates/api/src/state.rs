@@ -16,6 +16,7 @@ pub struct AppState {
     /// burst of logins queues instead of starving every other request of CPU.
     pub hashing: tokio::sync::Semaphore,
     pub book_json: crate::db::books::BookJsonCache,
+    pub bestsellers: crate::db::books::BestsellerCache,
 }
 
 impl AppState {

@@ -653,7 +653,46 @@ pub async fn genres(store: &dyn Store) -> ApiResult<Vec<GenreCount>> {
     Ok(out)
 }
 
+/// The longest bestseller list served.
+pub const MAX_BESTSELLERS: usize = 50;
+
+/// The bestseller ranking as last computed by this instance, served for up to `max_age`. One
+/// request recomputes it while the others wait for the fresh list, so an expiry costs one
+/// index scan, not one per waiting request.
+pub struct BestsellerCache {
+    max_age: std::time::Duration,
+    slot: tokio::sync::Mutex<Option<(std::time::Instant, Arc<Vec<Bestseller>>)>>,
+}
+
+impl BestsellerCache {
+    pub fn new(max_age: std::time::Duration) -> Self {
+        Self {
+            max_age,
+            slot: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+/// The top `limit` books by units sold (net of returns), at most `max_age` old.
 pub async fn bestsellers(state: &AppState, limit: usize) -> ApiResult<Vec<Bestseller>> {
+    let cache = &state.bestsellers;
+    if cache.max_age.is_zero() {
+        return ranking(state, limit).await;
+    }
+    let mut slot = cache.slot.lock().await;
+    let list = match &*slot {
+        Some((at, list)) if at.elapsed() < cache.max_age => list.clone(),
+        _ => {
+            let list = Arc::new(ranking(state, MAX_BESTSELLERS).await?);
+            *slot = Some((std::time::Instant::now(), list.clone()));
+            list
+        }
+    };
+    drop(slot);
+    Ok(list.iter().take(limit).cloned().collect())
+}
+
+async fn ranking(state: &AppState, limit: usize) -> ApiResult<Vec<Bestseller>> {
     let (items, _) = super::sharded_paged(
         state,
         "bestsellers",

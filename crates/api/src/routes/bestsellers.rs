@@ -19,7 +19,9 @@ pub struct BestsellerQuery {
     pub limit: Option<u32>,
 }
 
-/// Books by units sold, net of returns; books never sold are not listed.
+/// Books by units sold, net of returns; books never sold are not listed. Each instance computes
+/// the ranking at most once per `bestsellers_max_age_ms` (default 1 s), so a sale can take that
+/// long to show here.
 #[utoipa::path(
     get,
     path = "/api/v1/bestsellers",
@@ -35,8 +37,8 @@ pub async fn list(
     state: web::Data<AppState>,
     q: web::Query<BestsellerQuery>,
 ) -> ApiResult<web::Json<Vec<Bestseller>>> {
-    let limit = match q.limit.unwrap_or(10) {
-        n @ 1..=50 => n as usize,
+    let limit = match q.limit.unwrap_or(10) as usize {
+        n @ 1..=db::books::MAX_BESTSELLERS => n,
         _ => {
             return Err(ApiError::BadRequest(
                 ProblemCode::InvalidQuery,
