@@ -110,7 +110,7 @@ impl Settings {
             .set_default("rate_limit.auth_per_minute", 30)?
             .set_default("rate_limit.writes_per_second", 20)?
             .set_default("rate_limit.write_burst", 40)?
-            .set_default("bestsellers_max_age_ms", 1000)?
+            .set_default("bestsellers_max_age_ms", 5000)?
             .set_default("static_dir", "frontend/dist")?;
         builder = match file {
             Some(f) => builder.add_source(config::File::from(f).required(true)),

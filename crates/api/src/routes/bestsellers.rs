@@ -20,7 +20,7 @@ pub struct BestsellerQuery {
 }
 
 /// Books by units sold, net of returns; books never sold are not listed. Each instance computes
-/// the ranking at most once per `bestsellers_max_age_ms` (default 1 s), so a sale can take that
+/// the ranking at most once per `bestsellers_max_age_ms` (default 5 s), so a sale can take that
 /// long to show here.
 #[utoipa::path(
     get,
