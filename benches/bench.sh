@@ -7,6 +7,7 @@
 #   benches/bench.sh store          # YCSB A/B/C/F on the Store interface, both back ends
 #   benches/bench.sh dynamo         # DynamoDB Local: API vs raw SDK (GetItem, TransactWriteItems)
 #   benches/bench.sh scaling        # 1/2/3 API instances behind a balancer (needs infra/topology.sh)
+#   benches/bench.sh micro          # criterion: a book page's JSON, token verification, store reads
 #
 # Each figure is measured REPEAT times (default 3) with the ceiling measured in the same session,
 # and the medians are printed. Needs wrk (see benches/README.md), Java 17 + npm for DynamoDB Local.
@@ -236,5 +237,6 @@ case "${1:-}" in
   store) cmd_store ;;
   dynamo) cmd_dynamo ;;
   scaling) cmd_scaling ;;
-  *) sed -n '2,16p' "$0"; exit 2 ;;
+  micro) cargo bench -p bookstore-api --bench hot_paths ;;
+  *) sed -n '2,17p' "$0"; exit 2 ;;
 esac

@@ -1,0 +1,143 @@
+//! Criterion micro-benchmarks of the hot paths the HTTP profiles point at:
+//!
+//! - a catalogue page: 20 stored book items turned into the response body, with the book-JSON
+//!   cache cold (parse, validate, serialise each book) and warm (what a repeated page costs);
+//! - access-token verification (every authenticated request);
+//! - embedded-store reads of one item and of 20 (`batch_get`): item-cache hits once warm, the
+//!   path every catalogue read takes.
+//!
+//! `cargo bench -p bookstore-api --bench hot_paths` (see benches/README.md).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark fails loudly.
+use bookstore_api::auth::Tokens;
+use bookstore_api::db::books::BookJsonCache;
+use bookstore_api::store::embedded::EmbeddedStore;
+use bookstore_api::store::{Key, Store, WriteOp};
+use bookstore_model::{Book, Page, User};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use serde_json::{Value, json};
+use std::hint::black_box;
+
+/// A book item as the store holds it: the book's fields plus the key and index attributes.
+fn stored_book(n: usize) -> Vec<u8> {
+    let book: Book = serde_json::from_value(json!({
+        "id": format!("7d22cd50-2ee8-44c3-a579-{:012x}", n),
+        "isbn": "9781420027341",
+        "title": format!("Amber Autumn Fallen Fire {n}"),
+        "authors": ["Hugo Sato", "Elena Jansen"],
+        "genre": "art",
+        "description": "A patient tale of the spring hollow and the candle beacon, told across 58 chapters.",
+        "price_cents": 4664,
+        "currency": "USD",
+        "stock": 32390,
+        "published_year": 1990,
+        "version": 1,
+        "created_at": "2026-11-24T17:18:28.920862110Z",
+        "updated_at": "2026-11-24T17:18:28.920862110Z"
+    }))
+    .unwrap();
+    let mut item = bookstore_api::db::to_item(&book).unwrap();
+    for (k, v) in [
+        ("pk", json!(format!("BOOK#{}", book.id))),
+        ("sk", json!("BOOK")),
+        ("cat", json!("BOOKS")),
+        ("title_key", json!(format!("amber autumn fallen fire {n}"))),
+        ("genre_key", json!("GENRE#art")),
+        ("created_key", json!("2026-11-24T17:18:28.920862110Z")),
+        ("sold_shard", json!("SOLD#3")),
+        ("sold", json!(0)),
+    ] {
+        item.insert(k.into(), v);
+    }
+    serde_json::to_vec(&item).unwrap()
+}
+
+fn page_of(cache: &BookJsonCache, raws: &[Vec<u8>]) -> Vec<u8> {
+    let items = raws.iter().map(|r| cache.of(r).unwrap()).collect();
+    serde_json::to_vec(&Page {
+        items,
+        next_cursor: Some("eyJrIjp7ImNhdCI6IkJPT0tTIn19.c2lnbmF0dXJl".into()),
+    })
+    .unwrap()
+}
+
+fn book_page(c: &mut Criterion) {
+    let raws: Vec<Vec<u8>> = (0..20).map(stored_book).collect();
+    let mut g = c.benchmark_group("book_page_20");
+    g.bench_function("cold_json_cache", |b| {
+        b.iter_batched(
+            || BookJsonCache::new(1 << 20),
+            |cache| black_box(page_of(&cache, &raws)),
+            BatchSize::SmallInput,
+        )
+    });
+    let warm = BookJsonCache::new(1 << 20);
+    page_of(&warm, &raws);
+    g.bench_function("warm_json_cache", |b| {
+        b.iter(|| black_box(page_of(&warm, black_box(&raws))))
+    });
+    g.finish();
+}
+
+fn token_verify(c: &mut Criterion) {
+    let tokens = Tokens::new(b"bench-secret-that-is-long-enough-0123456789", 3600);
+    let user: User = serde_json::from_value(json!({
+        "id": "0b0f3c8e-8a5e-4d8e-9a43-3f1c2b7d9e10",
+        "email": "shopper@example.com",
+        "name": "A Shopper",
+        "role": "customer",
+        "created_at": "2026-11-24T17:18:28Z"
+    }))
+    .unwrap();
+    let (token, _) = tokens.issue(&user).unwrap();
+    c.bench_function("token_verify", |b| {
+        b.iter(|| black_box(tokens.verify(black_box(&token)).unwrap()))
+    });
+}
+
+fn store_point_read(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = rt.block_on(async { EmbeddedStore::open(dir.path()).unwrap() });
+    // 20,000 items so the memtable search has the depth of a real catalogue.
+    let keys: Vec<Key> = (0..20_000)
+        .map(|n| Key::new(format!("BOOK#{n:08}"), "BOOK"))
+        .collect();
+    rt.block_on(async {
+        // Transactions hold at most 100 operations; sent together they share group commits.
+        let writes = keys.chunks(100).map(|chunk| {
+            let ops = chunk
+                .iter()
+                .map(|k| {
+                    let mut item = bookstore_api::store::expr::key_item(k);
+                    item.insert("stock".into(), Value::from(10));
+                    WriteOp::Put { item, cond: None }
+                })
+                .collect();
+            store.transact(ops)
+        });
+        for r in futures::future::join_all(writes).await {
+            r.unwrap();
+        }
+    });
+    let mut g = c.benchmark_group("store_point_read");
+    let mut n = 0usize;
+    g.bench_function("item_cache_hit", |b| {
+        b.iter(|| {
+            n = (n + 7919) % keys.len();
+            black_box(rt.block_on(store.get_raw(&keys[n])).unwrap())
+        })
+    });
+    g.bench_function("batch_get_20", |b| {
+        b.iter(|| {
+            n = (n + 7919) % (keys.len() - 20);
+            black_box(rt.block_on(store.batch_get_raw(&keys[n..n + 20])).unwrap())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, book_page, token_verify, store_point_read);
+criterion_main!(benches);
