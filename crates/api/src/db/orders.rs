@@ -169,11 +169,19 @@ pub async fn place(
 ) -> ApiResult<(Order, bool)> {
     req.validate()?;
     let print = fingerprint(&req);
-    if let Some(key) = &idempotency_key
-        && let Some(order) = replay(store, user.id, key, &print).await?
-    {
-        return Ok((order, false));
-    }
+    // No read of the idempotency record up front: the order's transaction puts it only if it
+    // is absent, so a retry of a placed order fails there and is answered from the record
+    // (one store round trip fewer per checkout). A retry can also meet a refusal first, e.g.
+    // when the original order took the last copies: every refusal checks the record before
+    // it is sent, so a retry always gets the order it repeats.
+    let refuse = |e: ApiError| async {
+        if let Some(key) = &idempotency_key
+            && let Some(order) = replay(store, user.id, key, &print).await?
+        {
+            return Ok((order, false));
+        }
+        Err(e)
+    };
     let ids: Vec<BookId> = req.lines.iter().map(|l| l.book_id).collect();
     for _ in 0..MAX_ATTEMPTS {
         let items = get_many(store, &ids).await?;
@@ -186,7 +194,7 @@ pub async fn place(
             }
         }
         if !unknown.is_empty() {
-            return Err(ApiError::UnknownBooks(unknown));
+            return refuse(ApiError::UnknownBooks(unknown)).await;
         }
         let shortages: Vec<Shortage> = req
             .lines
@@ -200,14 +208,15 @@ pub async fn place(
             })
             .collect();
         if !shortages.is_empty() {
-            return Err(ApiError::InsufficientStock(shortages));
+            return refuse(ApiError::InsufficientStock(shortages)).await;
         }
         let currency = books[0].currency.clone();
         if books.iter().any(|b| b.currency != currency) {
-            return Err(ApiError::Unprocessable(
+            return refuse(ApiError::Unprocessable(
                 ProblemCode::MixedCurrency,
                 "all books of one order must be priced in the same currency".into(),
-            ));
+            ))
+            .await;
         }
         let now = chrono::Utc::now();
         let lines: Vec<LineRecord> = req
@@ -289,10 +298,11 @@ pub async fn place(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Conflict(
+    refuse(ApiError::Conflict(
         ProblemCode::Conflict,
         "the books changed while ordering; retry".into(),
     ))
+    .await
 }
 
 async fn get_record(store: &dyn Store, id: OrderId) -> ApiResult<Option<OrderRecord>> {

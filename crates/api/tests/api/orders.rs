@@ -176,6 +176,29 @@ async fn concurrent_retries_with_one_idempotency_key_place_one_order() {
     assert!(!ids.contains(&theirs.value.id));
 }
 
+/// The retry of an order that took the last copies finds no stock left, and must still be
+/// answered with the order it repeats, not with a shortage.
+#[tokio::test]
+async fn a_retry_after_the_order_took_the_last_copies_gets_the_order() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Last copies", 2).await;
+    let shopper = app.customer().await;
+    let body = order_of(vec![line(book.id, 2)]);
+    let first = shopper.place_order(&body, Some("last-2")).await.unwrap();
+    assert_eq!(first.status, 201);
+    let retry = shopper.place_order(&body, Some("last-2")).await.unwrap();
+    assert_eq!((retry.status, retry.value.id), (200, first.value.id));
+    // Without the key the same body is a new order, and there is no stock for it.
+    let fresh = shopper.place_order(&body, None).await;
+    assert_eq!(code_of(fresh).1, ProblemCode::InsufficientStock);
+    // A reused key with another body is refused as such, not as a shortage.
+    let other = shopper
+        .place_order(&order_of(vec![line(book.id, 1)]), Some("last-2"))
+        .await;
+    assert_eq!(code_of(other), (422, ProblemCode::IdempotencyKeyReused));
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 0);
+}
+
 #[tokio::test]
 async fn my_orders_newest_first_and_others_orders_are_hidden() {
     let app = TestApp::spawn().await;
