@@ -6,8 +6,9 @@
 //! - `checkout`: one `TransactWriteItems` shaped like the API's checkout of one line: the
 //!   book's conditional stock decrement (`stock >= q AND version = v`), the order item and the
 //!   idempotency item (both `attribute_not_exists`);
-//! - `checkout-seq`: the API's whole checkout sequence done raw: `GetItem` of the idempotency
-//!   key, `BatchGetItem` of the book, then the same `TransactWriteItems`.
+//! - `checkout-seq`: the API's whole checkout sequence done raw: `BatchGetItem` of the book,
+//!   then the same `TransactWriteItems` (the API reads the idempotency record only when the
+//!   transaction or a refusal says it may exist).
 use crate::rng::Rng;
 use crate::stats::{Percentiles, histogram};
 use anyhow::Context;
@@ -179,19 +180,6 @@ async fn one(
         }
         RawOp::Checkout | RawOp::CheckoutSeq => {
             if op == RawOp::CheckoutSeq {
-                client
-                    .get_item()
-                    .table_name(table)
-                    .set_key(Some(HashMap::from([
-                        (
-                            "pk".to_owned(),
-                            s(format!("IDEM#x#{}", uuid::Uuid::new_v4())),
-                        ),
-                        ("sk".to_owned(), s("IDEM")),
-                    ])))
-                    .consistent_read(true)
-                    .send()
-                    .await?;
                 client
                     .batch_get_item()
                     .request_items(
