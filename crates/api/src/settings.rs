@@ -74,6 +74,10 @@ pub struct Settings {
     /// HTTP worker threads (default: one per core).
     #[serde(default)]
     pub workers: Option<usize>,
+    /// Threads that hash passwords (Argon2id, ~20 ms of CPU each; default: half the cores, at
+    /// least one). Sign-ins beyond them queue, so they never take every core from requests.
+    #[serde(default)]
+    pub password_hash_threads: Option<usize>,
     pub rate_limit: RateLimits,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted balancer).
     #[serde(default)]
@@ -146,6 +150,7 @@ impl Settings {
             seed_demo: Some(false),
             max_body_bytes: 64 * 1024,
             workers: Some(2),
+            password_hash_threads: None,
             rate_limit: RateLimits {
                 auth_per_minute: 1_000_000,
                 writes_per_second: 1_000_000,

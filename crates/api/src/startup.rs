@@ -76,7 +76,11 @@ impl Application {
             cursors: CursorCodec::new(&secret),
             metrics,
             limits: Limiters::new(&settings.rate_limit, settings.trust_forwarded_for),
-            hashing: tokio::sync::Semaphore::new(AppState::hashing_permits()),
+            hashing: crate::hashing::HashPool::new(
+                settings
+                    .password_hash_threads
+                    .unwrap_or_else(crate::hashing::default_threads),
+            )?,
             book_json: db::books::BookJsonCache::new(BOOK_JSON_CACHE_BYTES),
             bestsellers: db::books::BestsellerCache::new(std::time::Duration::from_millis(
                 settings.bestsellers_max_age_ms,

@@ -31,10 +31,10 @@ pub async fn register(
         password,
         name,
     } = body.into_inner();
-    let _permit = state.hashing.acquire().await.map_err(ApiError::internal)?;
-    let hash = web::block(move || hash_password(password.expose()))
-        .await
-        .map_err(ApiError::internal)??;
+    let hash = state
+        .hashing
+        .run(move || hash_password(password.expose()))
+        .await??;
     let user = db::users::new_user(email, name, Role::Customer);
     db::users::create(state.store.as_ref(), &user, hash).await?;
     let (token, expires_at) = state.tokens.issue(&user)?;
@@ -69,10 +69,10 @@ pub async fn login(
     let hash = found
         .as_ref()
         .map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
-    let _permit = state.hashing.acquire().await.map_err(ApiError::internal)?;
-    let ok = web::block(move || verify_password(&password, &hash))
-        .await
-        .map_err(ApiError::internal)?;
+    let ok = state
+        .hashing
+        .run(move || verify_password(&password, &hash))
+        .await?;
     match found {
         Some((user, _)) if ok => {
             let (token, expires_at) = state.tokens.issue(&user)?;
