@@ -478,6 +478,11 @@ fn key_of(encoded: &[u8]) -> Result<Key, StoreError> {
     let [pk, sk] = parts.as_slice() else {
         return Err(internal("item key without 2 components"));
     };
+    key_from(pk, sk)
+}
+
+/// A table key from its decoded components.
+fn key_from(pk: &[u8], sk: &[u8]) -> Result<Key, StoreError> {
     Ok(Key::new(
         std::str::from_utf8(pk).map_err(internal)?,
         std::str::from_utf8(sk).map_err(internal)?,
@@ -683,11 +688,7 @@ impl EmbeddedStore {
             let [_, _, isk, pk, sk] = parts.as_slice() else {
                 return Err(internal("index key without 5 components"));
             };
-            let key = Key::new(
-                std::str::from_utf8(pk).map_err(internal)?,
-                std::str::from_utf8(sk).map_err(internal)?,
-            );
-            last = Some((key, Some(decode_sk(isk)?)));
+            last = Some((key_from(pk, sk)?, Some(decode_sk(isk)?)));
         }
         // The cursor comes from the last key read, not from parsing the last item.
         let last_key = match last {
