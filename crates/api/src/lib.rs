@@ -4,6 +4,7 @@ pub mod cli;
 pub mod cursor;
 pub mod db;
 pub mod error;
+pub mod fresh;
 pub mod hashing;
 pub mod live;
 pub mod metrics;

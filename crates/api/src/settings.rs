@@ -93,6 +93,10 @@ pub struct Settings {
     /// (TPC-W allows 30 s). The ranking moves with every sale, so computing it per request
     /// would rescan the most-rewritten part of the index on every home page; 0 = per request.
     pub bestsellers_max_age_ms: u64,
+    /// How long one instance serves the genre counts it computed (every search page lists
+    /// them; only catalogue edits change them, and the instance that made one forgets its
+    /// counts at once); 0 = per request.
+    pub genres_max_age_ms: u64,
     /// The single-page app's built files (`cargo xtask spa`), relative to the working
     /// directory. Missing: the API works without the app and logs a warning.
     pub static_dir: PathBuf,
@@ -115,6 +119,7 @@ impl Settings {
             .set_default("rate_limit.writes_per_second", 20)?
             .set_default("rate_limit.write_burst", 40)?
             .set_default("bestsellers_max_age_ms", 5000)?
+            .set_default("genres_max_age_ms", 5000)?
             .set_default("static_dir", "frontend/dist")?;
         builder = match file {
             Some(f) => builder.add_source(config::File::from(f).required(true)),
@@ -161,6 +166,7 @@ impl Settings {
             admin: None,
             // Tests see each sale in the ranking at once; the cache has its own test.
             bestsellers_max_age_ms: 0,
+            genres_max_age_ms: 0,
             static_dir: data_dir.join("static"),
         }
     }

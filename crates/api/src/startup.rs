@@ -3,6 +3,7 @@
 use crate::auth::{AuthUser, Tokens, hash_password};
 use crate::cursor::CursorCodec;
 use crate::error::ApiError;
+use crate::fresh::Fresh;
 use crate::live::{Live, POLL_INTERVAL};
 use crate::metrics::{InstrumentedStore, Metrics};
 use crate::middleware::{self, Limiters};
@@ -24,6 +25,7 @@ use bookstore_model::{Email, PersonName, ProblemCode, Role};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub struct Application {
@@ -82,9 +84,8 @@ impl Application {
                     .unwrap_or_else(crate::hashing::default_threads),
             )?,
             book_json: db::books::BookJsonCache::new(BOOK_JSON_CACHE_BYTES),
-            bestsellers: db::books::BestsellerCache::new(std::time::Duration::from_millis(
-                settings.bestsellers_max_age_ms,
-            )),
+            bestsellers: Fresh::new(Duration::from_millis(settings.bestsellers_max_age_ms)),
+            genres: Fresh::new(Duration::from_millis(settings.genres_max_age_ms)),
         });
         if let Some(admin) = &settings.admin {
             ensure_admin(

@@ -15,5 +15,6 @@ pub struct AppState {
     /// Argon2id on a few dedicated threads, half the cores by default (see `hashing`).
     pub hashing: crate::hashing::HashPool,
     pub book_json: crate::db::books::BookJsonCache,
-    pub bestsellers: crate::db::books::BestsellerCache,
+    pub bestsellers: crate::fresh::Fresh<Vec<bookstore_model::Bestseller>>,
+    pub genres: crate::fresh::Fresh<Vec<bookstore_model::GenreCount>>,
 }

@@ -626,7 +626,17 @@ async fn search(
     Ok(Page { items, next_cursor })
 }
 
-pub async fn genres(store: &dyn Store) -> ApiResult<Vec<GenreCount>> {
+/// Genres with their number of books, at most `genres_max_age_ms` old (see [`crate::fresh`]);
+/// current at once on the instance that changed the catalogue.
+pub async fn genres(state: &AppState) -> ApiResult<Vec<GenreCount>> {
+    let counts = state
+        .genres
+        .get(|| count_genres(state.store.as_ref()))
+        .await?;
+    Ok(counts.as_ref().clone())
+}
+
+async fn count_genres(store: &dyn Store) -> ApiResult<Vec<GenreCount>> {
     let page = store
         .query(&Query {
             index: None,
@@ -656,79 +666,17 @@ pub async fn genres(store: &dyn Store) -> ApiResult<Vec<GenreCount>> {
 /// The longest bestseller list served.
 pub const MAX_BESTSELLERS: usize = 50;
 
-/// The bestseller ranking as last computed by this instance, fresh for `max_age`. When it is
-/// stale, one request recomputes it while the others keep getting the previous list, so an
-/// expiry costs one index scan and makes nobody wait (only the very first list is awaited).
-pub struct BestsellerCache {
-    max_age: std::time::Duration,
-    slot: std::sync::Mutex<Option<Ranked>>,
-    refreshing: std::sync::atomic::AtomicBool,
-    first: tokio::sync::Mutex<()>,
-}
-
-type Ranked = (std::time::Instant, Arc<Vec<Bestseller>>);
-
-impl BestsellerCache {
-    pub fn new(max_age: std::time::Duration) -> Self {
-        Self {
-            max_age,
-            slot: std::sync::Mutex::new(None),
-            refreshing: std::sync::atomic::AtomicBool::new(false),
-            first: tokio::sync::Mutex::new(()),
-        }
-    }
-
-    fn current(&self) -> Option<Ranked> {
-        self.slot.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    fn store(&self, list: Vec<Bestseller>) -> Arc<Vec<Bestseller>> {
-        let list = Arc::new(list);
-        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((std::time::Instant::now(), list.clone()));
-        list
-    }
-}
-
-/// Clears the "a request is recomputing" flag however the recomputation ends.
-struct Refreshing<'a>(&'a std::sync::atomic::AtomicBool);
-
-impl Drop for Refreshing<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, std::sync::atomic::Ordering::Release);
-    }
-}
-
-/// The top `limit` books by units sold (net of returns), at most `max_age` old (plus one
-/// recomputation).
+/// The top `limit` books by units sold (net of returns), at most `bestsellers_max_age_ms` old
+/// (see [`crate::fresh`]).
 pub async fn bestsellers(state: &AppState, limit: usize) -> ApiResult<Vec<Bestseller>> {
-    use std::sync::atomic::Ordering;
     let cache = &state.bestsellers;
-    if cache.max_age.is_zero() {
-        return ranking(state, limit).await;
-    }
-    let list = match cache.current() {
-        Some((at, list)) if at.elapsed() < cache.max_age => list,
-        Some((_, stale)) => {
-            if cache
-                .refreshing
-                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-            {
-                let _flag = Refreshing(&cache.refreshing);
-                cache.store(ranking(state, MAX_BESTSELLERS).await?)
-            } else {
-                stale
-            }
-        }
-        None => {
-            let _first = cache.first.lock().await;
-            match cache.current() {
-                Some((_, list)) => list,
-                None => cache.store(ranking(state, MAX_BESTSELLERS).await?),
-            }
-        }
+    // Computed per call, only what is asked for; cached, the longest list, cut per request.
+    let n = if cache.caches() {
+        MAX_BESTSELLERS
+    } else {
+        limit
     };
+    let list = cache.get(|| ranking(state, n)).await?;
     Ok(list.iter().take(limit).cloned().collect())
 }
 

@@ -8,11 +8,13 @@ pub fn scope() -> Scope {
     web::scope("/genres").service(list)
 }
 
-/// Genres with the number of books in each.
+/// Genres with the number of books in each. Each instance counts them at most once per
+/// `genres_max_age_ms` (default 5 s), so a catalogue change made through another instance can
+/// take that long to show here.
 #[utoipa::path(
     get,
     path = "/api/v1/genres",tag = "catalogue", responses((status = 200, body = Vec<GenreCount>)))]
 #[get("")]
 pub async fn list(state: web::Data<AppState>) -> ApiResult<web::Json<Vec<GenreCount>>> {
-    Ok(web::Json(db::books::genres(state.store.as_ref()).await?))
+    Ok(web::Json(db::books::genres(&state).await?))
 }

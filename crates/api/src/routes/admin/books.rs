@@ -36,6 +36,7 @@ pub async fn create(
     body: web::Json<NewBook>,
 ) -> ApiResult<HttpResponse> {
     let book = db::books::create(state.store.as_ref(), &admin.0, body.into_inner()).await?;
+    state.genres.invalidate();
     Ok(HttpResponse::Created()
         .insert_header(etag(book.version))
         .insert_header(("Location", format!("/api/v1/books/{}", book.id)))
@@ -74,6 +75,7 @@ pub async fn update(
         body.into_inner(),
     )
     .await?;
+    state.genres.invalidate();
     Ok(HttpResponse::Ok()
         .insert_header(etag(book.version))
         .json(book))
@@ -101,6 +103,7 @@ pub async fn remove(
 ) -> ApiResult<HttpResponse> {
     let version = parse_if_match(&req)?;
     db::books::delete(state.store.as_ref(), &admin.0, *id, version).await?;
+    state.genres.invalidate();
     Ok(HttpResponse::NoContent().finish())
 }
 
