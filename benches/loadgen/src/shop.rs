@@ -3,7 +3,7 @@
 //!
 //! | TPC-W interaction    | here                                                          |
 //! |----------------------|---------------------------------------------------------------|
-//! | Home                 | `GET /bestsellers?limit=5` + `GET /books?sort=newest&limit=10` |
+//! | Home                 | `GET /bestsellers?limit=5` and `GET /books?sort=newest&limit=10`, concurrently |
 //! | New Products         | `GET /books?genre=G&sort=newest&limit=20`                      |
 //! | Best Sellers         | `GET /bestsellers?limit=20`                                    |
 //! | Product Detail       | `GET /books/{id}` (zipfian id)                                 |
@@ -325,14 +325,14 @@ impl Shopper {
         };
         let c = self.client.clone();
         match kind {
+            // Both at once, as the SPA's home page (two resources) and a browser fetch them.
             Kind::Home => ok(async {
-                c.bestsellers(Some(5)).await?;
-                c.list_books(&BookQuery {
+                let newest = BookQuery {
                     sort: Some(BookSort::Newest),
                     limit: Some(10),
                     ..Default::default()
-                })
-                .await?;
+                };
+                futures::try_join!(c.bestsellers(Some(5)), c.list_books(&newest))?;
                 Ok(())
             }
             .await),
