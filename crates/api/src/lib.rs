@@ -10,6 +10,7 @@ pub mod live;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod priority;
 pub mod routes;
 pub mod seed;
 pub mod settings;

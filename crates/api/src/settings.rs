@@ -78,6 +78,10 @@ pub struct Settings {
     /// least one). Sign-ins beyond them queue, so they never take every core from requests.
     #[serde(default)]
     pub password_hash_threads: Option<usize>,
+    /// Nice levels the HTTP request workers run below the rest of the process (Linux), so that
+    /// a sign-in's hash gets a core when it has work even while requests saturate them.
+    #[serde(default)]
+    pub worker_nice: i32,
     pub rate_limit: RateLimits,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted balancer).
     #[serde(default)]
@@ -156,6 +160,7 @@ impl Settings {
             max_body_bytes: 64 * 1024,
             workers: Some(2),
             password_hash_threads: None,
+            worker_nice: 0,
             rate_limit: RateLimits {
                 auth_per_minute: 1_000_000,
                 writes_per_second: 1_000_000,

@@ -110,7 +110,10 @@ impl Application {
         let live = web::Data::new(live);
         let static_files = web::Data::new(StaticFiles::load(&settings.static_dir));
         let cors_origins = settings.cors_origins.clone();
+        let (base_nice, worker_nice) = (crate::priority::current_nice(), settings.worker_nice);
+        // actix calls this factory on each worker's own thread as the worker starts.
         let mut server = HttpServer::new(move || {
+            crate::priority::renice_current_thread(base_nice, worker_nice);
             App::new()
                 .app_data(state.clone())
                 .app_data(live.clone())
