@@ -1,6 +1,6 @@
 //! Password hashing on a few dedicated threads.
 //!
-//! Argon2id (OWASP parameters) takes ~20 ms of CPU and 19 MiB per hash. A burst of sign-ins must
+//! Argon2id (OWASP parameters) takes ~16 ms of CPU and 19 MiB per hash. A burst of sign-ins must
 //! not take every core from request handling, so only a few threads hash and the rest of a burst
 //! queues here. The queue is a channel the threads pull from: a thread starts the next hash the
 //! moment it finishes one. (A semaphore around `web::block` left the hashing thread idle while

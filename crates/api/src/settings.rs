@@ -74,7 +74,7 @@ pub struct Settings {
     /// HTTP worker threads (default: one per core).
     #[serde(default)]
     pub workers: Option<usize>,
-    /// Threads that hash passwords (Argon2id, ~20 ms of CPU each; default: half the cores, at
+    /// Threads that hash passwords (Argon2id, ~16 ms of CPU each; default: half the cores, at
     /// least one). Sign-ins beyond them queue, so they never take every core from requests.
     #[serde(default)]
     pub password_hash_threads: Option<usize>,
