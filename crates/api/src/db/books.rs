@@ -288,13 +288,15 @@ pub async fn create(store: &dyn Store, actor: &AuthUser, new: NewBook) -> ApiRes
     }
 }
 
+/// Replaces a book's details; the stored book, and whether its genre changed (and with it the
+/// genre counts).
 pub async fn update(
     store: &dyn Store,
     actor: &AuthUser,
     id: BookId,
     expected_version: i64,
     d: BookDetails,
-) -> ApiResult<Book> {
+) -> ApiResult<(Book, bool)> {
     d.validate()?;
     let old = get(store, id).await?.ok_or(ApiError::NotFound("book"))?;
     if old.version != expected_version {
@@ -339,7 +341,8 @@ pub async fn update(
             cond: None,
         });
     }
-    if old.genre != new.genre {
+    let genre_changed = old.genre != new.genre;
+    if genre_changed {
         ops.push(genre_op(&old.genre, -1));
         ops.push(genre_op(&new.genre, 1));
     }
@@ -355,7 +358,8 @@ pub async fn update(
     match store.transact(ops).await {
         Ok(()) => {
             // Stock may have moved meanwhile; answer with the stored state.
-            get(store, id).await?.ok_or(ApiError::NotFound("book"))
+            let book = get(store, id).await?.ok_or(ApiError::NotFound("book"))?;
+            Ok((book, genre_changed))
         }
         Err(StoreError::ConditionFailed(failed)) => {
             if failed.contains(&0) {

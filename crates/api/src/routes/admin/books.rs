@@ -67,7 +67,7 @@ pub async fn update(
     body: web::Json<BookDetails>,
 ) -> ApiResult<HttpResponse> {
     let version = parse_if_match(&req)?.ok_or(ApiError::PreconditionRequired)?;
-    let book = db::books::update(
+    let (book, genre_changed) = db::books::update(
         state.store.as_ref(),
         &admin.0,
         *id,
@@ -75,7 +75,10 @@ pub async fn update(
         body.into_inner(),
     )
     .await?;
-    state.genres.invalidate();
+    // Admin edits are frequent; most leave the genre, and with it the counts, as they were.
+    if genre_changed {
+        state.genres.invalidate();
+    }
     Ok(HttpResponse::Ok()
         .insert_header(etag(book.version))
         .json(book))
