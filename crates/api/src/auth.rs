@@ -1,15 +1,12 @@
-//! Tokens, password hashing and the `AuthUser` / `AdminUser` extractors.
+//! Tokens and the `AuthUser` / `AdminUser` extractors.
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use bookstore_model::{Role, User, UserId};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::future::{Ready, ready};
-use std::sync::OnceLock;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -67,31 +64,6 @@ impl Tokens {
                 _ => ApiError::Unauthorized("the token is invalid"),
             })
     }
-}
-
-/// Hashes a password with Argon2id (OWASP parameters: 19 MiB, 2 passes). CPU-heavy: call it
-/// from a blocking thread.
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(ApiError::internal)
-}
-
-/// Whether `password` matches the PHC string `hash`. CPU-heavy: call it from a blocking thread.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-}
-
-/// A hash to verify against when the e-mail is unknown, so that a login takes as long
-/// whether or not the account exists.
-pub fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("not a real password, only for timing").unwrap_or_default())
 }
 
 /// The caller, authenticated by a bearer token.

@@ -82,12 +82,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::Create { email, name },
         } => {
-            let store = open_store(&settings()?).await?;
+            let settings = settings()?;
+            let kdf = settings.password_kdf()?;
+            let store = open_store(&settings).await?;
             eprintln!("password (one line on stdin):");
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
-            if ensure_admin(store.as_ref(), &email, &name, password).await? {
+            if ensure_admin(store.as_ref(), &kdf, &email, &name, password).await? {
                 println!("created admin {email}");
             } else {
                 anyhow::bail!("an account with e-mail {email} already exists");

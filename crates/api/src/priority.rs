@@ -1,6 +1,6 @@
 //! OS scheduling priority of the request workers, relative to the password-hashing threads.
 //!
-//! A sign-in is one ~16 ms Argon2id hash. When the cores are saturated by catalogue traffic
+//! A sign-in is one ~14 ms Argon2id hash. When the cores are saturated by catalogue traffic
 //! the hashing thread gets only its fair share of them, so a sign-in waits several times its
 //! own CPU time (the TPC-W benchmark's login p90 was ~150 ms with every other interaction at
 //! ~20 ms). Running the request workers a few nice levels below the rest of the process lets

@@ -1,9 +1,10 @@
 //! Builds the application from [`Settings`]: opens the store, bootstraps the admin and the demo
 //! catalogue, and binds the HTTP server (port 0 in tests).
-use crate::auth::{AuthUser, Tokens, hash_password};
+use crate::auth::{AuthUser, Tokens};
 use crate::cursor::CursorCodec;
 use crate::error::ApiError;
 use crate::fresh::Fresh;
+use crate::hashing::PasswordKdf;
 use crate::live::{Live, POLL_INTERVAL};
 use crate::metrics::{InstrumentedStore, Metrics};
 use crate::middleware::{self, Limiters};
@@ -71,6 +72,7 @@ impl Application {
         store: Arc<dyn Store>,
     ) -> anyhow::Result<Self> {
         let secret = settings.jwt_secret()?;
+        let kdf = settings.password_kdf()?;
         let metrics = Arc::new(Metrics::new()?);
         let state = web::Data::new(AppState {
             store: Arc::new(InstrumentedStore::new(store, metrics.clone())),
@@ -82,6 +84,7 @@ impl Application {
                 settings
                     .password_hash_threads
                     .unwrap_or_else(crate::hashing::default_threads),
+                kdf.clone(),
             )?,
             book_json: db::books::BookJsonCache::new(BOOK_JSON_CACHE_BYTES),
             bestsellers: Fresh::new(Duration::from_millis(settings.bestsellers_max_age_ms)),
@@ -90,6 +93,7 @@ impl Application {
         if let Some(admin) = &settings.admin {
             ensure_admin(
                 state.store.as_ref(),
+                &kdf,
                 &admin.email,
                 &admin.name,
                 admin.password.expose_secret(),
@@ -168,6 +172,7 @@ impl Application {
 /// Creates the admin account unless the e-mail is already registered.
 pub async fn ensure_admin(
     store: &dyn Store,
+    kdf: &PasswordKdf,
     email: &str,
     name: &str,
     password: &str,
@@ -183,8 +188,8 @@ pub async fn ensure_admin(
     {
         return Ok(false);
     }
-    let pw = password.expose().to_owned();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+    let (pw, kdf) = (password.expose().to_owned(), kdf.clone());
+    let hash = tokio::task::spawn_blocking(move || kdf.hash(&pw))
         .await?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let user = db::users::new_user(email, name, Role::Admin);

@@ -1,4 +1,3 @@
-use crate::auth::{dummy_hash, hash_password, verify_password};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -31,10 +30,7 @@ pub async fn register(
         password,
         name,
     } = body.into_inner();
-    let hash = state
-        .hashing
-        .run(move || hash_password(password.expose()))
-        .await??;
+    let hash = state.hashing.hash(password.expose().to_owned()).await?;
     let user = db::users::new_user(email, name, Role::Customer);
     db::users::create(state.store.as_ref(), &user, hash).await?;
     let (token, expires_at) = state.tokens.issue(&user)?;
@@ -66,13 +62,8 @@ pub async fn login(
         Ok(email) => db::users::find(state.store.as_ref(), &email).await?,
         Err(_) => None,
     };
-    let hash = found
-        .as_ref()
-        .map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
-    let ok = state
-        .hashing
-        .run(move || verify_password(&password, &hash))
-        .await?;
+    let stored = found.as_ref().map(|(_, hash)| hash.clone());
+    let ok = state.hashing.verify(password, stored).await?;
     match found {
         Some((user, _)) if ok => {
             let (token, expires_at) = state.tokens.issue(&user)?;
