@@ -4,7 +4,10 @@
 //!   cache cold (parse, validate, serialise each book) and warm (what a repeated page costs);
 //! - access-token verification (every authenticated request);
 //! - embedded-store reads of one item and of 20 (`batch_get`): item-cache hits once warm, the
-//!   path every catalogue read takes.
+//!   path every catalogue read takes;
+//! - a password hash (every login and registration) at each of OWASP's Argon2id costs, into
+//!   the hashing thread's kept memory, and at the default cost through the `argon2` crate's own
+//!   path, which allocates the memory per hash.
 //!
 //! `cargo bench -p bookstore-api --bench hot_paths` (see benches/README.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark fails loudly.
@@ -139,5 +142,33 @@ fn store_point_read(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, book_page, token_verify, store_point_read);
+fn password_hash(c: &mut Criterion) {
+    use argon2::password_hash::PasswordHasher;
+    let mut g = c.benchmark_group("password_hash");
+    g.sample_size(20);
+    for (kib, passes) in [(47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5)] {
+        let kdf = bookstore_api::hashing::PasswordKdf::new(kib, passes).unwrap();
+        g.bench_function(format!("argon2id_{kib}kib_x{passes}"), |b| {
+            b.iter(|| black_box(kdf.hash("correct horse battery staple").unwrap()))
+        });
+    }
+    g.bench_function("argon2id_19456kib_x2_allocating", |b| {
+        b.iter(|| {
+            black_box(
+                argon2::Argon2::default()
+                    .hash_password(b"correct horse battery staple")
+                    .unwrap(),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    book_page,
+    token_verify,
+    store_point_read,
+    password_hash
+);
 criterion_main!(benches);
