@@ -28,6 +28,9 @@ pub fn default_threads() -> usize {
 /// refuses a cost below them: at least `MIN_MEMORY_KIB` and `MIN_MEMORY_PASSES` KiB x passes.
 pub const MIN_MEMORY_KIB: u32 = 7168;
 pub const MIN_MEMORY_PASSES: u64 = 7168 * 5;
+/// The most memory a hash may take, configured or stored: a corrupt stored hash asking for
+/// terabytes must fail one login, not abort the process on allocation.
+pub const MAX_MEMORY_KIB: u32 = 1 << 20;
 
 /// Argon2id at this deployment's cost. Verifying uses the cost stored in each hash, so a
 /// change of cost keeps every existing password working.
@@ -41,6 +44,9 @@ pub struct PasswordKdf {
 
 impl PasswordKdf {
     pub fn new(memory_kib: u32, passes: u32) -> Result<Self, argon2::Error> {
+        if memory_kib > MAX_MEMORY_KIB {
+            return Err(argon2::Error::MemoryTooMuch);
+        }
         Ok(Self {
             params: Params::new(memory_kib, passes, 1, None)?,
             dummy: Arc::default(),
@@ -81,7 +87,7 @@ impl PasswordKdf {
 
 thread_local! {
     /// Argon2's working memory, kept by each hashing thread between hashes: allocating and
-    /// faulting in 19 MiB per hash cost ~8 % of the hash.
+    /// faulting in 19 MiB per hash cost ~7 % of the hash.
     static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -115,6 +121,9 @@ impl PasswordHasher<PasswordHash> for ReusedMemory {
         let out = buffer
             .get_mut(..params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN))
             .ok_or(password_hash::Error::OutputSize)?;
+        if params.m_cost() > MAX_MEMORY_KIB {
+            return Err(password_hash::Error::ParamInvalid { name: "m" });
+        }
         MEMORY.with_borrow_mut(|memory| {
             let blocks = params.block_count();
             if memory.len() < blocks {
@@ -270,6 +279,10 @@ mod tests {
         assert!(kdf.verify("correct horse", Some(&ours)));
         assert!(!kdf.verify("correct horse", None));
         assert!(!kdf.verify("correct horse", Some("not a phc string")));
+        // A stored hash asking for 4 TiB is refused without allocating.
+        let huge = ours.replace("m=64,", "m=4294967295,");
+        assert!(!kdf.verify("correct horse", Some(&huge)));
+        assert!(PasswordKdf::new(MAX_MEMORY_KIB + 1, 1).is_err());
     }
 
     #[test]
