@@ -123,7 +123,7 @@ cmd_http() {
 
 cmd_tpcw() {
   local mix=${1:-shopping}
-  # Sign-ins are ~35 % of the CPU here (one ~16 ms Argon2id hash per user session): hash on
+  # Sign-ins are ~40 % of the CPU here (one Argon2id hash per user session): hash on
   # every core, ahead of the request workers; the load generator, which on a real test bed has
   # its own machine, runs at the workers' priority so that it does not take the hashing
   # threads' cores either. The hash is OWASP's 7 MiB x 5 passes, rated equal to the default

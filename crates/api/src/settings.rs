@@ -75,8 +75,9 @@ pub struct Settings {
     /// HTTP worker threads (default: one per core).
     #[serde(default)]
     pub workers: Option<usize>,
-    /// Threads that hash passwords (Argon2id, ~14 ms of CPU each at the default cost; default: half the cores, at
-    /// least one). Sign-ins beyond them queue, so they never take every core from requests.
+    /// Threads that hash passwords (Argon2id, ~14 ms of CPU each at the default cost; default:
+    /// half the cores, at least one). Sign-ins beyond them queue, so they never take every
+    /// core from requests.
     #[serde(default)]
     pub password_hash_threads: Option<usize>,
     /// Argon2id memory per hash, KiB, and passes over it: OWASP's default (19456 KiB, 2) or
