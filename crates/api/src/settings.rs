@@ -108,6 +108,10 @@ pub struct Settings {
     /// them; only catalogue edits change them, and the instance that made one forgets its
     /// counts at once); 0 = per request.
     pub genres_max_age_ms: u64,
+    /// How long one instance serves the results of a search it ran (all the matches, sorted;
+    /// the next pages and repeats of the search use them); the instance that changes the
+    /// catalogue forgets them at once; 0 = per request.
+    pub search_max_age_ms: u64,
     /// The single-page app's built files (`cargo xtask spa`), relative to the working
     /// directory. Missing: the API works without the app and logs a warning.
     pub static_dir: PathBuf,
@@ -131,6 +135,7 @@ impl Settings {
             .set_default("rate_limit.write_burst", 40)?
             .set_default("bestsellers_max_age_ms", 5000)?
             .set_default("genres_max_age_ms", 5000)?
+            .set_default("search_max_age_ms", 5000)?
             .set_default("password_hash_memory_kib", 19456)?
             .set_default("password_hash_passes", 2)?
             .set_default("static_dir", "frontend/dist")?;
@@ -183,6 +188,7 @@ impl Settings {
             // Tests see each sale in the ranking at once; the cache has its own test.
             bestsellers_max_age_ms: 0,
             genres_max_age_ms: 0,
+            search_max_age_ms: 0,
             static_dir: data_dir.join("static"),
         }
     }

@@ -2,6 +2,7 @@
 //! catalogue, and binds the HTTP server (port 0 in tests).
 use crate::auth::{AuthUser, Tokens};
 use crate::cursor::CursorCodec;
+use crate::db::books::SearchCache;
 use crate::error::ApiError;
 use crate::fresh::Fresh;
 use crate::hashing::PasswordKdf;
@@ -89,6 +90,8 @@ impl Application {
             book_json: db::books::BookJsonCache::new(BOOK_JSON_CACHE_BYTES),
             bestsellers: Fresh::new(Duration::from_millis(settings.bestsellers_max_age_ms)),
             genres: Fresh::new(Duration::from_millis(settings.genres_max_age_ms)),
+            // 16 MiB of ids: ~1 million matches over all cached searches.
+            searches: SearchCache::new(Duration::from_millis(settings.search_max_age_ms), 16 << 20),
         });
         if let Some(admin) = &settings.admin {
             ensure_admin(

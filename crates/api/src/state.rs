@@ -17,4 +17,5 @@ pub struct AppState {
     pub book_json: crate::db::books::BookJsonCache,
     pub bestsellers: crate::fresh::Fresh<Vec<bookstore_model::Bestseller>>,
     pub genres: crate::fresh::Fresh<Vec<bookstore_model::GenreCount>>,
+    pub searches: crate::db::books::SearchCache,
 }

@@ -21,8 +21,9 @@ pub const CATALOGUE: &str = "BOOKS";
 const GENRES: &str = "GENRES";
 /// Search tokens per book; keeps every catalogue transaction under 100 items.
 const MAX_TOKENS: usize = 40;
-/// Search looks at this many token matches at most; more specific words narrow it.
-const MAX_SEARCH_CANDIDATES: usize = 2000;
+/// Token items a search reads per store query. A search reads every match of its lookup word,
+/// however many pages that takes: a cap would silently drop books from the results.
+const SEARCH_SCAN_PAGE: usize = 500;
 
 pub fn book_key(id: BookId) -> Key {
     Key::new(format!("BOOK#{id}"), "BOOK")
@@ -177,6 +178,100 @@ impl BookJsonCache {
     }
 }
 
+/// Each instance's recent search results: the sorted ids of every match, per (words, genre,
+/// sort), for up to `search_max_age_ms`. A search reads every token item of its word (at
+/// 100,000 books a common word has thousands), and paging through results or repeating a
+/// popular search would read them all again per page. Like the genre counts, results may be
+/// that old on other instances; this instance forgets, at once, the results a change of its
+/// own could alter (see [`forget`](Self::forget)). The books on a page are always read fresh
+/// (price, stock). Bounded by ids held.
+pub struct SearchCache {
+    max_age: std::time::Duration,
+    entries: quick_cache::sync::Cache<String, SearchEntry, SearchWeight>,
+    /// Bumped by `forget`: a search that overlapped a change is not kept.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct SearchEntry {
+    at: std::time::Instant,
+    words: Arc<[String]>,
+    ids: Arc<[BookId]>,
+}
+
+#[derive(Clone)]
+pub struct SearchWeight;
+
+impl quick_cache::Weighter<String, SearchEntry> for SearchWeight {
+    fn weight(&self, key: &String, val: &SearchEntry) -> u64 {
+        (2 * key.len() + val.ids.len() * size_of::<BookId>() + 96) as u64
+    }
+}
+
+/// Whether a book with these search tokens matches every query word (search's own rule).
+fn matches_all(query_words: &[String], tokens: &BTreeSet<String>) -> bool {
+    query_words
+        .iter()
+        .all(|w| tokens.iter().any(|t| t.starts_with(w.as_str())))
+}
+
+impl SearchCache {
+    /// `max_age` zero: every search reads the token index.
+    pub fn new(max_age: std::time::Duration, max_bytes: u64) -> Self {
+        Self {
+            max_age,
+            entries: quick_cache::sync::Cache::with_weighter(256, max_bytes, SearchWeight),
+            generation: Default::default(),
+        }
+    }
+
+    /// Forgets every result that includes, or would now include, one of these books (each
+    /// as it was before and after a change this instance made): the results of any search
+    /// whose words they match, in any genre or order. Other results stay.
+    pub fn forget(&self, books: &[&Book]) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let tokens: Vec<BTreeSet<String>> = books.iter().map(|b| tokens(&details_of(b))).collect();
+        self.entries
+            .retain(|_, e| !tokens.iter().any(|t| matches_all(&e.words, t)));
+    }
+
+    async fn get<F, Fut>(
+        &self,
+        scope: &str,
+        query_words: &[String],
+        compute: F,
+    ) -> ApiResult<Arc<[BookId]>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<Vec<BookId>>>,
+    {
+        if self.max_age.is_zero() {
+            return Ok(compute().await?.into());
+        }
+        if let Some(e) = self.entries.get(scope)
+            && e.at.elapsed() < self.max_age
+        {
+            return Ok(e.ids);
+        }
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
+        let at = std::time::Instant::now();
+        let ids: Arc<[BookId]> = compute().await?.into();
+        // A search that overlapped a change may have read the tokens from before it.
+        if self.generation.load(std::sync::atomic::Ordering::Acquire) == generation {
+            self.entries.insert(
+                scope.to_owned(),
+                SearchEntry {
+                    at,
+                    words: query_words.into(),
+                    ids: ids.clone(),
+                },
+            );
+        }
+        Ok(ids)
+    }
+}
+
 /// One book's public JSON.
 pub async fn get_json(state: &AppState, id: BookId) -> ApiResult<Option<BookJson>> {
     state
@@ -290,13 +385,19 @@ pub async fn create(store: &dyn Store, actor: &AuthUser, new: NewBook) -> ApiRes
 
 /// Replaces a book's details; the stored book, and whether its genre changed (and with it the
 /// genre counts).
+/// A book as an edit left it, and as it was before.
+pub struct Edited {
+    pub book: Book,
+    pub before: Book,
+}
+
 pub async fn update(
     store: &dyn Store,
     actor: &AuthUser,
     id: BookId,
     expected_version: i64,
     d: BookDetails,
-) -> ApiResult<(Book, bool)> {
+) -> ApiResult<Edited> {
     d.validate()?;
     let old = get(store, id).await?.ok_or(ApiError::NotFound("book"))?;
     if old.version != expected_version {
@@ -341,8 +442,7 @@ pub async fn update(
             cond: None,
         });
     }
-    let genre_changed = old.genre != new.genre;
-    if genre_changed {
+    if old.genre != new.genre {
         ops.push(genre_op(&old.genre, -1));
         ops.push(genre_op(&new.genre, 1));
     }
@@ -359,7 +459,7 @@ pub async fn update(
         Ok(()) => {
             // Stock may have moved meanwhile; answer with the stored state.
             let book = get(store, id).await?.ok_or(ApiError::NotFound("book"))?;
-            Ok((book, genre_changed))
+            Ok(Edited { before: old, book })
         }
         Err(StoreError::ConditionFailed(failed)) => {
             if failed.contains(&0) {
@@ -378,7 +478,7 @@ pub async fn delete(
     actor: &AuthUser,
     id: BookId,
     expected_version: Option<i64>,
-) -> ApiResult<()> {
+) -> ApiResult<Book> {
     let old = get(store, id).await?.ok_or(ApiError::NotFound("book"))?;
     if expected_version.is_some_and(|v| v != old.version) {
         return Err(ApiError::PreconditionFailed(old.version));
@@ -404,7 +504,7 @@ pub async fn delete(
         None,
     )?);
     match store.transact(ops).await {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(old),
         Err(StoreError::ConditionFailed(_)) => match get(store, id).await? {
             Some(b) => Err(ApiError::PreconditionFailed(b.version)),
             None => Err(ApiError::NotFound("book")),
@@ -520,8 +620,8 @@ pub async fn list(state: &AppState, q: &BookQuery) -> ApiResult<BookPage> {
 }
 
 /// Search: every word must start a word of the title or an author's name (or start the ISBN).
-/// The longest word is looked up in the token index; the candidates are then filtered by the
-/// other words and the genre, sorted, and paged by offset.
+/// The longest word is looked up in the token index; every candidate is then filtered by the
+/// other words and the genre, and the matches sorted (see [`SearchCache`]) and paged by offset.
 async fn search(
     state: &AppState,
     text: &str,
@@ -540,16 +640,12 @@ async fn search(
         } else {
             words(text).take(10).collect()
         };
-    let Some(lookup) = query_words
-        .iter()
-        .max_by_key(|w| w.chars().count())
-        .cloned()
-    else {
+    if query_words.is_empty() {
         return Ok(Page {
             items: vec![],
             next_cursor: None,
         });
-    };
+    }
     let scope = format!(
         "search:{}:{}:{}",
         query_words.join(" "),
@@ -562,20 +658,28 @@ async fn search(
         })? as usize,
         None => 0,
     };
-    let head: String = lookup.chars().take(2).collect();
-    let page = state
-        .store
-        .query_raw(&Query {
-            index: None,
-            pk: format!("TOK#{head}"),
-            sk_prefix: Some(lookup.clone()),
-            forward: true,
-            limit: MAX_SEARCH_CANDIDATES,
-            start: None,
+    let hits = state
+        .searches
+        .get(&scope, &query_words, || {
+            matches(state.store.as_ref(), &query_words, genre, sort)
         })
         .await?;
-    // One candidate per book (a book has one token item per word): filter and sort on the
-    // token items alone, then read just the books of this page.
+    let end = (offset + limit).min(hits.len());
+    let ids = hits.get(offset.min(end)..end).unwrap_or_default();
+    let items = get_books_json(state, ids).await?;
+    let next_cursor = (end < hits.len()).then(|| state.cursors.encode(&scope, &json!(end)));
+    Ok(Page { items, next_cursor })
+}
+
+/// The ids of every book matching all `query_words` (and `genre`), in `sort` order. Reads the
+/// token items of the longest word only: each carries the book's words and sort keys, so the
+/// books themselves are read just for the page served.
+async fn matches(
+    store: &dyn Store,
+    query_words: &[String],
+    genre: Option<&Genre>,
+    sort: BookSort,
+) -> ApiResult<Vec<BookId>> {
     #[derive(serde::Deserialize)]
     struct Token<'a> {
         book_id: BookId,
@@ -595,21 +699,41 @@ async fn search(
         price: i64,
         created: String,
     }
+    let Some(lookup) = query_words.iter().max_by_key(|w| w.chars().count()) else {
+        return Ok(vec![]);
+    };
+    let head: String = lookup.chars().take(2).collect();
+    let mut query = Query {
+        index: None,
+        pk: format!("TOK#{head}"),
+        sk_prefix: Some(lookup.clone()),
+        forward: true,
+        limit: SEARCH_SCAN_PAGE,
+        start: None,
+    };
+    // A prefix can match several tokens of one book ("mel" → "melville", "melody"): one hit each.
     let mut seen = std::collections::HashSet::new();
     let mut hits: Vec<Hit> = Vec::new();
-    for raw in &page.items {
-        let t: Token<'_> = serde_json::from_slice(raw).map_err(ApiError::internal)?;
-        let all_match = query_words
-            .iter()
-            .all(|w| t.words.split(' ').any(|t| t.starts_with(w.as_str())));
-        let genre_ok = genre.is_none_or(|g| g.as_str() == t.genre);
-        if all_match && genre_ok && seen.insert(t.book_id) {
-            hits.push(Hit {
-                id: t.book_id,
-                title: t.title.into_owned(),
-                price: t.price,
-                created: t.created.into_owned(),
-            });
+    loop {
+        let page = store.query_raw(&query).await?;
+        for raw in &page.items {
+            let t: Token<'_> = serde_json::from_slice(raw).map_err(ApiError::internal)?;
+            let all_match = query_words
+                .iter()
+                .all(|w| t.words.split(' ').any(|t| t.starts_with(w.as_str())));
+            let genre_ok = genre.is_none_or(|g| g.as_str() == t.genre);
+            if all_match && genre_ok && seen.insert(t.book_id) {
+                hits.push(Hit {
+                    id: t.book_id,
+                    title: t.title.into_owned(),
+                    price: t.price,
+                    created: t.created.into_owned(),
+                });
+            }
+        }
+        match page.last_key {
+            Some(last) => query.start = Some(last),
+            None => break,
         }
     }
     match sort {
@@ -618,16 +742,7 @@ async fn search(
         BookSort::PriceDesc => hits.sort_by_key(|h| (std::cmp::Reverse(h.price), h.id)),
         BookSort::Newest => hits.sort_by(|a, b| (&b.created, b.id).cmp(&(&a.created, a.id))),
     }
-    let end = (offset + limit).min(hits.len());
-    let ids: Vec<BookId> = hits
-        .get(offset.min(end)..end)
-        .unwrap_or_default()
-        .iter()
-        .map(|h| h.id)
-        .collect();
-    let items = get_books_json(state, &ids).await?;
-    let next_cursor = (end < hits.len()).then(|| state.cursors.encode(&scope, &json!(end)));
-    Ok(Page { items, next_cursor })
+    Ok(hits.into_iter().map(|h| h.id).collect())
 }
 
 /// Genres with their number of books, at most `genres_max_age_ms` old (see [`crate::fresh`]);
@@ -729,3 +844,99 @@ pub async fn is_empty(store: &dyn Store) -> ApiResult<bool> {
 }
 
 pub type BookItems = HashMap<BookId, Item>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    async fn lookup(cache: &SearchCache, runs: &AtomicUsize, q: &str) -> usize {
+        let words: Vec<String> = words(q).collect();
+        cache
+            .get(q, &words, || async {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok(vec![BookId::new()])
+            })
+            .await
+            .expect("search")
+            .len()
+    }
+
+    fn book(title: &str, author: &str) -> Book {
+        serde_json::from_value(json!({
+            "id": BookId::new(), "isbn": "9780306406157", "title": title, "authors": [author],
+            "genre": "fiction", "description": "", "price_cents": 500, "currency": "USD",
+            "stock": 1, "published_year": 2000, "version": 1,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+        }))
+        .expect("book")
+    }
+
+    #[tokio::test]
+    async fn search_results_are_reused_until_they_expire() {
+        let runs = AtomicUsize::new(0);
+        let cache = SearchCache::new(Duration::from_millis(300), 1 << 20);
+        lookup(&cache, &runs, "moby").await;
+        lookup(&cache, &runs, "moby").await;
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "a repeat reads no tokens");
+        lookup(&cache, &runs, "whale").await;
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "each search has its own entry"
+        );
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        lookup(&cache, &runs, "moby").await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3, "expired");
+
+        let off = SearchCache::new(Duration::ZERO, 1 << 20);
+        lookup(&off, &runs, "moby").await;
+        lookup(&off, &runs, "moby").await;
+        assert_eq!(runs.load(Ordering::SeqCst), 5, "max age 0: every time");
+    }
+
+    /// A change forgets exactly the searches the changed book matches (by search's own rule:
+    /// every word starts one of its words), and no others.
+    #[tokio::test]
+    async fn a_change_forgets_the_searches_its_book_matches() {
+        let runs = AtomicUsize::new(0);
+        let cache = SearchCache::new(Duration::from_secs(60), 1 << 20);
+        let queries = [
+            "moby",
+            "whale mel",
+            "9780306406157",
+            "walden",
+            "moby walden",
+        ];
+        for q in queries {
+            lookup(&cache, &runs, q).await;
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 5);
+        cache.forget(&[&book("Moby-Dick; or, The Whale", "Herman Melville")]);
+        for q in queries {
+            lookup(&cache, &runs, q).await;
+        }
+        // Read again: the three the book matches; kept: "walden", "moby walden".
+        assert_eq!(runs.load(Ordering::SeqCst), 8);
+    }
+
+    /// A search that began before this instance changed the catalogue may have read the old
+    /// tokens: its result must not be kept.
+    #[tokio::test]
+    async fn a_search_overlapping_a_change_is_not_kept() {
+        let runs = AtomicUsize::new(0);
+        let cache = SearchCache::new(Duration::from_secs(60), 1 << 20);
+        let words = vec!["walden".to_owned()];
+        cache
+            .get("walden", &words, || async {
+                runs.fetch_add(1, Ordering::SeqCst);
+                cache.forget(&[&book("Unrelated", "Someone Else")]);
+                Ok(vec![])
+            })
+            .await
+            .expect("search");
+        lookup(&cache, &runs, "walden").await;
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+}

@@ -384,3 +384,105 @@ async fn cached_genre_counts_follow_this_instances_catalogue_changes() {
         [("history".into(), 1)]
     );
 }
+
+/// A search reads every match of its word, over as many store queries as that takes: no book is
+/// dropped because its word is common, and every sort sees them all.
+#[tokio::test]
+async fn search_finds_every_match_of_a_common_word() {
+    use futures::StreamExt;
+    let app = TestApp::spawn().await;
+    // More than two of the search's 500-item token reads; prices repeat, titles differ.
+    let n = 1_100;
+    let created: HashSet<BookId> = futures::stream::iter(0..n)
+        .map(|i| {
+            let admin = app.admin.clone();
+            async move {
+                let b = new_book(
+                    &format!("Common Volume {i:04}"),
+                    "Plentiful Author",
+                    "fiction",
+                    100 + (i * 7919) % 1000,
+                    1,
+                );
+                admin.admin_create_book(&b).await.expect("create").id
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let other = app.book("Uncommon Title", 1).await;
+    for sort in [BookSort::PriceAsc, BookSort::Title] {
+        let q = BookQuery {
+            q: Some("comm".into()),
+            sort: Some(sort),
+            limit: Some(100),
+            ..Default::default()
+        };
+        let books = collect_all(&app, q).await;
+        let ids: Vec<BookId> = books.iter().map(|b| b.id).collect();
+        let unique: HashSet<BookId> = ids.iter().copied().collect();
+        assert_eq!(ids.len(), unique.len(), "{sort:?}: a book repeated");
+        assert_eq!(unique, created, "{sort:?}: not every match found");
+        assert!(!unique.contains(&other.id));
+        match sort {
+            BookSort::PriceAsc => assert!(
+                books
+                    .windows(2)
+                    .all(|w| w[0].price_cents.get() <= w[1].price_cents.get())
+            ),
+            _ => assert!(
+                books
+                    .windows(2)
+                    .all(|w| w[0].title.as_str() <= w[1].title.as_str())
+            ),
+        }
+    }
+    // A second word narrows the same candidates.
+    let q = BookQuery {
+        q: Some("volume 0999 common".into()),
+        ..Default::default()
+    };
+    let page = app.api.list_books(&q).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].title.as_str(), "Common Volume 0999");
+}
+
+/// Search results are cached per instance, but the instance that changes the catalogue
+/// forgets them at once: its next search sees the change (create, edit, delete).
+#[tokio::test]
+async fn cached_search_results_follow_this_instances_catalogue_changes() {
+    let app = TestApp::spawn_with(|s| s.search_max_age_ms = 60_000).await;
+    let search = |q: &str| {
+        let q = BookQuery {
+            q: Some(q.into()),
+            sort: Some(BookSort::Title),
+            ..Default::default()
+        };
+        let api = app.api.clone();
+        async move {
+            api.list_books(&q)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|b| b.title.as_str().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let a = app.book("Cached Alpha", 1).await;
+    assert_eq!(search("cached").await, ["Cached Alpha"]);
+    let b = app.book("Cached Beta", 1).await;
+    assert_eq!(search("cached").await, ["Cached Alpha", "Cached Beta"]);
+    app.admin
+        .admin_update_book(
+            b.id,
+            b.version,
+            &new_details("Renamed Beta", "A. Author", "fiction", 500),
+        )
+        .await
+        .unwrap();
+    assert_eq!(search("cached").await, ["Cached Alpha"]);
+    assert_eq!(search("renamed").await, ["Renamed Beta"]);
+    app.admin.admin_delete_book(a.id, None).await.unwrap();
+    assert!(search("cached").await.is_empty());
+}

@@ -37,6 +37,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let book = db::books::create(state.store.as_ref(), &admin.0, body.into_inner()).await?;
     state.genres.invalidate();
+    state.searches.forget(&[&book]);
     Ok(HttpResponse::Created()
         .insert_header(etag(book.version))
         .insert_header(("Location", format!("/api/v1/books/{}", book.id)))
@@ -67,7 +68,7 @@ pub async fn update(
     body: web::Json<BookDetails>,
 ) -> ApiResult<HttpResponse> {
     let version = parse_if_match(&req)?.ok_or(ApiError::PreconditionRequired)?;
-    let (book, genre_changed) = db::books::update(
+    let edited = db::books::update(
         state.store.as_ref(),
         &admin.0,
         *id,
@@ -76,9 +77,11 @@ pub async fn update(
     )
     .await?;
     // Admin edits are frequent; most leave the genre, and with it the counts, as they were.
-    if genre_changed {
+    if edited.before.genre != edited.book.genre {
         state.genres.invalidate();
     }
+    state.searches.forget(&[&edited.before, &edited.book]);
+    let book = edited.book;
     Ok(HttpResponse::Ok()
         .insert_header(etag(book.version))
         .json(book))
@@ -105,8 +108,9 @@ pub async fn remove(
     id: web::Path<BookId>,
 ) -> ApiResult<HttpResponse> {
     let version = parse_if_match(&req)?;
-    db::books::delete(state.store.as_ref(), &admin.0, *id, version).await?;
+    let deleted = db::books::delete(state.store.as_ref(), &admin.0, *id, version).await?;
     state.genres.invalidate();
+    state.searches.forget(&[&deleted]);
     Ok(HttpResponse::NoContent().finish())
 }
 
