@@ -126,6 +126,8 @@ write_nginx() {
     echo "  upstream bookstore {"
     for i in $(seq 1 "$n"); do echo "    server 127.0.0.1:$(cat "$STATE/api-$i.port") max_fails=1 fail_timeout=2s;"; done
     echo "    keepalive 64;"
+    # Idle upstream connections close before the API closes them (keep_alive_secs, 75 s).
+    echo "    keepalive_timeout 60s;"
     echo "  }"
     echo "  server {"
     echo "    listen 127.0.0.1:$LB_PORT;"

@@ -40,6 +40,7 @@ use bookstore_model::{
 };
 use futures::StreamExt;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -220,6 +221,9 @@ pub struct InteractionReport {
     pub expected: BTreeMap<String, u64>,
     /// Errors by HTTP status (0: transport failure or timeout).
     pub errors: BTreeMap<u16, u64>,
+    /// The first few distinct errors, with their causes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub error_samples: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -306,7 +310,22 @@ fn error_outcome(e: &ClientError) -> Outcome {
     Outcome::Error(e.status().unwrap_or(0))
 }
 
-type Step = (Kind, Outcome, &'static str);
+/// What an interaction did, and why: the problem code of an expected refusal, the error of a
+/// failure.
+type Step = (Kind, Outcome, Cow<'static, str>);
+
+/// A failed interaction, with the error and its causes (a transport error's own message is
+/// only "error sending request").
+fn failed(kind: Kind, e: &ClientError) -> Step {
+    let mut why = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        why.push_str(": ");
+        why.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    (kind, error_outcome(e), why.into())
+}
 
 impl Shopper {
     fn session_length(&mut self) -> u64 {
@@ -320,8 +339,8 @@ impl Shopper {
 
     async fn perform(&mut self, kind: Kind) -> Step {
         let ok = |r: Result<(), ClientError>| match r {
-            Ok(()) => (kind, Outcome::Ok, ""),
-            Err(e) => (kind, error_outcome(&e), ""),
+            Ok(()) => (kind, Outcome::Ok, "".into()),
+            Err(e) => failed(kind, &e),
         };
         let c = self.client.clone();
         match kind {
@@ -379,9 +398,9 @@ impl Shopper {
             Kind::Login => match c.login(&self.email, &self.password).await {
                 Ok(auth) => {
                     self.client = self.client.authed(auth.token);
-                    (kind, Outcome::Ok, "")
+                    (kind, Outcome::Ok, "".into())
                 }
-                Err(e) => (kind, error_outcome(&e), ""),
+                Err(e) => failed(kind, &e),
             },
             Kind::BuyRequest | Kind::SignedIn => ok(c.me().await.map(drop)),
             Kind::BuyConfirm => self.buy().await,
@@ -416,9 +435,9 @@ impl Shopper {
                 match self.shared.admin.get_book(id).await {
                     Ok(b) => {
                         self.admin_seen = Some(b);
-                        (kind, Outcome::Ok, "")
+                        (kind, Outcome::Ok, "".into())
                     }
-                    Err(e) => (kind, error_outcome(&e), ""),
+                    Err(e) => failed(kind, &e),
                 }
             }
             Kind::AdminConfirm => self.admin_confirm().await,
@@ -454,7 +473,7 @@ impl Shopper {
                 return (
                     Kind::Register,
                     Outcome::Error(0),
-                    "invalid generated account",
+                    "invalid generated account".into(),
                 );
             }
         };
@@ -465,9 +484,9 @@ impl Shopper {
                 self.email = email;
                 self.password = password;
                 self.placed.clear();
-                (Kind::Register, Outcome::Ok, "")
+                (Kind::Register, Outcome::Ok, "".into())
             }
-            Err(e) => (Kind::Register, error_outcome(&e), ""),
+            Err(e) => failed(Kind::Register, &e),
         }
     }
 
@@ -519,14 +538,18 @@ impl Shopper {
                     if self.placed.len() > 20 {
                         self.placed.remove(0);
                     }
-                    return (Kind::BuyConfirm, Outcome::Ok, "");
+                    return (Kind::BuyConfirm, Outcome::Ok, "".into());
                 }
                 Err(e) if e.code() == Some(ProblemCode::InsufficientStock) => {
-                    return (Kind::BuyConfirm, Outcome::Expected, "insufficient_stock");
+                    return (
+                        Kind::BuyConfirm,
+                        Outcome::Expected,
+                        "insufficient_stock".into(),
+                    );
                 }
                 Err(e @ ClientError::Transport(_)) => last = Some(e),
                 Err(e) if e.status().is_some_and(|s| s >= 500) => last = Some(e),
-                Err(e) => return (Kind::BuyConfirm, error_outcome(&e), ""),
+                Err(e) => return failed(Kind::BuyConfirm, &e),
             }
         }
         let mut ledger = lock(&self.shared.ledger);
@@ -534,11 +557,10 @@ impl Shopper {
         for (b, q) in cart {
             *ledger.ambiguous.entry(b).or_default() += i64::from(q);
         }
-        (
-            Kind::BuyConfirm,
-            last.as_ref().map_or(Outcome::Error(0), error_outcome),
-            "",
-        )
+        match &last {
+            Some(e) => failed(Kind::BuyConfirm, e),
+            None => (Kind::BuyConfirm, Outcome::Error(0), "no attempt".into()),
+        }
     }
 
     async fn admin_confirm(&mut self) -> Step {
@@ -548,7 +570,7 @@ impl Shopper {
             Some(b) => b,
             None => match admin.get_book(self.book()).await {
                 Ok(b) => b,
-                Err(e) => return (kind, error_outcome(&e), ""),
+                Err(e) => return failed(kind, &e),
             },
         };
         let delta = if self.rng.below(2) == 0 { -1 } else { 1 };
@@ -568,11 +590,11 @@ impl Shopper {
             .admin_update_book(book.id, book.version, &details)
             .await
         {
-            Ok(_) => (kind, Outcome::Ok, ""),
+            Ok(_) => (kind, Outcome::Ok, "".into()),
             Err(e) if e.code() == Some(ProblemCode::PreconditionFailed) => {
-                (kind, Outcome::Expected, "precondition_failed")
+                (kind, Outcome::Expected, "precondition_failed".into())
             }
-            Err(e) => (kind, error_outcome(&e), ""),
+            Err(e) => failed(kind, &e),
         }
     }
 
@@ -592,18 +614,18 @@ impl Shopper {
                 })
                 .await
             {
-                Ok(_) => (Kind::OrderInquiry, Outcome::Ok, ""),
-                Err(e) => (Kind::OrderInquiry, error_outcome(&e), ""),
+                Ok(_) => (Kind::OrderInquiry, Outcome::Ok, "".into()),
+                Err(e) => failed(Kind::OrderInquiry, &e),
             };
         };
         let order = self.placed[pi].id;
         let Some(li) = self.placed[pi].returnable.iter().position(|(_, q)| *q > 0) else {
-            return (kind, Outcome::Error(0), "no returnable line");
+            return (kind, Outcome::Error(0), "no returnable line".into());
         };
         let book = self.placed[pi].returnable[li].0;
         let (Ok(quantity), Ok(reason)) = (Quantity::parse(1), ReturnReason::parse("load test"))
         else {
-            return (kind, Outcome::Error(0), "invalid generated return");
+            return (kind, Outcome::Error(0), "invalid generated return".into());
         };
         let req = CreateReturn {
             lines: vec![LineRequest {
@@ -616,13 +638,13 @@ impl Shopper {
             Ok(_) => {
                 self.placed[pi].returnable[li].1 -= 1;
                 *lock(&self.shared.ledger).returned.entry(book).or_default() += 1;
-                (kind, Outcome::Ok, "")
+                (kind, Outcome::Ok, "".into())
             }
             Err(e) if e.code() == Some(ProblemCode::ReturnExceedsPurchase) => {
                 self.placed[pi].returnable[li].1 = 0;
-                (kind, Outcome::Expected, "return_exceeds_purchase")
+                (kind, Outcome::Expected, "return_exceeds_purchase".into())
             }
-            Err(e) => (kind, error_outcome(&e), ""),
+            Err(e) => failed(kind, &e),
         }
     }
 }
@@ -686,12 +708,12 @@ async fn shopper_loop(mut s: Shopper) {
         let (done, outcome, why) =
             match tokio::time::timeout(Duration::from_secs(30), s.perform(kind)).await {
                 Ok(step) => step,
-                Err(_) => (kind, Outcome::Error(0), "timeout"),
+                Err(_) => (kind, Outcome::Error(0), "timeout".into()),
             };
         let end = Instant::now();
         let took = end - t0;
         let second = (end - s.shared.start).as_secs();
-        lock(&s.shared.stats).record(second, done.name(), outcome, took, why);
+        lock(&s.shared.stats).record(second, done.name(), outcome, took, &why);
         if sessions {
             s.session_left = match (kind, outcome) {
                 (Kind::Register | Kind::Login, Outcome::Error(_)) => 0,
@@ -718,6 +740,9 @@ pub async fn run(cfg: RunConfig) -> anyhow::Result<Report> {
     }
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(cfg.shoppers + 8)
+        // Below any server's keep-alive (the shop's is 75 s): a connection the server closes
+        // just as it is reused fails the request ("connection closed before message completed").
+        .pool_idle_timeout(Duration::from_secs(30))
         .timeout(Duration::from_secs(30))
         .build()?;
     let public = Client::with_http(http.clone(), cfg.base.clone());
@@ -843,6 +868,7 @@ pub async fn run(cfg: RunConfig) -> anyhow::Result<Report> {
                 latency: Percentiles::of(h),
                 expected: stats.expected.get(name).cloned().unwrap_or_default(),
                 errors: stats.errors.get(name).cloned().unwrap_or_default(),
+                error_samples: stats.error_samples.get(name).cloned().unwrap_or_default(),
             },
         );
     }
@@ -854,6 +880,7 @@ pub async fn run(cfg: RunConfig) -> anyhow::Result<Report> {
                 latency: Percentiles::of(&crate::stats::histogram()),
                 expected: BTreeMap::new(),
                 errors: errs.clone(),
+                error_samples: stats.error_samples.get(name).cloned().unwrap_or_default(),
             });
     }
     let report = Report {
@@ -995,6 +1022,11 @@ pub fn summary(r: &Report) -> String {
         r.total.max_ms,
         r.errors
     );
+    for (name, i) in &r.interactions {
+        for why in &i.error_samples {
+            let _ = writeln!(s, "  {name} error: {why}");
+        }
+    }
     let _ = writeln!(s, "browse share {:.1} %", r.browse_share * 100.0);
     if let Some(c) = &r.consistency {
         let _ = writeln!(

@@ -88,6 +88,9 @@ pub enum Outcome {
     Error(u16),
 }
 
+/// Distinct error messages kept per interaction: enough to tell what failed.
+pub const ERROR_SAMPLES: usize = 3;
+
 /// Everything recorded during a run; one per run, behind a mutex.
 #[derive(Debug)]
 pub struct Stats {
@@ -96,6 +99,8 @@ pub struct Stats {
     pub total: Histogram<u64>,
     pub expected: BTreeMap<&'static str, BTreeMap<String, u64>>,
     pub errors: BTreeMap<&'static str, BTreeMap<u16, u64>>,
+    /// Up to [`ERROR_SAMPLES`] distinct error messages per interaction.
+    pub error_samples: BTreeMap<&'static str, Vec<String>>,
     pub timeline: Vec<Bucket>,
     pub warmup_secs: u64,
 }
@@ -107,6 +112,7 @@ impl Stats {
             total: histogram(),
             expected: BTreeMap::new(),
             errors: BTreeMap::new(),
+            error_samples: BTreeMap::new(),
             timeline: Vec::new(),
             warmup_secs,
         }
@@ -156,6 +162,10 @@ impl Stats {
                     .or_default()
                     .entry(status)
                     .or_default() += 1;
+                let samples = self.error_samples.entry(name).or_default();
+                if samples.len() < ERROR_SAMPLES && !samples.iter().any(|s| s == why) {
+                    samples.push(why.to_owned());
+                }
             }
         }
     }

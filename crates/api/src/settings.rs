@@ -72,6 +72,10 @@ pub struct Settings {
     pub seed_demo: Option<bool>,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// How long an idle client connection is kept open. Longer than the load balancer's idle
+    /// timeout (60 s on AWS's ALB): a balancer that reuses a connection at the moment the
+    /// server closes it turns the request into a 502.
+    pub keep_alive_secs: u64,
     /// HTTP worker threads (default: one per core).
     #[serde(default)]
     pub workers: Option<usize>,
@@ -130,6 +134,7 @@ impl Settings {
             .set_default("data_dir", "./data")?
             .set_default("token_ttl_secs", 12 * 3600)?
             .set_default("max_body_bytes", 64 * 1024)?
+            .set_default("keep_alive_secs", 75)?
             .set_default("rate_limit.auth_per_minute", 30)?
             .set_default("rate_limit.writes_per_second", 20)?
             .set_default("rate_limit.write_burst", 40)?
@@ -172,6 +177,7 @@ impl Settings {
             token_ttl_secs: 3600,
             seed_demo: Some(false),
             max_body_bytes: 64 * 1024,
+            keep_alive_secs: 75,
             workers: Some(2),
             password_hash_threads: None,
             password_hash_memory_kib: 19456,

@@ -151,6 +151,7 @@ impl Application {
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
                 .default_service(web::to(fallback))
         })
+        .keep_alive(Duration::from_secs(settings.keep_alive_secs))
         .listen(listener)?;
         // On SIGTERM/SIGINT, stop accepting and let in-flight requests finish.
         server = server.shutdown_timeout(30);

@@ -150,3 +150,48 @@ async fn cors_allows_only_configured_origins() {
             .is_none()
     );
 }
+
+/// Sends `GET /healthz` on `conn` and reads until the end of the response headers; `None` if
+/// the server closed the connection instead.
+async fn health_on(conn: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let req = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    conn.write_all(req.as_bytes()).await.ok()?;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&got).contains("\r\n\r\n") {
+        let n = conn.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    Some(String::from_utf8_lossy(&got).into_owned())
+}
+
+/// An idle connection stays open for `keep_alive_secs` and no longer. A balancer keeps its
+/// idle connections to the API for its own timeout (60 s on AWS's ALB); if the API closed
+/// them first, a request sent down one as it closes would fail as a 502.
+#[tokio::test]
+async fn idle_connections_live_for_the_configured_keep_alive() {
+    let short = TestApp::spawn_with(|s| s.keep_alive_secs = 1).await;
+    let long = TestApp::spawn_with(|s| s.keep_alive_secs = 4).await;
+    let connect = |app: &TestApp| {
+        let addr = app.address.trim_start_matches("http://").to_owned();
+        async move { tokio::net::TcpStream::connect(addr).await.expect("connect") }
+    };
+    let (mut to_short, mut to_long) = (connect(&short).await, connect(&long).await);
+    for conn in [&mut to_short, &mut to_long] {
+        let head = health_on(conn).await.expect("first request");
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let head = health_on(&mut to_long)
+        .await
+        .expect("still open after 2.5 s idle");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        health_on(&mut to_short).await.is_none(),
+        "closed after 1 s idle"
+    );
+}
