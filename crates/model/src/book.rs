@@ -190,7 +190,8 @@ impl BookSort {
 #[into_params(parameter_in = Query)]
 pub struct BookQuery {
     /// Words to find in the title or an author's name (each word matches the start of a word,
-    /// case-insensitively), or an ISBN (hyphens allowed).
+    /// case-insensitively), or an ISBN (hyphens allowed). Every match is found; which books
+    /// match may lag a catalogue edit by a few seconds (the books on a page are current).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     /// Only books of this genre.
