@@ -142,7 +142,9 @@ impl Application {
                         .add(("cross-origin-opener-policy", "same-origin")),
                 )
                 .wrap(from_fn(middleware::request_id))
-                .wrap(tracing_actix_web::TracingLogger::<crate::telemetry::RequestSpan>::new())
+                .wrap(tracing_actix_web::TracingLogger::<
+                    crate::telemetry::RequestSpan,
+                >::new())
                 .wrap(from_fn(middleware::track))
                 .service(routes::health::healthz)
                 .service(routes::health::readyz)

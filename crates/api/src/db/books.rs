@@ -383,14 +383,14 @@ pub async fn create(store: &dyn Store, actor: &AuthUser, new: NewBook) -> ApiRes
     }
 }
 
-/// Replaces a book's details; the stored book, and whether its genre changed (and with it the
-/// genre counts).
 /// A book as an edit left it, and as it was before.
 pub struct Edited {
     pub book: Book,
     pub before: Book,
 }
 
+/// Replaces a book's details; the stored book, and the book before (for the caches derived
+/// from the catalogue: genre counts, search results).
 pub async fn update(
     store: &dyn Store,
     actor: &AuthUser,
@@ -473,6 +473,7 @@ pub async fn update(
     }
 }
 
+/// Removes a book from the catalogue; the book as it was.
 pub async fn delete(
     store: &dyn Store,
     actor: &AuthUser,
@@ -711,7 +712,7 @@ async fn matches(
         limit: SEARCH_SCAN_PAGE,
         start: None,
     };
-    // A prefix can match several tokens of one book ("mel" → "melville", "melody"): one hit each.
+    // A prefix can match several tokens of one book ("mel": "melville", "melody"): one hit per book.
     let mut seen = std::collections::HashSet::new();
     let mut hits: Vec<Hit> = Vec::new();
     loop {
