@@ -712,7 +712,7 @@ async fn matches(
         limit: SEARCH_SCAN_PAGE,
         start: None,
     };
-    // A prefix can match several tokens of one book ("mel": "melville", "melody"): one hit per book.
+    // A prefix can match several tokens of a book ("mel": "melville", "melody"): one hit per book.
     let mut seen = std::collections::HashSet::new();
     let mut hits: Vec<Hit> = Vec::new();
     loop {
