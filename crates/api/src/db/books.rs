@@ -193,14 +193,14 @@ pub struct SearchCache {
 }
 
 #[derive(Clone)]
-pub struct SearchEntry {
+struct SearchEntry {
     at: std::time::Instant,
     words: Arc<[String]>,
     ids: Arc<[BookId]>,
 }
 
 #[derive(Clone)]
-pub struct SearchWeight;
+struct SearchWeight;
 
 impl quick_cache::Weighter<String, SearchEntry> for SearchWeight {
     fn weight(&self, key: &String, val: &SearchEntry) -> u64 {
@@ -208,11 +208,11 @@ impl quick_cache::Weighter<String, SearchEntry> for SearchWeight {
     }
 }
 
-/// Whether a book with these search tokens matches every query word (search's own rule).
-fn matches_all(query_words: &[String], tokens: &BTreeSet<String>) -> bool {
+/// Search's rule: every query word starts one of the book's search tokens.
+fn matches_all<'t>(query_words: &[String], tokens: impl Iterator<Item = &'t str> + Clone) -> bool {
     query_words
         .iter()
-        .all(|w| tokens.iter().any(|t| t.starts_with(w.as_str())))
+        .all(|w| tokens.clone().any(|t| t.starts_with(w.as_str())))
 }
 
 impl SearchCache {
@@ -232,8 +232,11 @@ impl SearchCache {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let tokens: Vec<BTreeSet<String>> = books.iter().map(|b| tokens(&details_of(b))).collect();
-        self.entries
-            .retain(|_, e| !tokens.iter().any(|t| matches_all(&e.words, t)));
+        self.entries.retain(|_, e| {
+            !tokens
+                .iter()
+                .any(|t| matches_all(&e.words, t.iter().map(String::as_str)))
+        });
     }
 
     async fn get<F, Fut>(
@@ -719,9 +722,7 @@ async fn matches(
         let page = store.query_raw(&query).await?;
         for raw in &page.items {
             let t: Token<'_> = serde_json::from_slice(raw).map_err(ApiError::internal)?;
-            let all_match = query_words
-                .iter()
-                .all(|w| t.words.split(' ').any(|t| t.starts_with(w.as_str())));
+            let all_match = matches_all(query_words, t.words.split(' '));
             let genre_ok = genre.is_none_or(|g| g.as_str() == t.genre);
             if all_match && genre_ok && seen.insert(t.book_id) {
                 hits.push(Hit {

@@ -13,6 +13,22 @@ async fn collect_all(app: &TestApp, q: BookQuery) -> Vec<Book> {
     .await
 }
 
+/// Every book of `expected` appears exactly once in `books`, and `books` are in `sort` order
+/// (titles compared case-insensitively).
+fn assert_each_once_in_order(books: &[Book], expected: &HashSet<BookId>, sort: BookSort) {
+    let ids: Vec<BookId> = books.iter().map(|b| b.id).collect();
+    let unique: HashSet<BookId> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), unique.len(), "{sort:?}: a book repeated");
+    assert_eq!(&unique, expected, "{sort:?}: not every book seen");
+    let in_order = books.windows(2).all(|w| match sort {
+        BookSort::PriceAsc => w[0].price_cents.get() <= w[1].price_cents.get(),
+        BookSort::PriceDesc => w[0].price_cents.get() >= w[1].price_cents.get(),
+        BookSort::Newest => w[0].created_at >= w[1].created_at,
+        BookSort::Title => w[0].title.as_str().to_lowercase() <= w[1].title.as_str().to_lowercase(),
+    });
+    assert!(in_order, "{sort:?}: out of order");
+}
+
 #[tokio::test]
 async fn paging_visits_every_book_exactly_once_in_every_order() {
     let app = TestApp::spawn().await;
@@ -41,35 +57,7 @@ async fn paging_visits_every_book_exactly_once_in_every_order() {
             ..Default::default()
         };
         let books = collect_all(&app, q).await;
-        let ids: Vec<BookId> = books.iter().map(|b| b.id).collect();
-        let unique: HashSet<BookId> = ids.iter().copied().collect();
-        assert_eq!(ids.len(), unique.len(), "{sort:?}: a book repeated");
-        assert_eq!(unique, created, "{sort:?}: not every book seen");
-        let sorted = |v: &[i64]| v.windows(2).all(|w| w[0] <= w[1]);
-        match sort {
-            BookSort::PriceAsc => assert!(sorted(
-                &books
-                    .iter()
-                    .map(|b| b.price_cents.get())
-                    .collect::<Vec<_>>()
-            )),
-            BookSort::PriceDesc => assert!(sorted(
-                &books
-                    .iter()
-                    .rev()
-                    .map(|b| b.price_cents.get())
-                    .collect::<Vec<_>>()
-            )),
-            BookSort::Newest => {
-                assert!(books.windows(2).all(|w| w[0].created_at >= w[1].created_at))
-            }
-            BookSort::Title => {
-                assert!(
-                    books.windows(2).all(|w| w[0].title.as_str().to_lowercase()
-                        <= w[1].title.as_str().to_lowercase())
-                )
-            }
-        }
+        assert_each_once_in_order(&books, &created, sort);
     }
     let poetry = collect_all(
         &app,
@@ -419,23 +407,8 @@ async fn search_finds_every_match_of_a_common_word() {
             ..Default::default()
         };
         let books = collect_all(&app, q).await;
-        let ids: Vec<BookId> = books.iter().map(|b| b.id).collect();
-        let unique: HashSet<BookId> = ids.iter().copied().collect();
-        assert_eq!(ids.len(), unique.len(), "{sort:?}: a book repeated");
-        assert_eq!(unique, created, "{sort:?}: not every match found");
-        assert!(!unique.contains(&other.id));
-        match sort {
-            BookSort::PriceAsc => assert!(
-                books
-                    .windows(2)
-                    .all(|w| w[0].price_cents.get() <= w[1].price_cents.get())
-            ),
-            _ => assert!(
-                books
-                    .windows(2)
-                    .all(|w| w[0].title.as_str() <= w[1].title.as_str())
-            ),
-        }
+        assert_each_once_in_order(&books, &created, sort);
+        assert!(books.iter().all(|b| b.id != other.id));
     }
     // A second word narrows the same candidates.
     let q = BookQuery {
