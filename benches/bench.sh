@@ -15,7 +15,8 @@
 # and the medians are printed. Needs wrk (see benches/README.md), Java 17 + npm for DynamoDB Local.
 # Knobs (environment): REPEAT, DURATION (s per wrk run, default 15), CONNS (64), BOOKS (10000),
 # CUSTOMERS (200), SESSION (TPC-W mean interactions per user session, 128; 0 = sign in at every
-# Customer Registration), OUT (results directory, default /tmp/bookstore-bench).
+# Customer Registration), OUT (results directory, default /tmp/bookstore-bench), KEEP_DATA (1: keep
+# the shops' data directories).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -35,7 +36,13 @@ export BOOKSTORE__RATE_LIMIT__AUTH_PER_MINUTE=1000000000 BOOKSTORE__RATE_LIMIT__
 export LOADGEN_ADMIN_EMAIL=$ADMIN_EMAIL LOADGEN_ADMIN_PASSWORD=$ADMIN_PASSWORD
 mkdir -p "$OUT"
 PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# The shops' data directories (~1 GB after an orders run) go too, unless KEEP_DATA=1; the
+# logs, JSON and charts stay in $OUT.
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -n "${KEEP_DATA:-}" ] || rm -rf "$OUT"/data-*
+}
 trap cleanup EXIT
 
 build() {
