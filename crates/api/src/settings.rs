@@ -113,7 +113,8 @@ pub struct Settings {
     /// counts at once); 0 = per request.
     pub genres_max_age_ms: u64,
     /// How long one instance serves the results of a search it ran (all the matches, sorted;
-    /// the next pages and repeats of the search use them); the instance that changes the
+    /// the next pages and repeats of the search use them) and the token items of its lookup
+    /// word (other searches with that word filter them); the instance that changes the
     /// catalogue forgets them at once; 0 = per request.
     pub search_max_age_ms: u64,
     /// The single-page app's built files (`cargo xtask spa`), relative to the working

@@ -91,7 +91,11 @@ impl Application {
             bestsellers: Fresh::new(Duration::from_millis(settings.bestsellers_max_age_ms)),
             genres: Fresh::new(Duration::from_millis(settings.genres_max_age_ms)),
             // 16 MiB of ids: ~1 million matches over all cached searches.
-            searches: SearchCache::new(Duration::from_millis(settings.search_max_age_ms), 16 << 20),
+            searches: SearchCache::new(
+                Duration::from_millis(settings.search_max_age_ms),
+                16 << 20,
+                64 << 20,
+            ),
         });
         if let Some(admin) = &settings.admin {
             ensure_admin(

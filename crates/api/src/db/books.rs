@@ -178,33 +178,74 @@ impl BookJsonCache {
     }
 }
 
-/// Each instance's recent search results: the sorted ids of every match, per (words, genre,
-/// sort), for up to `search_max_age_ms`. A search reads every token item of its word (at
-/// 100,000 books a common word has thousands), and paging through results or repeating a
-/// popular search would read them all again per page. Like the genre counts, results may be
-/// that old on other instances; this instance forgets, at once, the results a change of its
-/// own could alter (see [`forget`](Self::forget)). The books on a page are always read fresh
-/// (price, stock). Bounded by ids held.
+/// Each instance's recent search work, for up to `search_max_age_ms`: the sorted ids of every
+/// match per (words, genre, sort), and per lookup word the token items it reads (its
+/// candidates). A search reads every token item of its word (at 100,000 books a common word has
+/// thousands), and paging through results or repeating a popular search would read them all
+/// again per page; a search of two words is rarely repeated as such, but its longer word is
+/// (the candidates serve every search that looks that word up, filtered in memory). Like the
+/// genre counts, this may be that old on other instances; this instance forgets, at once, what
+/// a change of its own could alter (see [`forget`](Self::forget)). The books on a page are
+/// always read fresh (price, stock). Bounded by bytes held.
 pub struct SearchCache {
     max_age: std::time::Duration,
-    entries: quick_cache::sync::Cache<String, SearchEntry, SearchWeight>,
+    results: KeptCache<Arc<[BookId]>>,
+    candidates: KeptCache<Arc<[Candidate]>>,
     /// Bumped by `forget`: a search that overlapped a change is not kept.
     generation: std::sync::atomic::AtomicU64,
 }
 
+type KeptCache<T> = quick_cache::sync::Cache<String, Kept<T>, KeptWeight>;
+
+/// A kept value, with the words whose matching books it depends on.
 #[derive(Clone)]
-struct SearchEntry {
+struct Kept<T> {
     at: std::time::Instant,
     words: Arc<[String]>,
-    ids: Arc<[BookId]>,
+    value: T,
+}
+
+/// One book as a token item of the lookup word describes it: what search filters and sorts by.
+struct Candidate {
+    id: BookId,
+    /// The book's search tokens, space-separated.
+    words: Box<str>,
+    genre: Box<str>,
+    price: i64,
+    title: Box<str>,
+    created: Box<str>,
+}
+
+trait HeapBytes {
+    fn heap_bytes(&self) -> usize;
+}
+
+impl HeapBytes for Arc<[BookId]> {
+    fn heap_bytes(&self) -> usize {
+        self.len() * size_of::<BookId>()
+    }
+}
+
+impl HeapBytes for Arc<[Candidate]> {
+    fn heap_bytes(&self) -> usize {
+        self.iter()
+            .map(|c| {
+                size_of::<Candidate>()
+                    + c.words.len()
+                    + c.genre.len()
+                    + c.title.len()
+                    + c.created.len()
+            })
+            .sum()
+    }
 }
 
 #[derive(Clone)]
-struct SearchWeight;
+struct KeptWeight;
 
-impl quick_cache::Weighter<String, SearchEntry> for SearchWeight {
-    fn weight(&self, key: &String, val: &SearchEntry) -> u64 {
-        (2 * key.len() + val.ids.len() * size_of::<BookId>() + 96) as u64
+impl<T: HeapBytes> quick_cache::Weighter<String, Kept<T>> for KeptWeight {
+    fn weight(&self, key: &String, val: &Kept<T>) -> u64 {
+        (2 * key.len() + val.value.heap_bytes() + 96) as u64
     }
 }
 
@@ -216,29 +257,35 @@ fn matches_all<'t>(query_words: &[String], tokens: impl Iterator<Item = &'t str>
 }
 
 impl SearchCache {
-    /// `max_age` zero: every search reads the token index.
-    pub fn new(max_age: std::time::Duration, max_bytes: u64) -> Self {
+    /// `max_age` zero: every search reads the token index. The bounds are bytes of ids and of
+    /// candidates.
+    pub fn new(max_age: std::time::Duration, results_bytes: u64, candidates_bytes: u64) -> Self {
         Self {
             max_age,
-            entries: quick_cache::sync::Cache::with_weighter(256, max_bytes, SearchWeight),
+            results: quick_cache::sync::Cache::with_weighter(256, results_bytes, KeptWeight),
+            candidates: quick_cache::sync::Cache::with_weighter(256, candidates_bytes, KeptWeight),
             generation: Default::default(),
         }
     }
 
-    /// Forgets every result that includes, or would now include, one of these books (each
+    /// Forgets everything kept that includes, or would now include, one of these books (each
     /// as it was before and after a change this instance made): the results of any search
-    /// whose words they match, in any genre or order. Other results stay.
+    /// whose words they match, in any genre or order, and the candidates of any lookup word
+    /// they match. Everything else stays.
     pub fn forget(&self, books: &[&Book]) {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let tokens: Vec<BTreeSet<String>> = books.iter().map(|b| tokens(&details_of(b))).collect();
-        self.entries.retain(|_, e| {
+        let unaffected = |words: &[String]| {
             !tokens
                 .iter()
-                .any(|t| matches_all(&e.words, t.iter().map(String::as_str)))
-        });
+                .any(|t| matches_all(words, t.iter().map(String::as_str)))
+        };
+        self.results.retain(|_, e| unaffected(&e.words));
+        self.candidates.retain(|_, e| unaffected(&e.words));
     }
 
+    /// The sorted ids of every match of the search `scope`, kept or computed.
     async fn get<F, Fut>(
         &self,
         scope: &str,
@@ -249,29 +296,59 @@ impl SearchCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = ApiResult<Vec<BookId>>>,
     {
+        self.kept(&self.results, scope, query_words, || async {
+            Ok(compute().await?.into())
+        })
+        .await
+    }
+
+    /// The candidates of the lookup word `word`, kept or read.
+    async fn candidates<F, Fut>(&self, word: &str, read: F) -> ApiResult<Arc<[Candidate]>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<Vec<Candidate>>>,
+    {
+        self.kept(&self.candidates, word, &[word.to_owned()], || async {
+            Ok(read().await?.into())
+        })
+        .await
+    }
+
+    async fn kept<T, F, Fut>(
+        &self,
+        cache: &KeptCache<T>,
+        key: &str,
+        words: &[String],
+        compute: F,
+    ) -> ApiResult<T>
+    where
+        T: HeapBytes + Clone,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+    {
         if self.max_age.is_zero() {
-            return Ok(compute().await?.into());
+            return compute().await;
         }
-        if let Some(e) = self.entries.get(scope)
+        if let Some(e) = cache.get(key)
             && e.at.elapsed() < self.max_age
         {
-            return Ok(e.ids);
+            return Ok(e.value);
         }
         let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
         let at = std::time::Instant::now();
-        let ids: Arc<[BookId]> = compute().await?.into();
+        let value = compute().await?;
         // A search that overlapped a change may have read the tokens from before it.
         if self.generation.load(std::sync::atomic::Ordering::Acquire) == generation {
-            self.entries.insert(
-                scope.to_owned(),
-                SearchEntry {
+            cache.insert(
+                key.to_owned(),
+                Kept {
                     at,
-                    words: query_words.into(),
-                    ids: ids.clone(),
+                    words: words.into(),
+                    value: value.clone(),
                 },
             );
         }
-        Ok(ids)
+        Ok(value)
     }
 }
 
@@ -665,7 +742,7 @@ async fn search(
     let hits = state
         .searches
         .get(&scope, &query_words, || {
-            matches(state.store.as_ref(), &query_words, genre, sort)
+            matches(state, &query_words, genre, sort)
         })
         .await?;
     let end = (offset + limit).min(hits.len());
@@ -675,15 +752,41 @@ async fn search(
     Ok(Page { items, next_cursor })
 }
 
-/// The ids of every book matching all `query_words` (and `genre`), in `sort` order. Reads the
-/// token items of the longest word only: each carries the book's words and sort keys, so the
-/// books themselves are read just for the page served.
+/// The ids of every book matching all `query_words` (and `genre`), in `sort` order: the
+/// candidates of the longest word, filtered by the others and the genre.
 async fn matches(
-    store: &dyn Store,
+    state: &AppState,
     query_words: &[String],
     genre: Option<&Genre>,
     sort: BookSort,
 ) -> ApiResult<Vec<BookId>> {
+    let Some(lookup) = query_words.iter().max_by_key(|w| w.chars().count()) else {
+        return Ok(vec![]);
+    };
+    let candidates = state
+        .searches
+        .candidates(lookup, || read_candidates(state.store.as_ref(), lookup))
+        .await?;
+    let mut hits: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| {
+            matches_all(query_words, c.words.split(' '))
+                && genre.is_none_or(|g| g.as_str() == &*c.genre)
+        })
+        .collect();
+    match sort {
+        BookSort::Title => hits.sort_by(|a, b| (&a.title, a.id).cmp(&(&b.title, b.id))),
+        BookSort::PriceAsc => hits.sort_by_key(|h| (h.price, h.id)),
+        BookSort::PriceDesc => hits.sort_by_key(|h| (std::cmp::Reverse(h.price), h.id)),
+        BookSort::Newest => hits.sort_by(|a, b| (&b.created, b.id).cmp(&(&a.created, a.id))),
+    }
+    Ok(hits.into_iter().map(|h| h.id).collect())
+}
+
+/// Every book with a search token that starts with `word`, once each, from the token items:
+/// each carries the book's words and sort keys, so the books themselves are read just for the
+/// page served.
+async fn read_candidates(store: &dyn Store, word: &str) -> ApiResult<Vec<Candidate>> {
     #[derive(serde::Deserialize)]
     struct Token<'a> {
         book_id: BookId,
@@ -697,39 +800,31 @@ async fn matches(
         #[serde(borrow)]
         created: Cow<'a, str>,
     }
-    struct Hit {
-        id: BookId,
-        title: String,
-        price: i64,
-        created: String,
-    }
-    let Some(lookup) = query_words.iter().max_by_key(|w| w.chars().count()) else {
-        return Ok(vec![]);
-    };
-    let head: String = lookup.chars().take(2).collect();
+    let head: String = word.chars().take(2).collect();
     let mut query = Query {
         index: None,
         pk: format!("TOK#{head}"),
-        sk_prefix: Some(lookup.clone()),
+        sk_prefix: Some(word.to_owned()),
         forward: true,
         limit: SEARCH_SCAN_PAGE,
         start: None,
     };
-    // A prefix can match several tokens of a book ("mel": "melville", "melody"): one hit per book.
+    // A prefix can match several tokens of a book ("mel": "melville", "melody"): one
+    // candidate per book (its token items all carry the same fields).
     let mut seen = std::collections::HashSet::new();
-    let mut hits: Vec<Hit> = Vec::new();
+    let mut out = Vec::new();
     loop {
         let page = store.query_raw(&query).await?;
         for raw in &page.items {
             let t: Token<'_> = serde_json::from_slice(raw).map_err(ApiError::internal)?;
-            let all_match = matches_all(query_words, t.words.split(' '));
-            let genre_ok = genre.is_none_or(|g| g.as_str() == t.genre);
-            if all_match && genre_ok && seen.insert(t.book_id) {
-                hits.push(Hit {
+            if seen.insert(t.book_id) {
+                out.push(Candidate {
                     id: t.book_id,
-                    title: t.title.into_owned(),
+                    words: t.words.into(),
+                    genre: t.genre.into(),
                     price: t.price,
-                    created: t.created.into_owned(),
+                    title: t.title.into(),
+                    created: t.created.into(),
                 });
             }
         }
@@ -738,13 +833,7 @@ async fn matches(
             None => break,
         }
     }
-    match sort {
-        BookSort::Title => hits.sort_by(|a, b| (&a.title, a.id).cmp(&(&b.title, b.id))),
-        BookSort::PriceAsc => hits.sort_by_key(|h| (h.price, h.id)),
-        BookSort::PriceDesc => hits.sort_by_key(|h| (std::cmp::Reverse(h.price), h.id)),
-        BookSort::Newest => hits.sort_by(|a, b| (&b.created, b.id).cmp(&(&a.created, a.id))),
-    }
-    Ok(hits.into_iter().map(|h| h.id).collect())
+    Ok(out)
 }
 
 /// Genres with their number of books, at most `genres_max_age_ms` old (see [`crate::fresh`]);
@@ -878,7 +967,7 @@ mod tests {
     #[tokio::test]
     async fn search_results_are_reused_until_they_expire() {
         let runs = AtomicUsize::new(0);
-        let cache = SearchCache::new(Duration::from_millis(300), 1 << 20);
+        let cache = SearchCache::new(Duration::from_millis(300), 1 << 20, 1 << 20);
         lookup(&cache, &runs, "moby").await;
         lookup(&cache, &runs, "moby").await;
         assert_eq!(runs.load(Ordering::SeqCst), 1, "a repeat reads no tokens");
@@ -892,7 +981,7 @@ mod tests {
         lookup(&cache, &runs, "moby").await;
         assert_eq!(runs.load(Ordering::SeqCst), 3, "expired");
 
-        let off = SearchCache::new(Duration::ZERO, 1 << 20);
+        let off = SearchCache::new(Duration::ZERO, 1 << 20, 1 << 20);
         lookup(&off, &runs, "moby").await;
         lookup(&off, &runs, "moby").await;
         assert_eq!(runs.load(Ordering::SeqCst), 5, "max age 0: every time");
@@ -903,7 +992,7 @@ mod tests {
     #[tokio::test]
     async fn a_change_forgets_the_searches_its_book_matches() {
         let runs = AtomicUsize::new(0);
-        let cache = SearchCache::new(Duration::from_secs(60), 1 << 20);
+        let cache = SearchCache::new(Duration::from_secs(60), 1 << 20, 1 << 20);
         let queries = [
             "moby",
             "whale mel",
@@ -923,12 +1012,54 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 8);
     }
 
+    /// The candidates of a lookup word serve every search that looks it up, until a change
+    /// to a book with that word (before or after the change) forgets them.
+    #[tokio::test]
+    async fn a_lookup_words_candidates_are_read_once_and_forgotten_with_its_books() {
+        let reads = AtomicUsize::new(0);
+        let cache = SearchCache::new(Duration::from_secs(60), 1 << 20, 1 << 20);
+        let read = |word: &'static str| {
+            let (cache, reads) = (&cache, &reads);
+            async move {
+                cache
+                    .candidates(word, || async {
+                        reads.fetch_add(1, Ordering::SeqCst);
+                        Ok(vec![])
+                    })
+                    .await
+                    .expect("candidates");
+            }
+        };
+        read("melville").await;
+        read("melville").await;
+        read("walden").await;
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+        cache.forget(&[&book("Moby-Dick; or, The Whale", "Herman Melville")]);
+        read("walden").await;
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            2,
+            "walden: not the book's word"
+        );
+        read("melville").await;
+        read("mel").await;
+        assert_eq!(reads.load(Ordering::SeqCst), 4);
+        cache.forget(&[&book("Melody", "Someone Else")]);
+        read("melville").await;
+        read("mel").await;
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            5,
+            "only the prefix 'mel' matches 'melody'"
+        );
+    }
+
     /// A search that began before this instance changed the catalogue may have read the old
     /// tokens: its result must not be kept.
     #[tokio::test]
     async fn a_search_overlapping_a_change_is_not_kept() {
         let runs = AtomicUsize::new(0);
-        let cache = SearchCache::new(Duration::from_secs(60), 1 << 20);
+        let cache = SearchCache::new(Duration::from_secs(60), 1 << 20, 1 << 20);
         let words = vec!["walden".to_owned()];
         cache
             .get("walden", &words, || async {

@@ -444,8 +444,11 @@ async fn cached_search_results_follow_this_instances_catalogue_changes() {
     };
     let a = app.book("Cached Alpha", 1).await;
     assert_eq!(search("cached").await, ["Cached Alpha"]);
+    // Two words: filtered from the candidates of the longer one, kept above.
+    assert_eq!(search("cached alpha").await, ["Cached Alpha"]);
     let b = app.book("Cached Beta", 1).await;
     assert_eq!(search("cached").await, ["Cached Alpha", "Cached Beta"]);
+    assert_eq!(search("cached beta").await, ["Cached Beta"]);
     app.admin
         .admin_update_book(
             b.id,
@@ -455,7 +458,10 @@ async fn cached_search_results_follow_this_instances_catalogue_changes() {
         .await
         .unwrap();
     assert_eq!(search("cached").await, ["Cached Alpha"]);
+    assert!(search("cached beta").await.is_empty());
     assert_eq!(search("renamed").await, ["Renamed Beta"]);
+    assert_eq!(search("renamed beta").await, ["Renamed Beta"]);
+    assert_eq!(search("cached a").await, ["Cached Alpha"]);
     app.admin.admin_delete_book(a.id, None).await.unwrap();
     assert!(search("cached").await.is_empty());
 }
