@@ -72,9 +72,10 @@ pub struct Settings {
     pub seed_demo: Option<bool>,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
-    /// How long an idle client connection is kept open. Longer than the load balancer's idle
-    /// timeout (60 s on AWS's ALB): a balancer that reuses a connection at the moment the
-    /// server closes it turns the request into a 502.
+    /// How long an idle client connection is kept open, and a new one waits for its first
+    /// request. Longer than the load balancer's idle timeout (60 s on AWS's ALB): a balancer
+    /// that reuses a connection at the moment the server closes it turns the request into a
+    /// 502.
     pub keep_alive_secs: u64,
     /// HTTP worker threads (default: one per core).
     #[serde(default)]

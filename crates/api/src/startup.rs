@@ -158,6 +158,9 @@ impl Application {
                 .default_service(web::to(fallback))
         })
         .keep_alive(Duration::from_secs(settings.keep_alive_secs))
+        // A connection that has not sent its first request is idle too: actix-web's 5 s
+        // default answered pooled connections a client opened and used only later with a 408.
+        .client_request_timeout(Duration::from_secs(settings.keep_alive_secs))
         .listen(listener)?;
         // On SIGTERM/SIGINT, stop accepting and let in-flight requests finish.
         server = server.shutdown_timeout(30);

@@ -169,13 +169,16 @@ async fn health_on(conn: &mut tokio::net::TcpStream) -> Option<String> {
     Some(String::from_utf8_lossy(&got).into_owned())
 }
 
-/// An idle connection stays open for `keep_alive_secs` and no longer. A balancer keeps its
-/// idle connections to the API for its own timeout (60 s on AWS's ALB); if the API closed
-/// them first, a request sent down one as it closes would fail as a 502.
+/// An idle connection stays open for `keep_alive_secs` and no longer, and so does a new one
+/// that has not sent its first request yet. A balancer keeps its idle connections to the API
+/// for its own timeout (60 s on AWS's ALB); if the API closed them first, a request sent down
+/// one as it closes would fail as a 502. Client pools (hyper's) also open connections they use
+/// only later: actix-web's default 5 s for a first request answered those with an unsolicited
+/// 408, which the client then took for the answer to its request.
 #[tokio::test]
 async fn idle_connections_live_for_the_configured_keep_alive() {
     let short = TestApp::spawn_with(|s| s.keep_alive_secs = 1).await;
-    let long = TestApp::spawn_with(|s| s.keep_alive_secs = 4).await;
+    let long = TestApp::spawn_with(|s| s.keep_alive_secs = 7).await;
     let connect = |app: &TestApp| {
         let addr = app.address.trim_start_matches("http://").to_owned();
         async move { tokio::net::TcpStream::connect(addr).await.expect("connect") }
@@ -185,10 +188,15 @@ async fn idle_connections_live_for_the_configured_keep_alive() {
         let head = health_on(conn).await.expect("first request");
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     }
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let mut fresh = connect(&long).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5500)).await;
     let head = health_on(&mut to_long)
         .await
-        .expect("still open after 2.5 s idle");
+        .expect("still open after 5.5 s idle");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let head = health_on(&mut fresh)
+        .await
+        .expect("a new connection still open after 5.5 s");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(
         health_on(&mut to_short).await.is_none(),
