@@ -22,7 +22,9 @@
 //! Reads that touch more than one key (`batch_get`, `query`) use one fjall snapshot, so they see
 //! a group's writes entirely or not at all. Point reads of items go through an in-process cache
 //! of committed items that keeps both guarantees (see `item_cache`); the writer invalidates
-//! what a group writes before committing it.
+//! what a group writes before committing it, and puts back the items it updated in place once
+//! the group is visible, so hot books stay cached under a stream of orders. The writer reads
+//! through the same cache.
 //!
 //! Layout: two keyspaces. `items` maps `(pk, sk)` to the item's JSON; `index` holds one empty
 //! entry per global secondary index entry, keyed by `(index, index pk, encoded index sk, pk,
