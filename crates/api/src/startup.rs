@@ -90,7 +90,8 @@ impl Application {
             book_json: db::books::BookJsonCache::new(BOOK_JSON_CACHE_BYTES),
             bestsellers: Fresh::new(Duration::from_millis(settings.bestsellers_max_age_ms)),
             genres: Fresh::new(Duration::from_millis(settings.genres_max_age_ms)),
-            // 16 MiB of ids: ~1 million matches over all cached searches.
+            // 16 MiB of ids (~1 million matches over all kept searches) and 64 MiB of
+            // candidates (~250,000 books' token items over all kept lookup words).
             searches: SearchCache::new(
                 Duration::from_millis(settings.search_max_age_ms),
                 16 << 20,

@@ -25,8 +25,8 @@
 //! server's CPU under `POST /orders`. Items written whole and rarely read back (orders,
 //! idempotency records) come back only if they were cached, so they do not churn the cache.
 use std::collections::HashMap;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{RwLock, RwLockWriteGuard};
 
 const SHARDS: usize = 64;
 
@@ -41,6 +41,31 @@ struct Entry {
 struct Shard {
     map: Map,
     bytes: usize,
+}
+
+/// What an entry counts against its shard's budget.
+fn entry_size(key: &[u8], entry: &Entry) -> usize {
+    key.len() + entry.bytes.len() + 64
+}
+
+impl Shard {
+    fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let old = self.map.remove(key)?;
+        self.bytes -= entry_size(key, &old);
+        Some(old)
+    }
+
+    /// Inserts or replaces; a shard that would outgrow `budget` is emptied first.
+    fn insert(&mut self, budget: usize, key: Box<[u8]>, entry: Entry) {
+        self.remove(&key);
+        let size = entry_size(&key, &entry);
+        if self.bytes + size > budget {
+            self.map.clear();
+            self.bytes = 0;
+        }
+        self.bytes += size;
+        self.map.insert(key, entry);
+    }
 }
 
 pub(super) struct ItemCache {
@@ -74,6 +99,10 @@ impl ItemCache {
         &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS]
     }
 
+    fn shard_mut(&self, key: &[u8]) -> RwLockWriteGuard<'_, Shard> {
+        self.shard(key).write().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The item as the reader's snapshot sees it, if cached.
     pub(super) fn get(&self, at: ReadGen, key: &[u8]) -> Option<Vec<u8>> {
         let shard = self.shard(key).read().unwrap_or_else(|e| e.into_inner());
@@ -89,12 +118,11 @@ impl ItemCache {
         if at.0 % 2 == 1 {
             return;
         }
-        let mut shard = self.shard(key).write().unwrap_or_else(|e| e.into_inner());
+        let mut shard = self.shard_mut(key);
         if self.generation.load(Ordering::SeqCst) != at.0 || shard.map.contains_key(key) {
             return;
         }
-        Self::insert(
-            &mut shard,
+        shard.insert(
             self.shard_budget,
             key.into(),
             Entry {
@@ -114,55 +142,29 @@ impl ItemCache {
             published: false,
         }
     }
-
-    fn insert(shard: &mut Shard, budget: usize, key: Box<[u8]>, entry: Entry) {
-        let size = key.len() + entry.bytes.len() + 64;
-        if let Some(old) = shard.map.remove(&key) {
-            shard.bytes -= key.len() + old.bytes.len() + 64;
-        }
-        if shard.bytes + size > budget {
-            shard.map.clear();
-            shard.bytes = 0;
-        }
-        shard.bytes += size;
-        shard.map.insert(key, entry);
-    }
 }
+
+/// A key and the bytes a group wrote to it.
+type Refill = (Box<[u8]>, Box<[u8]>);
 
 pub(super) struct WriteGuard<'a> {
     cache: &'a ItemCache,
-    /// Keys that were cached when the group wrote them, with their new bytes.
-    refill: Vec<(Box<[u8]>, Entry)>,
+    /// Keys to put back when the group is visible, with their new bytes.
+    refill: Vec<Refill>,
     published: bool,
 }
 
 impl WriteGuard<'_> {
     /// Removes `key`; returns whether it was cached.
     pub(super) fn invalidate(&self, key: &[u8]) -> bool {
-        let mut shard = self
-            .cache
-            .shard(key)
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
-        match shard.map.remove(key) {
-            Some(e) => {
-                shard.bytes -= key.len() + e.bytes.len() + 64;
-                true
-            }
-            None => false,
-        }
+        self.cache.shard_mut(key).remove(key).is_some()
     }
 
     /// Removes `key`, the group writing `bytes` to it; if it was cached, or `keep`, `publish`
     /// puts it back with `bytes`.
     pub(super) fn replace(&mut self, key: &[u8], bytes: &[u8], keep: bool) {
         if self.invalidate(key) || keep {
-            let entry = Entry {
-                // Set by `publish`.
-                generation: u64::MAX,
-                bytes: bytes.into(),
-            };
-            self.refill.push((key.into(), entry));
+            self.refill.push((key.into(), bytes.into()));
         }
     }
 
@@ -171,15 +173,13 @@ impl WriteGuard<'_> {
     pub(super) fn publish(mut self) {
         self.published = true;
         let generation = self.cache.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        for (key, mut entry) in std::mem::take(&mut self.refill) {
-            entry.generation = generation;
-            let mut shard = self
-                .cache
-                .shard(&key)
-                .write()
-                .unwrap_or_else(|e| e.into_inner());
+        for (key, bytes) in std::mem::take(&mut self.refill) {
             // A reader may have cached the same committed bytes meanwhile: replaced.
-            ItemCache::insert(&mut shard, self.cache.shard_budget, key, entry);
+            self.cache.shard_mut(&key).insert(
+                self.cache.shard_budget,
+                key,
+                Entry { generation, bytes },
+            );
         }
     }
 }
