@@ -76,36 +76,36 @@ pub async fn track(
 pub struct Limiters {
     auth: DefaultKeyedRateLimiter<IpAddr>,
     writes: DefaultKeyedRateLimiter<IpAddr>,
-    trust_forwarded_for: bool,
+    trusted_proxies: u8,
     checks: AtomicU64,
 }
 
 impl Limiters {
-    pub fn new(s: &crate::settings::RateLimits, trust_forwarded_for: bool) -> Self {
+    pub fn new(s: &crate::settings::RateLimits, trusted_proxies: u8) -> Self {
         let n = |v: u32| NonZeroU32::new(v.max(1)).unwrap_or(NonZeroU32::MIN);
         Self {
             auth: DefaultKeyedRateLimiter::keyed(Quota::per_minute(n(s.auth_per_minute))),
             writes: DefaultKeyedRateLimiter::keyed(
                 Quota::per_second(n(s.writes_per_second)).allow_burst(n(s.write_burst)),
             ),
-            trust_forwarded_for,
+            trusted_proxies,
             checks: AtomicU64::new(0),
         }
     }
 
-    /// The client's address: the peer, or behind a trusted proxy the first `X-Forwarded-For` hop.
+    /// The client's address: the peer, or behind trusted proxies the `X-Forwarded-For` entry
+    /// the outermost of them appended (counted from the right; entries to its left are the
+    /// client's to forge). A request with fewer entries did not come through them all: its peer.
     fn client(&self, req: &ServiceRequest) -> Option<IpAddr> {
-        if self.trust_forwarded_for
-            && let Some(ip) = req
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse().ok())
-        {
-            return Some(ip);
+        let peer = req.peer_addr().map(|a| a.ip());
+        if self.trusted_proxies == 0 {
+            return peer;
         }
-        req.peer_addr().map(|a| a.ip())
+        forwarded_client(
+            req.headers().get_all("x-forwarded-for"),
+            usize::from(self.trusted_proxies),
+        )
+        .or(peer)
     }
 
     fn check(&self, req: &ServiceRequest) -> Result<(), (&'static str, u64)> {
@@ -135,6 +135,17 @@ impl Limiters {
     }
 }
 
+/// The `n`th address from the right of all `X-Forwarded-For` lines (a proxy may add a line
+/// instead of appending to the last one), if there are that many and it parses.
+fn forwarded_client<'a>(lines: impl Iterator<Item = &'a HeaderValue>, n: usize) -> Option<IpAddr> {
+    let mut entries = Vec::new();
+    for line in lines {
+        entries.extend(line.to_str().ok()?.split(',').map(str::trim));
+    }
+    let i = entries.len().checked_sub(n)?;
+    entries.get(i)?.parse().ok()
+}
+
 pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -146,4 +157,27 @@ pub async fn rate_limit(
         return Err(ApiError::RateLimited(retry_after).into());
     }
     next.call(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(lines: &[&'static str], n: usize) -> Option<IpAddr> {
+        let values: Vec<_> = lines.iter().map(|l| HeaderValue::from_static(l)).collect();
+        forwarded_client(values.iter(), n)
+    }
+
+    #[test]
+    fn the_client_is_counted_from_the_right() {
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        assert_eq!(client(&["9.9.9.9, 10.0.0.1"], 1), ip("10.0.0.1"));
+        assert_eq!(client(&["9.9.9.9, 10.0.0.1, 10.0.0.2"], 2), ip("10.0.0.1"));
+        assert_eq!(client(&["9.9.9.9", "10.0.0.1"], 1), ip("10.0.0.1"));
+        assert_eq!(client(&["2001:db8::1"], 1), ip("2001:db8::1"));
+        // Fewer entries than proxies, garbage or no header: not a client address.
+        assert_eq!(client(&["10.0.0.1"], 2), None);
+        assert_eq!(client(&["10.0.0.1, not-an-ip"], 1), None);
+        assert_eq!(client(&[], 1), None);
+    }
 }

@@ -95,9 +95,11 @@ pub struct Settings {
     #[serde(default)]
     pub worker_nice: i32,
     pub rate_limit: RateLimits,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted balancer).
+    /// How many proxies (balancers) in front of the API append to `X-Forwarded-For`: the
+    /// client is the address that many entries from the right. A client can write anything
+    /// into the header, but only to the left of what the proxies append. 0 = the peer address.
     #[serde(default)]
-    pub trust_forwarded_for: bool,
+    pub trusted_proxies: u8,
     /// Origins allowed to call the API from a browser (CORS); the SPA served by the API itself
     /// needs none.
     #[serde(default)]
@@ -190,7 +192,7 @@ impl Settings {
                 writes_per_second: 1_000_000,
                 write_burst: 1_000_000,
             },
-            trust_forwarded_for: false,
+            trusted_proxies: 0,
             cors_origins: vec![],
             admin: None,
             // Tests see each sale in the ranking at once; the cache has its own test.

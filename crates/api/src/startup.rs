@@ -80,7 +80,7 @@ impl Application {
             tokens: Tokens::new(&secret, settings.token_ttl_secs),
             cursors: CursorCodec::new(&secret),
             metrics,
-            limits: Limiters::new(&settings.rate_limit, settings.trust_forwarded_for),
+            limits: Limiters::new(&settings.rate_limit, settings.trusted_proxies),
             hashing: crate::hashing::HashPool::new(
                 settings
                     .password_hash_threads

@@ -124,6 +124,44 @@ async fn logins_and_writes_are_rate_limited_per_client() {
 }
 
 #[tokio::test]
+async fn behind_a_balancer_the_client_is_the_address_it_appended() {
+    // One trusted proxy: the client is the rightmost X-Forwarded-For entry. Entries to its
+    // left are whatever the client sent, so varying them must not buy fresh attempts.
+    let app = TestApp::spawn_with(|s| {
+        s.rate_limit.auth_per_minute = 2;
+        s.trusted_proxies = 1;
+    })
+    .await;
+    let login = |forwarded: String| {
+        app.http
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({"email": "x@example.com", "password": "whatever1"}))
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for forged in ["1.1.1.1", "2.2.2.2", "3.3.3.3"] {
+        let res = login(format!("{forged}, 203.0.113.7")).await.unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, vec![401, 401, 429], "forged hops were trusted");
+    // Another client behind the same balancer (the same peer address) has its own allowance.
+    let other = login("203.0.113.8".into()).await.unwrap();
+    assert_eq!(other.status(), 401);
+    // A second X-Forwarded-For line counts as further entries to the right.
+    let res = app
+        .http
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", "203.0.113.8")
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(&json!({"email": "x@example.com", "password": "whatever1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 429, "rate_limited").await;
+}
+
+#[tokio::test]
 async fn cors_allows_only_configured_origins() {
     let app = TestApp::spawn_with(|s| s.cors_origins = vec!["https://shop.example".into()]).await;
     let preflight = |origin: &'static str| {
