@@ -52,9 +52,11 @@ impl CartState {
                 .lines
                 .iter()
                 .filter_map(|l| {
+                    // Lines hold 1..=Quantity::MAX (add and set_quantity bound them; empty
+                    // lines are dropped), so every line of the cart is in the order.
                     Some(LineRequest {
                         book_id: l.book_id,
-                        quantity: Quantity::parse(i64::from(l.quantity)).ok()?,
+                        quantity: Quantity::parse(i64::from(l.quantity.min(Quantity::MAX))).ok()?,
                     })
                 })
                 .collect(),
@@ -111,9 +113,11 @@ impl Cart {
         self.state.with(|s| s.quantity_of(id))
     }
 
-    /// Adds copies, never beyond `stock` in all.
+    /// Adds copies, never beyond `stock` in all, nor beyond what one order line may hold.
     pub fn add(&self, book: &Book, quantity: u32, stock: i64) {
-        let max = u32::try_from(stock.max(0)).unwrap_or(u32::MAX);
+        let max = u32::try_from(stock.max(0))
+            .unwrap_or(u32::MAX)
+            .min(Quantity::MAX);
         self.edit(
             |lines| match lines.iter_mut().find(|l| l.book_id == book.id) {
                 Some(l) => {
@@ -134,7 +138,7 @@ impl Cart {
     pub fn set_quantity(&self, id: BookId, quantity: u32) {
         self.edit(|lines| {
             if let Some(l) = lines.iter_mut().find(|l| l.book_id == id) {
-                l.quantity = quantity;
+                l.quantity = quantity.min(Quantity::MAX);
             }
         });
     }

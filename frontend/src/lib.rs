@@ -127,8 +127,15 @@ fn ExpiredRedirect() -> impl IntoView {
     let location = use_location();
     Effect::new(move |_| {
         if session.expired() {
-            let here = location.pathname.get_untracked();
-            if here != "/login" {
+            let path = location.pathname.get_untracked();
+            if path != "/login" {
+                // The query too: a catalogue page's genre, search and sort survive the login.
+                let search = location.search.get_untracked();
+                let here = if search.is_empty() {
+                    path
+                } else {
+                    format!("{path}?{search}")
+                };
                 let next = js_sys::encode_uri_component(&here);
                 navigate(&format!("/login?expired=1&next={next}"), Default::default());
             }

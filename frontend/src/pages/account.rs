@@ -9,12 +9,29 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-/// Where to go after logging in: the `next` parameter if it is a path of this app.
+/// Where to go after logging in: the `next` parameter if it is a path of this app. Nothing a
+/// browser could read as another origin: `//host`, `/\host` (a backslash counts as a slash)
+/// and control characters (tabs and newlines are dropped from URLs: `/\t/host`) are refused.
 fn next_path(next: Option<String>, role: Role) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && n != "/login" => n,
+        Some(n) if is_local_path(&n) && n != "/login" && n != "/register" => n,
         _ if role == Role::Admin => "/admin".to_owned(),
         _ => "/".to_owned(),
+    }
+}
+
+fn is_local_path(n: &str) -> bool {
+    n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.contains('\\')
+        && !n.chars().any(char::is_control)
+}
+
+/// The link between the login and the registration page, keeping where to go afterwards.
+fn with_next(page: &str, next: Option<String>) -> String {
+    match next.filter(|n| is_local_path(n)) {
+        Some(n) => format!("{page}?next={}", js_sys::encode_uri_component(&n)),
+        None => page.to_owned(),
     }
 }
 
@@ -89,7 +106,7 @@ pub fn Login() -> impl IntoView {
                     {move || if busy.get() { "Logging in…" } else { "Log in" }}
                 </button>
             </form>
-            <p>"New here? " <A href="/register">"Create an account"</A></p>
+            <p>"New here? " <A href=move || with_next("/register", query.read().get("next"))>"Create an account"</A></p>
         </section>
     }
 }
@@ -190,7 +207,32 @@ pub fn Register() -> impl IntoView {
                     {move || if busy.get() { "Creating…" } else { "Create account" }}
                 </button>
             </form>
-            <p>"Already have an account? " <A href="/login">"Log in"</A></p>
+            <p>"Already have an account? " <A href=move || with_next("/login", query.read().get("next"))>"Log in"</A></p>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_of_this_app_are_followed_after_login() {
+        let go = |n: &str| next_path(Some(n.to_owned()), Role::Customer);
+        assert_eq!(go("/orders?page=2"), "/orders?page=2");
+        assert_eq!(go("/books/42"), "/books/42");
+        for foreign in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "https://evil.example",
+            "evil.example",
+            "/login",
+        ] {
+            assert_eq!(go(foreign), "/", "{foreign:?} was followed");
+        }
+        assert_eq!(next_path(None, Role::Admin), "/admin");
     }
 }

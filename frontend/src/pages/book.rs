@@ -2,7 +2,7 @@
 use crate::components::{AddToCart, Availability, Cover, ErrorBox, Loading, money};
 use crate::live::use_live;
 use crate::use_api;
-use bookstore_model::{Book, BookId};
+use bookstore_model::{Book, BookId, Quantity};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -18,10 +18,10 @@ pub fn BookPage() -> impl IntoView {
             .get("id")
             .and_then(|s| s.parse::<BookId>().ok())
     });
+    let reload = RwSignal::new(0u32);
     let book = LocalResource::new(move || {
         let id = id.get();
-        // An admin edit bumps the version: reload the details.
-        let _version = id.and_then(|id| live.version(id));
+        reload.track();
         async move {
             match id {
                 Some(id) => api.book(id).await.map(Some),
@@ -30,6 +30,22 @@ pub fn BookPage() -> impl IntoView {
         }
     });
     live.watch(move || id.get().into_iter().collect());
+    // An admin edit bumps the book's version (a sale does not): reload the details when the
+    // announced version is not the one shown. The memo keeps other books' stock events, and
+    // this book's sales, from reloading the page (and resetting the quantity typed).
+    let announced = Memo::new(move |_| id.get().and_then(|id| live.version(id)));
+    Effect::new(move |_| {
+        let Some(version) = announced.get() else {
+            return;
+        };
+        let shown = book.with_untracked(|b| match b {
+            Some(Ok(Some(b))) => Some(b.version),
+            _ => None,
+        });
+        if shown.is_some_and(|v| v != version) {
+            reload.update(|n| *n += 1);
+        }
+    });
 
     view! {
         <section class="page book-page">
@@ -57,10 +73,16 @@ fn BookDetails(book: Book) -> impl IntoView {
     let id = book.id;
     let initial = book.stock;
     let stock = move || live.stock(id, initial);
+    // The input's bound: the stock, and never more than one order line may hold.
+    let limit = move || {
+        u32::try_from(stock().max(1))
+            .unwrap_or(1)
+            .min(Quantity::MAX)
+    };
     let quantity = RwSignal::new(1u32);
     // Never more than the stock, never less than one.
     Effect::new(move |_| {
-        let max = u32::try_from(stock().max(1)).unwrap_or(1);
+        let max = limit();
         if quantity.get_untracked() > max {
             quantity.set(max);
         }
@@ -85,11 +107,11 @@ fn BookDetails(book: Book) -> impl IntoView {
                         id="qty"
                         type="number"
                         min="1"
-                        max=move || stock().max(1).to_string()
+                        max=move || limit().to_string()
                         prop:value=move || quantity.get().to_string()
                         on:input=move |ev| {
                             // Half-typed input (empty) is left alone until it is a number.
-                            let max = u32::try_from(stock().max(1)).unwrap_or(1);
+                            let max = limit();
                             if let Ok(n) = event_target_value(&ev).trim().parse::<u32>() {
                                 quantity.set(n.clamp(1, max));
                             }

@@ -10,7 +10,7 @@ use crate::components::{Cover, money};
 use crate::live::use_live;
 use crate::session::use_session;
 use crate::use_api;
-use bookstore_model::{BookId, ProblemCode, Shortage};
+use bookstore_model::{BookId, ProblemCode, Quantity, Shortage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -189,8 +189,10 @@ fn CartRow(line: CartLine, stock: Signal<Option<i64>>) -> impl IntoView {
     let id = line.book_id;
     let quantity = line.quantity;
     // The live stock once the book has been read; until then, no bound but the API's.
-    let max = move || stock.get().map_or(999, |s| s.max(0));
+    let max = move || stock.get().map_or(i64::MAX, |s| s.max(0));
     let over = move || i64::from(quantity) > max();
+    // What the input accepts: the stock, and never more than one order line may hold.
+    let limit = move || max().min(i64::from(Quantity::MAX));
     let title = line.title.clone();
     let remove_label = format!(" {}", line.title);
     view! {
@@ -207,10 +209,10 @@ fn CartRow(line: CartLine, stock: Signal<Option<i64>>) -> impl IntoView {
                     class="qty"
                     type="number"
                     min="0"
-                    max=move || max().to_string()
+                    max=move || limit().to_string()
                     value=quantity.to_string()
                     on:change=move |ev| {
-                        let n = event_target_value(&ev).parse::<i64>().unwrap_or(0).clamp(0, max());
+                        let n = event_target_value(&ev).parse::<i64>().unwrap_or(0).clamp(0, limit());
                         cart.set_quantity(id, u32::try_from(n).unwrap_or(0));
                     }
                 />

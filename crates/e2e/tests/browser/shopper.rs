@@ -135,6 +135,30 @@ async fn open_pages_follow_stock_live_and_checkout_explains_what_ran_out() {
     b.goto(&format!("/books/{}", book.id)).await;
     b.wait_attr(".book .availability", "data-stock", "3").await;
     b.wait_attr(".live", "data-link", "Open").await;
+    // Stock events must not rebuild the details (that would reset the quantity typed and
+    // fetch the book again): mark the shown element, then check that it survives.
+    b.c.execute(
+        "document.querySelector('.book').dataset.probe = 'kept';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let book_fetches = || async {
+        let log =
+            b.c.execute("return window.__errors || [];", vec![])
+                .await
+                .unwrap();
+        let suffix = format!("/api/v1/books/{}", book.id);
+        log.as_array().map_or(0, |l| {
+            l.iter()
+                .filter(|e| {
+                    e.as_str()
+                        .is_some_and(|e| e.starts_with("fetch") && e.ends_with(&suffix))
+                })
+                .count()
+        })
+    };
+    let fetched = book_fetches().await;
 
     // Another shopper buys two: the open page follows, without a reload.
     let order = PlaceOrder {
@@ -146,6 +170,27 @@ async fn open_pages_follow_stock_live_and_checkout_explains_what_ran_out() {
     other.place_order(&order, Some("other-1")).await.unwrap();
     b.wait_attr(".book .availability", "data-stock", "1").await;
     b.wait_contains(".book .availability", "1 left").await;
+    b.wait_attr(".book", "data-probe", "kept").await;
+    assert_eq!(book_fetches().await, fetched, "a sale reloaded the book");
+
+    // An admin edits the book: the page shows the new details (the version moved).
+    let edited = BookDetails {
+        isbn: book.isbn.clone(),
+        title: book.title.clone(),
+        authors: book.authors.clone(),
+        genre: book.genre.clone(),
+        description: Description::parse("Now with the ferryman's log.").unwrap(),
+        price_cents: book.price_cents,
+        currency: book.currency.clone(),
+        published_year: book.published_year,
+    };
+    shop.admin
+        .admin_update_book(book.id, book.version, &edited)
+        .await
+        .unwrap();
+    b.wait_contains(".book .description", "ferryman's log")
+        .await;
+    b.wait_attr(".book .availability", "data-stock", "1").await;
 
     // An admin restocks: up it goes.
     shop.admin
