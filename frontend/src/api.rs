@@ -156,8 +156,18 @@ impl Api {
         self.check(r)
     }
 
-    pub async fn create_return(&self, id: OrderId, req: &CreateReturn) -> ApiResult<ReturnReceipt> {
-        let r = self.authed().create_return(id, req).await;
+    /// A return made at most once per `key`, however often it is retried.
+    pub async fn create_return(
+        &self,
+        id: OrderId,
+        req: &CreateReturn,
+        key: &str,
+    ) -> ApiResult<ReturnReceipt> {
+        let r = self
+            .authed()
+            .create_return_with_key(id, req, Some(key))
+            .await
+            .map(|r| r.value);
         self.check(r)
     }
 

@@ -120,6 +120,9 @@ pub struct Settings {
     /// word (other searches with that word filter them); the instance that changes the
     /// catalogue forgets them at once; 0 = per request.
     pub search_max_age_ms: u64,
+    /// How long an `Idempotency-Key` of an order or a return is remembered: a retry within it
+    /// gets the first answer; afterwards the key may be used for a new request.
+    pub idempotency_ttl_secs: u32,
     /// The single-page app's built files (`cargo xtask spa`), relative to the working
     /// directory. Missing: the API works without the app and logs a warning.
     pub static_dir: PathBuf,
@@ -145,6 +148,7 @@ impl Settings {
             .set_default("bestsellers_max_age_ms", 5000)?
             .set_default("genres_max_age_ms", 5000)?
             .set_default("search_max_age_ms", 5000)?
+            .set_default("idempotency_ttl_secs", 24 * 3600)?
             .set_default("password_hash_memory_kib", 19456)?
             .set_default("password_hash_passes", 2)?
             .set_default("static_dir", "frontend/dist")?;
@@ -199,6 +203,7 @@ impl Settings {
             bestsellers_max_age_ms: 0,
             genres_max_age_ms: 0,
             search_max_age_ms: 0,
+            idempotency_ttl_secs: 24 * 3600,
             static_dir: data_dir.join("static"),
         }
     }

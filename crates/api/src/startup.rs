@@ -97,6 +97,7 @@ impl Application {
                 16 << 20,
                 64 << 20,
             ),
+            idempotency_ttl_secs: i64::from(settings.idempotency_ttl_secs.max(1)),
         });
         if let Some(admin) = &settings.admin {
             ensure_admin(

@@ -18,4 +18,6 @@ pub struct AppState {
     pub bestsellers: crate::fresh::Fresh<Vec<bookstore_model::Bestseller>>,
     pub genres: crate::fresh::Fresh<Vec<bookstore_model::GenreCount>>,
     pub searches: crate::db::books::SearchCache,
+    /// How long an `Idempotency-Key` of an order or a return is remembered.
+    pub idempotency_ttl_secs: i64,
 }

@@ -198,8 +198,24 @@ impl Client {
     }
 
     pub async fn create_return(&self, order: OrderId, req: &CreateReturn) -> Result<ReturnReceipt> {
-        self.post(&format!("/api/v1/orders/{order}/returns"), req)
-            .await
+        Ok(self.create_return_with_key(order, req, None).await?.value)
+    }
+
+    /// A return with an `Idempotency-Key`: a retry with the same key and body gets the return
+    /// made earlier (status 200) instead of a second one.
+    pub async fn create_return_with_key(
+        &self,
+        order: OrderId,
+        req: &CreateReturn,
+        idempotency_key: Option<&str>,
+    ) -> Result<WithStatus<ReturnReceipt>> {
+        let mut r = self
+            .request(Method::POST, &format!("/api/v1/orders/{order}/returns"))
+            .json(req);
+        if let Some(k) = idempotency_key {
+            r = r.header("Idempotency-Key", k);
+        }
+        Self::send(r).await
     }
 
     pub async fn list_returns(&self, order: OrderId) -> Result<Vec<Return>> {

@@ -191,6 +191,9 @@ fn OrderView(
     let reason = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
+    // The Idempotency-Key of the return being attempted, with what it returns: sending the
+    // same return again (after an answer was lost) reuses it, so it is made and refunded once.
+    let attempt: StoredValue<Option<(String, String)>> = StoredValue::new(None);
 
     let submit = {
         let currency = currency.clone();
@@ -221,17 +224,35 @@ fn OrderView(
                     return;
                 }
             };
+            let mut what: Vec<(String, u32)> = lines
+                .iter()
+                .map(|l| (l.book_id.to_string(), l.quantity.get()))
+                .collect();
+            what.sort();
+            let what = format!("{what:?} {}", reason.as_str());
+            let key = attempt
+                .with_value(|a| {
+                    a.as_ref()
+                        .filter(|(w, _)| *w == what)
+                        .map(|(_, k)| k.clone())
+                })
+                .unwrap_or_else(|| {
+                    let k = uuid::Uuid::new_v4().to_string();
+                    attempt.set_value(Some((what, k.clone())));
+                    k
+                });
             busy.set(true);
             error.set(None);
             done.set(None);
             let currency = currency.clone();
             spawn_local(async move {
                 let r = api
-                    .create_return(order_id, &CreateReturn { lines, reason })
+                    .create_return(order_id, &CreateReturn { lines, reason }, &key)
                     .await;
                 busy.set(false);
                 match r {
                     Ok(receipt) => {
+                        attempt.set_value(None);
                         done.set(Some(format!(
                             "Return accepted: {} will be refunded.",
                             money(receipt.return_.refund_cents, &currency)

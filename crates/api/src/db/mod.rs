@@ -12,7 +12,7 @@
 //! | user            | `USER#<email>`         | `USER`                    |                              |
 //! | order           | `ORDER#<id>`           | `ORDER`                   | by user, by time, by status  |
 //! | return          | `ORDER#<id>`           | `RETURN#<time>#<id>`      |                              |
-//! | idempotency key | `IDEM#<user>#<key>`    | `IDEM`                    |                              |
+//! | idempotency key | `IDEM#<user>#<key>`    | `IDEM` (order), `RETURN`  |                              |
 //! | audit entry     | `AUDIT`                | `<time>#<id>`             |                              |
 pub mod audit;
 pub mod books;

@@ -16,8 +16,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// How long an idempotency key is remembered (the `ttl` attribute, epoch seconds).
-const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
+/// A request's `Idempotency-Key` and how long it is remembered (`idempotency_ttl_secs`).
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub ttl_secs: i64,
+}
 /// Attempts when a concurrent admin edit or return changes what a transaction read.
 const MAX_ATTEMPTS: usize = 16;
 
@@ -36,6 +40,25 @@ pub fn order_key(id: OrderId) -> Key {
 
 fn idem_key(user: UserId, key: &str) -> Key {
     Key::new(format!("IDEM#{user}#{key}"), "IDEM")
+}
+
+/// A return's idempotency record: the same partition as the customer's order keys, so one key
+/// can serve an order and, later, a return without the two records meeting.
+fn return_idem_key(user: UserId, key: &str) -> Key {
+    Key::new(format!("IDEM#{user}#{key}"), "RETURN")
+}
+
+/// An idempotency record's item: what identifies the request, until when it is remembered,
+/// and what the request produced.
+/// `ttl` is when it is forgotten, in epoch seconds (DynamoDB's TTL attribute).
+fn idem_item(key: &Key, print: &str, ttl: i64, result: &[(&str, String)]) -> Item {
+    let mut item = crate::store::expr::key_item(key);
+    item.insert("fingerprint".into(), print.into());
+    item.insert("ttl".into(), ttl.into());
+    for (name, value) in result {
+        item.insert((*name).into(), value.clone().into());
+    }
+    item
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,7 +155,41 @@ pub fn parse_idempotency_key(raw: &str) -> ApiResult<String> {
     }
 }
 
-/// The order a earlier request with this key placed, or 422 if the key was used for
+/// The record an earlier request with this idempotency key left, if it is still remembered;
+/// 422 if that request was a different one (`what` names it). A record past its `ttl` is
+/// forgotten on every back end alike: deleted here (DynamoDB's TTL sweeper may lag by days, the
+/// embedded store has none), so the key can be used again.
+async fn remembered(
+    store: &dyn Store,
+    key: &Key,
+    print: &str,
+    what: &str,
+) -> ApiResult<Option<Item>> {
+    let Some(item) = store.get(key).await? else {
+        return Ok(None);
+    };
+    let ttl = item.get("ttl").and_then(Value::as_i64).unwrap_or(i64::MAX);
+    if ttl <= chrono::Utc::now().timestamp() {
+        // Conditional on the ttl read: a record another request has just written stays.
+        let forget = WriteOp::Delete {
+            key: key.clone(),
+            cond: Some(Cond::Eq(Path::attr("ttl"), ttl.into())),
+        };
+        match store.transact(vec![forget]).await {
+            Ok(()) | Err(StoreError::ConditionFailed(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if item.get("fingerprint").and_then(Value::as_str) != Some(print) {
+        return Err(ApiError::Unprocessable(
+            ProblemCode::IdempotencyKeyReused,
+            format!("this Idempotency-Key was used for a different {what}"),
+        ));
+    }
+    Ok(Some(item))
+}
+
+/// The order an earlier request with this key placed, or 422 if the key was used for
 /// another body.
 async fn replay(
     store: &dyn Store,
@@ -140,15 +197,9 @@ async fn replay(
     key: &str,
     print: &str,
 ) -> ApiResult<Option<Order>> {
-    let Some(item) = store.get(&idem_key(user, key)).await? else {
+    let Some(item) = remembered(store, &idem_key(user, key), print, "order").await? else {
         return Ok(None);
     };
-    if item.get("fingerprint").and_then(Value::as_str) != Some(print) {
-        return Err(ApiError::Unprocessable(
-            ProblemCode::IdempotencyKeyReused,
-            "this Idempotency-Key was used for a different order".into(),
-        ));
-    }
     let order_id: OrderId = item
         .get("order_id")
         .and_then(Value::as_str)
@@ -160,12 +211,44 @@ async fn replay(
     Ok(Some(order.into_order()))
 }
 
+/// The return an earlier request with this key made, with the order as it is now, or 422 if
+/// the key was used for another return.
+async fn replay_return(
+    store: &dyn Store,
+    user: UserId,
+    key: &str,
+    print: &str,
+) -> ApiResult<Option<ReturnReceipt>> {
+    let Some(item) = remembered(store, &return_idem_key(user, key), print, "return").await? else {
+        return Ok(None);
+    };
+    let field = |name: &str| {
+        item.get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::internal("return idempotency record incomplete"))
+    };
+    let order_id: OrderId = field("order_id")?
+        .parse()
+        .map_err(|_| ApiError::internal("return idempotency record: bad order id"))?;
+    let return_key = Key::new(order_key(order_id).pk, field("return_sk")?);
+    let (Some(ret), Some(order)) = (
+        store.get(&return_key).await?,
+        get_record(store, order_id).await?,
+    ) else {
+        return Err(ApiError::internal("idempotent return missing"));
+    };
+    Ok(Some(ReturnReceipt {
+        return_: from_item(ret)?,
+        order: order.into_order(),
+    }))
+}
+
 /// Places an order. Returns the order and whether it was placed now (`false`: a replay).
 pub async fn place(
     store: &dyn Store,
     user: &AuthUser,
     req: PlaceOrder,
-    idempotency_key: Option<String>,
+    idempotency_key: Option<IdempotencyKey>,
 ) -> ApiResult<(Order, bool)> {
     req.validate()?;
     let print = fingerprint(&req);
@@ -176,7 +259,7 @@ pub async fn place(
     // it is sent, so a retry always gets the order it repeats.
     let refuse = |e: ApiError| async {
         if let Some(key) = &idempotency_key
-            && let Some(order) = replay(store, user.id, key, &print).await?
+            && let Some(order) = replay(store, user.id, &key.key, &print).await?
         {
             return Ok((order, false));
         }
@@ -271,12 +354,11 @@ pub async fn place(
         });
         let idem_index = ops.len();
         if let Some(key) = &idempotency_key {
-            let mut item = crate::store::expr::key_item(&idem_key(user.id, key));
-            item.insert("fingerprint".into(), print.clone().into());
-            item.insert("order_id".into(), record.id.to_string().into());
-            item.insert(
-                "ttl".into(),
-                (now.timestamp() + IDEMPOTENCY_TTL_SECS).into(),
+            let item = idem_item(
+                &idem_key(user.id, &key.key),
+                &print,
+                now.timestamp() + key.ttl_secs,
+                &[("order_id", record.id.to_string())],
             );
             ops.push(WriteOp::Put {
                 item,
@@ -288,7 +370,7 @@ pub async fn place(
             Err(StoreError::ConditionFailed(failed)) => {
                 if failed.contains(&idem_index)
                     && let Some(key) = &idempotency_key
-                    && let Some(order) = replay(store, user.id, key, &print).await?
+                    && let Some(order) = replay(store, user.id, &key.key, &print).await?
                 {
                     return Ok((order, false));
                 }
@@ -369,17 +451,32 @@ pub async fn list_all(state: &AppState, q: &OrderQuery) -> ApiResult<Page<Order>
 /// Returns copies of an order's lines. The order's returned quantities, its status and the
 /// books' stock move in one transaction, conditioned on the order's version, so racing returns
 /// are serialised and can never together exceed what was bought.
+///
+/// With an idempotency key, a retry gets the return made earlier (`false`: a replay) instead of
+/// a second return and refund; as for orders, the record is written in the same transaction
+/// and every refusal looks it up first (a retry after the first took the last returnable
+/// copies is answered with that return, not 409).
 pub async fn create_return(
     store: &dyn Store,
     user: &AuthUser,
     order_id: OrderId,
     req: CreateReturn,
-) -> ApiResult<ReturnReceipt> {
+    idempotency_key: Option<IdempotencyKey>,
+) -> ApiResult<(ReturnReceipt, bool)> {
     req.validate()?;
+    let print = return_fingerprint(order_id, &req);
+    let refuse = |e: ApiError| async {
+        if let Some(key) = &idempotency_key
+            && let Some(receipt) = replay_return(store, user.id, &key.key, &print).await?
+        {
+            return Ok((receipt, false));
+        }
+        Err(e)
+    };
     for _ in 0..MAX_ATTEMPTS {
         let record = match get_record(store, order_id).await? {
             Some(r) if r.user_id == user.id => r,
-            _ => return Err(ApiError::NotFound("order")),
+            _ => return refuse(ApiError::NotFound("order")).await,
         };
         let mut excess = Vec::new();
         let mut return_lines = Vec::new();
@@ -401,7 +498,7 @@ pub async fn create_return(
             }
         }
         if !excess.is_empty() {
-            return Err(ApiError::ReturnExceedsPurchase(excess));
+            return refuse(ApiError::ReturnExceedsPurchase(excess)).await;
         }
         let now = chrono::Utc::now();
         let mut after = record.clone();
@@ -475,31 +572,64 @@ pub async fn create_return(
             refund_cents: refund,
             created_at: now,
         };
+        let return_sk = format!("RETURN#{}#{}", time_key(now), ret.id);
         let mut item = to_item(&ret)?;
         item.insert("pk".into(), order_key(order_id).pk.into());
-        item.insert(
-            "sk".into(),
-            format!("RETURN#{}#{}", time_key(now), ret.id).into(),
-        );
+        item.insert("sk".into(), return_sk.clone().into());
         ops.push(WriteOp::Put {
             item,
             cond: Some(Cond::NotExists),
         });
+        let idem_index = ops.len();
+        if let Some(key) = &idempotency_key {
+            let item = idem_item(
+                &return_idem_key(user.id, &key.key),
+                &print,
+                now.timestamp() + key.ttl_secs,
+                &[("order_id", order_id.to_string()), ("return_sk", return_sk)],
+            );
+            ops.push(WriteOp::Put {
+                item,
+                cond: Some(Cond::NotExists),
+            });
+        }
         match store.transact(ops).await {
             Ok(()) => {
-                return Ok(ReturnReceipt {
+                let receipt = ReturnReceipt {
                     return_: ret,
                     order: after.into_order(),
-                });
+                };
+                return Ok((receipt, true));
             }
-            Err(StoreError::ConditionFailed(_)) => continue,
+            Err(StoreError::ConditionFailed(failed)) => {
+                if failed.contains(&idem_index)
+                    && let Some(key) = &idempotency_key
+                    && let Some(receipt) = replay_return(store, user.id, &key.key, &print).await?
+                {
+                    return Ok((receipt, false));
+                }
+                // The order moved (another return) or a key expired: read again.
+                continue;
+            }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Conflict(
+    refuse(ApiError::Conflict(
         ProblemCode::Conflict,
         "the order changed while returning; retry".into(),
     ))
+    .await
+}
+
+/// What identifies a return request: the order, its lines (in any order) and the reason.
+fn return_fingerprint(order_id: OrderId, req: &CreateReturn) -> String {
+    let mut lines: Vec<(String, u32)> = req
+        .lines
+        .iter()
+        .map(|l| (l.book_id.to_string(), l.quantity.get()))
+        .collect();
+    lines.sort();
+    json!([order_id.to_string(), lines, req.reason]).to_string()
 }
 
 /// The returns of an order, oldest first.

@@ -1,6 +1,6 @@
 use crate::auth::AuthUser;
 use crate::db;
-use crate::db::orders::parse_idempotency_key;
+use crate::db::orders::{IdempotencyKey, parse_idempotency_key};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, Scope, get, post, web};
@@ -41,10 +41,7 @@ pub async fn place(
     req: HttpRequest,
     body: web::Json<PlaceOrder>,
 ) -> ApiResult<HttpResponse> {
-    let key = match req.headers().get("idempotency-key") {
-        Some(v) => Some(parse_idempotency_key(v.to_str().unwrap_or(""))?),
-        None => None,
-    };
+    let key = idempotency_key(&state, &req)?;
     let placed = db::orders::place(state.store.as_ref(), &user, body.into_inner(), key).await;
     if matches!(placed, Err(ApiError::InsufficientStock(_))) {
         state.metrics.stock_outs.inc();
@@ -65,6 +62,17 @@ pub async fn place(
     Ok(res
         .insert_header(("Location", format!("/api/v1/orders/{}", order.id)))
         .json(order))
+}
+
+/// The request's `Idempotency-Key`, checked, with how long it is remembered.
+fn idempotency_key(state: &AppState, req: &HttpRequest) -> ApiResult<Option<IdempotencyKey>> {
+    let Some(raw) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    Ok(Some(IdempotencyKey {
+        key: parse_idempotency_key(raw.to_str().unwrap_or(""))?,
+        ttl_secs: state.idempotency_ttl_secs,
+    }))
 }
 
 /// My orders, newest first.
@@ -105,18 +113,27 @@ pub async fn show(
     ))
 }
 
-/// Return copies of some lines. Never more than bought minus already returned.
+/// Return copies of some lines. Never more than bought minus already returned. With an
+/// `Idempotency-Key`, a retry of the same request returns the same return (200) instead of
+/// returning and refunding twice.
 #[utoipa::path(
     post,
     path = "/api/v1/orders/{id}/returns",
     tag = "orders",
     security(("bearer" = [])),
-    params(("id" = OrderId, Path)),
+    params(
+        ("id" = OrderId, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1..=255 visible ASCII characters")
+    ),
     request_body = CreateReturn,
     responses(
-        (status = 201, body = ReturnReceipt),
+        (status = 201, description = "Returned", body = ReturnReceipt),
+        (status = 200, description = "A retry: the return made earlier with this key, and the order as it is now", body = ReturnReceipt),
+        (status = 400, description = "A malformed `Idempotency-Key` (`invalid_header`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`return_exceeds_purchase`, with `excess`", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 409, description = "`return_exceeds_purchase`, with `excess`; or `conflict` when the order kept changing", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid lines, or a key used for another return (`idempotency_key_reused`)", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[post("/{id}/returns")]
@@ -124,10 +141,15 @@ pub async fn create_return(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<OrderId>,
+    req: HttpRequest,
     body: web::Json<CreateReturn>,
 ) -> ApiResult<HttpResponse> {
-    let receipt =
-        db::orders::create_return(state.store.as_ref(), &user, *id, body.into_inner()).await?;
+    let key = idempotency_key(&state, &req)?;
+    let (receipt, created) =
+        db::orders::create_return(state.store.as_ref(), &user, *id, body.into_inner(), key).await?;
+    if !created {
+        return Ok(HttpResponse::Ok().json(receipt));
+    }
     let units: u64 = receipt
         .return_
         .lines

@@ -199,6 +199,33 @@ async fn a_retry_after_the_order_took_the_last_copies_gets_the_order() {
     assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 0);
 }
 
+/// A key is remembered for `idempotency_ttl_secs`, on both back ends alike (DynamoDB's own TTL
+/// sweeper may take days): afterwards it names a new request.
+#[tokio::test]
+async fn an_idempotency_key_is_forgotten_after_its_time() {
+    // Whole seconds: a key written at second T is remembered until T + 3, at least 2 s.
+    let app = TestApp::spawn_with(|s| s.idempotency_ttl_secs = 3).await;
+    let book = app.book("Forgotten key", 10).await;
+    let shopper = app.customer().await;
+    let first = shopper
+        .place_order(&order_of(vec![line(book.id, 1)]), Some("daily"))
+        .await
+        .unwrap();
+    assert_eq!(first.status, 201);
+    // Within its time, another body is refused.
+    let other = order_of(vec![line(book.id, 2)]);
+    let refused = shopper.place_order(&other, Some("daily")).await;
+    assert_eq!(code_of(refused), (422, ProblemCode::IdempotencyKeyReused));
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
+    let later = shopper.place_order(&other, Some("daily")).await.unwrap();
+    assert_eq!(later.status, 201);
+    assert_ne!(later.value.id, first.value.id);
+    // ...and the new request is remembered in turn.
+    let retry = shopper.place_order(&other, Some("daily")).await.unwrap();
+    assert_eq!((retry.status, retry.value.id), (200, later.value.id));
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 7);
+}
+
 #[tokio::test]
 async fn my_orders_newest_first_and_others_orders_are_hidden() {
     let app = TestApp::spawn().await;

@@ -124,3 +124,77 @@ async fn returning_a_deleted_book_keeps_the_order_consistent() {
         (404, ProblemCode::NotFound)
     );
 }
+
+/// A return whose answer was lost is sent again with the same key: one return, one refund.
+#[tokio::test]
+async fn a_retried_return_is_made_and_refunded_once() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Returned once", 10).await;
+    let shopper = app.customer().await;
+    let order = shopper
+        .place_order(&order_of(vec![line(book.id, 3)]), None)
+        .await
+        .unwrap()
+        .value;
+    let one = return_of(vec![line(book.id, 1)]);
+    let first = shopper
+        .create_return_with_key(order.id, &one, Some("ret-1"))
+        .await
+        .unwrap();
+    assert_eq!(first.status, 201);
+    let again = shopper
+        .create_return_with_key(order.id, &one, Some("ret-1"))
+        .await
+        .unwrap();
+    assert_eq!(again.status, 200);
+    assert_eq!(again.value.return_.id, first.value.return_.id);
+    assert_eq!(again.value.order.refunded_cents, 1000);
+    assert_eq!(shopper.list_returns(order.id).await.unwrap().len(), 1);
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 8);
+
+    // The key with another return is refused, and nothing moves.
+    let two = return_of(vec![line(book.id, 2)]);
+    let reused = shopper
+        .create_return_with_key(order.id, &two, Some("ret-1"))
+        .await;
+    assert_eq!(code_of(reused), (422, ProblemCode::IdempotencyKeyReused));
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 8);
+
+    // Concurrent sends of the return of the last two copies: made once, and every send is
+    // answered with it (not with 409: nothing is left to return once the first went through).
+    let sends =
+        join_all((0..8).map(|_| shopper.create_return_with_key(order.id, &two, Some("ret-2"))))
+            .await;
+    let sends: Vec<_> = sends.into_iter().map(|r| r.expect("answered")).collect();
+    assert_eq!(sends.iter().filter(|r| r.status == 201).count(), 1);
+    assert!(
+        sends
+            .iter()
+            .all(|r| r.value.return_.id == sends[0].value.return_.id)
+    );
+    let now = shopper.get_order(order.id).await.unwrap();
+    assert_eq!(
+        (now.status, now.refunded_cents),
+        (OrderStatus::Returned, 3000)
+    );
+    assert_eq!(shopper.list_returns(order.id).await.unwrap().len(), 2);
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 10);
+
+    // A key of an order and of a return are separate: the order's key does not answer a
+    // return, and another customer's key is theirs.
+    let placed = shopper
+        .place_order(&order_of(vec![line(book.id, 1)]), Some("shared-key"))
+        .await
+        .unwrap()
+        .value;
+    let ret = shopper
+        .create_return_with_key(placed.id, &one, Some("shared-key"))
+        .await
+        .unwrap();
+    assert_eq!(ret.status, 201);
+    // A key used for a return of another order is refused.
+    let elsewhere = shopper
+        .create_return_with_key(order.id, &one, Some("shared-key"))
+        .await;
+    assert_eq!(code_of(elsewhere), (422, ProblemCode::IdempotencyKeyReused));
+}
