@@ -41,7 +41,7 @@ Listings are paginated with opaque, signed cursors."
         bookstore_model::RemovedEvent,
         bookstore_model::CatalogueEvent
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
     tags(
         (name = "catalogue", description = "Browse and search books"),
         (name = "accounts", description = "Register and log in"),
@@ -66,6 +66,86 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The error responses that middleware and extractors give on every operation of a kind, so
+/// that each handler need not repeat them (one listed by a handler, with its own description,
+/// is kept): 400 for a malformed path, query or header parameter; for a JSON body 400
+/// (malformed), 413, 415 and 422 (invalid); 401 with a bearer token, 403 on admin routes; 429
+/// for writes (rate limits); and `default`, any other error (500, 503), always a problem.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in &mut openapi.paths.paths {
+            let admin = path.starts_with("/api/v1/admin/");
+            let ops = [
+                (false, item.get.as_mut()),
+                (true, item.post.as_mut()),
+                (true, item.put.as_mut()),
+                (true, item.patch.as_mut()),
+                (true, item.delete.as_mut()),
+            ];
+            for (write, op) in ops {
+                let Some(op) = op else { continue };
+                let mut add: Vec<(&str, &str)> = Vec::new();
+                if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                    add.push((
+                        "400",
+                        "A malformed parameter (`invalid_id`, `invalid_query`, `invalid_header`)",
+                    ));
+                }
+                if op.request_body.is_some() {
+                    add.push(("400", "Malformed JSON (`invalid_json`)"));
+                    add.push(("413", "The body is too large (`payload_too_large`)"));
+                    add.push(("415", "Not `application/json` (`unsupported_media_type`)"));
+                    add.push(("422", "The body is not valid (`validation`)"));
+                }
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add.push((
+                        "401",
+                        "No token, or an expired or invalid one (`unauthorized`)",
+                    ));
+                }
+                if admin {
+                    add.push(("403", "The token is not an admin's (`forbidden`)"));
+                }
+                if write && path.starts_with("/api/") {
+                    add.push((
+                        "429",
+                        "Too many requests from this client (`rate_limited`); see `Retry-After`",
+                    ));
+                }
+                add.push((
+                    "default",
+                    "Any other error, e.g. 503 when the store cannot be reached (`unavailable`)",
+                ));
+                // One response per status: the causes of a status, joined.
+                let mut by_status: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+                for (status, description) in add {
+                    by_status.entry(status).or_default().push(description);
+                }
+                for (status, descriptions) in by_status {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem(&descriptions.join("; ")).into());
+                }
+            }
+        }
     }
 }
 

@@ -29,7 +29,7 @@ pub fn scope() -> Scope {
     responses(
         (status = 201, description = "Placed", body = Order),
         (status = 200, description = "A retry: the order placed earlier with this key", body = Order),
-        (status = 409, description = "Not enough stock (`insufficient_stock`, with `shortages`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not enough stock (`insufficient_stock`, with `shortages`), or the books kept changing while ordering (`conflict`, retry)", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid lines, unknown books, or a reused key", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json")
     )

@@ -55,6 +55,7 @@ pub async fn create(
     responses(
         (status = 200, body = Book),
         (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another book has this ISBN (`isbn_taken`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale version; `current_version` says the current one", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
