@@ -141,19 +141,14 @@ pub struct StockAdjustment {
 
 impl StockAdjustment {
     pub fn validate(&self) -> Result<(), ValidationError> {
-        if self.delta == 0 || self.delta.abs() > 1_000_000 {
+        // unsigned_abs: i64::MIN has no i64 absolute value.
+        if !(1..=1_000_000).contains(&self.delta.unsigned_abs()) {
             return Err(ValidationError::new(
                 "delta must be non-zero and at most 1000000 in size",
             ));
         }
-        if self
-            .reason
-            .as_ref()
-            .is_some_and(|r| r.chars().count() > 500)
-        {
-            return Err(ValidationError::new(
-                "reason must be at most 500 characters",
-            ));
+        if let Some(r) = &self.reason {
+            crate::validate::bounded_text(r, "reason", 500)?;
         }
         Ok(())
     }

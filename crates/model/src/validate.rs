@@ -188,7 +188,7 @@ impl fmt::Debug for Password {
 }
 
 /// Trims `s` and checks it has `1..=max` characters and no control characters.
-fn bounded_text(s: &str, what: &str, max: usize) -> Result<String, ValidationError> {
+pub(crate) fn bounded_text(s: &str, what: &str, max: usize) -> Result<String, ValidationError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(ValidationError::new(format!("{what} must not be empty")));
@@ -275,6 +275,14 @@ impl Description {
         if t.chars().count() > 5000 {
             return Err(ValidationError::new(
                 "description must be at most 5000 characters",
+            ));
+        }
+        // Paragraphs (newlines) and tabs are text; other control characters are not.
+        if t.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(ValidationError::new(
+                "description must not contain control characters",
             ));
         }
         Ok(Self(t.to_owned()))
@@ -389,6 +397,28 @@ impl From<PriceCents> for i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stock_adjustments_are_bounded_and_plain_text() {
+        let adj = |delta: i64, reason: Option<&str>| crate::StockAdjustment {
+            delta,
+            reason: reason.map(str::to_owned),
+        };
+        assert!(adj(5, Some("delivery")).validate().is_ok());
+        assert!(adj(-1_000_000, None).validate().is_ok());
+        for bad in [0, 1_000_001, -1_000_001, i64::MIN, i64::MAX] {
+            assert!(adj(bad, None).validate().is_err(), "{bad}");
+        }
+        assert!(adj(1, Some("   ")).validate().is_err());
+        assert!(adj(1, Some("bell\u{7}")).validate().is_err());
+        assert!(adj(1, Some(&"x".repeat(501))).validate().is_err());
+    }
+
+    #[test]
+    fn descriptions_keep_paragraphs_but_no_other_control_characters() {
+        assert!(Description::parse("One.\n\nTwo,\tthree.").is_ok());
+        assert!(Description::parse("escape\u{1b}[31m").is_err());
+    }
 
     #[test]
     fn isbn_checksums() {

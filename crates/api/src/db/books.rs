@@ -715,12 +715,17 @@ async fn search(
         .chars()
         .filter(|c| *c != '-' && !c.is_whitespace())
         .collect();
-    let query_words: Vec<String> =
-        if compact.len() >= 3 && compact.bytes().all(|b| b.is_ascii_digit()) {
-            vec![compact]
-        } else {
-            words(text).take(10).collect()
-        };
+    // Books are indexed by their ISBN-13: a whole ISBN-10 is searched as the ISBN-13 it
+    // stands for (978 + its digits); a 13-digit one is itself, a shorter run of digits a prefix.
+    let isbn10 = compact.len() == 10
+        && !compact.starts_with("978")
+        && !compact.starts_with("979")
+        && compact.bytes().take(9).all(|b| b.is_ascii_digit());
+    let query_words: Vec<String> = match bookstore_model::Isbn::parse(&compact) {
+        Ok(isbn) if isbn10 => vec![isbn.to_string()],
+        _ if compact.len() >= 3 && compact.bytes().all(|b| b.is_ascii_digit()) => vec![compact],
+        _ => words(text).take(10).collect(),
+    };
     if query_words.is_empty() {
         return Ok(Page {
             items: vec![],

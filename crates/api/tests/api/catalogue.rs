@@ -141,6 +141,22 @@ async fn search_matches_title_author_and_isbn_case_insensitively() {
     let isbn = moby.isbn.as_str();
     let hyphenated = format!("{}-{}-{}", &isbn[..3], &isbn[3..8], &isbn[8..]);
     assert_eq!(search(&hyphenated, None).await, HashSet::from([moby.id]));
+    // A book with an ISBN-13 from an ISBN-10 (978 + its digits) is found by either, as
+    // printed on the book.
+    let mut pride = new_book("Pride and Prejudice", "Jane Austen", "fiction", 900, 5);
+    pride.isbn = bookstore_model::Isbn::parse("978-0-14-143951-8").unwrap();
+    let pride = app.admin.admin_create_book(&pride).await.unwrap();
+    assert_eq!(
+        search("0-14-143951-3", None).await,
+        HashSet::from([pride.id])
+    );
+    assert_eq!(search("0141439513", None).await, HashSet::from([pride.id]));
+    assert_eq!(
+        search("9780141439518", None).await,
+        HashSet::from([pride.id])
+    );
+    // A run of digits is still a prefix of ISBN-13s.
+    assert_eq!(search("978014", None).await, HashSet::from([pride.id]));
     assert!(search("zzzz", None).await.is_empty());
 
     // Search results page too, each once.
