@@ -182,6 +182,13 @@ pub async fn sharded_paged(
     for (shard, page) in pages {
         exhausted[shard] = page.last_key.is_none();
         lengths[shard] = page.items.len();
+        // Every row of the page left out (items that moved to another partition since the
+        // index was read): continue after the rows, or the next page would read them again.
+        if page.items.is_empty()
+            && let Some(k) = page.last_key
+        {
+            positions[shard] = Some(Value::Object(k));
+        }
         candidates.extend(
             page.items
                 .into_iter()
