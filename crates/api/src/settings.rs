@@ -131,6 +131,7 @@ pub struct Settings {
 /// Secrets that must never be accepted outside dev mode.
 const WEAK_SECRETS: &[&str] = &["secret", "changeme", "change-me", "jwt-secret", "bookstore"];
 pub const MIN_SECRET_LEN: usize = 32;
+const MIN_SECRET_DISTINCT_CHARS: usize = 10;
 
 impl Settings {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
@@ -232,9 +233,12 @@ impl Settings {
     pub fn jwt_secret(&self) -> anyhow::Result<Vec<u8>> {
         if let Some(secret) = &self.jwt_secret {
             let s = secret.expose_secret();
+            // Few distinct characters: a repeated word ("changeme" x 4) or a pattern, however
+            // long; 32 random characters have ~25 distinct ones.
+            let distinct = s.chars().collect::<std::collections::BTreeSet<_>>().len();
             let weak = s.len() < MIN_SECRET_LEN
                 || WEAK_SECRETS.iter().any(|w| s.eq_ignore_ascii_case(w))
-                || s.chars().all(|c| c == s.chars().next().unwrap_or(' '));
+                || distinct < MIN_SECRET_DISTINCT_CHARS;
             if weak && self.mode == Mode::Production {
                 bail!("jwt_secret is too weak: use at least {MIN_SECRET_LEN} random characters");
             }
@@ -255,15 +259,43 @@ impl Settings {
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
         );
-        std::fs::write(&path, &fresh).with_context(|| format!("writing {}", path.display()))?;
+        write_private(&path, &fresh).with_context(|| format!("writing {}", path.display()))?;
         tracing::warn!("dev mode: generated a JWT secret in {}", path.display());
         Ok(fresh.into_bytes())
     }
 }
 
+/// Writes a file only its owner may read (a key: other users of the machine must not sign
+/// tokens with it).
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_dev_secret_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Settings::for_tests(dir.path());
+        s.mode = Mode::Dev;
+        s.jwt_secret = None;
+        let first = s.jwt_secret().unwrap();
+        let mode = std::fs::metadata(dir.path().join("dev-jwt-secret"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(s.jwt_secret().unwrap(), first, "kept across restarts");
+    }
 
     #[test]
     fn production_refuses_missing_or_weak_secrets() {
@@ -275,6 +307,10 @@ mod tests {
         s.jwt_secret = Some(SecretString::from("short"));
         assert!(s.jwt_secret().is_err());
         s.jwt_secret = Some(SecretString::from("a".repeat(40)));
+        assert!(s.jwt_secret().is_err());
+        s.jwt_secret = Some(SecretString::from("changeme".repeat(4)));
+        assert!(s.jwt_secret().is_err());
+        s.jwt_secret = Some(SecretString::from("01234567".repeat(4)));
         assert!(s.jwt_secret().is_err());
         s.jwt_secret = Some(SecretString::from("k3Jq8vR2mXp9sT4wY7zB1nC6dF0gH5jL"));
         assert!(s.jwt_secret().is_ok());

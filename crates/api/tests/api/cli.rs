@@ -14,7 +14,13 @@ fn bookstore(data: &std::path::Path) -> Command {
 #[test]
 fn production_mode_refuses_a_missing_or_weak_secret() {
     let data = tempfile::tempdir().unwrap();
-    for secret in [None, Some("changeme"), Some("short-secret")] {
+    let repeated = "changeme".repeat(4);
+    for secret in [
+        None,
+        Some("changeme"),
+        Some("short-secret"),
+        Some(&*repeated),
+    ] {
         let mut cmd = bookstore(data.path());
         cmd.arg("serve")
             .env("BOOKSTORE__MODE", "production")
