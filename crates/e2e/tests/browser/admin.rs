@@ -201,6 +201,30 @@ async fn customers_never_reach_admin_screens_and_a_refused_token_means_log_in_ag
         assert!(!b.exists("table.inventory").await);
         assert!(!b.exists("#new-book").await);
     }
+    // Within the app (the request log is then complete: it starts before these pages do), the
+    // pages know the session is a customer's and never ask the admin API.
+    b.goto("/").await;
+    for path in [
+        "/admin",
+        "/admin/orders",
+        "/admin/audit",
+        "/admin/books/new",
+    ] {
+        b.c.execute(
+            "history.pushState(null, '', arguments[0]); \
+             window.dispatchEvent(new PopStateEvent('popstate'));",
+            vec![serde_json::json!(path)],
+        )
+        .await
+        .unwrap();
+        b.wait_path(|p| p == path, path).await;
+        b.wait_contains("#admin-denied", "Admins only").await;
+    }
+    let requests = b.requests().await;
+    assert!(
+        requests.iter().all(|r| !r.contains("/api/v1/admin")),
+        "{requests:?}"
+    );
     b.screenshot("customer-denied").await;
 
     // An admin whose token the server refuses (expired, or signed with another key) is sent

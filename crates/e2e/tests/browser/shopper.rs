@@ -144,19 +144,12 @@ async fn open_pages_follow_stock_live_and_checkout_explains_what_ran_out() {
     .await
     .unwrap();
     let book_fetches = || async {
-        let log =
-            b.c.execute("return window.__errors || [];", vec![])
-                .await
-                .unwrap();
-        let suffix = format!("/api/v1/books/{}", book.id);
-        log.as_array().map_or(0, |l| {
-            l.iter()
-                .filter(|e| {
-                    e.as_str()
-                        .is_some_and(|e| e.starts_with("fetch") && e.ends_with(&suffix))
-                })
-                .count()
-        })
+        let url = format!("/api/v1/books/{}", book.id);
+        b.requests()
+            .await
+            .iter()
+            .filter(|r| r.ends_with(&url))
+            .count()
     };
     let fetched = book_fetches().await;
 
@@ -247,5 +240,56 @@ async fn open_pages_follow_stock_live_and_checkout_explains_what_ran_out() {
     assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 0);
     b.goto(&format!("/books/{}", book.id)).await;
     b.wait_contains(".book .availability", "Out of stock").await;
+    b.close().await;
+}
+
+/// The answer to a checkout is lost, though the shop placed the order: pressing the button
+/// again sends the same Idempotency-Key, and the shop answers with that order. One order,
+/// stock taken once.
+#[tokio::test]
+async fn a_checkout_whose_answer_was_lost_is_retried_without_buying_twice() {
+    let _serial = serial().await;
+    let shop = Shop::start().await;
+    let book = shop.book("Twice Told", "Iris Vane", 1200, 5).await;
+    let (email, me) = shop.customer().await;
+    let b = Browser::start(&shop.url).await;
+    b.login(&email, PASSWORD).await;
+    b.goto(&format!("/books/{}", book.id)).await;
+    b.wait_attr(".book .availability", "data-stock", "5").await;
+    b.fill("#qty", "2").await;
+    b.click(".buy .add-to-cart button").await;
+    b.wait_text(".badge", "2 in the cart", |t| t.trim() == "2")
+        .await;
+    b.click("a.cart-link").await;
+    b.wait_contains("#cart-total", "$24.00").await;
+    // The next order request reaches the shop, but its answer never reaches the page.
+    b.c.execute(
+        "let drop = true; const f = window.fetch; \
+         window.fetch = (r, o) => { \
+           const p = f(r, o); \
+           const post = ((o && o.method) || r.method) === 'POST'; \
+           if (drop && post && String(r.url || r).endsWith('/api/v1/orders')) { \
+             drop = false; return p.then(() => { throw new TypeError('Failed to fetch'); }); } \
+           return p; };",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.click("#checkout").await;
+    b.wait_contains("#checkout", "Retry placing the order")
+        .await;
+    assert_eq!(
+        shop.api.get_book(book.id).await.unwrap().stock,
+        3,
+        "the first attempt was placed"
+    );
+    b.click("#checkout").await;
+    let path = b
+        .wait_path(|p| p.starts_with("/orders/"), "the order page")
+        .await;
+    let orders = me.list_orders(&PageQuery::default()).await.unwrap().items;
+    assert_eq!(orders.len(), 1, "bought twice");
+    assert_eq!(path, format!("/orders/{}", orders[0].id));
+    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 3);
     b.close().await;
 }

@@ -337,6 +337,20 @@ impl Browser {
         );
     }
 
+    /// The requests the page has sent since `goto`, as `METHOD URL` (from the fetch hook).
+    pub async fn requests(&self) -> Vec<String> {
+        let log = self
+            .c
+            .execute("return window.__errors || [];", vec![])
+            .await
+            .expect("the page's log");
+        log.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.as_str()?.strip_prefix("fetch ").map(str::to_owned))
+            .collect()
+    }
+
     pub async fn click(&self, css: &str) {
         self.find(css)
             .await
