@@ -5,6 +5,7 @@ use crate::use_api;
 use bookstore_model::{BookQuery, BookSort};
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -35,13 +36,29 @@ pub fn Home() -> impl IntoView {
         ids
     });
 
+    // The catalogue's search, within the app (a plain GET form would load the whole app
+    // again); without WASM the form still works as a GET to /books.
+    let query = NodeRef::<leptos::html::Input>::new();
+    let navigate = use_navigate();
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let q = query.get().map(|i| i.value()).unwrap_or_default();
+        let q = q.trim();
+        let to = if q.is_empty() {
+            "/books".to_owned()
+        } else {
+            format!("/books?q={}", js_sys::encode_uri_component(q))
+        };
+        navigate(&to, Default::default());
+    };
+
     view! {
         <section class="page home">
             <div class="hero">
                 <h1>"Find your next book"</h1>
-                <form class="search" role="search" action="/books" method="get">
+                <form class="search" role="search" action="/books" method="get" on:submit=search>
                     <label for="home-q" class="sr-only">"Search by title, author or ISBN"</label>
-                    <input id="home-q" name="q" type="search" placeholder="Title, author or ISBN" />
+                    <input id="home-q" name="q" type="search" placeholder="Title, author or ISBN" node_ref=query />
                     <button class="btn primary" type="submit">"Search"</button>
                 </form>
             </div>

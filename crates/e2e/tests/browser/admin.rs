@@ -74,6 +74,14 @@ async fn a_stale_admin_edit_is_refused_and_explained_never_overwritten() {
     // Two left: highlighted as low stock.
     b.find(&format!("{}.low", row(book.id))).await;
 
+    // A screen reader lists the row's buttons with the book they act on.
+    b.wait_attr(
+        &format!("{} td.actions button.danger", row(book.id)),
+        "aria-label",
+        &format!("Delete {}", book.title),
+    )
+    .await;
+
     // Open the editor, then someone else saves first.
     b.click_text(&format!("{} button", row(book.id)), "Edit")
         .await;

@@ -20,6 +20,27 @@ async fn a_shopper_searches_buys_sees_stock_drop_returns_a_copy_and_sees_stock_r
     b.wait_contains("#new-arrivals", "Quiet Lanterns of Harbour Town")
         .await;
     b.screenshot("home").await;
+    // The home page's search opens the catalogue's results within the app (no reload: the
+    // page's own state survives).
+    b.c.execute("window.__samePage = true;", vec![])
+        .await
+        .unwrap();
+    b.fill("#home-q", "pilots").await;
+    b.click(".hero form.search button[type=submit]").await;
+    b.wait_path(|p| p == "/books", "the catalogue").await;
+    b.wait_contains("#results", "Harbour Pilots").await;
+    b.wait_text("#results", "only the matching book", |t| {
+        !t.contains("Quiet Lanterns")
+    })
+    .await;
+    let same =
+        b.c.execute("return window.__samePage === true;", vec![])
+            .await;
+    assert_eq!(
+        same.unwrap(),
+        serde_json::json!(true),
+        "the app was loaded again"
+    );
 
     b.register("Test Shopper").await;
 

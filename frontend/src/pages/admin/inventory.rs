@@ -317,9 +317,14 @@ fn InventoryRow(
                     </Show>
                 </td>
                 <td class="actions">
-                    <button type="button" class="btn small" on:click=start_edit disabled=move || { mode.get() == Mode::Edit }>"Edit"</button>
-                    <button type="button" class="btn small" on:click=move |_| { error.set(None); mode.set(Mode::Restock) }>"Restock"</button>
-                    <button type="button" class="btn small danger" on:click=move |_| mode.set(Mode::ConfirmDelete)>"Delete"</button>
+                    // Each row's buttons are named with its book for screen readers, which list
+                    // a page's buttons out of their rows.
+                    <button type="button" class="btn small" on:click=start_edit disabled=move || { mode.get() == Mode::Edit }
+                        aria-label=move || book.with(|b| format!("Edit {}", b.title))>"Edit"</button>
+                    <button type="button" class="btn small" on:click=move |_| { error.set(None); mode.set(Mode::Restock) }
+                        aria-label=move || book.with(|b| format!("Restock {}", b.title))>"Restock"</button>
+                    <button type="button" class="btn small danger" on:click=move |_| mode.set(Mode::ConfirmDelete)
+                        aria-label=move || book.with(|b| format!("Delete {}", b.title))>"Delete"</button>
                 </td>
             </tr>
             {move || (error.get().is_some() || saved.get().is_some() || mode.get() != Mode::View).then(|| view! {
