@@ -71,11 +71,13 @@ pub async fn track(
     res
 }
 
-/// Per-client limits: logins and registrations per minute, and other writes per second.
+/// Per-client limits: logins and registrations per minute, other writes and API reads per
+/// second.
 /// Limits are per instance; behind a balancer of N instances a client gets up to N times them.
 pub struct Limiters {
     auth: DefaultKeyedRateLimiter<IpAddr>,
     writes: DefaultKeyedRateLimiter<IpAddr>,
+    reads: DefaultKeyedRateLimiter<IpAddr>,
     trusted_proxies: u8,
     checks: AtomicU64,
 }
@@ -87,6 +89,9 @@ impl Limiters {
             auth: DefaultKeyedRateLimiter::keyed(Quota::per_minute(n(s.auth_per_minute))),
             writes: DefaultKeyedRateLimiter::keyed(
                 Quota::per_second(n(s.writes_per_second)).allow_burst(n(s.write_burst)),
+            ),
+            reads: DefaultKeyedRateLimiter::keyed(
+                Quota::per_second(n(s.reads_per_second)).allow_burst(n(s.read_burst)),
             ),
             trusted_proxies,
             checks: AtomicU64::new(0),
@@ -117,6 +122,9 @@ impl Limiters {
             Method::POST | Method::PUT | Method::DELETE | Method::PATCH
         ) {
             ("writes", &self.writes)
+        } else if req.path().starts_with("/api/") {
+            // The shop's pages and their files (the SPA) are not counted, the API's reads are.
+            ("reads", &self.reads)
         } else {
             return Ok(());
         };
@@ -127,6 +135,7 @@ impl Limiters {
         if self.checks.fetch_add(1, Ordering::Relaxed) % 10_000 == 9_999 {
             self.auth.retain_recent();
             self.writes.retain_recent();
+            self.reads.retain_recent();
         }
         limiter.1.check_key(&ip).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());

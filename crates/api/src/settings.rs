@@ -36,6 +36,11 @@ pub struct RateLimits {
     pub writes_per_second: u32,
     /// ...with bursts up to this many.
     pub write_burst: u32,
+    /// API reads (GET) per client and second: far above what a person's pages ask for, low
+    /// enough that one client cannot flood the store with searches and listings...
+    pub reads_per_second: u32,
+    /// ...with bursts up to this many.
+    pub read_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -146,6 +151,8 @@ impl Settings {
             .set_default("rate_limit.auth_per_minute", 30)?
             .set_default("rate_limit.writes_per_second", 20)?
             .set_default("rate_limit.write_burst", 40)?
+            .set_default("rate_limit.reads_per_second", 200)?
+            .set_default("rate_limit.read_burst", 400)?
             .set_default("bestsellers_max_age_ms", 5000)?
             .set_default("genres_max_age_ms", 5000)?
             .set_default("search_max_age_ms", 5000)?
@@ -196,6 +203,8 @@ impl Settings {
                 auth_per_minute: 1_000_000,
                 writes_per_second: 1_000_000,
                 write_burst: 1_000_000,
+                reads_per_second: 1_000_000,
+                read_burst: 1_000_000,
             },
             trusted_proxies: 0,
             cors_origins: vec![],

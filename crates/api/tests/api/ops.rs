@@ -124,6 +124,29 @@ async fn logins_and_writes_are_rate_limited_per_client() {
 }
 
 #[tokio::test]
+async fn api_reads_are_rate_limited_per_client_but_not_the_pages() {
+    let app = TestApp::spawn_with(|s| {
+        s.rate_limit.reads_per_second = 1;
+        s.rate_limit.read_burst = 3;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let res = app.http.get(app.url("/api/v1/books")).send().await.unwrap();
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            assert_problem(res, 429, "rate_limited").await;
+        }
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 429]);
+    // The shop's pages, and probes, are not API reads.
+    for path in ["/", "/books/42", "/healthz"] {
+        let res = app.http.get(app.url(path)).send().await.unwrap();
+        assert_ne!(res.status().as_u16(), 429, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn behind_a_balancer_the_client_is_the_address_it_appended() {
     // One trusted proxy: the client is the rightmost X-Forwarded-For entry. Entries to its
     // left are whatever the client sent, so varying them must not buy fresh attempts.
