@@ -13,7 +13,7 @@ use bookstore_model::{
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// The partition of the whole-catalogue indexes.
@@ -852,18 +852,28 @@ pub async fn genres(state: &AppState) -> ApiResult<Vec<GenreCount>> {
 }
 
 async fn count_genres(store: &dyn Store) -> ApiResult<Vec<GenreCount>> {
-    let page = store
-        .query(&Query {
-            index: None,
-            pk: GENRES.into(),
-            sk_prefix: None,
-            forward: true,
-            limit: 1000,
-            start: None,
-        })
-        .await?;
+    // Every genre, however many: page through the counters.
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store
+            .query(&Query {
+                index: None,
+                pk: GENRES.into(),
+                sk_prefix: None,
+                forward: true,
+                limit: 1000,
+                start,
+            })
+            .await?;
+        items.extend(page.items);
+        match page.last_key {
+            Some(k) => start = Some(k),
+            None => break,
+        }
+    }
     let mut out = Vec::new();
-    for item in page.items {
+    for item in items {
         let count = item.get("count").and_then(Value::as_i64).unwrap_or(0);
         let name = item
             .get("genre")
@@ -919,11 +929,6 @@ async fn ranking(state: &AppState, limit: usize) -> ApiResult<Vec<Bestseller>> {
     Ok(out)
 }
 
-/// Units sold (net of returns) per book, for consistency checks.
-pub fn sold_of(item: &Item) -> i64 {
-    item.get("sold").and_then(Value::as_i64).unwrap_or(0)
-}
-
 /// Whether the catalogue is empty (for seeding).
 pub async fn is_empty(store: &dyn Store) -> ApiResult<bool> {
     let page = store
@@ -938,8 +943,6 @@ pub async fn is_empty(store: &dyn Store) -> ApiResult<bool> {
         .await?;
     Ok(page.items.is_empty())
 }
-
-pub type BookItems = HashMap<BookId, Item>;
 
 #[cfg(test)]
 mod tests {
