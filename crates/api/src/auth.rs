@@ -2,8 +2,9 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use bookstore_model::{Role, User, UserId};
+use bookstore_model::{Email, Role, User, UserId};
 use chrono::{DateTime, Utc};
+use futures::future::LocalBoxFuture;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::future::{Ready, ready};
@@ -105,20 +106,33 @@ impl FromRequest for AuthUser {
 }
 
 /// The caller, authenticated and holding the admin role; anyone else gets 401 or 403.
+///
+/// The token's role is not the last word: the account must still be an admin's. Admin rights
+/// revoked (`bookstore admin revoke`), or an account gone, end at once on every instance, not
+/// when the token expires. One store read per admin request; admin requests are few.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub AuthUser);
 
 impl FromRequest for AdminUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|u| {
-            if u.role == Role::Admin {
-                Ok(AdminUser(u))
-            } else {
-                Err(ApiError::Forbidden)
+        let user = authenticate(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let user = user?;
+            if user.role != Role::Admin {
+                return Err(ApiError::Forbidden);
             }
-        }))
+            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
+            let email = Email::parse(&user.email).map_err(|_| ApiError::Forbidden)?;
+            match crate::db::users::find(state.store.as_ref(), &email).await? {
+                Some((account, _)) if account.id == user.id && account.role == Role::Admin => {
+                    Ok(AdminUser(user))
+                }
+                _ => Err(ApiError::Forbidden),
+            }
+        })
     }
 }

@@ -1,7 +1,8 @@
-//! `bookstore serve | seed | admin create | openapi`.
+//! `bookstore serve | seed | admin create | admin revoke | openapi | dynamo init`.
 use crate::settings::{Settings, StoreKind};
 use crate::startup::{Application, dynamo_settings, ensure_admin, open_store};
 use crate::store::dynamo::DynamoStore;
+use bookstore_model::{Email, Role};
 use clap::{Parser, Subcommand};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -55,6 +56,12 @@ pub enum AdminCommand {
         #[arg(long, default_value = "Administrator")]
         name: String,
     },
+    /// Take an account's admin rights away (it stays, as a customer's). Its tokens stop
+    /// opening admin routes at once, on every instance.
+    Revoke {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -93,6 +100,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("created admin {email}");
             } else {
                 anyhow::bail!("an account with e-mail {email} already exists");
+            }
+        }
+        Command::Admin {
+            command: AdminCommand::Revoke { email },
+        } => {
+            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("{email}: {e}"))?;
+            let store = open_store(&settings()?).await?;
+            if crate::db::users::set_role(store.as_ref(), &email, Role::Customer).await? {
+                println!("{email} is no longer an admin");
+            } else {
+                anyhow::bail!("no account with e-mail {email}");
             }
         }
         Command::Openapi => print!("{}", crate::openapi::pretty_json()),

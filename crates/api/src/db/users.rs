@@ -1,6 +1,6 @@
 use super::{from_item, to_item};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Cond, Key, Store, StoreError, WriteOp};
+use crate::store::{Cond, Key, Path, Store, StoreError, WriteOp};
 use bookstore_model::{Email, PersonName, ProblemCode, Role, User};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -49,6 +49,24 @@ pub async fn find(store: &dyn Store, email: &Email) -> ApiResult<Option<(User, S
             Ok(Some((r.user, r.password_hash)))
         }
         None => Ok(None),
+    }
+}
+
+/// Gives an account another role; `false` if there is no such account.
+pub async fn set_role(store: &dyn Store, email: &Email, role: Role) -> ApiResult<bool> {
+    let op = WriteOp::Update {
+        key: user_key(email),
+        set: vec![(
+            Path::attr("role"),
+            serde_json::to_value(role).map_err(ApiError::internal)?,
+        )],
+        add: vec![],
+        cond: Some(Cond::Exists),
+    };
+    match store.transact(vec![op]).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed(_)) => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The `bookstore` binary's commands, run as a user would.
 use crate::helpers::*;
+use bookstore_model::{PageQuery, ProblemCode, Role};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -108,4 +109,54 @@ async fn admin_create_then_seed_then_serve() {
     assert_eq!(page.items.len(), 100);
     let genres: i64 = api.genres().await.unwrap().iter().map(|g| g.count).sum();
     assert_eq!(genres, 300);
+}
+
+/// An admin whose rights are revoked loses them at once: the token still says admin, the
+/// account no longer does.
+#[tokio::test]
+async fn a_revoked_admins_token_no_longer_opens_admin_routes() {
+    let data = tempfile::tempdir().unwrap();
+    let dynamo = test_dynamo().await;
+    let token = {
+        let server = start_server(data.path(), dynamo.as_ref()).await;
+        let token = server
+            .client
+            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .unwrap()
+            .token;
+        let admin = server.client.authed(token.clone());
+        admin
+            .admin_create_book(&new_book("Before", "A", "fiction", 100, 1))
+            .await
+            .unwrap();
+        token
+        // Stopped here: the embedded store is opened by one process at a time.
+    };
+    let revoked = bookstore_on(data.path(), dynamo.as_ref())
+        .args(["admin", "revoke", "--email", ADMIN_EMAIL])
+        .output()
+        .unwrap();
+    assert!(revoked.status.success(), "{revoked:?}");
+    let unknown = bookstore_on(data.path(), dynamo.as_ref())
+        .args(["admin", "revoke", "--email", "nobody@example.com"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success(), "{unknown:?}");
+
+    // Started again with the same bootstrap admin: an existing account is left as it is.
+    let server = start_server(data.path(), dynamo.as_ref()).await;
+    let old = server.client.authed(token);
+    let refused = old
+        .admin_create_book(&new_book("After", "A", "fiction", 100, 1))
+        .await;
+    assert_eq!(code_of(refused), (403, ProblemCode::Forbidden));
+    // Still a customer.
+    assert!(old.list_orders(&PageQuery::default()).await.is_ok());
+    let again = server
+        .client
+        .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(again.user.role, Role::Customer);
 }

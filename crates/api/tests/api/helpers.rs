@@ -3,7 +3,9 @@ use bookstore_api::startup::Application;
 use bookstore_api::store::dynamo::DynamoSettings;
 use bookstore_client::{Client, ClientError};
 use bookstore_model::*;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tempfile::TempDir;
 
 pub const ADMIN_EMAIL: &str = "admin@bookstore.test";
@@ -195,4 +197,82 @@ pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> 
         assert!(body[field].is_string(), "problem lacks {field}: {body}");
     }
     body
+}
+
+/// The `bookstore` binary serving a data directory (or a DynamoDB table) as a process of its
+/// own, as in production; killed (`kill -9`) when dropped.
+pub struct Server {
+    pub child: Child,
+    pub client: Client,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `bookstore` command on the store the tests run on: the data directory, or `dynamo`'s table.
+pub fn bookstore_on(data: &std::path::Path, dynamo: Option<&DynamoSettings>) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bookstore"));
+    cmd.env("BOOKSTORE__DATA_DIR", data).env("RUST_LOG", "warn");
+    if let Some(d) = dynamo {
+        cmd.env("BOOKSTORE__STORE", "dynamodb")
+            .env("BOOKSTORE__DYNAMODB__TABLE", &d.table)
+            .env(
+                "BOOKSTORE__DYNAMODB__ENDPOINT",
+                d.endpoint.as_deref().unwrap_or_default(),
+            )
+            .env(
+                "BOOKSTORE__DYNAMODB__ATTEMPT_TIMEOUT_MS",
+                d.attempt_timeout_ms.to_string(),
+            )
+            .env(
+                "BOOKSTORE__DYNAMODB__OPERATION_TIMEOUT_MS",
+                d.operation_timeout_ms.to_string(),
+            );
+    }
+    cmd
+}
+
+/// Starts `bookstore serve` and waits until it is ready.
+pub async fn start_server(data: &std::path::Path, dynamo: Option<&DynamoSettings>) -> Server {
+    let port = free_port();
+    let child = bookstore_on(data, dynamo)
+        .arg("serve")
+        .env("BOOKSTORE__LISTEN", format!("127.0.0.1:{port}"))
+        .env("BOOKSTORE__JWT_SECRET", JWT_SECRET)
+        .env("BOOKSTORE__SEED_DEMO", "false")
+        .env("BOOKSTORE__ADMIN__EMAIL", ADMIN_EMAIL)
+        .env("BOOKSTORE__ADMIN__PASSWORD", ADMIN_PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the bookstore binary");
+    let server = Server {
+        child,
+        client: Client::new(format!("http://127.0.0.1:{port}")),
+    };
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become ready");
 }
