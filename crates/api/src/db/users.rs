@@ -33,10 +33,16 @@ pub async fn create(store: &dyn Store, user: &User, password_hash: String) -> Ap
         .await
     {
         Ok(()) => Ok(()),
-        Err(StoreError::ConditionFailed(_)) => Err(ApiError::Conflict(
-            ProblemCode::EmailTaken,
-            "an account with this e-mail already exists".into(),
-        )),
+        // The account may be this very one: a write retried after its answer was lost (the
+        // SDK retries a timed-out PutItem) finds the item its first attempt wrote. Each
+        // registration makes a new id, so the same id is the same registration.
+        Err(StoreError::ConditionFailed(_)) => match find(store, &user.email).await? {
+            Some((existing, _)) if existing.id == user.id => Ok(()),
+            _ => Err(ApiError::Conflict(
+                ProblemCode::EmailTaken,
+                "an account with this e-mail already exists".into(),
+            )),
+        },
         Err(e) => Err(e.into()),
     }
 }
@@ -77,5 +83,31 @@ pub fn new_user(email: Email, name: PersonName, role: Role) -> User {
         name,
         role,
         created_at: chrono::Utc::now(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::embedded::EmbeddedStore;
+
+    #[tokio::test]
+    async fn a_retried_registration_is_the_same_account_another_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        let email = Email::parse("ada@example.com").unwrap();
+        let name = PersonName::parse("Ada").unwrap();
+        let user = new_user(email.clone(), name.clone(), Role::Customer);
+        create(&store, &user, "hash".into()).await.unwrap();
+        // The same write again (a retry): the account it made.
+        create(&store, &user, "hash".into()).await.unwrap();
+        // Another registration of the e-mail: taken.
+        let other = new_user(email.clone(), name, Role::Customer);
+        let err = create(&store, &other, "hash".into()).await.unwrap_err();
+        assert!(matches!(
+            err,
+            ApiError::Conflict(ProblemCode::EmailTaken, _)
+        ));
+        assert_eq!(find(&store, &email).await.unwrap().unwrap().0.id, user.id);
     }
 }
