@@ -12,6 +12,7 @@ use crate::store::{Item, Key, Query, Store};
 use bookstore_model::{BookId, CatalogueEvent, RemovedEvent, StockEvent};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -56,6 +57,11 @@ impl LiveEvent {
 /// The hub: who watches which books, and the channel the poller broadcasts on.
 pub struct Live {
     watched: Mutex<HashMap<BookId, usize>>,
+    /// Open streams per client address, each at most `max_per_client`: a stream holds a
+    /// connection and a task for as long as the client likes, so one client must not open
+    /// them without end.
+    clients: Mutex<HashMap<IpAddr, usize>>,
+    max_per_client: usize,
     tx: broadcast::Sender<LiveEvent>,
     /// Set when the server shuts down: streams end, so a graceful shutdown need not wait for
     /// them.
@@ -68,11 +74,25 @@ pub struct Subscription {
     pub books: HashSet<BookId>,
     /// Changes to `true` when the server shuts down.
     pub closing: tokio::sync::watch::Receiver<bool>,
+    client: Option<IpAddr>,
     live: Arc<Live>,
 }
 
+/// A client has as many streams open as it may.
+#[derive(Debug)]
+pub struct TooManyStreams;
+
 impl Drop for Subscription {
     fn drop(&mut self) {
+        if let Some(ip) = self.client {
+            let mut clients = self.live.clients.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(n) = clients.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    clients.remove(&ip);
+                }
+            }
+        }
         let mut watched = self.live.watched.lock().unwrap_or_else(|p| p.into_inner());
         for id in &self.books {
             if let Some(n) = watched.get_mut(id) {
@@ -87,11 +107,13 @@ impl Drop for Subscription {
 
 impl Live {
     /// Creates the hub and starts its poller on the current tokio runtime. The poller stops
-    /// when the hub is dropped.
-    pub fn start(store: Arc<dyn Store>, interval: Duration) -> Arc<Self> {
+    /// when the hub is dropped. A client may have `max_per_client` streams open at once.
+    pub fn start(store: Arc<dyn Store>, interval: Duration, max_per_client: usize) -> Arc<Self> {
         let (tx, _) = broadcast::channel(CHANNEL_CAPACITY);
         let live = Arc::new(Self {
             watched: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
+            max_per_client,
             tx,
             closing: tokio::sync::watch::Sender::new(false),
         });
@@ -105,7 +127,19 @@ impl Live {
 
     /// Registers a client watching `books`. Subscribes to the channel before anything is read,
     /// so a change between the client's snapshot and the poller's next round is not lost.
-    pub fn subscribe(self: &Arc<Self>, books: HashSet<BookId>) -> Subscription {
+    pub fn subscribe(
+        self: &Arc<Self>,
+        books: HashSet<BookId>,
+        client: Option<IpAddr>,
+    ) -> Result<Subscription, TooManyStreams> {
+        if let Some(ip) = client {
+            let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+            let open = clients.entry(ip).or_default();
+            if *open >= self.max_per_client {
+                return Err(TooManyStreams);
+            }
+            *open += 1;
+        }
         let events = self.tx.subscribe();
         {
             let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
@@ -113,12 +147,13 @@ impl Live {
                 *watched.entry(*id).or_default() += 1;
             }
         }
-        Subscription {
+        Ok(Subscription {
             events,
             books,
             closing: self.closing.subscribe(),
+            client,
             live: Arc::clone(self),
-        }
+        })
     }
 
     /// Ends every stream (on shutdown).

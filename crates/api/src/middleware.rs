@@ -101,7 +101,7 @@ impl Limiters {
     /// The client's address: the peer, or behind trusted proxies the `X-Forwarded-For` entry
     /// the outermost of them appended (counted from the right; entries to its left are the
     /// client's to forge). A request with fewer entries did not come through them all: its peer.
-    fn client(&self, req: &ServiceRequest) -> Option<IpAddr> {
+    pub fn client(&self, req: &actix_web::HttpRequest) -> Option<IpAddr> {
         let peer = req.peer_addr().map(|a| a.ip());
         if self.trusted_proxies == 0 {
             return peer;
@@ -128,7 +128,7 @@ impl Limiters {
         } else {
             return Ok(());
         };
-        let Some(ip) = self.client(req) else {
+        let Some(ip) = self.client(req.request()) else {
             return Ok(());
         };
         // Forget idle clients now and then, so the tables stay small.

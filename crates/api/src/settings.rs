@@ -41,6 +41,8 @@ pub struct RateLimits {
     pub reads_per_second: u32,
     /// ...with bursts up to this many.
     pub read_burst: u32,
+    /// Live-stock streams (`GET /api/v1/events`) one client may hold open at once.
+    pub streams_per_client: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -153,6 +155,7 @@ impl Settings {
             .set_default("rate_limit.write_burst", 40)?
             .set_default("rate_limit.reads_per_second", 200)?
             .set_default("rate_limit.read_burst", 400)?
+            .set_default("rate_limit.streams_per_client", 32)?
             .set_default("bestsellers_max_age_ms", 5000)?
             .set_default("genres_max_age_ms", 5000)?
             .set_default("search_max_age_ms", 5000)?
@@ -205,6 +208,7 @@ impl Settings {
                 write_burst: 1_000_000,
                 reads_per_second: 1_000_000,
                 read_burst: 1_000_000,
+                streams_per_client: 1_000_000,
             },
             trusted_proxies: 0,
             cors_origins: vec![],

@@ -118,7 +118,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let body_limit = settings.max_body_bytes;
         let spec = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
-        let live = Live::start(state.store.clone(), POLL_INTERVAL);
+        let live = Live::start(
+            state.store.clone(),
+            POLL_INTERVAL,
+            settings.rate_limit.streams_per_client.max(1) as usize,
+        );
         live.close_on_shutdown_signal();
         let live = web::Data::new(live);
         let static_files = web::Data::new(StaticFiles::load(&settings.static_dir));

@@ -7,7 +7,7 @@ use crate::live::{self, HEARTBEAT_INTERVAL, Live, LiveEvent, Subscription};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::web::Bytes;
-use actix_web::{HttpResponse, Scope, get, web};
+use actix_web::{HttpRequest, HttpResponse, Scope, get, web};
 use bookstore_model::{BookId, CatalogueEvent, MAX_WATCHED_BOOKS, ProblemCode};
 use serde::Deserialize;
 use std::collections::{HashSet, VecDeque};
@@ -65,17 +65,28 @@ fn parse_books(raw: Option<&str>) -> ApiResult<HashSet<BookId>> {
     responses(
         (status = 200, description = "A stream of server-sent events", content_type = "text/event-stream", body = String,
             example = json!("event: stock\ndata: {\"book_id\":\"5f0c6f8e-2b7a-4a55-9d7e-0d6d3f1a2b3c\",\"stock\":3,\"version\":1}\n\n")),
-        (status = 400, description = "A malformed id or more than 100 books", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 400, description = "A malformed id or more than 100 books", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This client has as many streams open as it may (`rate_limited`, `rate_limit.streams_per_client`), or reads too fast", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("")]
 pub async fn stream(
     state: web::Data<AppState>,
     live: web::Data<std::sync::Arc<Live>>,
+    req: HttpRequest,
     q: web::Query<EventsQuery>,
 ) -> ApiResult<HttpResponse> {
     let books = parse_books(q.books.as_deref())?;
-    let sub = live.subscribe(books);
+    let client = state.limits.client(&req);
+    let sub = live.subscribe(books, client).map_err(|_| {
+        state
+            .metrics
+            .rate_limited
+            .with_label_values(&["streams"])
+            .inc();
+        // A stream ends when its tab closes: try again in a while.
+        ApiError::RateLimited(5)
+    })?;
     let ids: Vec<BookId> = sub.books.iter().copied().collect();
     let mut pending: VecDeque<Bytes> = VecDeque::new();
     // Tells the browser how soon to reconnect after a dropped connection.

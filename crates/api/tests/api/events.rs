@@ -179,3 +179,35 @@ async fn two_instances_on_one_store_both_see_a_change() {
         .unwrap();
     read_until(&mut res, &stock_frame(book.id, 3, 1)).await;
 }
+
+/// A stream holds a connection and a task as long as the client likes: one client may hold a
+/// bounded number, and a stream it closes makes room for another.
+#[tokio::test]
+async fn a_client_holds_a_bounded_number_of_streams() {
+    let app = TestApp::spawn_with(|s| s.rate_limit.streams_per_client = 2).await;
+    let open = || app.http.get(app.url("/api/v1/events")).send();
+    let mut first = open().await.unwrap();
+    let mut second = open().await.unwrap();
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    read_until(&mut first, "event: catalogue").await;
+    read_until(&mut second, "event: catalogue").await;
+    assert_problem(open().await.unwrap(), 429, "rate_limited").await;
+
+    drop(first);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let res = open().await.unwrap();
+        if res.status() == 200 {
+            break;
+        }
+        assert_eq!(res.status(), 429);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a closed stream did not make room"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
