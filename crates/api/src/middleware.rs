@@ -78,6 +78,8 @@ pub struct Limiters {
     auth: DefaultKeyedRateLimiter<IpAddr>,
     writes: DefaultKeyedRateLimiter<IpAddr>,
     reads: DefaultKeyedRateLimiter<IpAddr>,
+    /// Per account (normalised e-mail), whatever the address.
+    logins: DefaultKeyedRateLimiter<String>,
     trusted_proxies: u8,
     checks: AtomicU64,
 }
@@ -93,6 +95,9 @@ impl Limiters {
             reads: DefaultKeyedRateLimiter::keyed(
                 Quota::per_second(n(s.reads_per_second)).allow_burst(n(s.read_burst)),
             ),
+            logins: DefaultKeyedRateLimiter::keyed(Quota::per_minute(n(
+                s.logins_per_account_per_minute
+            ))),
             trusted_proxies,
             checks: AtomicU64::new(0),
         }
@@ -111,6 +116,16 @@ impl Limiters {
             usize::from(self.trusted_proxies),
         )
         .or(peer)
+    }
+
+    /// A login attempt for `account`; `Err(seconds to wait)` past the account's limit.
+    pub fn check_login(&self, account: &str) -> Result<(), u64> {
+        self.logins
+            .check_key(&account.to_owned())
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                wait.as_secs().max(1)
+            })
     }
 
     fn check(&self, req: &ServiceRequest) -> Result<(), (&'static str, u64)> {
@@ -136,6 +151,7 @@ impl Limiters {
             self.auth.retain_recent();
             self.writes.retain_recent();
             self.reads.retain_recent();
+            self.logins.retain_recent();
         }
         limiter.1.check_key(&ip).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());

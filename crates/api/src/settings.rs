@@ -43,6 +43,9 @@ pub struct RateLimits {
     pub read_burst: u32,
     /// Live-stock streams (`GET /api/v1/events`) one client may hold open at once.
     pub streams_per_client: u32,
+    /// Login attempts per account (e-mail) and minute, from any number of addresses: password
+    /// guessing spread over many clients still meets this.
+    pub logins_per_account_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,6 +159,7 @@ impl Settings {
             .set_default("rate_limit.reads_per_second", 200)?
             .set_default("rate_limit.read_burst", 400)?
             .set_default("rate_limit.streams_per_client", 32)?
+            .set_default("rate_limit.logins_per_account_per_minute", 10)?
             .set_default("bestsellers_max_age_ms", 5000)?
             .set_default("genres_max_age_ms", 5000)?
             .set_default("search_max_age_ms", 5000)?
@@ -209,6 +213,7 @@ impl Settings {
                 reads_per_second: 1_000_000,
                 read_burst: 1_000_000,
                 streams_per_client: 1_000_000,
+                logins_per_account_per_minute: 1_000_000,
             },
             trusted_proxies: 0,
             cors_origins: vec![],

@@ -49,7 +49,8 @@ pub async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, body = AuthResponse),
-        (status = 401, description = "Wrong credentials", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 401, description = "Wrong credentials", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this client, or for this account from any (`rate_limited`); see `Retry-After`", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[post("/login")]
@@ -58,6 +59,17 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let LoginRequest { email, password } = body.into_inner();
+    // Before any work: a guessed password costs a hash. Unknown accounts count alike, so the
+    // limit tells nothing about which e-mails are registered.
+    let account = Email::parse(&email).map_or_else(|_| email.to_lowercase(), |e| e.to_string());
+    if let Err(retry_after) = state.limits.check_login(&account) {
+        state
+            .metrics
+            .rate_limited
+            .with_label_values(&["logins"])
+            .inc();
+        return Err(ApiError::RateLimited(retry_after));
+    }
     let found = match Email::parse(&email) {
         Ok(email) => db::users::find(state.store.as_ref(), &email).await?,
         Err(_) => None,

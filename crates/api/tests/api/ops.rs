@@ -146,6 +146,57 @@ async fn api_reads_are_rate_limited_per_client_but_not_the_pages() {
     }
 }
 
+/// Password guessing spread over many addresses still meets the account's own limit; other
+/// accounts, and unknown e-mails alike, keep theirs.
+#[tokio::test]
+async fn logins_are_limited_per_account_whatever_the_address() {
+    let app = TestApp::spawn_with(|s| {
+        s.rate_limit.logins_per_account_per_minute = 2;
+        s.trusted_proxies = 1;
+    })
+    .await;
+    let shopper = app.customer().await;
+    let email = shopper.me().await.unwrap().email.to_string();
+    let login = |email: String, from: &'static str| {
+        app.http
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", from)
+            .json(&json!({"email": email, "password": "not the password"}))
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for from in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        // The e-mail as typed, in another case: the same account.
+        statuses.push(
+            login(email.to_uppercase(), from)
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, vec![401, 401, 429]);
+    let res = login(email.clone(), "198.51.100.4").await.unwrap();
+    assert_problem(res, 429, "rate_limited").await;
+    // Another account, and an unknown e-mail, are not affected.
+    let other = app.customer().await.me().await.unwrap().email.to_string();
+    assert_eq!(login(other, "198.51.100.5").await.unwrap().status(), 401);
+    for _ in 0..2 {
+        let res = login("nobody@example.com".into(), "198.51.100.6")
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+    }
+    let res = login("nobody@example.com".into(), "198.51.100.7")
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        429,
+        "an unknown e-mail is limited like a known one"
+    );
+}
+
 #[tokio::test]
 async fn behind_a_balancer_the_client_is_the_address_it_appended() {
     // One trusted proxy: the client is the rightmost X-Forwarded-For entry. Entries to its
