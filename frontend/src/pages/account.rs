@@ -37,6 +37,7 @@ fn with_next(page: &str, next: Option<String>) -> String {
 
 #[component]
 pub fn Login() -> impl IntoView {
+    crate::components::page_title(|| "Log in".to_owned());
     let api = use_api();
     let session = use_session();
     let navigate = use_navigate();
@@ -113,6 +114,7 @@ pub fn Login() -> impl IntoView {
 
 #[component]
 pub fn Register() -> impl IntoView {
+    crate::components::page_title(|| "Create an account".to_owned());
     let api = use_api();
     let session = use_session();
     let navigate = use_navigate();

@@ -73,6 +73,8 @@ fn BookDetails(book: Book) -> impl IntoView {
     let id = book.id;
     let initial = book.stock;
     let stock = move || live.stock(id, initial);
+    let title = book.title.to_string();
+    crate::components::page_title(move || title.clone());
     // The input's bound: the stock, and never more than one order line may hold.
     let limit = move || {
         u32::try_from(stock().max(1))

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 
 #[component]
 pub fn CartPage() -> impl IntoView {
+    crate::components::page_title(|| "Your cart".to_owned());
     let cart = use_cart();
     let live = use_live();
     let api = use_api();

@@ -46,6 +46,14 @@ pub fn Catalogue() -> impl IntoView {
     let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
     let genre = Memo::new(move |_| query.read().get("genre").unwrap_or_default());
     let sort = Memo::new(move |_| query.read().get("sort").unwrap_or_else(|| "title".into()));
+    crate::components::page_title(move || {
+        let (q, genre) = (q.get(), genre.get());
+        match (q.trim(), genre.as_str()) {
+            ("", "") => "Catalogue".to_owned(),
+            ("", g) => format!("{g} books"),
+            (q, _) => format!("Search: {q}"),
+        }
+    });
 
     let books: RwSignal<Vec<Book>> = RwSignal::new(Vec::new());
     let cursor: RwSignal<Option<String>> = RwSignal::new(None);

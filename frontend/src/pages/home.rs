@@ -9,6 +9,7 @@ use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn Home() -> impl IntoView {
+    crate::components::page_title(String::new);
     let api = use_api();
     let live = use_live();
     let best = LocalResource::new(move || async move { api.bestsellers(6).await });

@@ -3,6 +3,7 @@ use leptos_router::components::A;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
+    crate::components::page_title(|| "Page not found".to_owned());
     view! {
         <section class="page">
             <h1>"Page not found"</h1>

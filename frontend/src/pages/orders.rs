@@ -35,6 +35,7 @@ pub fn LoginFirst(next: &'static str) -> impl IntoView {
 
 #[component]
 pub fn MyOrders() -> impl IntoView {
+    crate::components::page_title(|| "My orders".to_owned());
     let api = use_api();
     let session = use_session();
     let orders: RwSignal<Vec<Order>> = RwSignal::new(Vec::new());
@@ -114,6 +115,7 @@ pub fn MyOrders() -> impl IntoView {
 
 #[component]
 pub fn OrderPage() -> impl IntoView {
+    crate::components::page_title(|| "Order".to_owned());
     let api = use_api();
     let session = use_session();
     let params = use_params_map();

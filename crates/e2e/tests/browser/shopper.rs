@@ -51,6 +51,7 @@ async fn a_shopper_searches_buys_sees_stock_drop_returns_a_copy_and_sees_stock_r
     b.wait_path(|p| p == "/books", "the catalogue").await;
     b.wait_contains("#results", "Quiet Lanterns of Harbour Town")
         .await;
+    b.wait_title("Search: lanterns harb · Bookstore").await;
     let results = b
         .wait_text("#results", "only the matching book", |t| {
             !t.contains("Harbour Pilots")
@@ -156,6 +157,7 @@ async fn open_pages_follow_stock_live_and_checkout_explains_what_ran_out() {
     b.goto(&format!("/books/{}", book.id)).await;
     b.wait_attr(".book .availability", "data-stock", "3").await;
     b.wait_attr(".live", "data-link", "Open").await;
+    b.wait_title("The Last Ferry · Bookstore").await;
     // Stock events must not rebuild the details (that would reset the quantity typed and
     // fetch the book again): mark the shown element, then check that it survives.
     b.c.execute(

@@ -337,6 +337,22 @@ impl Browser {
         );
     }
 
+    /// Waits until the document's title is `want`.
+    pub async fn wait_title(&self, want: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let title = self.c.title().await.unwrap_or_default();
+            if title == want {
+                return;
+            }
+            if Instant::now() >= deadline {
+                self.failed(&format!("title: expected {want:?}, last saw {title:?}"))
+                    .await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The requests the page has sent since `goto`, as `METHOD URL` (from the fetch hook).
     pub async fn requests(&self) -> Vec<String> {
         let log = self

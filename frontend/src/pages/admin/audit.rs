@@ -10,6 +10,7 @@ use leptos_router::components::A;
 
 #[component]
 pub fn AuditLog() -> impl IntoView {
+    crate::components::page_title(|| "Audit log".to_owned());
     view! {
         <AdminOnly>
             <AuditScreen />

@@ -18,6 +18,7 @@ pub const LOW_STOCK: i64 = 3;
 
 #[component]
 pub fn Inventory() -> impl IntoView {
+    crate::components::page_title(|| "Inventory".to_owned());
     view! {
         <AdminOnly>
             <InventoryScreen />

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn NewBookPage() -> impl IntoView {
+    crate::components::page_title(|| "New book".to_owned());
     view! {
         <AdminOnly>
             <NewBookScreen />

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 
 #[component]
 pub fn AdminOrders() -> impl IntoView {
+    crate::components::page_title(|| "All orders".to_owned());
     view! {
         <AdminOnly>
             <OrdersScreen />
