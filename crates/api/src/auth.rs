@@ -16,7 +16,15 @@ pub struct Claims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
+    /// Who issued it and for whom: a token another service signs with a shared key (or one of
+    /// ours meant elsewhere) is refused.
+    pub iss: String,
+    pub aud: String,
 }
+
+/// The `iss` and `aud` of the tokens this API issues and accepts.
+pub const ISSUER: &str = "bookstore";
+pub const AUDIENCE: &str = "bookstore-api";
 
 /// Issues and verifies HS256 tokens. Only HS256 is accepted, so `alg: none` and algorithm
 /// confusion are refused by construction.
@@ -31,7 +39,9 @@ impl Tokens {
     pub fn new(secret: &[u8], ttl_secs: i64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -49,6 +59,8 @@ impl Tokens {
             role: user.role,
             iat: now.timestamp(),
             exp: exp.timestamp(),
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(ApiError::internal)?;

@@ -112,7 +112,24 @@ async fn bad_tokens_are_refused() {
     let customer = app.customer().await;
     let me = customer.me().await.unwrap();
     let now = chrono::Utc::now().timestamp();
-    let claims = |exp: i64, role: &str| json!({"sub": me.id, "email": me.email, "role": role, "iat": now - 10, "exp": exp});
+    let claims = |exp: i64, role: &str| json!({"sub": me.id, "email": me.email, "role": role, "iat": now - 10, "exp": exp, "iss": "bookstore", "aud": "bookstore-api"});
+    // Well-formed and signed with the right key, so each token below fails for its own reason.
+    assert!(
+        app.http
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(sign(&claims(now + 3600, "customer"), JWT_SECRET))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let mut for_elsewhere = claims(now + 3600, "customer");
+    for_elsewhere["aud"] = json!("another-service");
+    let for_elsewhere = sign(&for_elsewhere, JWT_SECRET);
+    let mut no_issuer = claims(now + 3600, "customer");
+    no_issuer.as_object_mut().unwrap().remove("iss");
+    let no_issuer = sign(&no_issuer, JWT_SECRET);
 
     let expired = sign(&claims(now - 3600, "customer"), JWT_SECRET);
     let wrong_key = sign(
@@ -138,6 +155,8 @@ async fn bad_tokens_are_refused() {
 
     for token in [
         expired,
+        for_elsewhere,
+        no_issuer,
         wrong_key,
         escalated,
         alg_none,
