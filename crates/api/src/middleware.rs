@@ -8,7 +8,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::{DefaultKeyedRateLimiter, NotUntil, Quota};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -122,10 +122,7 @@ impl Limiters {
     pub fn check_login(&self, account: &str) -> Result<(), u64> {
         self.logins
             .check_key(&account.to_owned())
-            .map_err(|not_until| {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                wait.as_secs().max(1)
-            })
+            .map_err(|not_until| retry_after(&not_until))
     }
 
     fn check(&self, req: &ServiceRequest) -> Result<(), (&'static str, u64)> {
@@ -153,11 +150,17 @@ impl Limiters {
             self.reads.retain_recent();
             self.logins.retain_recent();
         }
-        limiter.1.check_key(&ip).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            (limiter.0, wait.as_secs().max(1))
-        })
+        limiter
+            .1
+            .check_key(&ip)
+            .map_err(|not_until| (limiter.0, retry_after(&not_until)))
     }
+}
+
+/// Whole seconds until a refused client may try again (`Retry-After`), at least 1.
+fn retry_after(not_until: &NotUntil<<DefaultClock as Clock>::Instant>) -> u64 {
+    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    wait.as_secs().max(1)
 }
 
 /// The `n`th address from the right of all `X-Forwarded-For` lines (a proxy may add a line

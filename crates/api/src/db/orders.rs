@@ -8,9 +8,9 @@ use crate::state::AppState;
 use crate::store::keys::{ORDERS_BY_STATUS, ORDERS_BY_TIME, ORDERS_BY_USER, shard_of};
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
-    Book, BookId, CreateReturn, Currency, Order, OrderId, OrderLine, OrderQuery, OrderStatus, Page,
-    PageQuery, PlaceOrder, ProblemCode, Return, ReturnExcess, ReturnId, ReturnLine, ReturnReceipt,
-    Shortage, Title, UserId,
+    Book, BookId, CreateReturn, Currency, LineRequest, Order, OrderId, OrderLine, OrderQuery,
+    OrderStatus, Page, PageQuery, PlaceOrder, ProblemCode, Return, ReturnExcess, ReturnId,
+    ReturnLine, ReturnReceipt, Shortage, Title, UserId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -133,13 +133,18 @@ fn order_item(r: &OrderRecord) -> ApiResult<Item> {
 
 /// A fingerprint of the request body, to tell a retry from a reuse of the key.
 fn fingerprint(req: &PlaceOrder) -> String {
-    let mut lines: Vec<(String, u32)> = req
-        .lines
+    json!(sorted_lines(&req.lines)).to_string()
+}
+
+/// A request's lines as (book, quantity) pairs in book order: the same lines in any order
+/// make the same fingerprint.
+fn sorted_lines(lines: &[LineRequest]) -> Vec<(String, u32)> {
+    let mut out: Vec<(String, u32)> = lines
         .iter()
         .map(|l| (l.book_id.to_string(), l.quantity.get()))
         .collect();
-    lines.sort();
-    json!(lines).to_string()
+    out.sort();
+    out
 }
 
 /// Checks an `Idempotency-Key` header value.
@@ -623,13 +628,7 @@ pub async fn create_return(
 
 /// What identifies a return request: the order, its lines (in any order) and the reason.
 fn return_fingerprint(order_id: OrderId, req: &CreateReturn) -> String {
-    let mut lines: Vec<(String, u32)> = req
-        .lines
-        .iter()
-        .map(|l| (l.book_id.to_string(), l.quantity.get()))
-        .collect();
-    lines.sort();
-    json!([order_id.to_string(), lines, req.reason]).to_string()
+    json!([order_id.to_string(), sorted_lines(&req.lines), req.reason]).to_string()
 }
 
 /// The returns of an order, oldest first.
