@@ -24,14 +24,15 @@
 //! of committed items that keeps both guarantees (see `item_cache`); the writer invalidates
 //! what a group writes before committing it, and puts back the items it updated in place once
 //! the group is visible, so hot books stay cached under a stream of orders. The writer reads
-//! through the same cache.
+//! through the same cache. The index ranges queries scan are cached by the same rules, dropped
+//! per index partition by any group that inserts or removes an entry there.
 //!
 //! Layout: two keyspaces. `items` maps `(pk, sk)` to the item's JSON; `index` holds one empty
 //! entry per global secondary index entry, keyed by `(index, index pk, encoded index sk, pk,
 //! sk)`. Composite keys use an order-preserving encoding (see [`push_component`]) so that byte
 //! order is tuple order, strings compared bytewise component by component.
 use super::expr::{apply, cond_of, holds};
-use super::item_cache::{ItemCache, ReadGen};
+use super::item_cache::{CachedRange, ItemCache, ReadGen, range_key};
 use super::keys::{INDEXES, IndexDef, index};
 use super::{
     Item, Key, Query, QueryPage, RawItem, RawPage, Store, StoreError, WriteOp, check_transaction,
@@ -53,6 +54,9 @@ const CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The read cache of committed items (see `item_cache`).
 const ITEM_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The cache of index ranges (see `item_cache`): ~4 KB per cached page of 20.
+const RANGE_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 type Reply = oneshot::Sender<Result<(), StoreError>>;
 
@@ -105,7 +109,7 @@ impl EmbeddedStore {
             db,
             items,
             index,
-            cache: Arc::new(ItemCache::new(ITEM_CACHE_BYTES)),
+            cache: Arc::new(ItemCache::new(ITEM_CACHE_BYTES, RANGE_CACHE_BYTES)),
             writer,
         };
         let writer_store = store.clone();
@@ -241,6 +245,8 @@ fn commit(
     // re-sorted best-seller entry, removed and inserted).
     let mut batch = fjall::OwnedWriteBatch::with_capacity(db.clone(), overlay.order.len() * 4)
         .durability(Some(PersistMode::SyncAll));
+    // The index partitions whose entries the group inserts or removes: their cached ranges go.
+    let mut moved: Vec<Vec<u8>> = Vec::new();
     for key in &overlay.order {
         let Some(t) = overlay.touched.get_mut(key) else {
             continue;
@@ -260,11 +266,13 @@ fn commit(
         // inserted.
         for old in &t.committed_index {
             if !new_entries.contains(old) {
+                moved.push(old[..skip_components(old, 2)?].to_vec());
                 batch.remove(index, old.as_slice());
             }
         }
         for new in new_entries {
             if !t.committed_index.contains(&new) {
+                moved.push(new[..skip_components(&new, 2)?].to_vec());
                 batch.insert(index, new, Vec::<u8>::new());
             }
         }
@@ -282,6 +290,9 @@ fn commit(
             }
         }
     }
+    moved.sort_unstable();
+    moved.dedup();
+    cached.invalidate_partitions(moved.iter().map(Vec::as_slice));
     batch.commit().map_err(internal)?;
     cached.publish();
     Ok(())
@@ -608,6 +619,35 @@ impl EmbeddedStore {
         }))
     }
 
+    /// The first `limit` index keys of `range` in the snapshot, and whether more follow.
+    fn scan_index(
+        &self,
+        snapshot: &Snapshot,
+        range: Range,
+        forward: bool,
+        limit: usize,
+    ) -> Result<CachedRange, StoreError> {
+        let range = snapshot.range(&self.index, range);
+        let iter: Box<dyn Iterator<Item = _>> = if forward {
+            Box::new(range)
+        } else {
+            Box::new(range.rev())
+        };
+        let mut keys = Vec::with_capacity(limit.min(128));
+        let mut more = false;
+        for entry in iter {
+            if keys.len() == limit {
+                more = true;
+                break;
+            }
+            keys.push(Box::<[u8]>::from(&*entry.key().map_err(internal)?));
+        }
+        Ok(CachedRange {
+            keys: keys.into(),
+            more,
+        })
+    }
+
     fn query_sync(&self, q: &Query) -> Result<RawPage, StoreError> {
         // One snapshot for the index entries and the items they point to.
         let at = self.cache.read_gen();
@@ -662,6 +702,7 @@ impl EmbeddedStore {
                 let mut prefix = Vec::new();
                 push_component(&mut prefix, name.as_bytes());
                 push_component(&mut prefix, q.pk.as_bytes());
+                let partition_len = prefix.len();
                 if !sk_prefix.is_empty() {
                     // String index sort keys are encoded as 2 followed by the string.
                     prefix.push(2);
@@ -687,27 +728,29 @@ impl EmbeddedStore {
                     }
                     None => None,
                 };
-                if let Some(range) = page_range(prefix, start, q.forward) {
-                    let range = snapshot.range(&self.index, range);
-                    let iter: Box<dyn Iterator<Item = _>> = if q.forward {
-                        Box::new(range)
-                    } else {
-                        Box::new(range.rev())
-                    };
-                    for entry in iter {
-                        if out.len() == limit {
-                            more = true;
-                            break;
-                        }
-                        let k = entry.key().map_err(internal)?;
+                let rkey = range_key(&prefix, start.as_deref(), q.forward, limit);
+                let partition = &prefix[..partition_len];
+                let cached = match self.cache.range(at, partition, &rkey) {
+                    Some(hit) => Some(hit),
+                    None => page_range(prefix.clone(), start, q.forward)
+                        .map(|range| {
+                            let scanned = self.scan_index(&snapshot, range, q.forward, limit)?;
+                            self.cache.offer_range(at, partition, rkey, scanned.clone());
+                            Ok::<_, StoreError>(scanned)
+                        })
+                        .transpose()?,
+                };
+                if let Some(range) = cached {
+                    for k in range.keys.iter() {
                         // The index key ends with the item's encoded key: read it in place.
-                        let item_key = &k[skip_components(&k, 3)?..];
+                        let item_key = &k[skip_components(k, 3)?..];
                         let item = self
                             .read_at(at, Some(&snapshot), item_key)?
                             .ok_or_else(|| internal("index entry without item"))?;
                         out.push(item);
-                        last_index_key = Some(k);
                     }
+                    more = range.more;
+                    last_index_key = range.keys.last().cloned();
                 }
             }
         }
@@ -1046,6 +1089,109 @@ mod tests {
         }
         let b = store.get_raw(&keys[1]).await.unwrap().unwrap();
         assert_eq!(n_of(&b), 300);
+    }
+
+    /// Cached index ranges never outlive the entries they list: while groups move two items
+    /// past each other in an index and delete and re-create a third, every page read through
+    /// the range cache lists the items of one committed state, in that state's index order,
+    /// and never an item that is gone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cached_ranges_follow_every_move_in_the_index() {
+        use crate::store::Path as P;
+        use crate::store::keys::BOOKS_BY_SOLD;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        let item = |pk: &str, sold: i64| {
+            let mut item = crate::store::expr::key_item(&Key::new(pk, "BOOK"));
+            item.insert("sold_shard".into(), json!("S0"));
+            item.insert("sold".into(), json!(sold));
+            item
+        };
+        let (a, b, c) = (
+            Key::new("BOOK#a", "BOOK"),
+            Key::new("BOOK#b", "BOOK"),
+            Key::new("BOOK#c", "BOOK"),
+        );
+        for (k, n) in [(&a, 600), (&b, 400)] {
+            store
+                .transact(vec![WriteOp::Put {
+                    item: item(&k.pk, n),
+                    cond: None,
+                }])
+                .await
+                .unwrap();
+        }
+        let q = Query {
+            index: Some(BOOKS_BY_SOLD),
+            pk: "S0".into(),
+            sk_prefix: None,
+            forward: false,
+            limit: 10,
+            start: None,
+        };
+        let done = Arc::new(AtomicBool::new(false));
+        let mut readers = Vec::new();
+        for _ in 0..3 {
+            let (store, q, done) = (store.clone(), q.clone(), done.clone());
+            readers.push(tokio::spawn(async move {
+                let mut reads = 0;
+                while !done.load(Ordering::Relaxed) {
+                    let page = store.query_raw(&q).await.expect("a listed item is gone");
+                    let rows: Vec<(i64, String)> = page
+                        .items
+                        .iter()
+                        .map(|r| {
+                            let item = parse(r).unwrap();
+                            (
+                                item["sold"].as_i64().unwrap(),
+                                item["pk"].as_str().unwrap().to_owned(),
+                            )
+                        })
+                        .collect();
+                    let ab: i64 = rows.iter().filter(|r| r.1 != "BOOK#c").map(|r| r.0).sum();
+                    assert_eq!(ab, 1000, "a page of half a group: {rows:?}");
+                    assert!(
+                        rows.windows(2).all(|w| w[0] > w[1]),
+                        "a page out of index order: {rows:?}"
+                    );
+                    reads += 1;
+                    tokio::task::yield_now().await;
+                }
+                reads
+            }));
+        }
+        for i in 0..300 {
+            // a and b trade places every few rounds (600/400 → 300/700 and back).
+            let d = if (i / 50) % 2 == 0 { 7 } else { -7 };
+            let moves = [(&a, -d), (&b, d)]
+                .into_iter()
+                .map(|(key, d)| WriteOp::Update {
+                    key: key.clone(),
+                    set: vec![],
+                    add: vec![(P::attr("sold"), d)],
+                    cond: None,
+                })
+                .collect();
+            store.transact(moves).await.unwrap();
+            let op = if i % 2 == 0 {
+                WriteOp::Put {
+                    item: item(&c.pk, 500),
+                    cond: None,
+                }
+            } else {
+                WriteOp::Delete {
+                    key: c.clone(),
+                    cond: None,
+                }
+            };
+            store.transact(vec![op]).await.unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        for r in readers {
+            assert!(r.await.unwrap() > 0);
+        }
+        assert_eq!(store.query_raw(&q).await.unwrap().items.len(), 2);
     }
 
     /// Many transactions on one item land in one group: each sees the previous one's write,
