@@ -168,7 +168,9 @@ impl ItemCache {
         key: Box<[u8]>,
         range: CachedRange,
     ) {
-        if at.0 % 2 == 1 {
+        // Checked before the lock too: under a stream of groups most offers are refused, and
+        // a refused one should not queue behind readers for the write lock.
+        if at.0 % 2 == 1 || self.generation.load(Ordering::SeqCst) != at.0 {
             return;
         }
         let mut ranges = self.ranges.write().unwrap_or_else(|e| e.into_inner());
