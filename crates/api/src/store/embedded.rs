@@ -1012,12 +1012,24 @@ mod tests {
         page.items.iter().map(|r| parse(r).unwrap()).collect()
     }
 
+    /// One transaction adding `delta` to `attr` of each item.
+    fn adds(attr: &str, moves: &[(&Key, i64)]) -> Vec<WriteOp> {
+        moves
+            .iter()
+            .map(|(key, delta)| WriteOp::Update {
+                key: (*key).clone(),
+                set: vec![],
+                add: vec![(crate::store::Path::attr(attr), *delta)],
+                cond: None,
+            })
+            .collect()
+    }
+
     /// Readers served from the item cache still see each group whole and never go back in
     /// time: while transfers move units between two items, every `batch_get` and every index
     /// query sees the same total, and successive reads of one item never see an older value.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn cached_reads_see_whole_groups_and_never_go_back() {
-        use crate::store::Path as P;
         use crate::store::keys::BOOKS_BY_TITLE;
         use std::sync::atomic::{AtomicBool, Ordering};
         let dir = tempfile::tempdir().unwrap();
@@ -1071,16 +1083,7 @@ mod tests {
             }));
         }
         for _ in 0..300 {
-            let moves = keys
-                .iter()
-                .zip([-1, 1])
-                .map(|(key, d)| WriteOp::Update {
-                    key: key.clone(),
-                    set: vec![],
-                    add: vec![(P::attr("n"), d)],
-                    cond: None,
-                })
-                .collect();
+            let moves = adds("n", &[(&keys[0], -1), (&keys[1], 1)]);
             store.transact(moves).await.unwrap();
         }
         done.store(true, Ordering::Relaxed);
@@ -1097,7 +1100,6 @@ mod tests {
     /// and never an item that is gone.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn cached_ranges_follow_every_move_in_the_index() {
-        use crate::store::Path as P;
         use crate::store::keys::BOOKS_BY_SOLD;
         use std::sync::atomic::{AtomicBool, Ordering};
         let dir = tempfile::tempdir().unwrap();
@@ -1162,18 +1164,12 @@ mod tests {
             }));
         }
         for i in 0..300 {
-            // a and b trade places every few rounds (600/400 → 300/700 and back).
+            // a and b trade places every 50 rounds (600/400 → 250/750 and back).
             let d = if (i / 50) % 2 == 0 { 7 } else { -7 };
-            let moves = [(&a, -d), (&b, d)]
-                .into_iter()
-                .map(|(key, d)| WriteOp::Update {
-                    key: key.clone(),
-                    set: vec![],
-                    add: vec![(P::attr("sold"), d)],
-                    cond: None,
-                })
-                .collect();
-            store.transact(moves).await.unwrap();
+            store
+                .transact(adds("sold", &[(&a, -d), (&b, d)]))
+                .await
+                .unwrap();
             let op = if i % 2 == 0 {
                 WriteOp::Put {
                     item: item(&c.pk, 500),
