@@ -263,6 +263,43 @@ async fn cors_allows_only_configured_origins() {
     );
 }
 
+/// With no origins configured (the default) no cross-origin browser may read an answer, so
+/// none carries CORS headers, and a preflight is not granted.
+#[tokio::test]
+async fn without_configured_origins_no_cors_headers() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .http
+        .get(app.url("/api/v1/genres"))
+        .header("origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    for name in [
+        "access-control-allow-origin",
+        "access-control-expose-headers",
+    ] {
+        assert!(res.headers().get(name).is_none(), "{name} sent");
+    }
+    let vary = res.headers().get("vary").map(|v| v.to_str().unwrap());
+    assert!(!vary.unwrap_or("").contains("Origin"), "vary: {vary:?}");
+    let preflight = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/orders"))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
 /// Sends `GET /healthz` on `conn` and reads until the end of the response headers; `None` if
 /// the server closed the connection instead.
 async fn health_on(conn: &mut tokio::net::TcpStream) -> Option<String> {
