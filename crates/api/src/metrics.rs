@@ -3,8 +3,8 @@
 use crate::store::{Item, Key, Query, QueryPage, RawItem, RawPage, Store, StoreError, WriteOp};
 use async_trait::async_trait;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
 };
 use std::sync::Arc;
 use std::time::Instant;
@@ -112,18 +112,33 @@ impl Metrics {
 pub struct InstrumentedStore {
     inner: Arc<dyn Store>,
     metrics: Arc<Metrics>,
+    /// Each operation's latency histogram, looked up once: a label lookup per call hashes
+    /// the label and takes the vector's lock.
+    latency: [Histogram; OPS.len()],
 }
+
+/// The operations, as labelled; the raw reads are the same operations to the database, so
+/// they share the labels.
+const OPS: [&str; 5] = ["get", "batch_get", "transact", "query", "ping"];
+const GET: usize = 0;
+const BATCH_GET: usize = 1;
+const TRANSACT: usize = 2;
+const QUERY: usize = 3;
+const PING: usize = 4;
 
 impl InstrumentedStore {
     pub fn new(inner: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
-        Self { inner, metrics }
+        let latency = OPS.map(|op| metrics.store_latency.with_label_values(&[op]));
+        Self {
+            inner,
+            metrics,
+            latency,
+        }
     }
 
-    fn observe<T>(&self, op: &str, started: Instant, result: &Result<T, StoreError>) {
-        self.metrics
-            .store_latency
-            .with_label_values(&[op])
-            .observe(started.elapsed().as_secs_f64());
+    fn observe<T>(&self, op: usize, started: Instant, result: &Result<T, StoreError>) {
+        self.latency[op].observe(started.elapsed().as_secs_f64());
+        let op = OPS[op];
         if let Err(e) = result {
             let kind = match e {
                 StoreError::ConditionFailed(_) => "condition_failed",
@@ -144,57 +159,56 @@ impl Store for InstrumentedStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let t = Instant::now();
         let r = self.inner.get(key).await;
-        self.observe("get", t, &r);
+        self.observe(GET, t, &r);
         r
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
         let t = Instant::now();
         let r = self.inner.batch_get(keys).await;
-        self.observe("batch_get", t, &r);
+        self.observe(BATCH_GET, t, &r);
         r
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         let t = Instant::now();
         let r = self.inner.transact(ops).await;
-        self.observe("transact", t, &r);
+        self.observe(TRANSACT, t, &r);
         r
     }
 
     async fn query(&self, query: &Query) -> Result<QueryPage, StoreError> {
         let t = Instant::now();
         let r = self.inner.query(query).await;
-        self.observe("query", t, &r);
+        self.observe(QUERY, t, &r);
         r
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         let t = Instant::now();
         let r = self.inner.ping().await;
-        self.observe("ping", t, &r);
+        self.observe(PING, t, &r);
         r
     }
 
-    // The raw reads are the same operations to the database, so they share the labels.
     async fn get_raw(&self, key: &Key) -> Result<Option<RawItem>, StoreError> {
         let t = Instant::now();
         let r = self.inner.get_raw(key).await;
-        self.observe("get", t, &r);
+        self.observe(GET, t, &r);
         r
     }
 
     async fn batch_get_raw(&self, keys: &[Key]) -> Result<Vec<Option<RawItem>>, StoreError> {
         let t = Instant::now();
         let r = self.inner.batch_get_raw(keys).await;
-        self.observe("batch_get", t, &r);
+        self.observe(BATCH_GET, t, &r);
         r
     }
 
     async fn query_raw(&self, query: &Query) -> Result<RawPage, StoreError> {
         let t = Instant::now();
         let r = self.inner.query_raw(query).await;
-        self.observe("query", t, &r);
+        self.observe(QUERY, t, &r);
         r
     }
 }

@@ -1,10 +1,11 @@
-//! Cross-cutting HTTP concerns: request ids, metrics and per-client rate limits.
+//! Cross-cutting HTTP concerns: request ids, metrics, security headers and per-client rate
+//! limits.
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use governor::clock::{Clock, DefaultClock};
@@ -16,34 +17,43 @@ use std::time::Instant;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Echoes the request id that the tracing middleware gave this request (and logged with
-/// every line about it), so a client can quote it.
-pub async fn request_id(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let id = req
-        .extensions()
-        .get::<tracing_actix_web::RequestId>()
-        .map(ToString::to_string);
-    let mut res = next.call(req).await?;
-    if let Some(id) = id.and_then(|i| HeaderValue::from_str(&i).ok()) {
-        res.headers_mut().insert(REQUEST_ID, id);
-    }
-    Ok(res)
-}
+/// Headers every response carries (unless its handler set them): no MIME sniffing, no
+/// framing, no referrer, no cross-origin opener.
+static SECURITY_HEADERS: [(HeaderName, HeaderValue); 4] = [
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    ),
+];
 
-/// Counts and times every request by route pattern (never by raw path: ids would explode
-/// the label set), method and status.
-pub async fn track(
+/// What every request gets on its way out, in one layer (each layer is a boxed future and a
+/// pass over the response per request; three of them were ~5 % of a book read's CPU): it is
+/// counted and timed by route pattern (never by raw path: ids would explode the label set),
+/// method and status; the response echoes the request id that the tracing middleware gave it
+/// (and logged with every line about it), so a client can quote it; and it carries the
+/// [security headers](SECURITY_HEADERS).
+pub async fn edge(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return next.call(req).await;
     };
+    let id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .copied();
+    let method = req.method().clone();
     let m = &state.metrics;
-    let method = req.method().as_str().to_owned();
     let started = Instant::now();
     m.http_in_flight.inc();
     let res = next.call(req).await;
@@ -57,18 +67,26 @@ pub async fn track(
         ),
         Err(e) => ("unmatched".into(), e.as_response_error().status_code()),
     };
-    if let Ok(r) = &res
-        && let BodySize::Sized(n) = r.response().body().size()
-    {
-        m.http_response_bytes.inc_by(n);
-    }
     m.http_requests
         .with_label_values(&[route.as_str(), method.as_str(), status.as_str()])
         .inc();
     m.http_latency
         .with_label_values(&[route.as_str(), method.as_str()])
         .observe(started.elapsed().as_secs_f64());
-    res
+    let mut res = res?;
+    if let BodySize::Sized(n) = res.response().body().size() {
+        m.http_response_bytes.inc_by(n);
+    }
+    let headers = res.headers_mut();
+    for (name, value) in &SECURITY_HEADERS {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    if let Some(id) = id.and_then(|i| HeaderValue::from_str(&i.to_string()).ok()) {
+        headers.insert(REQUEST_ID, id);
+    }
+    Ok(res)
 }
 
 /// Per-client limits: logins and registrations per minute, other writes and API reads per

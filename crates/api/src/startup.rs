@@ -20,9 +20,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::from_fn;
-use actix_web::middleware::{
-    Compress, Condition, DefaultHeaders, ErrorHandlerResponse, ErrorHandlers,
-};
+use actix_web::middleware::{Compress, Condition, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use bookstore_model::{Email, PersonName, ProblemCode, Role};
@@ -151,18 +149,10 @@ impl Application {
                     cors(&cors_origins),
                 ))
                 .wrap(Compress::default())
-                .wrap(
-                    DefaultHeaders::new()
-                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                        .add((header::X_FRAME_OPTIONS, "DENY"))
-                        .add((header::REFERRER_POLICY, "no-referrer"))
-                        .add(("cross-origin-opener-policy", "same-origin")),
-                )
-                .wrap(from_fn(middleware::request_id))
+                .wrap(from_fn(middleware::edge))
                 .wrap(tracing_actix_web::TracingLogger::<
                     crate::telemetry::RequestSpan,
                 >::new())
-                .wrap(from_fn(middleware::track))
                 .service(routes::health::healthz)
                 .service(routes::health::readyz)
                 .service(routes::health::metrics)
