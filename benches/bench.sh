@@ -7,7 +7,8 @@
 #                                   # (HASH_THREADS, HASH_COST, WORKER_NICE, LOADGEN_NICE: see cmd_tpcw)
 #   benches/bench.sh store          # YCSB A/B/C/F on the Store interface, both back ends
 #   benches/bench.sh dynamo         # DynamoDB Local: API vs raw SDK (GetItem, TransactWriteItems)
-#   benches/bench.sh scaling        # 1/2/3 API instances behind a balancer (needs infra/topology.sh)
+#   benches/bench.sh scaling        # 1/2/3 API instances behind a balancer (needs infra/topology.sh),
+#                                   # with each process's CPU
 #   benches/bench.sh micro          # criterion: a book page's JSON, token verification, store reads,
 #                                   # password hashes
 #
@@ -55,6 +56,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.2; done; echo "port $1 never opened" >&2; return 1; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 rps() { awk '/^Requests\/sec:/ {print $2}'; }
+# CPU ticks (user + system) a process has used so far; 0 once it is gone.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 start_ceiling() {
   CEIL_PORT=$(free_port)
@@ -254,11 +257,29 @@ cmd_scaling() {
     BASE="http://127.0.0.1:$lb"
     "$REL/bookstore-loadgen" dataset --base "$BASE" --books "${DDB_BOOKS:-2000}" --customers 64 >/dev/null
     "$REL/bookstore-loadgen" wrk-prep --base "$BASE" --out-dir "$OUT/wrk-topology"
-    local w=() g=()
+    local w=() g=() secs=${TPCW_SECS:-30}
     for i in $(seq "$REPEAT"); do
       g+=("$(wrk -t2 -c"${DDB_CONNS:-16}" -d"${DURATION}s" -s benches/scripts/get_book.lua "$BASE" -- "$OUT/wrk-topology" | rps)")
       "$REL/bookstore-loadgen" run --base "$BASE" --mix shopping --shoppers 64 --customers 64 --quiet \
-        --duration-secs "${TPCW_SECS:-30}" --warmup-secs 5 --seed "$i" --json "$OUT/scaling-$n-$i.json" >"$OUT/scaling-$n-$i.txt"
+        --duration-secs "$secs" --warmup-secs 5 --seed "$i" --json "$OUT/scaling-$n-$i.json" >"$OUT/scaling-$n-$i.txt" &
+      local lg=$!
+      # CPU of each process over the measured part of the run (after its 5 s warm-up, ending
+      # a second before its last), in % of one core.
+      sleep 5
+      local win=$((secs > 8 ? secs - 6 : 2))
+      local procs=("java:$(cat "$TOPOLOGY_DIR/db.pid")") before=() k
+      for k in $(seq "$n"); do procs+=("api-$k:$(cat "$TOPOLOGY_DIR/api-$k.pid")"); done
+      for k in $(pgrep -P "$(cat "$TOPOLOGY_DIR/nginx.pid")"); do procs+=("nginx:$k"); done
+      procs+=("loadgen:$lg")
+      for k in "${procs[@]}"; do before+=("$(ticks "${k#*:}")"); done
+      sleep "$win"
+      local cpu="" j=0
+      for k in "${procs[@]}"; do
+        cpu+=" ${k%%:*} $(( ($(ticks "${k#*:}") - before[j]) * 100 / $(getconf CLK_TCK) / win ))"
+        j=$((j + 1))
+      done
+      wait "$lg"
+      echo "$n instance(s), run $i: CPU % of one core:$cpu" | tee -a "$OUT/summary.txt"
       w+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["wips"])' "$OUT/scaling-$n-$i.json")")
     done
     infra/topology.sh down >/dev/null 2>&1 || true
@@ -275,5 +296,5 @@ case "${1:-}" in
   dynamo) cmd_dynamo ;;
   scaling) cmd_scaling ;;
   micro) cargo bench -p bookstore-api --bench hot_paths ;;
-  *) sed -n '2,17p' "$0"; exit 2 ;;
+  *) sed -n '2,20p' "$0"; exit 2 ;;
 esac
