@@ -1,6 +1,7 @@
 //! Cross-cutting HTTP concerns: request ids, metrics, security headers and per-client rate
 //! limits.
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::state::AppState;
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -12,6 +13,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, NotUntil, Quota};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -45,20 +47,44 @@ pub async fn edge(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next.call(req).await;
-    };
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| Arc::clone(&s.metrics));
     let id = req
         .extensions()
         .get::<tracing_actix_web::RequestId>()
         .copied();
     let method = req.method().clone();
-    let m = &state.metrics;
     let started = Instant::now();
-    m.http_in_flight.inc();
+    if let Some(m) = &metrics {
+        m.http_in_flight.inc();
+    }
     let res = next.call(req).await;
-    m.http_in_flight.dec();
-    let (route, status) = match &res {
+    if let Some(m) = &metrics {
+        m.http_in_flight.dec();
+        count(m, &res, &method, started);
+    }
+    let mut res = res?;
+    let headers = res.headers_mut();
+    for (name, value) in &SECURITY_HEADERS {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    if let Some(id) = id.and_then(|i| HeaderValue::from_str(&i.to_string()).ok()) {
+        headers.insert(REQUEST_ID, id);
+    }
+    Ok(res)
+}
+
+/// Counts and times one finished request, and the bytes of its body when known.
+fn count<B: MessageBody>(
+    m: &Metrics,
+    res: &Result<ServiceResponse<B>, Error>,
+    method: &Method,
+    started: Instant,
+) {
+    let (route, status) = match res {
         Ok(r) => (
             r.request()
                 .match_pattern()
@@ -73,20 +99,11 @@ pub async fn edge(
     m.http_latency
         .with_label_values(&[route.as_str(), method.as_str()])
         .observe(started.elapsed().as_secs_f64());
-    let mut res = res?;
-    if let BodySize::Sized(n) = res.response().body().size() {
+    if let Ok(r) = res
+        && let BodySize::Sized(n) = r.response().body().size()
+    {
         m.http_response_bytes.inc_by(n);
     }
-    let headers = res.headers_mut();
-    for (name, value) in &SECURITY_HEADERS {
-        if !headers.contains_key(name) {
-            headers.insert(name.clone(), value.clone());
-        }
-    }
-    if let Some(id) = id.and_then(|i| HeaderValue::from_str(&i.to_string()).ok()) {
-        headers.insert(REQUEST_ID, id);
-    }
-    Ok(res)
 }
 
 /// Per-client limits: logins and registrations per minute, other writes and API reads per

@@ -235,20 +235,27 @@ async fn behind_a_balancer_the_client_is_the_address_it_appended() {
     assert_problem(res, 429, "rate_limited").await;
 }
 
+/// A browser's CORS preflight from `origin` for a checkout (`POST /api/v1/orders` with a
+/// token, a JSON body and an idempotency key).
+fn preflight_checkout(
+    app: &TestApp,
+    origin: &'static str,
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
+    app.http
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/orders"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type, idempotency-key",
+        )
+        .send()
+}
+
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
     let app = TestApp::spawn_with(|s| s.cors_origins = vec!["https://shop.example".into()]).await;
-    let preflight = |origin: &'static str| {
-        app.http
-            .request(reqwest::Method::OPTIONS, app.url("/api/v1/orders"))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header(
-                "access-control-request-headers",
-                "authorization, content-type, idempotency-key",
-            )
-            .send()
-    };
+    let preflight = |origin| preflight_checkout(&app, origin);
     let ok = preflight("https://shop.example").await.unwrap();
     assert_eq!(
         ok.headers()["access-control-allow-origin"],
@@ -284,12 +291,7 @@ async fn without_configured_origins_no_cors_headers() {
     }
     let vary = res.headers().get("vary").map(|v| v.to_str().unwrap());
     assert!(!vary.unwrap_or("").contains("Origin"), "vary: {vary:?}");
-    let preflight = app
-        .http
-        .request(reqwest::Method::OPTIONS, app.url("/api/v1/orders"))
-        .header("origin", "https://shop.example")
-        .header("access-control-request-method", "POST")
-        .send()
+    let preflight = preflight_checkout(&app, "https://shop.example")
         .await
         .unwrap();
     assert!(
