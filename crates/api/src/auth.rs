@@ -98,14 +98,22 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer_token)
         .ok_or(ApiError::Unauthorized("send Authorization: Bearer <token>"))?;
-    let claims = state.tokens.verify(token.trim())?;
+    let claims = state.tokens.verify(token)?;
     Ok(AuthUser {
         id: claims.sub,
         email: claims.email,
         role: claims.role,
     })
+}
+
+/// The token of an `Authorization` value: the scheme name is case-insensitive (RFC 9110,
+/// 11.1), so `bearer` and `BEARER` are `Bearer`; one or more spaces follow it.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim_start();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 impl FromRequest for AuthUser {

@@ -248,3 +248,40 @@ async fn customers_cannot_use_admin_routes() {
     // Nothing changed.
     assert_eq!(app.api.get_book(book.id).await.unwrap(), book);
 }
+
+#[tokio::test]
+async fn the_bearer_scheme_name_is_case_insensitive() {
+    let app = TestApp::spawn().await;
+    let auth = app
+        .api
+        .register(&register_req("scheme@example.com"))
+        .await
+        .unwrap();
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        for gap in [" ", "  "] {
+            let res = app
+                .http
+                .get(app.url("/api/v1/me"))
+                .header("Authorization", format!("{scheme}{gap}{}", auth.token))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{scheme:?} with {gap:?}");
+        }
+    }
+    // Another scheme, or none, is still refused.
+    for value in [
+        format!("Basic {}", auth.token),
+        auth.token.clone(),
+        "Bearer ".into(),
+    ] {
+        let res = app
+            .http
+            .get(app.url("/api/v1/me"))
+            .header("Authorization", value)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, 401, "unauthorized").await;
+    }
+}
