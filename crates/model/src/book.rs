@@ -34,6 +34,10 @@ pub struct Book {
 pub struct BookDetails {
     pub isbn: Isbn,
     pub title: Title,
+    /// 1 to 20 names. Every word of the title and the authors is searchable: together they
+    /// may have at most 44 distinct words (case-insensitive; words split at anything not a
+    /// letter or digit), or the book is refused with 422.
+    #[schema(min_items = 1, max_items = 20)]
     pub authors: Vec<AuthorName>,
     pub genre: Genre,
     #[serde(default = "empty_description")]
@@ -60,6 +64,18 @@ impl BookDetails {
     pub fn validate(&self) -> Result<(), ValidationError> {
         if self.authors.is_empty() || self.authors.len() > 20 {
             return Err(ValidationError::new("authors must list 1 to 20 names"));
+        }
+        // Every word is searchable, so their number is bounded (see `MAX_BOOK_WORDS`).
+        let words = crate::search::book_words(
+            self.title.as_str(),
+            self.authors.iter().map(AuthorName::as_str),
+        )
+        .len();
+        if words > crate::search::MAX_BOOK_WORDS {
+            return Err(ValidationError::new(format!(
+                "title and authors have {words} distinct words; at most {} are allowed",
+                crate::search::MAX_BOOK_WORDS
+            )));
         }
         if !(-3000..=2100).contains(&self.published_year) {
             return Err(ValidationError::new(

@@ -11,6 +11,7 @@ pub mod live;
 pub mod order;
 pub mod page;
 pub mod problem;
+pub mod search;
 pub mod validate;
 
 pub use auth::*;
@@ -20,4 +21,5 @@ pub use live::*;
 pub use order::*;
 pub use page::*;
 pub use problem::*;
+pub use search::{MAX_BOOK_WORDS, MAX_WORD_CHARS, book_words, search_words};
 pub use validate::*;

@@ -19,8 +19,6 @@ use std::sync::Arc;
 /// The partition of the whole-catalogue indexes.
 pub const CATALOGUE: &str = "BOOKS";
 const GENRES: &str = "GENRES";
-/// Search tokens per book; keeps every catalogue transaction under 100 items.
-const MAX_TOKENS: usize = 40;
 /// Token items a search reads per store query. A search reads every match of its lookup word,
 /// however many pages that takes: a cap would silently drop books from the results.
 const SEARCH_SCAN_PAGE: usize = 500;
@@ -38,23 +36,59 @@ fn genre_key(genre: &Genre) -> Key {
 }
 
 fn token_key(token: &str, id: BookId) -> Key {
-    let head: String = token.chars().take(2).collect();
-    Key::new(format!("TOK#{head}"), format!("{token}#{id}"))
+    Key::new(token_group(token), format!("{token}#{id}"))
 }
 
-/// Lower-cased words of `text`, split at anything that is not a letter or digit.
-pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+/// The partition of a word's token items: its first character and its second, folded into
+/// `[0-9a-z]` or `~` for any other, so that the groups a one-letter word's matches lie in are
+/// few and known ([`lookup_groups`]).
+fn token_group(word: &str) -> String {
+    let mut chars = word.chars();
+    let mut group = String::from("TOK#");
+    group.extend(chars.next());
+    group.extend(
+        chars
+            .next()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '~' }),
+    );
+    group
 }
 
-fn tokens(d: &BookDetails) -> BTreeSet<String> {
-    let mut out: BTreeSet<String> = words(d.title.as_str()).collect();
-    for a in &d.authors {
-        out.extend(words(a.as_str()));
+/// The partitions that hold every token starting with `word`: its own group, or for a
+/// one-letter word the letter's own group and all 37 that follow it.
+fn lookup_groups(word: &str) -> Vec<String> {
+    let mut chars = word.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), None) => {
+            let mut groups = vec![format!("TOK#{first}")];
+            groups.extend(
+                ('0'..='9')
+                    .chain('a'..='z')
+                    .chain(['~'])
+                    .map(|c| format!("TOK#{first}{c}")),
+            );
+            groups
+        }
+        _ => vec![token_group(word)],
     }
-    let mut out: BTreeSet<String> = out.into_iter().take(MAX_TOKENS - 1).collect();
+}
+
+/// Lower-cased words of `text` (see [`bookstore_model::search_words`]).
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    bookstore_model::search_words(text)
+}
+
+/// A book's search tokens: every word of its title and authors (validation bounds them to
+/// `MAX_BOOK_WORDS`; the cut only bounds books stored before that rule) and its ISBN.
+fn tokens(d: &BookDetails) -> BTreeSet<String> {
+    let words = bookstore_model::book_words(
+        d.title.as_str(),
+        d.authors.iter().map(bookstore_model::AuthorName::as_str),
+    );
+    let mut out: BTreeSet<String> = words
+        .into_iter()
+        .take(bookstore_model::MAX_BOOK_WORDS)
+        .collect();
     out.insert(d.isbn.to_string());
     out
 }

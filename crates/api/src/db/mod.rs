@@ -7,13 +7,16 @@
 //! |-----------------|------------------------|---------------------------|------------------------------|
 //! | book            | `BOOK#<id>`            | `BOOK`                    | catalogue listings, sold     |
 //! | ISBN claim      | `ISBN#<isbn>`          | `ISBN`                    |                              |
-//! | search token    | `TOK#<first 2 chars>`  | `<token>#<book id>`       |                              |
+//! | search token    | `TOK#<2 chars>` (note) | `<token>#<book id>`       |                              |
 //! | genre counter   | `GENRES`               | `<genre>`                 |                              |
 //! | user            | `USER#<email>`         | `USER`                    |                              |
 //! | order           | `ORDER#<id>`           | `ORDER`                   | by user, by time, by status  |
 //! | return          | `ORDER#<id>`           | `RETURN#<time>#<id>`      |                              |
 //! | idempotency key | `IDEM#<user>#<key>`    | `IDEM` (order), `RETURN`  |                              |
 //! | audit entry     | `AUDIT`                | `<time>#<id>`             |                              |
+//!
+//! A token's group is its first character and its second folded into `[0-9a-z~]`
+//! (`books::token_group`), so a one-letter word's matches lie in 38 known groups.
 pub mod audit;
 pub mod books;
 pub mod orders;

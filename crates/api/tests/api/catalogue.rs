@@ -481,3 +481,116 @@ async fn cached_search_results_follow_this_instances_catalogue_changes() {
     app.admin.admin_delete_book(a.id, None).await.unwrap();
     assert!(search("cached").await.is_empty());
 }
+
+async fn search_ids(app: &TestApp, q: &str) -> HashSet<BookId> {
+    let q = BookQuery {
+        q: Some(q.into()),
+        limit: Some(100),
+        ..Default::default()
+    };
+    collect_all(app, q)
+        .await
+        .into_iter()
+        .map(|b| b.id)
+        .collect()
+}
+
+/// A one-letter word matches every book with a word that starts with it, whatever the
+/// word's second character (ASCII or not) and however long it is.
+#[tokio::test]
+async fn one_letter_words_find_their_books() {
+    let app = TestApp::spawn().await;
+    let mut p_books = HashSet::new();
+    for (title, author) in [
+        ("Persuasion", "Jane Austen"),
+        ("P", "Anonymous"),
+        ("Pöems of the Night", "Anonymous"),
+        ("The 7 Lives", "Pat Cat"),
+    ] {
+        let book = app
+            .admin
+            .admin_create_book(&new_book(title, author, "fiction", 1000, 1))
+            .await
+            .unwrap();
+        p_books.insert(book.id);
+    }
+    let other = app
+        .admin
+        .admin_create_book(&new_book("Walden", "Henry Thoreau", "fiction", 1000, 1))
+        .await
+        .unwrap();
+    assert_eq!(search_ids(&app, "p").await, p_books);
+    assert_eq!(search_ids(&app, "P").await, p_books, "case-insensitive");
+    // (Not 9: every test ISBN starts with it.)
+    assert_eq!(search_ids(&app, "7").await.len(), 1);
+    assert_eq!(search_ids(&app, "pö").await.len(), 1);
+    assert_eq!(search_ids(&app, "x").await, HashSet::new());
+    let w: HashSet<BookId> = search_ids(&app, "w").await;
+    assert_eq!(w, HashSet::from([other.id]));
+    // Two one-letter words: both must start a word of the book.
+    assert_eq!(search_ids(&app, "p j").await.len(), 1);
+}
+
+/// Every word of a title and its authors is findable, up to the documented 44 distinct words;
+/// a book with more is refused with 422, never stored with words search silently skips.
+#[tokio::test]
+async fn every_word_of_a_long_author_list_is_searchable_within_the_limit() {
+    let app = TestApp::spawn().await;
+    // 20 authors of two words each and a 4-word title: 44 distinct words.
+    let authors: Vec<String> = (0..20)
+        .map(|i| format!("Author{i:02} Surname{i:02}"))
+        .collect();
+    let mut details = new_details("Many Voices Zzyzx Together", "x", "poetry", 1000);
+    details.authors = authors
+        .iter()
+        .map(|a| AuthorName::parse(a).unwrap())
+        .collect();
+    let book = app
+        .admin
+        .admin_create_book(&NewBook::from_details(details.clone(), 1))
+        .await
+        .unwrap();
+    // The alphabetically last words were the ones cut before.
+    for word in [
+        "voices",
+        "zzyzx",
+        "together",
+        "surname19",
+        "author00",
+        "many",
+    ] {
+        assert_eq!(
+            search_ids(&app, word).await,
+            HashSet::from([book.id]),
+            "{word}"
+        );
+    }
+    // One word more is refused, on create and on edit.
+    let mut more = details.clone();
+    more.isbn = unique_isbn();
+    more.title = Title::parse("Many Voices Zzyzx Together Again").unwrap();
+    let err = app
+        .admin
+        .admin_create_book(&NewBook::from_details(more.clone(), 1))
+        .await;
+    assert_eq!(code_of(err), (422, ProblemCode::ValidationFailed));
+    more.isbn = book.isbn.clone();
+    let err = app.admin.admin_update_book(book.id, 1, &more).await;
+    assert_eq!(code_of(err), (422, ProblemCode::ValidationFailed));
+    // An edit that replaces every word (the largest transaction) works.
+    let mut other = details.clone();
+    other.title = Title::parse("Quite Different Title Here").unwrap();
+    other.authors = (0..20)
+        .map(|i| AuthorName::parse(&format!("Writer{i:02} Family{i:02}")).unwrap())
+        .collect();
+    let edited = app
+        .admin
+        .admin_update_book(book.id, 1, &other)
+        .await
+        .unwrap();
+    assert_eq!(
+        search_ids(&app, "family07").await,
+        HashSet::from([edited.id])
+    );
+    assert!(search_ids(&app, "surname07").await.is_empty());
+}
