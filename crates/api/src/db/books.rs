@@ -168,6 +168,8 @@ fn genre_op(genre: &Genre, delta: i64) -> WriteOp {
 pub struct BookJson {
     pub json: Arc<Box<RawValue>>,
     pub version: i64,
+    /// Its `ETag` ([`crate::routes::book_etag`]), computed once per representation.
+    pub etag: Arc<str>,
 }
 
 /// Memoises stored book item → public JSON, keyed by the item's exact stored bytes.
@@ -203,8 +205,10 @@ impl BookJsonCache {
             return Ok(hit);
         }
         let book: Book = from_raw(raw)?;
+        let json = serde_json::value::to_raw_value(&book).map_err(ApiError::internal)?;
         let json = BookJson {
-            json: Arc::new(serde_json::value::to_raw_value(&book).map_err(ApiError::internal)?),
+            etag: crate::routes::book_etag(book.version, json.get().as_bytes()).into(),
+            json: Arc::new(json),
             version: book.version,
         };
         self.0.insert(raw.to_vec(), json.clone());
@@ -509,12 +513,12 @@ pub async fn update(
     store: &dyn Store,
     actor: &AuthUser,
     id: BookId,
-    expected_version: i64,
+    expected_version: Option<i64>,
     d: BookDetails,
 ) -> ApiResult<Edited> {
     d.validate()?;
     let old = get(store, id).await?.ok_or(ApiError::NotFound("book"))?;
-    if old.version != expected_version {
+    if expected_version.is_some_and(|v| v != old.version) {
         return Err(ApiError::PreconditionFailed(old.version));
     }
     let mut new = old.clone();
@@ -839,37 +843,44 @@ async fn read_candidates(store: &dyn Store, word: &str) -> ApiResult<Vec<Candida
         #[serde(borrow)]
         created: Cow<'a, str>,
     }
-    let head: String = word.chars().take(2).collect();
-    let mut query = Query {
-        index: None,
-        pk: format!("TOK#{head}"),
-        sk_prefix: Some(word.to_owned()),
-        forward: true,
-        limit: SEARCH_SCAN_PAGE,
-        start: None,
-    };
+    // The groups are read at once: a one-letter word has 38.
+    let groups = futures::future::try_join_all(lookup_groups(word).into_iter().map(|pk| {
+        let mut query = Query {
+            index: None,
+            pk,
+            sk_prefix: Some(word.to_owned()),
+            forward: true,
+            limit: SEARCH_SCAN_PAGE,
+            start: None,
+        };
+        async move {
+            let mut items = Vec::new();
+            loop {
+                let page = store.query_raw(&query).await?;
+                items.extend(page.items);
+                match page.last_key {
+                    Some(last) => query.start = Some(last),
+                    None => return Ok::<_, ApiError>(items),
+                }
+            }
+        }
+    }))
+    .await?;
     // A prefix can match several tokens of a book ("mel": "melville", "melody"): one
     // candidate per book (its token items all carry the same fields).
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    loop {
-        let page = store.query_raw(&query).await?;
-        for raw in &page.items {
-            let t: Token<'_> = serde_json::from_slice(raw).map_err(ApiError::internal)?;
-            if seen.insert(t.book_id) {
-                out.push(Candidate {
-                    id: t.book_id,
-                    words: t.words.into(),
-                    genre: t.genre.into(),
-                    price: t.price,
-                    title: t.title.into(),
-                    created: t.created.into(),
-                });
-            }
-        }
-        match page.last_key {
-            Some(last) => query.start = Some(last),
-            None => break,
+    for raw in groups.iter().flatten() {
+        let t: Token<'_> = serde_json::from_slice(raw).map_err(ApiError::internal)?;
+        if seen.insert(t.book_id) {
+            out.push(Candidate {
+                id: t.book_id,
+                words: t.words.into(),
+                genre: t.genre.into(),
+                price: t.price,
+                title: t.title.into(),
+                created: t.created.into(),
+            });
         }
     }
     Ok(out)

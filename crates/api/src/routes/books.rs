@@ -1,9 +1,8 @@
-use super::etag;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use actix_web::http::header::ContentType;
-use actix_web::{HttpResponse, Scope, get, web};
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, Scope, get, web};
 use bookstore_model::{Book, BookId, BookQuery, Page};
 
 pub fn scope() -> Scope {
@@ -29,24 +28,44 @@ pub async fn list(
     Ok(web::Json(db::books::list(&state, &q).await?))
 }
 
-/// One book. The `ETag` header carries its version for `If-Match`.
+/// One book. Its `ETag` changes whenever the book does (stock included); it serves as
+/// `If-None-Match` to revalidate and as `If-Match` for an admin edit.
 #[utoipa::path(
     get,
     path = "/api/v1/books/{id}",
     tag = "catalogue",
     params(("id" = BookId, Path, description = "Book id")),
     responses(
-        (status = 200, body = Book, headers(("ETag" = String, description = "The book's version, quoted"))),
+        (status = 200, body = Book, headers(("ETag" = String, description = "Changes whenever the book does, stock included: `\"<version>-<hash>\"`"))),
+        (status = 304, description = "`If-None-Match` names the current `ETag`"),
         (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("/{id}")]
-pub async fn show(state: web::Data<AppState>, id: web::Path<BookId>) -> ApiResult<HttpResponse> {
+pub async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<BookId>,
+) -> ApiResult<HttpResponse> {
     let book = db::books::get_json(&state, *id)
         .await?
         .ok_or(ApiError::NotFound("book"))?;
+    let etag = (header::ETAG, &*book.etag);
+    // A cache revalidating what it holds: unchanged, it gets no body.
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == &*book.etag || t == "*")
+        });
+    if unchanged {
+        return Ok(HttpResponse::NotModified().insert_header(etag).finish());
+    }
     Ok(HttpResponse::Ok()
-        .insert_header(etag(book.version))
+        .insert_header(etag)
         .content_type(ContentType::json())
         .body(book.json.get().to_owned()))
 }

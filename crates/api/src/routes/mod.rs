@@ -24,24 +24,71 @@ pub fn api_v1() -> Scope {
         .service(admin::scope())
 }
 
-/// Parses an `If-Match` value such as `"3"` or `W/"3"` into a version.
-pub fn parse_if_match(req: &actix_web::HttpRequest) -> crate::error::ApiResult<Option<i64>> {
+/// What an `If-Match` header asks of a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMatch {
+    /// No header.
+    Absent,
+    /// `*`: any current representation (RFC 9110, 13.1.1), i.e. the book exists.
+    Any,
+    /// The book's details must still be at this version.
+    Version(i64),
+}
+
+impl IfMatch {
+    /// The version a write must find, if any.
+    pub fn version(self) -> Option<i64> {
+        match self {
+            Self::Version(v) => Some(v),
+            Self::Absent | Self::Any => None,
+        }
+    }
+}
+
+/// Parses `If-Match`: `*`, a book's `ETag` as sent (`"3-…"`, also weak) or its bare version
+/// (`"3"`). Only the version part is compared: a details edit or a delete does not depend on
+/// the stock, which sales move all the time, so a sale in between does not refuse it.
+pub fn parse_if_match(req: &actix_web::HttpRequest) -> crate::error::ApiResult<IfMatch> {
     use crate::error::ApiError;
     use bookstore_model::ProblemCode;
     let Some(raw) = req.headers().get(actix_web::http::header::IF_MATCH) else {
-        return Ok(None);
+        return Ok(IfMatch::Absent);
     };
     let v = raw.to_str().unwrap_or_default().trim();
+    if v == "*" {
+        return Ok(IfMatch::Any);
+    }
     let v = v.strip_prefix("W/").unwrap_or(v).trim_matches('"');
-    v.parse::<i64>().map(Some).map_err(|_| {
+    let version = v.split_once('-').map_or(v, |(version, _)| version);
+    version.parse::<i64>().map(IfMatch::Version).map_err(|_| {
         ApiError::BadRequest(
             ProblemCode::InvalidHeader,
-            "If-Match must be a quoted book version, e.g. \"3\"".into(),
+            "If-Match must be *, the book's ETag or its version, e.g. \"3\"".into(),
         )
     })
 }
 
-/// The `ETag` of a book version.
-pub fn etag(version: i64) -> (actix_web::http::header::HeaderName, String) {
-    (actix_web::http::header::ETAG, format!("\"{version}\""))
+/// The strong `ETag` of a book's JSON: its version (what `If-Match` compares) and a hash of
+/// the whole representation, so that it changes whenever the body does (stock moves without
+/// a new version).
+pub fn book_etag(version: i64, json: &[u8]) -> String {
+    let hash = json.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("\"{version}-{hash:016x}\"")
+}
+
+/// A book as a JSON response with its `ETag`.
+pub fn book_response(
+    mut builder: actix_web::HttpResponseBuilder,
+    book: &bookstore_model::Book,
+) -> crate::error::ApiResult<actix_web::HttpResponse> {
+    let json = serde_json::to_vec(book).map_err(crate::error::ApiError::internal)?;
+    Ok(builder
+        .insert_header((
+            actix_web::http::header::ETAG,
+            book_etag(book.version, &json),
+        ))
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(json))
 }

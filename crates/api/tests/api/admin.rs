@@ -369,3 +369,84 @@ async fn admins_page_through_every_order_once_newest_first() {
         assert_eq!(seen, placed, "{status:?}");
     }
 }
+
+/// A book's `ETag` changes whenever its representation does (a sale moves the stock, not the
+/// version), so caches revalidate it; `If-Match` takes that `ETag`, a bare version or `*`.
+#[tokio::test]
+async fn etags_follow_the_stock_and_if_match_takes_star() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Tagged", 5).await;
+    let path = format!("/api/v1/books/{}", book.id);
+    let etag_of = |res: &reqwest::Response| res.headers()["etag"].to_str().unwrap().to_owned();
+    let first = app.http.get(app.url(&path)).send().await.unwrap();
+    let e1 = etag_of(&first);
+    app.customer()
+        .await
+        .place_order(&order_of(vec![line(book.id, 1)]), None)
+        .await
+        .unwrap();
+    let second = app.http.get(app.url(&path)).send().await.unwrap();
+    let e2 = etag_of(&second);
+    assert_ne!(e1, e2, "the stock moved, so the representation did");
+    assert_eq!(second.json::<Book>().await.unwrap().stock, 4);
+    // Revalidation: the current tag is not modified, the old one is.
+    let res = app
+        .http
+        .get(app.url(&path))
+        .header("If-None-Match", &e2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+    let res = app
+        .http
+        .get(app.url(&path))
+        .header("If-None-Match", &e1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    let put = |if_match: String, title: &'static str| {
+        let mut details = new_details(title, "An Author", "fiction", 1000);
+        details.isbn = book.isbn.clone();
+        app.http
+            .put(app.url(&format!("/api/v1/admin/books/{}", book.id)))
+            .bearer_auth(app.admin.token().unwrap())
+            .header("If-Match", if_match)
+            .json(&details)
+            .send()
+    };
+    // An ETag read before the sale still names version 1 of the details.
+    let res = put(e1.clone(), "Tagged 2").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let e3 = etag_of(&res);
+    let edited: Book = res.json().await.unwrap();
+    assert_eq!(edited.version, 2);
+    let res = app.http.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(
+        etag_of(&res),
+        e3,
+        "an edit answers with the tag a read gives"
+    );
+    // Now version 1 is stale, in either spelling.
+    for stale in [e1, "\"1\"".to_owned(), "W/\"1\"".to_owned()] {
+        let res = put(stale, "Tagged 3").await.unwrap();
+        assert_problem(res, 412, "precondition_failed").await;
+    }
+    // `*` matches any current representation.
+    let res = put("*".into(), "Tagged 4").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Book>().await.unwrap().version, 3);
+    let res = app
+        .http
+        .delete(app.url(&format!("/api/v1/admin/books/{}", book.id)))
+        .bearer_auth(app.admin.token().unwrap())
+        .header("If-Match", "*")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let res = put("*".into(), "Gone").await.unwrap();
+    assert_problem(res, 404, "not_found").await;
+}

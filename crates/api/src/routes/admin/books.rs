@@ -1,7 +1,7 @@
 use crate::auth::AdminUser;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::{etag, parse_if_match};
+use crate::routes::{IfMatch, book_response, parse_if_match};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, Scope, delete, post, put, web};
 use bookstore_model::{Book, BookDetails, BookId, NewBook, StockAdjustment};
@@ -38,19 +38,19 @@ pub async fn create(
     let book = db::books::create(state.store.as_ref(), &admin.0, body.into_inner()).await?;
     state.genres.invalidate();
     state.searches.forget(&[&book]);
-    Ok(HttpResponse::Created()
-        .insert_header(etag(book.version))
-        .insert_header(("Location", format!("/api/v1/books/{}", book.id)))
-        .json(book))
+    let mut created = HttpResponse::Created();
+    created.insert_header(("Location", format!("/api/v1/books/{}", book.id)));
+    book_response(created, &book)
 }
 
-/// Replace a book's details (not its stock). Requires `If-Match: "<version>"`.
+/// Replace a book's details (not its stock). Requires `If-Match`: the book's `ETag` or its
+/// version as read (`"3"`), refused with 412 if the details changed since; or `*`.
 #[utoipa::path(
     put,
     path = "/api/v1/admin/books/{id}",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = BookId, Path), ("If-Match" = String, Header, description = "The version read, e.g. \"3\"")),
+    params(("id" = BookId, Path), ("If-Match" = String, Header, description = "The `ETag` or version read, e.g. \"3\", or `*`")),
     request_body = BookDetails,
     responses(
         (status = 200, body = Book),
@@ -68,7 +68,10 @@ pub async fn update(
     id: web::Path<BookId>,
     body: web::Json<BookDetails>,
 ) -> ApiResult<HttpResponse> {
-    let version = parse_if_match(&req)?.ok_or(ApiError::PreconditionRequired)?;
+    let version = match parse_if_match(&req)? {
+        IfMatch::Absent => return Err(ApiError::PreconditionRequired),
+        precondition => precondition.version(),
+    };
     let edited = db::books::update(
         state.store.as_ref(),
         &admin.0,
@@ -82,10 +85,7 @@ pub async fn update(
         state.genres.invalidate();
     }
     state.searches.forget(&[&edited.before, &edited.book]);
-    let book = edited.book;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(book.version))
-        .json(book))
+    book_response(HttpResponse::Ok(), &edited.book)
 }
 
 /// Remove a book from the catalogue; orders keep their snapshots. `If-Match` is optional.
@@ -108,7 +108,7 @@ pub async fn remove(
     req: HttpRequest,
     id: web::Path<BookId>,
 ) -> ApiResult<HttpResponse> {
-    let version = parse_if_match(&req)?;
+    let version = parse_if_match(&req)?.version();
     let deleted = db::books::delete(state.store.as_ref(), &admin.0, *id, version).await?;
     state.genres.invalidate();
     state.searches.forget(&[&deleted]);
@@ -138,7 +138,5 @@ pub async fn adjust_stock(
 ) -> ApiResult<HttpResponse> {
     let book =
         db::books::adjust_stock(state.store.as_ref(), &admin.0, *id, body.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(book.version))
-        .json(book))
+    book_response(HttpResponse::Ok(), &book)
 }
