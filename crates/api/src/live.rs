@@ -196,6 +196,14 @@ impl Live {
         watched.keys().copied().collect()
     }
 
+    /// Stops polling a book that is gone: ids are never reused, so it cannot come back, and
+    /// a client watching made-up ids must not make every round read them. Its watchers were
+    /// told (`removed`); when they leave, their counts for it are simply not found.
+    fn forget(&self, id: BookId) {
+        let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
+        watched.remove(&id);
+    }
+
     fn publish(&self, event: LiveEvent) {
         // No receiver is not an error: the clients left.
         let _ = self.tx.send(event);
@@ -288,6 +296,9 @@ async fn poll_once(live: &Live, store: &dyn Store, seen: &mut Seen) -> anyhow::R
         if seen.books.get(&id) != Some(&now) {
             seen.books.insert(id, now);
             live.publish(event);
+        }
+        if now.is_none() {
+            live.forget(id);
         }
     }
     let newest = newest_book(store).await?;
