@@ -3,7 +3,7 @@
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use actix_web::body::{BodySize, MessageBody};
+use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{Method, header};
@@ -37,6 +37,15 @@ static SECURITY_HEADERS: [(HeaderName, HeaderValue); 4] = [
     ),
 ];
 
+/// The policy of HTML the app's own pages do not set theirs for (the API docs at `/docs/`):
+/// scripts and styles from this origin only (Swagger UI has no inline scripts; it sets inline
+/// styles), no framing.
+const HTML_CSP: HeaderValue = HeaderValue::from_static(
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'",
+);
+
 /// What every request gets on its way out, in one layer (each layer is a boxed future and a
 /// pass over the response per request; three of them were ~5 % of a book read's CPU): it is
 /// counted and timed by route pattern (never by raw path: ids would explode the label set),
@@ -44,8 +53,8 @@ static SECURITY_HEADERS: [(HeaderName, HeaderValue); 4] = [
 /// (and logged with every line about it), so a client can quote it; and it carries the
 /// [security headers](SECURITY_HEADERS).
 pub async fn edge(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let metrics = req
         .app_data::<web::Data<AppState>>()
@@ -59,17 +68,37 @@ pub async fn edge(
     if let Some(m) = &metrics {
         m.http_in_flight.inc();
     }
+    // HEAD works wherever GET does (RFC 9110, 9.3.2): routes answer it as a GET and the HTTP
+    // layer sends the head only (with the GET's Content-Length).
+    let head = method == Method::HEAD;
+    if head {
+        req.head_mut().method = Method::GET;
+    }
     let res = next.call(req).await;
     if let Some(m) = &metrics {
         m.http_in_flight.dec();
         count(m, &res, &method, started);
     }
-    let mut res = res?;
+    let mut res = res?.map_body(|_, body| {
+        // A stream (live events, compressed bodies) would be read to its end, or forever,
+        // only to be dropped: end it now.
+        if head && matches!(body.size(), BodySize::Stream) {
+            EitherBody::right(BoxBody::new(()))
+        } else {
+            EitherBody::left(body)
+        }
+    });
     let headers = res.headers_mut();
     for (name, value) in &SECURITY_HEADERS {
         if !headers.contains_key(name) {
             headers.insert(name.clone(), value.clone());
         }
+    }
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if html && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HTML_CSP);
     }
     if let Some(id) = id.and_then(|i| HeaderValue::from_str(&i.to_string()).ok()) {
         headers.insert(REQUEST_ID, id);
@@ -93,16 +122,34 @@ fn count<B: MessageBody>(
         ),
         Err(e) => ("unmatched".into(), e.as_response_error().status_code()),
     };
+    let method = method_label(method);
     m.http_requests
-        .with_label_values(&[route.as_str(), method.as_str(), status.as_str()])
+        .with_label_values(&[route.as_str(), method, status.as_str()])
         .inc();
     m.http_latency
-        .with_label_values(&[route.as_str(), method.as_str()])
+        .with_label_values(&[route.as_str(), method])
         .observe(started.elapsed().as_secs_f64());
     if let Ok(r) = res
         && let BodySize::Sized(n) = r.response().body().size()
     {
         m.http_response_bytes.inc_by(n);
+    }
+}
+
+/// A method as a metric label: the standard ones, or `other`, so that made-up methods cannot
+/// grow the label set (each value is a new series, kept for the life of the process).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
     }
 }
 
@@ -162,14 +209,17 @@ impl Limiters {
 
     fn check(&self, req: &ServiceRequest) -> Result<(), (&'static str, u64)> {
         let method = req.method();
-        let limiter = if method == Method::POST && req.path().starts_with("/api/v1/auth/") {
+        // What the router will match, never the raw path: it matches the percent-decoded
+        // path, so `/api/v1/%61uth/login` is the login route and must be limited as one.
+        let path = req.match_info().as_str();
+        let limiter = if method == Method::POST && is_auth_route(req, path) {
             ("auth", &self.auth)
         } else if matches!(
             *method,
             Method::POST | Method::PUT | Method::DELETE | Method::PATCH
         ) {
             ("writes", &self.writes)
-        } else if req.path().starts_with("/api/") {
+        } else if path.starts_with("/api/") {
             // The shop's pages and their files (the SPA) are not counted, the API's reads are.
             ("reads", &self.reads)
         } else {
@@ -190,6 +240,14 @@ impl Limiters {
             .check_key(&ip)
             .map_err(|not_until| (limiter.0, retry_after(&not_until)))
     }
+}
+
+/// Whether the route pattern that `path` (decoded) matches is a sign-in or registration.
+fn is_auth_route(req: &ServiceRequest, path: &str) -> bool {
+    req.request()
+        .resource_map()
+        .match_pattern(path)
+        .is_some_and(|p| p.starts_with("/api/v1/auth/"))
 }
 
 /// Whole seconds until a refused client may try again (`Retry-After`), at least 1.

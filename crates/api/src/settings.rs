@@ -67,6 +67,11 @@ pub struct Settings {
     pub listen: String,
     /// Which back end holds the data.
     pub store: StoreKind,
+    /// Serve `GET /metrics` on this address of its own (e.g. `0.0.0.0:9100`) instead of on
+    /// `listen`: a balancer that forwards `listen` to the internet then cannot expose it,
+    /// however a path is spelled. Unset: `/metrics` is on `listen` (dev, tests, one host).
+    #[serde(default)]
+    pub metrics_listen: Option<String>,
     /// Where the embedded store keeps its file.
     pub data_dir: PathBuf,
     /// The DynamoDB table and how to reach it, when `store = "dynamodb"`.
@@ -191,6 +196,7 @@ impl Settings {
         Self {
             mode: Mode::Dev,
             listen: "127.0.0.1:0".into(),
+            metrics_listen: None,
             store: StoreKind::Embedded,
             data_dir: data_dir.to_owned(),
             dynamodb: None,

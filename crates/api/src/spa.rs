@@ -15,8 +15,17 @@ use std::path::Path;
 /// Path prefixes that belong to the server, never to the app.
 const SERVER_PREFIXES: &[&str] = &["api", "api-docs", "docs", "healthz", "readyz", "metrics"];
 
+/// The policy of the app's HTML pages, with `{scripts}` the hashes of their inline scripts:
+/// scripts only from this origin or those exact inline ones (no `unsafe-inline`), WebAssembly
+/// compiled from them, calls to this origin only, and no framing.
+const APP_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{scripts}; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 struct Asset {
     body: Bytes,
+    /// `Content-Security-Policy` of an HTML page.
+    csp: Option<HeaderValue>,
     brotli: Option<Bytes>,
     gzip: Option<Bytes>,
     content_type: &'static str,
@@ -60,7 +69,8 @@ impl StaticFiles {
         if req.method() != Method::GET && req.method() != Method::HEAD {
             return None;
         }
-        let path = req.path().trim_start_matches('/');
+        // The decoded path, as the router saw it: `/%61pi/…` is an API path too.
+        let path = req.match_info().as_str().trim_start_matches('/');
         let first = path.split('/').next().unwrap_or_default();
         if SERVER_PREFIXES.contains(&first) {
             return None;
@@ -99,6 +109,9 @@ impl Asset {
         res.insert_header((header::CACHE_CONTROL, cache))
             .insert_header((header::ETAG, self.etag.clone()))
             .insert_header((header::VARY, "Accept-Encoding"));
+        if let Some(csp) = &self.csp {
+            res.insert_header((header::CONTENT_SECURITY_POLICY, csp.clone()));
+        }
         if not_modified {
             return res.finish();
         }
@@ -164,7 +177,12 @@ fn read_dir(root: &Path, dir: &Path, out: &mut HashMap<String, Asset>) -> std::i
                 .ok()
                 .map(Bytes::from)
         };
+        let csp = name
+            .ends_with(".html")
+            .then(|| app_csp(&String::from_utf8_lossy(&body)))
+            .and_then(|p| HeaderValue::from_str(&p).ok());
         let asset = Asset {
+            csp,
             etag: format!("\"{:016x}\"", fnv1a(&body)),
             brotli: sibling("br"),
             gzip: sibling("gz"),
@@ -175,6 +193,31 @@ fn read_dir(root: &Path, dir: &Path, out: &mut HashMap<String, Asset>) -> std::i
         out.insert(rel, asset);
     }
     Ok(())
+}
+
+/// [`APP_CSP`] for a page: the SHA-256 of each of its inline scripts, so that exactly those
+/// run (the module script that starts the app) and nothing injected does.
+fn app_csp(html: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let mut hashes = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let tag = &rest[start..];
+        let Some(open_end) = tag.find('>') else { break };
+        let Some(close) = tag.find("</script>") else {
+            break;
+        };
+        let attrs = &tag[..open_end];
+        if !attrs.contains("src=") && open_end < close {
+            let body = &tag[open_end + 1..close];
+            let digest = sha2::Sha256::digest(body.as_bytes());
+            let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+            hashes.push_str(&format!(" 'sha256-{b64}'"));
+        }
+        rest = &tag[close + "</script>".len()..];
+    }
+    APP_CSP.replace("{scripts}", &hashes)
 }
 
 fn content_type(name: &str) -> &'static str {
@@ -210,6 +253,22 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policy_allows_exactly_the_inline_scripts() {
+        let csp = app_csp(
+            "<script type=\"module\">run();</script><script src=\"/a.js\"></script>\
+             <script>other()</script>",
+        );
+        // echo -n 'run();' | openssl dgst -sha256 -binary | base64
+        assert!(
+            csp.contains("'sha256-vUOElbTHLp1UxxGV/I6teJfpCV5vgaasYjEhPKN2fqQ='"),
+            "{csp}"
+        );
+        assert_eq!(csp.matches("'sha256-").count(), 2, "{csp}");
+        assert!(!csp.contains("script-src 'self' 'unsafe-inline'"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+    }
 
     #[test]
     fn hashed_names() {

@@ -33,6 +33,8 @@ use utoipa_swagger_ui::SwaggerUi;
 pub struct Application {
     port: u16,
     server: Server,
+    /// `GET /metrics` on a listener of its own (`metrics_listen`), if configured.
+    metrics: Option<(u16, Server)>,
 }
 
 /// Opens the store the settings name.
@@ -127,6 +129,11 @@ impl Application {
         let live = web::Data::new(live);
         let static_files = web::Data::new(StaticFiles::load(&settings.static_dir));
         let cors_origins = settings.cors_origins.clone();
+        let metrics = match &settings.metrics_listen {
+            Some(addr) => Some(metrics_server(addr, state.clone())?),
+            None => None,
+        };
+        let metrics_here = metrics.is_none();
         let (base_nice, worker_nice) = (crate::priority::current_nice(), settings.worker_nice);
         // actix calls this factory on each worker's own thread as the worker starts.
         let mut server = HttpServer::new(move || {
@@ -155,7 +162,11 @@ impl Application {
                 >::new())
                 .service(routes::health::healthz)
                 .service(routes::health::readyz)
-                .service(routes::health::metrics)
+                .configure(|cfg| {
+                    if metrics_here {
+                        cfg.service(routes::health::metrics);
+                    }
+                })
                 .service(routes::api_v1())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
                 .default_service(web::to(fallback))
@@ -173,6 +184,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            metrics,
         })
     }
 
@@ -180,9 +192,38 @@ impl Application {
         self.port
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// The port of the metrics listener, when `metrics_listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Some((_, metrics)) = self.metrics else {
+            return self.server.await;
+        };
+        let handle = metrics.handle();
+        let metrics = tokio::spawn(metrics);
+        let served = self.server.await;
+        handle.stop(true).await;
+        let _ = metrics.await;
+        served
+    }
+}
+
+/// A listener that serves only `GET /metrics` (one worker: a scrape every few seconds).
+fn metrics_server(addr: &str, state: web::Data<AppState>) -> anyhow::Result<(u16, Server)> {
+    let listener = TcpListener::bind(addr).with_context(|| format!("binding {addr} (metrics)"))?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+            .service(routes::health::metrics)
+    })
+    .workers(1)
+    .listen(listener)?
+    .run();
+    Ok((port, server))
 }
 
 /// Creates the admin account unless the e-mail is already registered.

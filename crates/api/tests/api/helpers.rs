@@ -15,6 +15,8 @@ pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
 /// A running server on its own store, and clients to talk to it.
 pub struct TestApp {
     pub address: String,
+    /// The metrics listener's address, when `metrics_listen` is set.
+    pub metrics_address: Option<String>,
     /// Anonymous typed client.
     pub api: Client,
     /// Raw HTTP, for requests the typed client would never send.
@@ -57,6 +59,7 @@ impl TestApp {
         adjust(&mut settings);
         let app = Application::build(settings).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
         tokio::spawn(app.run_until_stopped());
         let api = Client::new(&address);
         let admin_token = api
@@ -67,6 +70,7 @@ impl TestApp {
         let admin = api.authed(admin_token);
         Self {
             address,
+            metrics_address,
             api,
             http: reqwest::Client::new(),
             admin,

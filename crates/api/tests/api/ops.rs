@@ -354,3 +354,170 @@ async fn idle_connections_live_for_the_configured_keep_alive() {
         "closed after 1 s idle"
     );
 }
+
+/// The router matches the percent-decoded path, so the limits must too: `/api/v1/%61uth/login`
+/// is the login route, `/%61pi/v1/genres` an API read.
+#[tokio::test]
+async fn percent_encoded_paths_meet_the_same_limits() {
+    let app = TestApp::spawn_with(|s| {
+        s.rate_limit.auth_per_minute = 3;
+        s.rate_limit.reads_per_second = 1;
+        s.rate_limit.read_burst = 2;
+    })
+    .await;
+    // The harness's admin login took one of the three.
+    let login = |path: &'static str| {
+        app.http
+            .post(app.url(path))
+            .json(&json!({"email": "x@example.com", "password": "whatever1"}))
+            .send()
+    };
+    assert_eq!(login("/api/v1/auth/login").await.unwrap().status(), 401);
+    assert_eq!(login("/api/v1/%61uth/login").await.unwrap().status(), 401);
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/%61uth/login",
+        "/api/v1/%61%75%74%68/register",
+        "/%61pi/v1/auth/login",
+    ] {
+        let res = login(path).await.unwrap();
+        assert_problem(res, 429, "rate_limited").await;
+    }
+    let mut statuses = Vec::new();
+    for path in ["/api/v1/genres", "/%61pi/v1/genres", "/api/v1/%67enres"] {
+        statuses.push(app.http.get(app.url(path)).send().await.unwrap().status());
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+}
+
+/// Each label value is a series kept for the life of the process: methods and routes a
+/// client makes up must not add any.
+#[tokio::test]
+async fn metric_labels_are_bounded() {
+    let app = TestApp::spawn().await;
+    for n in 0..40 {
+        let method = reqwest::Method::from_bytes(format!("ADV{n}X").as_bytes()).unwrap();
+        app.http
+            .request(method, app.url("/healthz"))
+            .send()
+            .await
+            .unwrap();
+        app.http
+            .get(app.url(&format!("/api/v1/nothing-{n}")))
+            .send()
+            .await
+            .unwrap();
+    }
+    // An encoded path is counted under the route it matched.
+    let res = app
+        .http
+        .get(app.url("/api/v1/%67enres"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("ADV"), "made-up methods are labels:\n{text}");
+    assert!(!text.contains("nothing-"), "raw paths are labels:\n{text}");
+    for expected in [
+        r#"bookstore_http_requests_total{method="other",route="/healthz",status="#,
+        r#"bookstore_http_requests_total{method="GET",route="unmatched",status="404"} 40"#,
+        r#"bookstore_http_requests_total{method="GET",route="/api/v1/genres",status="200"} 1"#,
+    ] {
+        assert!(text.contains(expected), "metrics lack {expected}\n{text}");
+    }
+}
+
+/// RFC 9110: HEAD works wherever GET does, with GET's headers and no body.
+#[tokio::test]
+async fn head_is_answered_wherever_get_is() {
+    let app = TestApp::spawn().await;
+    let book = app.book("Headed", 3).await;
+    let events = format!("/api/v1/events?books={}", book.id);
+    let book_path = format!("/api/v1/books/{}", book.id);
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/api/v1/books",
+        book_path.as_str(),
+        "/api/v1/genres",
+        "/api/v1/bestsellers",
+        "/api-docs/openapi.json",
+    ] {
+        let get = app.http.get(app.url(path)).send().await.unwrap();
+        let head = app.http.head(app.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), 200, "HEAD {path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "HEAD {path}"
+        );
+        assert_eq!(
+            head.headers().get("content-length"),
+            get.headers().get("content-length"),
+            "HEAD {path}"
+        );
+        assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path}");
+    }
+    // A stream's head ends at once.
+    let head = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        app.http.head(app.url(&events)).send(),
+    )
+    .await
+    .expect("HEAD of the event stream answers at once")
+    .unwrap();
+    assert_eq!(head.status(), 200);
+    // What GET refuses, HEAD refuses alike.
+    let res = app.http.head(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let res = app
+        .http
+        .head(app.url("/api/v1/orders/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status(), 200);
+}
+
+/// With `metrics_listen`, `/metrics` is only there: a balancer forwarding the main listener
+/// cannot expose it, however the path is spelled.
+#[tokio::test]
+async fn metrics_can_have_a_listener_of_their_own() {
+    let app = TestApp::spawn_with(|s| s.metrics_listen = Some("127.0.0.1:0".into())).await;
+    for path in ["/metrics", "/%6Detrics", "/%6d%65trics"] {
+        let res = app.http.get(app.url(path)).send().await.unwrap();
+        assert_problem(res, 404, "not_found").await;
+    }
+    let metrics = app.metrics_address.clone().expect("a metrics listener");
+    app.api.list_books(&BookQuery::default()).await.unwrap();
+    let text = app
+        .http
+        .get(format!("{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(r#"route="/api/v1/books""#), "{text}");
+    let res = app
+        .http
+        .get(format!("{metrics}/api/v1/books"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        404,
+        "the metrics listener serves nothing else"
+    );
+}

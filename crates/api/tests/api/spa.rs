@@ -164,3 +164,41 @@ async fn without_a_static_dir_the_api_still_works() {
         404
     );
 }
+
+/// Every HTML page carries a strict Content-Security-Policy: the app's pages allow exactly
+/// their inline start-up script (by hash), never `unsafe-inline` scripts, and no framing.
+#[tokio::test]
+async fn html_pages_carry_a_strict_content_security_policy() {
+    let script = r#"import init from "/app.js"; init();"#;
+    let index =
+        format!("<!doctype html><title>shop</title><script type=\"module\">{script}</script>");
+    let (base, _dir) = spawn_with_static(&[("index.html", index.as_bytes())]).await;
+    let http = reqwest::Client::new();
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+    for path in ["/", "/index.html", "/books/123", "/admin", "/%61dmin"] {
+        let res = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let csp = header(&res, "content-security-policy");
+        let script_src = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src"))
+            .unwrap_or_else(|| panic!("{path}: no script-src in {csp:?}"));
+        assert!(
+            script_src.contains(&format!("'sha256-{hash}'")),
+            "{path}: {csp}"
+        );
+        assert!(!script_src.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("object-src 'none'"), "{path}: {csp}");
+    }
+    // The API docs' page too.
+    let res = http.get(format!("{base}/docs/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(header(&res, "content-type").starts_with("text/html"));
+    let csp = header(&res, "content-security-policy");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+}

@@ -6,4 +6,5 @@
 mod support;
 
 mod admin;
+mod docs;
 mod shopper;
