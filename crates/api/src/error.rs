@@ -152,6 +152,14 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(m) => Self::Unavailable(m),
+            // Start keys come only from clients' cursors.
+            StoreError::InvalidStart(_) => Self::BadRequest(
+                ProblemCode::InvalidCursor,
+                "the cursor does not continue this listing".into(),
+            ),
+            StoreError::TooLarge(_) => {
+                Self::Validation("a value is too long to be stored; shorten it".into())
+            }
             other => Self::Internal(other.to_string()),
         }
     }

@@ -143,6 +143,8 @@ impl InstrumentedStore {
             let kind = match e {
                 StoreError::ConditionFailed(_) => "condition_failed",
                 StoreError::Invalid(_) => "invalid",
+                StoreError::InvalidStart(_) => "invalid_start",
+                StoreError::TooLarge(_) => "too_large",
                 StoreError::Unavailable(_) => "unavailable",
                 StoreError::Internal(_) => "internal",
             };
