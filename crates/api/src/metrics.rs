@@ -146,6 +146,7 @@ impl InstrumentedStore {
                 StoreError::InvalidStart(_) => "invalid_start",
                 StoreError::TooLarge(_) => "too_large",
                 StoreError::Unavailable(_) => "unavailable",
+                StoreError::Unknown(_) => "unknown",
                 StoreError::Internal(_) => "internal",
             };
             self.metrics

@@ -1,5 +1,6 @@
 //! The catalogue: books, their ISBN claims, genre counters and search tokens, always written
 //! together in one transaction.
+use super::outcome::transact_audited;
 use super::{audit, from_item, from_raw, page_limit, paged_raw, time_key, to_item};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
@@ -456,7 +457,7 @@ pub async fn create(store: &dyn Store, actor: &AuthUser, new: NewBook) -> ApiRes
         Some(json!(book)),
         None,
     )?);
-    match store.transact(ops).await {
+    match transact_audited(store, ops).await {
         Ok(()) => Ok(book),
         Err(StoreError::ConditionFailed(_)) => Err(isbn_taken()),
         Err(e) => Err(e.into()),
@@ -535,7 +536,7 @@ pub async fn update(
         Some(json!(new)),
         None,
     )?);
-    match store.transact(ops).await {
+    match transact_audited(store, ops).await {
         Ok(()) => {
             // Stock may have moved meanwhile; answer with the stored state.
             let book = get(store, id).await?.ok_or(ApiError::NotFound("book"))?;
@@ -584,7 +585,7 @@ pub async fn delete(
         None,
         None,
     )?);
-    match store.transact(ops).await {
+    match transact_audited(store, ops).await {
         Ok(()) => Ok(old),
         Err(StoreError::ConditionFailed(_)) => match get(store, id).await? {
             Some(b) => Err(ApiError::PreconditionFailed(b.version)),
@@ -630,7 +631,7 @@ pub async fn adjust_stock(
                 adj.reason.clone(),
             )?,
         ];
-        match store.transact(ops).await {
+        match transact_audited(store, ops).await {
             Ok(()) => return Ok(new),
             Err(StoreError::ConditionFailed(_)) => continue,
             Err(e) => return Err(e.into()),

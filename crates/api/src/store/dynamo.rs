@@ -8,6 +8,8 @@
 //!   current items with a consistent `BatchGetItem`, so listed stock is never stale.
 //! - Throttling, timeouts and unreachable endpoints become [`StoreError::Unavailable`], which
 //!   the API answers with 503 and `Retry-After`; every call is bounded by the SDK's timeouts.
+//!   A write that may have been applied all the same is [`StoreError::Unknown`] instead (see
+//!   the `errors` module).
 mod convert;
 mod errors;
 
@@ -25,7 +27,7 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification,
 };
 use convert::{Expr, from_attrs, key_attrs, to_attrs, to_av, transact_item};
-use errors::{classify, query_error, read_error, too_large_reason};
+use errors::{query_error, read_error, too_large_reason, write_error};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -251,7 +253,7 @@ impl DynamoStore {
                     .send()
                     .await
                     .map(drop)
-                    .map_err(classify)
+                    .map_err(write_error)
             }
             WriteOp::Update {
                 key,
@@ -272,7 +274,7 @@ impl DynamoStore {
                     .send()
                     .await
                     .map(drop)
-                    .map_err(classify)
+                    .map_err(write_error)
             }
             WriteOp::Delete { key, cond } => {
                 let c = cond.as_ref().map(|c| e.cond(c));
@@ -286,7 +288,7 @@ impl DynamoStore {
                     .send()
                     .await
                     .map(drop)
-                    .map_err(classify)
+                    .map_err(write_error)
             }
             WriteOp::Check { .. } => self.transaction(std::slice::from_ref(op)).await,
         }
@@ -309,11 +311,13 @@ impl DynamoStore {
                 Ok(_) => return Ok(()),
                 Err(e) => e,
             };
+            // Cancelled: DynamoDB answered, and applied nothing. Any other failure may hide an
+            // applied attempt (see `write_error`).
             let SdkError::ServiceError(se) = &err else {
-                return Err(read_error(err));
+                return Err(write_error(err));
             };
             let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(tc) = se.err() else {
-                return Err(read_error(err));
+                return Err(write_error(err));
             };
             let reasons = tc.cancellation_reasons();
             let failed: Vec<usize> = reasons

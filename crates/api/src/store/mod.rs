@@ -182,9 +182,14 @@ pub enum StoreError {
     /// over 400 KB). Caused by the request's input, not by the store's state.
     #[error("value beyond the store's limits: {0}")]
     TooLarge(String),
-    /// The store is unreachable or overloaded; the caller may retry later.
+    /// The store is unreachable or overloaded; nothing was written, and the caller may retry
+    /// later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A write was sent but not confirmed (a timeout, a lost connection): it may or may not have
+    /// been applied. Only writes return this; readers find out by reading back.
+    #[error("write outcome unknown: {0}")]
+    Unknown(String),
     #[error("store failure: {0}")]
     Internal(String),
 }

@@ -198,3 +198,32 @@ async fn a_retried_return_is_made_and_refunded_once() {
         .await;
     assert_eq!(code_of(elsewhere), (422, ProblemCode::IdempotencyKeyReused));
 }
+
+/// A return DynamoDB applied but whose answer was held past the SDK's timeouts is read back
+/// and answered as made (201), not "retry": a retry would refund twice.
+#[tokio::test]
+async fn a_return_whose_answer_is_lost_is_read_back_and_answered_as_made() {
+    use crate::slow_proxy::Hold;
+    let delay = std::time::Duration::from_secs(5);
+    let (app, proxy) = spawn_behind_slow_proxy("TransactWriteItems", delay).await;
+    let book = app.book("Slow Return", 5).await;
+    let shopper = app.customer().await;
+    let order = shopper
+        .place_order(&order_of(vec![line(book.id, 3)]), None)
+        .await
+        .unwrap()
+        .value;
+    proxy.hold(Hold::Answers);
+    let made = shopper
+        .create_return_with_key(order.id, &return_of(vec![line(book.id, 1)]), None)
+        .await;
+    proxy.hold(Hold::Nothing);
+    let made = made.expect("the return it made");
+    assert_eq!(made.status, 201);
+    tokio::time::sleep(delay).await;
+    assert_eq!(
+        shopper.list_returns(order.id).await.unwrap(),
+        vec![made.value.return_]
+    );
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 3);
+}

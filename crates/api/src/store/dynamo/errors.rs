@@ -1,5 +1,5 @@
-//! DynamoDB's failures as [`StoreError`]s: what the caller may retry, and what the client's
-//! input caused.
+//! DynamoDB's failures as [`StoreError`]s: what the caller may retry, what the client's input
+//! caused, and which writes may have been applied although the call failed.
 use crate::store::StoreError;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
@@ -67,16 +67,34 @@ where
     }
 }
 
-/// A failed single-item write: a failed condition, or the SDK error mapped.
-pub(super) fn classify<E, R>(e: SdkError<E, R>) -> StoreError
+/// Maps a failed write. Only an answer from DynamoDB says what happened: the error of a call is
+/// its last attempt's, so after a timeout or a lost connection an earlier attempt may have been
+/// applied, even when the last one was refused for overload. All of these are
+/// [`StoreError::Unknown`], for the caller to resolve by reading back. (A transaction's
+/// attempts share one `ClientRequestToken`, so DynamoDB answers a repeat of an applied one
+/// with success; `TransactionInProgressException` means an attempt is still being applied.)
+pub(super) fn write_error<E, R>(e: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::fmt::Debug,
     R: std::fmt::Debug,
 {
-    if e.code() == Some("ConditionalCheckFailedException") {
-        StoreError::ConditionFailed(vec![0])
-    } else {
-        read_error(e)
+    match &e {
+        SdkError::ServiceError(se) => {
+            let code = se.err().code().unwrap_or_default();
+            let message = se.err().message().unwrap_or_default();
+            if code == "ConditionalCheckFailedException" {
+                return StoreError::ConditionFailed(vec![0]);
+            }
+            match service_error(code, message) {
+                StoreError::Unavailable(m) => StoreError::Unknown(m),
+                _ if code == "TransactionInProgressException" => {
+                    StoreError::Unknown(format!("{code}: {message}"))
+                }
+                other => other,
+            }
+        }
+        SdkError::ConstructionFailure(_) => StoreError::Internal(format!("{e:?}")),
+        _ => StoreError::Unknown(format!("{e:?}")),
     }
 }
 
