@@ -252,27 +252,37 @@ fn return_fingerprint(order_id: OrderId, req: &CreateReturn) -> String {
     json!([order_id.to_string(), sorted_lines(&req.lines), req.reason]).to_string()
 }
 
-/// The returns of an order, oldest first.
+/// Returns read per store query.
+const RETURNS_PAGE: usize = 1000;
+
+/// The returns of an order, oldest first: every one, over as many store queries as that takes.
+/// (An order has at most as many returns as copies bought, up to 50 lines of 1,000.)
 pub async fn returns_of(
     store: &dyn Store,
     user: &AuthUser,
     order_id: OrderId,
 ) -> ApiResult<Vec<Return>> {
     get_own(store, user, order_id).await?;
-    let page = store
-        .query(&Query {
-            index: None,
-            pk: order_key(order_id).pk,
-            sk_prefix: Some("RETURN#".into()),
-            forward: true,
-            limit: 1000,
-            start: None,
-        })
-        .await?;
-    page.items
-        .into_iter()
-        // A return whose write was fenced off (see `outcome`) did not happen.
-        .filter(|item| !is_void(item))
-        .map(from_item)
-        .collect()
+    let mut query = Query {
+        index: None,
+        pk: order_key(order_id).pk,
+        sk_prefix: Some("RETURN#".into()),
+        forward: true,
+        limit: RETURNS_PAGE,
+        start: None,
+    };
+    let mut out = Vec::new();
+    loop {
+        let page = store.query(&query).await?;
+        for item in page.items {
+            // A return whose write was fenced off (see `outcome`) did not happen.
+            if !is_void(&item) {
+                out.push(from_item(item)?);
+            }
+        }
+        match page.last_key {
+            Some(last) => query.start = Some(last),
+            None => return Ok(out),
+        }
+    }
 }
