@@ -11,6 +11,10 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// Bytes of the HMAC a cursor carries (of SHA-256's 32): 128 bits is beyond guessing, and only
+/// a tag of exactly this length is accepted.
+const TAG_LEN: usize = 16;
+
 pub struct CursorCodec {
     key: Vec<u8>,
 }
@@ -31,7 +35,7 @@ impl CursorCodec {
         let body = URL_SAFE_NO_PAD.encode(body);
         let mut mac = mac_with(&self.key);
         mac.update(body.as_bytes());
-        let tag = URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..16]);
+        let tag = URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..TAG_LEN]);
         format!("{body}.{tag}")
     }
 
@@ -44,6 +48,11 @@ impl CursorCodec {
         };
         let (body, tag) = cursor.split_once('.').ok_or_else(bad)?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| bad())?;
+        // `verify_truncated_left` alone accepts any prefix of the tag, down to one byte (a
+        // forgery in 256 tries): the length is checked first, then the bytes in constant time.
+        if tag.len() != TAG_LEN {
+            return Err(bad());
+        }
         let mut mac = mac_with(&self.key);
         mac.update(body.as_bytes());
         mac.verify_truncated_left(&tag).map_err(|_| bad())?;
@@ -83,5 +92,31 @@ mod tests {
                 .decode("books:title", &cur)
                 .is_err()
         );
+    }
+
+    /// A tag cut short is refused: with a one-byte tag, one of the 256 possible bytes would
+    /// sign any body.
+    #[test]
+    fn only_a_whole_tag_is_accepted() {
+        let c = CursorCodec::new(b"secret");
+        let cur = c.encode("books:title", &json!({"pk": "BOOK#1"}));
+        let (body, tag) = cur.split_once('.').unwrap();
+        let tag = URL_SAFE_NO_PAD.decode(tag).unwrap();
+        assert_eq!(tag.len(), TAG_LEN);
+        for n in 1..TAG_LEN {
+            let cut = URL_SAFE_NO_PAD.encode(&tag[..n]);
+            assert!(
+                c.decode("books:title", &format!("{body}.{cut}")).is_err(),
+                "{n} bytes"
+            );
+        }
+        let forged = URL_SAFE_NO_PAD.encode(r#"{"s":"books:title","k":{"pk":"USER#x"}}"#);
+        for byte in 0..=u8::MAX {
+            let guess = URL_SAFE_NO_PAD.encode([byte]);
+            assert!(
+                c.decode("books:title", &format!("{forged}.{guess}"))
+                    .is_err()
+            );
+        }
     }
 }

@@ -41,6 +41,14 @@ pub enum ApiError {
     RateLimited(u64),
     #[error("{0}")]
     Unavailable(String),
+    /// A write was sent but the store did not confirm it, and reading back could not tell
+    /// whether it was applied. `location` is where to look.
+    #[error("the store did not confirm in time whether this {what} was applied: {cause}")]
+    OutcomeUnknown {
+        what: &'static str,
+        location: Option<String>,
+        cause: String,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -67,6 +75,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => ProblemCode::UnsupportedMediaType,
             Self::RateLimited(_) => ProblemCode::RateLimited,
             Self::Unavailable(_) => ProblemCode::ServiceUnavailable,
+            Self::OutcomeUnknown { .. } => ProblemCode::OutcomeUnknown,
             Self::Internal(_) => ProblemCode::Internal,
         }
     }
@@ -75,7 +84,21 @@ impl ApiError {
         let status = self.status_code();
         let detail = match self {
             Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
-            Self::Unavailable(_) => "the store is unavailable; retry shortly".to_owned(),
+            Self::Unavailable(_) => {
+                "the store is unavailable and nothing was changed; retry shortly".to_owned()
+            }
+            // Never "retry": a retry could repeat a write that was applied.
+            Self::OutcomeUnknown { what, location, .. } => match location {
+                Some(l) => format!(
+                    "the store did not confirm in time whether this {what} was applied; \
+                     GET {l} shows it if it was, or repeat the request with the same \
+                     Idempotency-Key if it had one"
+                ),
+                None => format!(
+                    "the store did not confirm in time whether this {what} was applied; \
+                     read it back before repeating the request"
+                ),
+            },
             other => other.to_string(),
         };
         let code = self.code();
@@ -89,12 +112,14 @@ impl ApiError {
             excess: None,
             unknown_books: None,
             current_version: None,
+            location: None,
         };
         match self {
             Self::InsufficientStock(s) => p.shortages = Some(s.clone()),
             Self::ReturnExceedsPurchase(e) => p.excess = Some(e.clone()),
             Self::UnknownBooks(ids) => p.unknown_books = Some(ids.clone()),
             Self::PreconditionFailed(v) => p.current_version = Some(*v),
+            Self::OutcomeUnknown { location, .. } => p.location.clone_from(location),
             _ => {}
         }
         p
@@ -120,6 +145,8 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            // Not 503: that, with Retry-After, invites the retry that could buy twice.
+            Self::OutcomeUnknown { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -128,6 +155,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Internal(cause) => tracing::error!(%cause, "internal error"),
             Self::Unavailable(cause) => tracing::warn!(%cause, "store unavailable"),
+            Self::OutcomeUnknown { what, cause, .. } => {
+                tracing::error!(%cause, what, "write outcome unknown")
+            }
             _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
@@ -152,6 +182,19 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(m) => Self::Unavailable(m),
+            // Start keys come only from clients' cursors.
+            StoreError::InvalidStart(_) => Self::BadRequest(
+                ProblemCode::InvalidCursor,
+                "the cursor does not continue this listing".into(),
+            ),
+            StoreError::TooLarge(_) => {
+                Self::Validation("a value is too long to be stored; shorten it".into())
+            }
+            StoreError::Unknown(cause) => Self::OutcomeUnknown {
+                what: "change",
+                location: None,
+                cause,
+            },
             other => Self::Internal(other.to_string()),
         }
     }

@@ -143,7 +143,10 @@ impl InstrumentedStore {
             let kind = match e {
                 StoreError::ConditionFailed(_) => "condition_failed",
                 StoreError::Invalid(_) => "invalid",
+                StoreError::InvalidStart(_) => "invalid_start",
+                StoreError::TooLarge(_) => "too_large",
                 StoreError::Unavailable(_) => "unavailable",
+                StoreError::Unknown(_) => "unknown",
                 StoreError::Internal(_) => "internal",
             };
             self.metrics

@@ -195,6 +195,10 @@ impl BookSort {
     }
 }
 
+/// The longest search text `q`, in characters. Each of its words is a key prefix in the store:
+/// 200 characters are at most 800 bytes of UTF-8, under DynamoDB's 1,024 for a sort key.
+pub const MAX_QUERY_CHARS: usize = 200;
+
 /// Query parameters of `GET /api/v1/books`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -203,7 +207,9 @@ pub struct BookQuery {
     /// Words to find in the title or an author's name (each word matches the start of a word,
     /// case-insensitively), or an ISBN (hyphens allowed). Every match is found; which books
     /// match may lag a catalogue edit by a few seconds (the books on a page are current).
+    /// At most 200 characters (`MAX_QUERY_CHARS`); longer is 400 `invalid_query`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Only books of this genre.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -25,6 +25,10 @@ pub struct Problem {
     /// For `precondition_failed` on a book: its current version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i64>,
+    /// For `outcome_unknown`: where the resource the request would have created or changed
+    /// can be read, to find out whether it was (e.g. `/api/v1/orders/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 impl std::fmt::Display for Problem {
@@ -91,5 +95,6 @@ codes! {
     UnsupportedMediaType = "unsupported_media_type",
     RateLimited = "rate_limited",
     ServiceUnavailable = "service_unavailable",
+    OutcomeUnknown = "outcome_unknown",
     Internal = "internal",
 }

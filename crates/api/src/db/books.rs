@@ -1,5 +1,6 @@
 //! The catalogue: books, their ISBN claims, genre counters and search tokens, always written
 //! together in one transaction.
+use super::outcome::transact_audited;
 use super::{audit, from_item, from_raw, page_limit, paged_raw, time_key, to_item};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
@@ -106,6 +107,23 @@ fn details_of(b: &Book) -> BookDetails {
     }
 }
 
+/// Bytes of a lower-cased title that the title index sorts by: any valid title (300
+/// characters of up to 4 bytes each) keeps its sort key under DynamoDB's 1,024 bytes. Titles
+/// alike in their first 512 bytes sort by id.
+const TITLE_SORT_BYTES: usize = 512;
+
+fn title_sort_prefix(title: &str) -> String {
+    let mut key = title.to_lowercase();
+    if key.len() > TITLE_SORT_BYTES {
+        let mut end = TITLE_SORT_BYTES;
+        while !key.is_char_boundary(end) {
+            end -= 1;
+        }
+        key.truncate(end);
+    }
+    key
+}
+
 /// The index attributes derived from a book's details.
 fn derived_attrs(b: &Book) -> [(&'static str, Value); 4] {
     [
@@ -113,7 +131,7 @@ fn derived_attrs(b: &Book) -> [(&'static str, Value); 4] {
         ("genre_key", b.genre.as_str().into()),
         (
             "title_key",
-            format!("{}\u{1}{}", b.title.as_str().to_lowercase(), b.id).into(),
+            format!("{}\u{1}{}", title_sort_prefix(b.title.as_str()), b.id).into(),
         ),
         (
             "created_key",
@@ -494,7 +512,7 @@ pub async fn create(store: &dyn Store, actor: &AuthUser, new: NewBook) -> ApiRes
         Some(json!(book)),
         None,
     )?);
-    match store.transact(ops).await {
+    match transact_audited(store, ops).await {
         Ok(()) => Ok(book),
         Err(StoreError::ConditionFailed(_)) => Err(isbn_taken()),
         Err(e) => Err(e.into()),
@@ -573,7 +591,7 @@ pub async fn update(
         Some(json!(new)),
         None,
     )?);
-    match store.transact(ops).await {
+    match transact_audited(store, ops).await {
         Ok(()) => {
             // Stock may have moved meanwhile; answer with the stored state.
             let book = get(store, id).await?.ok_or(ApiError::NotFound("book"))?;
@@ -622,7 +640,7 @@ pub async fn delete(
         None,
         None,
     )?);
-    match store.transact(ops).await {
+    match transact_audited(store, ops).await {
         Ok(()) => Ok(old),
         Err(StoreError::ConditionFailed(_)) => match get(store, id).await? {
             Some(b) => Err(ApiError::PreconditionFailed(b.version)),
@@ -668,7 +686,7 @@ pub async fn adjust_stock(
                 adj.reason.clone(),
             )?,
         ];
-        match store.transact(ops).await {
+        match transact_audited(store, ops).await {
             Ok(()) => return Ok(new),
             Err(StoreError::ConditionFailed(_)) => continue,
             Err(e) => return Err(e.into()),

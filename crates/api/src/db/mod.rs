@@ -20,6 +20,8 @@
 pub mod audit;
 pub mod books;
 pub mod orders;
+pub mod outcome;
+pub mod returns;
 pub mod users;
 
 use crate::error::{ApiError, ApiResult};

@@ -1,6 +1,8 @@
-//! Checkout and returns: each is one all-or-nothing transaction whose conditions make
-//! overselling and over-returning impossible, whatever the number of API instances.
+//! Checkout (returns are in [`super::returns`]): each is one all-or-nothing transaction whose
+//! conditions make overselling and over-returning impossible, whatever the number of API
+//! instances.
 use super::books::{book_key, get_many};
+use super::outcome::{Probe, is_void, transact_resolved};
 use super::{from_item, page_limit, paged, time_key, to_item};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
@@ -8,9 +10,8 @@ use crate::state::AppState;
 use crate::store::keys::{ORDERS_BY_STATUS, ORDERS_BY_TIME, ORDERS_BY_USER, shard_of};
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
-    Book, BookId, CreateReturn, Currency, LineRequest, Order, OrderId, OrderLine, OrderQuery,
-    OrderStatus, Page, PageQuery, PlaceOrder, ProblemCode, Return, ReturnExcess, ReturnId,
-    ReturnLine, ReturnReceipt, Shortage, Title, UserId,
+    Book, BookId, Currency, LineRequest, Order, OrderId, OrderLine, OrderQuery, OrderStatus, Page,
+    PageQuery, PlaceOrder, ProblemCode, Shortage, Title, UserId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -23,14 +24,14 @@ pub struct IdempotencyKey {
     pub ttl_secs: i64,
 }
 /// Attempts when a concurrent admin edit or return changes what a transaction read.
-const MAX_ATTEMPTS: usize = 16;
+pub(super) const MAX_ATTEMPTS: usize = 16;
 
 fn order_shard(id: OrderId) -> u32 {
     shard_of(&id.to_string())
 }
 
 /// The partition of an order in `orders_by_status`: its status and shard.
-fn status_key(status: OrderStatus, id: OrderId) -> String {
+pub(super) fn status_key(status: OrderStatus, id: OrderId) -> String {
     format!("{}#{}", status.as_str(), order_shard(id))
 }
 
@@ -44,14 +45,14 @@ fn idem_key(user: UserId, key: &str) -> Key {
 
 /// A return's idempotency record: the same partition as the customer's order keys, so one key
 /// can serve an order and, later, a return without the two records meeting.
-fn return_idem_key(user: UserId, key: &str) -> Key {
+pub(super) fn return_idem_key(user: UserId, key: &str) -> Key {
     Key::new(format!("IDEM#{user}#{key}"), "RETURN")
 }
 
 /// An idempotency record's item: what identifies the request, until when it is remembered,
 /// and what the request produced.
 /// `ttl` is when it is forgotten, in epoch seconds (DynamoDB's TTL attribute).
-fn idem_item(key: &Key, print: &str, ttl: i64, result: &[(&str, String)]) -> Item {
+pub(super) fn idem_item(key: &Key, print: &str, ttl: i64, result: &[(&str, String)]) -> Item {
     let mut item = crate::store::expr::key_item(key);
     item.insert("fingerprint".into(), print.into());
     item.insert("ttl".into(), ttl.into());
@@ -62,32 +63,32 @@ fn idem_item(key: &Key, print: &str, ttl: i64, result: &[(&str, String)]) -> Ite
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct LineRecord {
-    book_id: BookId,
-    title: Title,
-    unit_price_cents: i64,
-    quantity: u32,
+pub(super) struct LineRecord {
+    pub(super) book_id: BookId,
+    pub(super) title: Title,
+    pub(super) unit_price_cents: i64,
+    pub(super) quantity: u32,
 }
 
 /// An order as stored: the snapshot of its lines and, separately, the returned quantities
 /// per book, which returns update in place.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct OrderRecord {
-    id: OrderId,
-    user_id: UserId,
-    status: OrderStatus,
-    lines: Vec<LineRecord>,
-    returned: BTreeMap<BookId, u32>,
-    total_cents: i64,
-    refunded_cents: i64,
-    currency: Currency,
-    created_at: chrono::DateTime<chrono::Utc>,
-    updated_at: chrono::DateTime<chrono::Utc>,
-    version: i64,
+pub(super) struct OrderRecord {
+    pub(super) id: OrderId,
+    pub(super) user_id: UserId,
+    pub(super) status: OrderStatus,
+    pub(super) lines: Vec<LineRecord>,
+    pub(super) returned: BTreeMap<BookId, u32>,
+    pub(super) total_cents: i64,
+    pub(super) refunded_cents: i64,
+    pub(super) currency: Currency,
+    pub(super) created_at: chrono::DateTime<chrono::Utc>,
+    pub(super) updated_at: chrono::DateTime<chrono::Utc>,
+    pub(super) version: i64,
 }
 
 impl OrderRecord {
-    fn into_order(self) -> Order {
+    pub(super) fn into_order(self) -> Order {
         let lines = self
             .lines
             .into_iter()
@@ -138,7 +139,7 @@ fn fingerprint(req: &PlaceOrder) -> String {
 
 /// A request's lines as (book, quantity) pairs in book order: the same lines in any order
 /// make the same fingerprint.
-fn sorted_lines(lines: &[LineRequest]) -> Vec<(String, u32)> {
+pub(super) fn sorted_lines(lines: &[LineRequest]) -> Vec<(String, u32)> {
     let mut out: Vec<(String, u32)> = lines
         .iter()
         .map(|l| (l.book_id.to_string(), l.quantity.get()))
@@ -164,7 +165,7 @@ pub fn parse_idempotency_key(raw: &str) -> ApiResult<String> {
 /// 422 if that request was a different one (`what` names it). A record past its `ttl` is
 /// forgotten on every back end alike: deleted here (DynamoDB's TTL sweeper may lag by days, the
 /// embedded store has none), so the key can be used again.
-async fn remembered(
+pub(super) async fn remembered(
     store: &dyn Store,
     key: &Key,
     print: &str,
@@ -214,38 +215,6 @@ async fn replay(
         .await?
         .ok_or_else(|| ApiError::internal("idempotent order missing"))?;
     Ok(Some(order.into_order()))
-}
-
-/// The return an earlier request with this key made, with the order as it is now, or 422 if
-/// the key was used for another return.
-async fn replay_return(
-    store: &dyn Store,
-    user: UserId,
-    key: &str,
-    print: &str,
-) -> ApiResult<Option<ReturnReceipt>> {
-    let Some(item) = remembered(store, &return_idem_key(user, key), print, "return").await? else {
-        return Ok(None);
-    };
-    let field = |name: &str| {
-        item.get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| ApiError::internal("return idempotency record incomplete"))
-    };
-    let order_id: OrderId = field("order_id")?
-        .parse()
-        .map_err(|_| ApiError::internal("return idempotency record: bad order id"))?;
-    let return_key = Key::new(order_key(order_id).pk, field("return_sk")?);
-    let (Some(ret), Some(order)) = (
-        store.get(&return_key).await?,
-        get_record(store, order_id).await?,
-    ) else {
-        return Err(ApiError::internal("idempotent return missing"));
-    };
-    Ok(Some(ReturnReceipt {
-        return_: from_item(ret)?,
-        order: order.into_order(),
-    }))
 }
 
 /// Places an order. Returns the order and whether it was placed now (`false`: a replay).
@@ -353,6 +322,7 @@ pub async fn place(
                 }
             })
             .collect();
+        let order_index = ops.len();
         ops.push(WriteOp::Put {
             item: order_item(&record)?,
             cond: Some(Cond::NotExists),
@@ -370,14 +340,33 @@ pub async fn place(
                 cond: Some(Cond::NotExists),
             });
         }
-        match store.transact(ops).await {
+        // The order's own item tells, if the store cannot, whether the order was placed.
+        let probe = Probe {
+            key: order_key(record.id),
+            fence: true,
+        };
+        match transact_resolved(store, ops, &probe).await {
             Ok(()) => return Ok((record.into_order(), true)),
+            Err(StoreError::Unknown(cause)) => {
+                return Err(ApiError::OutcomeUnknown {
+                    what: "order",
+                    location: Some(format!("/api/v1/orders/{}", record.id)),
+                    cause,
+                });
+            }
             Err(StoreError::ConditionFailed(failed)) => {
                 if failed.contains(&idem_index)
                     && let Some(key) = &idempotency_key
                     && let Some(order) = replay(store, user.id, &key.key, &print).await?
                 {
                     return Ok((order, false));
+                }
+                // This order's id is new: only an earlier attempt of this very write, applied
+                // though unconfirmed, can have taken it.
+                if failed.contains(&order_index)
+                    && let Some(placed) = get_record(store, record.id).await?
+                {
+                    return Ok((placed.into_order(), true));
                 }
                 // Stock ran short or a book changed: read again and decide afresh.
                 continue;
@@ -392,8 +381,13 @@ pub async fn place(
     .await
 }
 
-async fn get_record(store: &dyn Store, id: OrderId) -> ApiResult<Option<OrderRecord>> {
-    store.get(&order_key(id)).await?.map(from_item).transpose()
+pub(super) async fn get_record(store: &dyn Store, id: OrderId) -> ApiResult<Option<OrderRecord>> {
+    store
+        .get(&order_key(id))
+        .await?
+        .filter(|item| !is_void(item))
+        .map(from_item)
+        .transpose()
 }
 
 /// The caller's order; someone else's is reported as missing.
@@ -451,202 +445,4 @@ pub async fn list_all(state: &AppState, q: &OrderQuery) -> ApiResult<Page<Order>
         items: decode_orders(items)?,
         next_cursor,
     })
-}
-
-/// Returns copies of an order's lines. The order's returned quantities, its status and the
-/// books' stock move in one transaction, conditioned on the order's version, so racing returns
-/// are serialised and can never together exceed what was bought.
-///
-/// With an idempotency key, a retry gets the return made earlier (`false`: a replay) instead of
-/// a second return and refund; as for orders, the record is written in the same transaction
-/// and every refusal looks it up first (a retry after the first took the last returnable
-/// copies is answered with that return, not 409).
-pub async fn create_return(
-    store: &dyn Store,
-    user: &AuthUser,
-    order_id: OrderId,
-    req: CreateReturn,
-    idempotency_key: Option<IdempotencyKey>,
-) -> ApiResult<(ReturnReceipt, bool)> {
-    req.validate()?;
-    let print = return_fingerprint(order_id, &req);
-    let refuse = |e: ApiError| async {
-        if let Some(key) = &idempotency_key
-            && let Some(receipt) = replay_return(store, user.id, &key.key, &print).await?
-        {
-            return Ok((receipt, false));
-        }
-        Err(e)
-    };
-    for _ in 0..MAX_ATTEMPTS {
-        let record = match get_record(store, order_id).await? {
-            Some(r) if r.user_id == user.id => r,
-            _ => return refuse(ApiError::NotFound("order")).await,
-        };
-        let mut excess = Vec::new();
-        let mut return_lines = Vec::new();
-        for l in &req.lines {
-            let bought = record.lines.iter().find(|x| x.book_id == l.book_id);
-            let returned = record.returned.get(&l.book_id).copied().unwrap_or(0);
-            let returnable = bought.map_or(0, |b| b.quantity.saturating_sub(returned));
-            match bought {
-                Some(b) if l.quantity.get() <= returnable => return_lines.push(ReturnLine {
-                    book_id: l.book_id,
-                    quantity: l.quantity.get(),
-                    refund_cents: b.unit_price_cents * i64::from(l.quantity.get()),
-                }),
-                _ => excess.push(ReturnExcess {
-                    book_id: l.book_id,
-                    requested: l.quantity.get(),
-                    returnable,
-                }),
-            }
-        }
-        if !excess.is_empty() {
-            return refuse(ApiError::ReturnExceedsPurchase(excess)).await;
-        }
-        let now = chrono::Utc::now();
-        let mut after = record.clone();
-        for l in &return_lines {
-            *after.returned.entry(l.book_id).or_insert(0) += l.quantity;
-        }
-        let refund: i64 = return_lines.iter().map(|l| l.refund_cents).sum();
-        after.refunded_cents += refund;
-        let all_back = after
-            .lines
-            .iter()
-            .all(|l| after.returned.get(&l.book_id).copied().unwrap_or(0) >= l.quantity);
-        after.status = if all_back {
-            OrderStatus::Returned
-        } else {
-            OrderStatus::PartiallyReturned
-        };
-        after.updated_at = now;
-        after.version += 1;
-
-        let mut cond = vec![Cond::Eq(Path::attr("version"), record.version.into())];
-        let mut add = vec![
-            (Path::attr("version"), 1),
-            (Path::attr("refunded_cents"), refund),
-        ];
-        for l in &return_lines {
-            let bought = record
-                .lines
-                .iter()
-                .find(|x| x.book_id == l.book_id)
-                .map_or(0, |b| b.quantity);
-            let id = l.book_id.to_string();
-            cond.push(Cond::Le(
-                Path::nested("returned", &id),
-                i64::from(bought - l.quantity),
-            ));
-            add.push((Path::nested("returned", &id), i64::from(l.quantity)));
-        }
-        let mut ops = vec![WriteOp::Update {
-            key: order_key(order_id),
-            set: vec![
-                (Path::attr("status"), after.status.as_str().into()),
-                (
-                    Path::attr("order_status"),
-                    status_key(after.status, order_id).into(),
-                ),
-                (Path::attr("updated_at"), json!(now)),
-            ],
-            add,
-            cond: Some(Cond::And(cond)),
-        }];
-        // Stock goes back to books still in the catalogue; a deleted book has nowhere to go.
-        let ids: Vec<BookId> = return_lines.iter().map(|l| l.book_id).collect();
-        let existing = get_many(store, &ids).await?;
-        for (l, item) in return_lines.iter().zip(existing) {
-            if item.is_some() {
-                let q = i64::from(l.quantity);
-                ops.push(WriteOp::Update {
-                    key: book_key(l.book_id),
-                    set: vec![],
-                    add: vec![(Path::attr("stock"), q), (Path::attr("sold"), -q)],
-                    cond: Some(Cond::Exists),
-                });
-            }
-        }
-        let ret = Return {
-            id: ReturnId::new(),
-            order_id,
-            lines: return_lines,
-            reason: req.reason.clone(),
-            refund_cents: refund,
-            created_at: now,
-        };
-        let return_sk = format!("RETURN#{}#{}", time_key(now), ret.id);
-        let mut item = to_item(&ret)?;
-        item.insert("pk".into(), order_key(order_id).pk.into());
-        item.insert("sk".into(), return_sk.clone().into());
-        ops.push(WriteOp::Put {
-            item,
-            cond: Some(Cond::NotExists),
-        });
-        let idem_index = ops.len();
-        if let Some(key) = &idempotency_key {
-            let item = idem_item(
-                &return_idem_key(user.id, &key.key),
-                &print,
-                now.timestamp() + key.ttl_secs,
-                &[("order_id", order_id.to_string()), ("return_sk", return_sk)],
-            );
-            ops.push(WriteOp::Put {
-                item,
-                cond: Some(Cond::NotExists),
-            });
-        }
-        match store.transact(ops).await {
-            Ok(()) => {
-                let receipt = ReturnReceipt {
-                    return_: ret,
-                    order: after.into_order(),
-                };
-                return Ok((receipt, true));
-            }
-            Err(StoreError::ConditionFailed(failed)) => {
-                if failed.contains(&idem_index)
-                    && let Some(key) = &idempotency_key
-                    && let Some(receipt) = replay_return(store, user.id, &key.key, &print).await?
-                {
-                    return Ok((receipt, false));
-                }
-                // The order moved (another return) or a key expired: read again.
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    refuse(ApiError::Conflict(
-        ProblemCode::Conflict,
-        "the order changed while returning; retry".into(),
-    ))
-    .await
-}
-
-/// What identifies a return request: the order, its lines (in any order) and the reason.
-fn return_fingerprint(order_id: OrderId, req: &CreateReturn) -> String {
-    json!([order_id.to_string(), sorted_lines(&req.lines), req.reason]).to_string()
-}
-
-/// The returns of an order, oldest first.
-pub async fn returns_of(
-    store: &dyn Store,
-    user: &AuthUser,
-    order_id: OrderId,
-) -> ApiResult<Vec<Return>> {
-    get_own(store, user, order_id).await?;
-    let page = store
-        .query(&Query {
-            index: None,
-            pk: order_key(order_id).pk,
-            sk_prefix: Some("RETURN#".into()),
-            forward: true,
-            limit: 1000,
-            start: None,
-        })
-        .await?;
-    page.items.into_iter().map(from_item).collect()
 }

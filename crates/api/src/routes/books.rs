@@ -3,7 +3,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, Scope, get, web};
-use bookstore_model::{Book, BookId, BookQuery, Page};
+use bookstore_model::{Book, BookId, BookQuery, MAX_QUERY_CHARS, Page, ProblemCode};
 
 pub fn scope() -> Scope {
     web::scope("/books").service(list).service(show)
@@ -17,7 +17,7 @@ pub fn scope() -> Scope {
     params(BookQuery),
     responses(
         (status = 200, body = Page<Book>),
-        (status = 400, description = "Bad query parameter or cursor", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 400, description = "Bad query parameter (`invalid_query`: e.g. `q` over 200 characters) or cursor (`invalid_cursor`)", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("")]
@@ -25,6 +25,15 @@ pub async fn list(
     state: web::Data<AppState>,
     q: web::Query<BookQuery>,
 ) -> ApiResult<web::Json<db::books::BookPage>> {
+    if q.q
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_QUERY_CHARS)
+    {
+        return Err(ApiError::BadRequest(
+            ProblemCode::InvalidQuery,
+            format!("q must be at most {MAX_QUERY_CHARS} characters"),
+        ));
+    }
     Ok(web::Json(db::books::list(&state, &q).await?))
 }
 

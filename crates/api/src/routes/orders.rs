@@ -18,7 +18,8 @@ pub fn scope() -> Scope {
 }
 
 /// Buy books. All lines are reserved at once or none is. With an `Idempotency-Key`, a retry
-/// of the same request returns the same order (200) instead of buying twice.
+/// of the same request returns the same order (200) instead of buying twice. An order the store
+/// placed without confirming it in time is read back and answered 201 all the same.
 #[utoipa::path(
     post,
     path = "/api/v1/orders",
@@ -31,7 +32,9 @@ pub fn scope() -> Scope {
         (status = 200, description = "A retry: the order placed earlier with this key", body = Order),
         (status = 409, description = "Not enough stock (`insufficient_stock`, with `shortages`), or the books kept changing while ordering (`conflict`, retry)", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid lines, unknown books, or a reused key", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the store is unavailable and no order was placed; retry after `Retry-After`", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 504, description = "`outcome_unknown`: the store did not confirm the order and reading it back could not tell whether it was placed; `location` is the order to check before retrying", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[post("")]
@@ -133,7 +136,9 @@ pub async fn show(
         (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`return_exceeds_purchase`, with `excess`; or `conflict` when the order kept changing", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid lines, or a key used for another return (`idempotency_key_reused`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 422, description = "Invalid lines, or a key used for another return (`idempotency_key_reused`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: nothing was returned; retry after `Retry-After`", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 504, description = "`outcome_unknown`: the store did not confirm the return and reading it back could not tell whether it was made; `location` lists the order's returns", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[post("/{id}/returns")]
@@ -146,7 +151,8 @@ pub async fn create_return(
 ) -> ApiResult<HttpResponse> {
     let key = idempotency_key(&state, &req)?;
     let (receipt, created) =
-        db::orders::create_return(state.store.as_ref(), &user, *id, body.into_inner(), key).await?;
+        db::returns::create_return(state.store.as_ref(), &user, *id, body.into_inner(), key)
+            .await?;
     if !created {
         return Ok(HttpResponse::Ok().json(receipt));
     }
@@ -176,6 +182,6 @@ pub async fn list_returns(
     id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<Vec<Return>>> {
     Ok(web::Json(
-        db::orders::returns_of(state.store.as_ref(), &user, *id).await?,
+        db::returns::returns_of(state.store.as_ref(), &user, *id).await?,
     ))
 }

@@ -8,19 +8,27 @@
 //!   current items with a consistent `BatchGetItem`, so listed stock is never stale.
 //! - Throttling, timeouts and unreachable endpoints become [`StoreError::Unavailable`], which
 //!   the API answers with 503 and `Retry-After`; every call is bounded by the SDK's timeouts.
+//!   A write that may have been applied all the same is [`StoreError::Unknown`] instead (see
+//!   the `errors` module).
+mod convert;
+mod errors;
+
 use super::keys::{INDEXES, IndexDef, index};
 use super::{
-    Cond, Item, Key, Path, Query, QueryPage, Store, StoreError, WriteOp, check_transaction,
+    Item, Key, MAX_PK_BYTES, MAX_SK_BYTES, Query, QueryPage, Store, StoreError, WriteOp,
+    check_query, check_transaction,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
-    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, ScalarAttributeType,
+    TimeToLiveSpecification,
 };
-use serde_json::{Number, Value};
+use convert::{Expr, from_attrs, key_attrs, to_attrs, to_av, transact_item};
+use errors::{query_error, read_error, too_large_reason, write_error};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -77,6 +85,11 @@ impl DynamoSettings {
     }
 }
 
+/// Whether a key attribute (of the table or an index) is a number; every other one is a string.
+fn numeric_key(name: &str) -> bool {
+    matches!(name, "price_cents" | "sold")
+}
+
 /// Retries of a transaction that DynamoDB cancelled for a conflict with a concurrent one.
 const CONFLICT_RETRIES: u32 = 8;
 
@@ -113,13 +126,6 @@ impl DynamoStore {
 
     /// Creates the table, its indexes and TTL if missing, and waits until it is active.
     pub async fn init(&self) -> Result<bool, StoreError> {
-        let key_type = |name: &str| {
-            if matches!(name, "price_cents" | "sold") {
-                ScalarAttributeType::N
-            } else {
-                ScalarAttributeType::S
-            }
-        };
         let mut attrs: Vec<&str> = vec!["pk", "sk"];
         for def in INDEXES {
             for a in [def.pk, def.sk] {
@@ -139,7 +145,11 @@ impl DynamoStore {
             req = req.attribute_definitions(
                 AttributeDefinition::builder()
                     .attribute_name(a)
-                    .attribute_type(key_type(a))
+                    .attribute_type(if numeric_key(a) {
+                        ScalarAttributeType::N
+                    } else {
+                        ScalarAttributeType::S
+                    })
                     .build()
                     .map_err(invalid)?,
             );
@@ -162,7 +172,7 @@ impl DynamoStore {
         let created = match req.send().await {
             Ok(_) => true,
             Err(e) if e.code() == Some("ResourceInUseException") => false,
-            Err(e) => return Err(sdk_error(e)),
+            Err(e) => return Err(read_error(e)),
         };
         for _ in 0..600 {
             let out = self
@@ -171,7 +181,7 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .send()
                 .await
-                .map_err(sdk_error)?;
+                .map_err(read_error)?;
             let status = out
                 .table()
                 .and_then(|t| t.table_status())
@@ -198,7 +208,7 @@ impl DynamoStore {
             Ok(_) => {}
             // Already enabled.
             Err(e) if e.code() == Some("ValidationException") => {}
-            Err(e) => return Err(sdk_error(e)),
+            Err(e) => return Err(read_error(e)),
         }
         Ok(created)
     }
@@ -209,7 +219,7 @@ impl DynamoStore {
             .table_name(&self.table)
             .send()
             .await
-            .map_err(sdk_error)?;
+            .map_err(read_error)?;
         Ok(())
     }
 }
@@ -224,266 +234,6 @@ fn key(name: &str, kt: KeyType) -> Result<KeySchemaElement, StoreError> {
 
 fn invalid(e: impl std::fmt::Display) -> StoreError {
     StoreError::Invalid(e.to_string())
-}
-
-/// Maps an SDK failure: overload and transport problems are retryable unavailability.
-fn sdk_error<E, R>(e: SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
-{
-    match &e {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            StoreError::Unavailable(format!("{e:?}"))
-        }
-        SdkError::ServiceError(se) => {
-            let code = se.err().code().unwrap_or_default();
-            let retryable = matches!(
-                code,
-                "ProvisionedThroughputExceededException"
-                    | "ThrottlingException"
-                    | "RequestLimitExceeded"
-                    | "InternalServerError"
-                    | "ServiceUnavailable"
-                    | "LimitExceededException"
-            );
-            let msg = format!("{code}: {}", se.err().message().unwrap_or_default());
-            if retryable {
-                StoreError::Unavailable(msg)
-            } else {
-                StoreError::Internal(msg)
-            }
-        }
-        _ => StoreError::Internal(format!("{e:?}")),
-    }
-}
-
-/// A failed single-item write: a failed condition, or the SDK error mapped.
-fn classify<E, R>(e: SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
-{
-    if e.code() == Some("ConditionalCheckFailedException") {
-        StoreError::ConditionFailed(vec![0])
-    } else {
-        sdk_error(e)
-    }
-}
-
-// ---- item conversion
-
-fn to_av(v: &Value) -> AttributeValue {
-    match v {
-        Value::Null => AttributeValue::Null(true),
-        Value::Bool(b) => AttributeValue::Bool(*b),
-        Value::Number(n) => AttributeValue::N(n.to_string()),
-        Value::String(s) => AttributeValue::S(s.clone()),
-        Value::Array(a) => AttributeValue::L(a.iter().map(to_av).collect()),
-        Value::Object(o) => {
-            AttributeValue::M(o.iter().map(|(k, v)| (k.clone(), to_av(v))).collect())
-        }
-    }
-}
-
-fn from_av(av: &AttributeValue) -> Value {
-    match av {
-        AttributeValue::S(s) => Value::String(s.clone()),
-        AttributeValue::N(n) => n
-            .parse::<i64>()
-            .map(Value::from)
-            .ok()
-            .or_else(|| {
-                n.parse::<f64>()
-                    .ok()
-                    .and_then(Number::from_f64)
-                    .map(Value::Number)
-            })
-            .unwrap_or(Value::Null),
-        AttributeValue::Bool(b) => Value::Bool(*b),
-        AttributeValue::L(l) => Value::Array(l.iter().map(from_av).collect()),
-        AttributeValue::M(m) => {
-            Value::Object(m.iter().map(|(k, v)| (k.clone(), from_av(v))).collect())
-        }
-        AttributeValue::Ss(ss) => Value::Array(ss.iter().cloned().map(Value::String).collect()),
-        _ => Value::Null,
-    }
-}
-
-fn to_attrs(item: &Item) -> HashMap<String, AttributeValue> {
-    item.iter().map(|(k, v)| (k.clone(), to_av(v))).collect()
-}
-
-fn from_attrs(attrs: &HashMap<String, AttributeValue>) -> Item {
-    attrs.iter().map(|(k, v)| (k.clone(), from_av(v))).collect()
-}
-
-fn key_attrs(key: &Key) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        ("pk".to_owned(), AttributeValue::S(key.pk.clone())),
-        ("sk".to_owned(), AttributeValue::S(key.sk.clone())),
-    ])
-}
-
-// ---- expressions
-
-/// Collects placeholder names and values while an expression is written.
-#[derive(Default)]
-struct Expr {
-    names: HashMap<String, String>,
-    values: HashMap<String, AttributeValue>,
-}
-
-impl Expr {
-    fn name(&mut self, n: &str) -> String {
-        if let Some((k, _)) = self.names.iter().find(|(_, v)| v.as_str() == n) {
-            return k.clone();
-        }
-        let k = format!("#n{}", self.names.len());
-        self.names.insert(k.clone(), n.to_owned());
-        k
-    }
-
-    fn path(&mut self, p: &Path) -> String {
-        p.0.iter()
-            .map(|part| self.name(part))
-            .collect::<Vec<_>>()
-            .join(".")
-    }
-
-    fn value(&mut self, v: AttributeValue) -> String {
-        let k = format!(":v{}", self.values.len());
-        self.values.insert(k.clone(), v);
-        k
-    }
-
-    fn cond(&mut self, c: &Cond) -> String {
-        match c {
-            Cond::Exists => format!("attribute_exists({})", self.name("pk")),
-            Cond::NotExists => format!("attribute_not_exists({})", self.name("pk")),
-            Cond::Ge(p, n) => {
-                let p = self.path(p);
-                format!("{p} >= {}", self.value(AttributeValue::N(n.to_string())))
-            }
-            Cond::Le(p, n) => {
-                let p = self.path(p);
-                format!("{p} <= {}", self.value(AttributeValue::N(n.to_string())))
-            }
-            Cond::Eq(p, v) => {
-                let p = self.path(p);
-                format!("{p} = {}", self.value(to_av(v)))
-            }
-            Cond::And(all) if all.is_empty() => format!(
-                "attribute_exists({}) OR attribute_not_exists({})",
-                self.name("pk"),
-                self.name("pk")
-            ),
-            Cond::And(all) => all
-                .iter()
-                .map(|c| format!("({})", self.cond(c)))
-                .collect::<Vec<_>>()
-                .join(" AND "),
-        }
-    }
-
-    fn update(&mut self, set: &[(Path, Value)], add: &[(Path, i64)]) -> String {
-        let mut parts = Vec::new();
-        for (p, v) in set {
-            let p = self.path(p);
-            let v = self.value(to_av(v));
-            parts.push(format!("{p} = {v}"));
-        }
-        let zero = if add.is_empty() {
-            String::new()
-        } else {
-            self.value(AttributeValue::N("0".into()))
-        };
-        for (p, d) in add {
-            let p = self.path(p);
-            let d = self.value(AttributeValue::N(d.to_string()));
-            parts.push(format!("{p} = if_not_exists({p}, {zero}) + {d}"));
-        }
-        if parts.is_empty() {
-            // An update that only creates the item if missing: touch the key.
-            let pk = self.name("pk");
-            return format!("SET {pk} = {pk}");
-        }
-        format!("SET {}", parts.join(", "))
-    }
-
-    fn names(&self) -> Option<HashMap<String, String>> {
-        (!self.names.is_empty()).then(|| self.names.clone())
-    }
-
-    fn values(&self) -> Option<HashMap<String, AttributeValue>> {
-        (!self.values.is_empty()).then(|| self.values.clone())
-    }
-}
-
-fn transact_item(table: &str, op: &WriteOp) -> Result<TransactWriteItem, StoreError> {
-    let mut e = Expr::default();
-    let item = match op {
-        WriteOp::Put { item, cond } => {
-            let c = cond.as_ref().map(|c| e.cond(c));
-            TransactWriteItem::builder().put(
-                Put::builder()
-                    .table_name(table)
-                    .set_item(Some(to_attrs(item)))
-                    .set_condition_expression(c)
-                    .set_expression_attribute_names(e.names())
-                    .set_expression_attribute_values(e.values())
-                    .build()
-                    .map_err(invalid)?,
-            )
-        }
-        WriteOp::Update {
-            key,
-            set,
-            add,
-            cond,
-        } => {
-            let u = e.update(set, add);
-            let c = cond.as_ref().map(|c| e.cond(c));
-            TransactWriteItem::builder().update(
-                Update::builder()
-                    .table_name(table)
-                    .set_key(Some(key_attrs(key)))
-                    .update_expression(u)
-                    .set_condition_expression(c)
-                    .set_expression_attribute_names(e.names())
-                    .set_expression_attribute_values(e.values())
-                    .build()
-                    .map_err(invalid)?,
-            )
-        }
-        WriteOp::Delete { key, cond } => {
-            let c = cond.as_ref().map(|c| e.cond(c));
-            TransactWriteItem::builder().delete(
-                Delete::builder()
-                    .table_name(table)
-                    .set_key(Some(key_attrs(key)))
-                    .set_condition_expression(c)
-                    .set_expression_attribute_names(e.names())
-                    .set_expression_attribute_values(e.values())
-                    .build()
-                    .map_err(invalid)?,
-            )
-        }
-        WriteOp::Check { key, cond } => {
-            let c = e.cond(cond);
-            TransactWriteItem::builder().condition_check(
-                ConditionCheck::builder()
-                    .table_name(table)
-                    .set_key(Some(key_attrs(key)))
-                    .condition_expression(c)
-                    .set_expression_attribute_names(e.names())
-                    .set_expression_attribute_values(e.values())
-                    .build()
-                    .map_err(invalid)?,
-            )
-        }
-    };
-    Ok(item.build())
 }
 
 impl DynamoStore {
@@ -503,7 +253,7 @@ impl DynamoStore {
                     .send()
                     .await
                     .map(drop)
-                    .map_err(classify)
+                    .map_err(write_error)
             }
             WriteOp::Update {
                 key,
@@ -524,7 +274,7 @@ impl DynamoStore {
                     .send()
                     .await
                     .map(drop)
-                    .map_err(classify)
+                    .map_err(write_error)
             }
             WriteOp::Delete { key, cond } => {
                 let c = cond.as_ref().map(|c| e.cond(c));
@@ -538,7 +288,7 @@ impl DynamoStore {
                     .send()
                     .await
                     .map(drop)
-                    .map_err(classify)
+                    .map_err(write_error)
             }
             WriteOp::Check { .. } => self.transaction(std::slice::from_ref(op)).await,
         }
@@ -561,11 +311,13 @@ impl DynamoStore {
                 Ok(_) => return Ok(()),
                 Err(e) => e,
             };
+            // Cancelled: DynamoDB answered, and applied nothing. Any other failure may hide an
+            // applied attempt (see `write_error`).
             let SdkError::ServiceError(se) = &err else {
-                return Err(sdk_error(err));
+                return Err(write_error(err));
             };
             let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(tc) = se.err() else {
-                return Err(sdk_error(err));
+                return Err(write_error(err));
             };
             let reasons = tc.cancellation_reasons();
             let failed: Vec<usize> = reasons
@@ -599,6 +351,14 @@ impl DynamoStore {
                     "transaction conflicts persisted".into(),
                 ));
             }
+            if reasons
+                .iter()
+                .any(|r| too_large_reason(r.code(), r.message()))
+            {
+                return Err(StoreError::TooLarge(format!(
+                    "transaction cancelled: {reasons:?}"
+                )));
+            }
             return Err(StoreError::Internal(format!(
                 "transaction cancelled: {reasons:?}"
             )));
@@ -619,7 +379,9 @@ impl DynamoStore {
         Ok(out)
     }
 
-    /// The start key in DynamoDB's form, checked against the query it continues.
+    /// The start key in DynamoDB's form, checked against the query it continues: the key
+    /// attributes of the table (and index), of their types and sizes, in the query's partition
+    /// and within its sort key prefix (DynamoDB refuses any other).
     fn start_key(
         q: &Query,
         def: Option<&IndexDef>,
@@ -627,23 +389,38 @@ impl DynamoStore {
         let Some(start) = &q.start else {
             return Ok(None);
         };
-        let mut names = vec!["pk", "sk"];
+        let bad = |why: String| Err(StoreError::InvalidStart(why));
+        let mut names = vec![("pk", MAX_PK_BYTES), ("sk", MAX_SK_BYTES)];
         if let Some(d) = def {
-            names.extend([d.pk, d.sk]);
+            names.extend([(d.pk, MAX_PK_BYTES), (d.sk, MAX_SK_BYTES)]);
         }
         let mut out = HashMap::new();
-        for n in names {
-            let v = start
-                .get(n)
-                .ok_or_else(|| StoreError::Invalid(format!("start key lacks `{n}`")))?;
-            out.insert(n.to_owned(), to_av(v));
+        for (n, max) in names {
+            let ok = match start.get(n) {
+                Some(Value::String(s)) => !numeric_key(n) && s.len() <= max,
+                Some(Value::Number(v)) => numeric_key(n) && v.is_i64(),
+                _ => false,
+            };
+            if !ok {
+                return bad(format!("start key lacks a valid `{n}`"));
+            }
+            out.insert(n.to_owned(), to_av(&start[n]));
         }
         let partition = def.map_or("pk", |d| d.pk);
         if start.get(partition).and_then(Value::as_str) != Some(q.pk.as_str()) {
-            return Err(StoreError::Invalid("start key of another partition".into()));
+            return bad("start key of another partition".into());
         }
         if start.len() != out.len() {
-            return Err(StoreError::Invalid("start key has extra attributes".into()));
+            return bad("start key has extra attributes".into());
+        }
+        if let Some(prefix) = &q.sk_prefix {
+            let sk_attr = def.map_or("sk", |d| d.sk);
+            if !start[sk_attr]
+                .as_str()
+                .is_some_and(|s| s.starts_with(prefix))
+            {
+                return bad("start key outside the sort key prefix".into());
+            }
         }
         Ok(Some(out))
     }
@@ -660,7 +437,7 @@ impl Store for DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(sdk_error)?;
+            .map_err(read_error)?;
         Ok(out.item().map(from_attrs))
     }
 
@@ -689,7 +466,7 @@ impl Store for DynamoStore {
                 .request_items(&self.table, ka)
                 .send()
                 .await
-                .map_err(sdk_error)?;
+                .map_err(read_error)?;
             for attrs in out
                 .responses()
                 .and_then(|r| r.get(&self.table))
@@ -725,6 +502,7 @@ impl Store for DynamoStore {
     }
 
     async fn query(&self, q: &Query) -> Result<QueryPage, StoreError> {
+        check_query(q)?;
         let def = match q.index {
             Some(name) => {
                 Some(index(name).ok_or_else(|| StoreError::Invalid(format!("no index {name}")))?)
@@ -765,7 +543,7 @@ impl Store for DynamoStore {
                 .consistent_read(def.is_none())
                 .send()
                 .await
-                .map_err(sdk_error)?;
+                .map_err(|e| query_error(e, q.start.is_some()))?;
             items.extend(out.items().iter().map(from_attrs));
             start = out.last_evaluated_key().cloned();
             if items.len() > limit || start.is_none() {
@@ -796,7 +574,7 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .send()
             .await
-            .map_err(sdk_error)?;
+            .map_err(read_error)?;
         Ok(())
     }
 }

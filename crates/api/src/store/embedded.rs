@@ -35,7 +35,8 @@ use super::expr::{apply, cond_of, holds};
 use super::item_cache::{CachedRange, ItemCache, ReadGen, range_key};
 use super::keys::{INDEXES, IndexDef, index};
 use super::{
-    Item, Key, Query, QueryPage, RawItem, RawPage, Store, StoreError, WriteOp, check_transaction,
+    Item, Key, Query, QueryPage, RawItem, RawPage, Store, StoreError, WriteOp, check_query,
+    check_transaction,
 };
 use async_trait::async_trait;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Snapshot};
@@ -547,7 +548,7 @@ fn start_str<'a>(start: &'a Item, attr: &str) -> Result<&'a str, StoreError> {
     start
         .get(attr)
         .and_then(Value::as_str)
-        .ok_or_else(|| StoreError::Invalid(format!("start key lacks `{attr}`")))
+        .ok_or_else(|| StoreError::InvalidStart(format!("start key lacks `{attr}`")))
 }
 
 /// The smallest key above every key that starts with `prefix`.
@@ -649,6 +650,7 @@ impl EmbeddedStore {
     }
 
     fn query_sync(&self, q: &Query) -> Result<RawPage, StoreError> {
+        check_query(q)?;
         // One snapshot for the index entries and the items they point to.
         let at = self.cache.read_gen();
         let snapshot = self.db.snapshot();
@@ -666,7 +668,7 @@ impl EmbeddedStore {
                 let start = match &q.start {
                     Some(s) => {
                         if start_str(s, "pk")? != q.pk {
-                            return Err(StoreError::Invalid(
+                            return Err(StoreError::InvalidStart(
                                 "start key of another partition".into(),
                             ));
                         }
@@ -711,10 +713,10 @@ impl EmbeddedStore {
                 let start = match &q.start {
                     Some(s) => {
                         let isk = s.get(def.sk).and_then(encode_sk).ok_or_else(|| {
-                            StoreError::Invalid("start key lacks the index key".into())
+                            StoreError::InvalidStart("start key lacks the index key".into())
                         })?;
                         if start_str(s, def.pk)? != q.pk {
-                            return Err(StoreError::Invalid(
+                            return Err(StoreError::InvalidStart(
                                 "start key of another partition".into(),
                             ));
                         }

@@ -30,6 +30,11 @@ pub type RawItem = Vec<u8>;
 /// DynamoDB's limit on the number of items in one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
+/// DynamoDB's limits on key attributes, in UTF-8 bytes: a partition key (of the table or an
+/// index), and a sort key. Every back end refuses larger keys alike ([`StoreError::TooLarge`]).
+pub const MAX_PK_BYTES: usize = 2048;
+pub const MAX_SK_BYTES: usize = 1024;
+
 /// The primary key of an item.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
@@ -165,13 +170,26 @@ pub enum StoreError {
     /// operations within the transaction.
     #[error("condition failed on operations {0:?}")]
     ConditionFailed(Vec<usize>),
-    /// The request itself is malformed (too many items, two operations on one item, a bad
-    /// start key). A bug or a forged cursor, never a transient problem.
+    /// The request itself is malformed (too many items, two operations on one item). A bug,
+    /// never a transient problem.
     #[error("invalid store request: {0}")]
     Invalid(String),
-    /// The store is unreachable or overloaded; the caller may retry later.
+    /// A query's start key does not continue that query (wrong partition, missing or mistyped
+    /// key attributes). Start keys come from clients' cursors: this is the client's error.
+    #[error("invalid start key: {0}")]
+    InvalidStart(String),
+    /// A value is beyond what the store can hold (a key over DynamoDB's size limits, an item
+    /// over 400 KB). Caused by the request's input, not by the store's state.
+    #[error("value beyond the store's limits: {0}")]
+    TooLarge(String),
+    /// The store is unreachable or overloaded; nothing was written, and the caller may retry
+    /// later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A write was sent but not confirmed (a timeout, a lost connection): it may or may not have
+    /// been applied. Only writes return this; readers find out by reading back.
+    #[error("write outcome unknown: {0}")]
+    Unknown(String),
     #[error("store failure: {0}")]
     Internal(String),
 }
@@ -225,8 +243,59 @@ pub(crate) fn check_transaction(ops: &[WriteOp]) -> Result<(), StoreError> {
         let key = op
             .key()
             .ok_or_else(|| StoreError::Invalid("item without pk/sk".into()))?;
+        check_key_sizes(&key.pk, &key.sk)?;
+        match op {
+            WriteOp::Put { item, .. } => check_index_keys(item.iter())?,
+            WriteOp::Update { set, .. } => check_index_keys(
+                set.iter()
+                    .filter(|(p, _)| p.0.len() == 1)
+                    .map(|(p, v)| (&p.0[0], v)),
+            )?,
+            WriteOp::Delete { .. } | WriteOp::Check { .. } => {}
+        }
         if !seen.insert(key) {
             return Err(StoreError::Invalid("two operations on one item".into()));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a query's partition and sort key prefix against the key size limits.
+pub(crate) fn check_query(q: &Query) -> Result<(), StoreError> {
+    check_key_sizes(&q.pk, q.sk_prefix.as_deref().unwrap_or(""))
+}
+
+fn check_key_sizes(pk: &str, sk: &str) -> Result<(), StoreError> {
+    if pk.len() > MAX_PK_BYTES || sk.len() > MAX_SK_BYTES {
+        return Err(StoreError::TooLarge(format!(
+            "a key of {} + {} bytes (at most {MAX_PK_BYTES} + {MAX_SK_BYTES})",
+            pk.len(),
+            sk.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks the index key attributes among `attrs` (names and values written to an item).
+fn check_index_keys<'a>(
+    attrs: impl Iterator<Item = (&'a String, &'a Value)>,
+) -> Result<(), StoreError> {
+    for (name, value) in attrs {
+        let Value::String(s) = value else { continue };
+        for def in keys::INDEXES {
+            let max = if name == def.pk {
+                MAX_PK_BYTES
+            } else if name == def.sk {
+                MAX_SK_BYTES
+            } else {
+                continue;
+            };
+            if s.len() > max {
+                return Err(StoreError::TooLarge(format!(
+                    "index key `{name}` of {} bytes (at most {max})",
+                    s.len()
+                )));
+            }
         }
     }
     Ok(())

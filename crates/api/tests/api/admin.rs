@@ -450,3 +450,28 @@ async fn etags_follow_the_stock_and_if_match_takes_star() {
     let res = put("*".into(), "Gone").await.unwrap();
     assert_problem(res, 404, "not_found").await;
 }
+
+/// An admin change DynamoDB applied but whose answer was held past the SDK's timeouts is read
+/// back by its audit entry and answered as made: a restock is not done twice by a retry.
+#[tokio::test]
+async fn an_admin_change_whose_answer_is_lost_is_read_back_and_answered_as_made() {
+    use crate::slow_proxy::Hold;
+    let delay = std::time::Duration::from_secs(5);
+    let (app, proxy) = spawn_behind_slow_proxy("TransactWriteItems", delay).await;
+    let book = app.book("Slow Restock", 5).await;
+    proxy.hold(Hold::Answers);
+    let adjusted = app
+        .admin
+        .admin_adjust_stock(
+            book.id,
+            &StockAdjustment {
+                delta: 4,
+                reason: None,
+            },
+        )
+        .await;
+    proxy.hold(Hold::Nothing);
+    assert_eq!(adjusted.expect("the restocked book").stock, 9);
+    tokio::time::sleep(delay).await;
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 9);
+}

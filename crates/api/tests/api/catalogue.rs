@@ -318,6 +318,51 @@ async fn cursors_are_tamper_proof_and_bound_to_their_listing() {
     );
 }
 
+/// The whole tag of a cursor is checked: cut to one byte it is refused, and none of the 256
+/// one-byte tags carries a chosen body (a start key in another partition) to the store.
+#[tokio::test]
+async fn a_cursor_with_a_cut_tag_is_refused_and_no_short_tag_forges_one() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    let app = TestApp::spawn().await;
+    for i in 0..3 {
+        app.book(&format!("Tagged {i}"), 1).await;
+    }
+    let first = BookQuery {
+        limit: Some(1),
+        ..Default::default()
+    };
+    let cursor = app
+        .api
+        .list_books(&first)
+        .await
+        .unwrap()
+        .next_cursor
+        .unwrap();
+    let (body, tag) = cursor.split_once('.').unwrap();
+    let listing = |cursor: String| BookQuery {
+        cursor: Some(cursor),
+        ..first.clone()
+    };
+    let cut = format!("{body}.{}", B64.encode(&B64.decode(tag).unwrap()[..1]));
+    assert_eq!(
+        code_of(app.api.list_books(&listing(cut)).await),
+        (400, ProblemCode::InvalidCursor)
+    );
+    let mut forged: serde_json::Value = serde_json::from_slice(&B64.decode(body).unwrap()).unwrap();
+    forged["k"] =
+        serde_json::json!({"pk": "USER#x", "sk": "USER", "cat": "USERS", "title_key": "a"});
+    let forged = B64.encode(forged.to_string());
+    for byte in 0..=u8::MAX {
+        let guess = format!("{forged}.{}", B64.encode([byte]));
+        assert_eq!(
+            code_of(app.api.list_books(&listing(guess)).await),
+            (400, ProblemCode::InvalidCursor),
+            "tag byte {byte}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn bad_query_parameters_are_400_problems() {
     let app = TestApp::spawn().await;

@@ -107,6 +107,28 @@ impl TestApp {
     }
 }
 
+/// A server on DynamoDB Local (whatever `BOOKSTORE_TEST_STORE` says: only a remote store can
+/// leave a write's outcome unknown), reached through a proxy that holds back `operation` for
+/// `delay` when told to, with short SDK timeouts: attempts of 1 s, 3 attempts, 3 s a call.
+pub async fn spawn_behind_slow_proxy(
+    operation: &str,
+    delay: Duration,
+) -> (TestApp, crate::slow_proxy::SlowProxy) {
+    let (mut dynamo, _) = crate::dynamo_local::fresh_table().await;
+    let upstream = dynamo.endpoint.clone().unwrap();
+    let proxy = crate::slow_proxy::SlowProxy::start(&upstream, operation, delay).await;
+    dynamo.endpoint = Some(proxy.endpoint.clone());
+    dynamo.attempt_timeout_ms = 1_000;
+    dynamo.operation_timeout_ms = 3_000;
+    dynamo.max_attempts = 3;
+    let app = TestApp::spawn_with(move |s| {
+        s.store = StoreKind::Dynamodb;
+        s.dynamodb = Some(dynamo);
+    })
+    .await;
+    (app, proxy)
+}
+
 static ISBN_SEQ: AtomicU64 = AtomicU64::new(1);
 
 /// A valid, unique ISBN-13.

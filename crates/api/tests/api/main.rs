@@ -3,6 +3,8 @@
 #[path = "../support/dynamo_local.rs"]
 mod dynamo_local;
 mod helpers;
+#[path = "../support/slow_proxy.rs"]
+mod slow_proxy;
 
 mod admin;
 mod auth;

@@ -368,3 +368,54 @@ async fn bad_orders_are_refused_with_problems() {
     assert_problem(res, 400, "invalid_header").await;
     assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 50);
 }
+
+/// DynamoDB applies an order but its answer is held past the SDK's timeouts (5 s; the SDK
+/// gives up after 3): the order is read back and answered as placed, 201 with its body —
+/// never "unavailable, retry shortly", which would have the client buy twice.
+#[tokio::test]
+async fn an_order_whose_answer_is_lost_is_read_back_and_answered_as_placed() {
+    use crate::slow_proxy::Hold;
+    let delay = std::time::Duration::from_secs(5);
+    let (app, proxy) = spawn_behind_slow_proxy("TransactWriteItems", delay).await;
+    let book = app.book("Slow Answer", 5).await;
+    let shopper = app.customer().await;
+    proxy.hold(Hold::Answers);
+    let placed = shopper
+        .place_order(&order_of(vec![line(book.id, 2)]), None)
+        .await;
+    proxy.hold(Hold::Nothing);
+    let placed = placed.expect("the order it placed");
+    assert_eq!(placed.status, 201);
+    assert_eq!(
+        shopper.get_order(placed.value.id).await.unwrap(),
+        placed.value
+    );
+    // The SDK's retries of the held call (one client request token) are applied once at most.
+    tokio::time::sleep(delay).await;
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 3);
+    let mine = shopper.list_orders(&PageQuery::default()).await.unwrap();
+    assert_eq!(mine.items, vec![placed.value]);
+}
+
+/// An order whose calls reach DynamoDB only after the SDK gave up: read back, it is not there,
+/// and it is fenced off, so the late calls fail. Then, and only then, "nothing happened;
+/// retry" is the truth: 503, no stock taken, no order, even after the calls arrive.
+#[tokio::test]
+async fn an_order_whose_calls_arrive_too_late_is_fenced_off_and_reported_not_placed() {
+    use crate::slow_proxy::Hold;
+    let delay = std::time::Duration::from_secs(5);
+    let (app, proxy) = spawn_behind_slow_proxy("TransactWriteItems", delay).await;
+    let book = app.book("Slow Call", 5).await;
+    let shopper = app.customer().await;
+    proxy.hold(Hold::Calls);
+    let placed = shopper
+        .place_order(&order_of(vec![line(book.id, 2)]), None)
+        .await;
+    proxy.hold(Hold::Nothing);
+    assert_eq!(code_of(placed), (503, ProblemCode::ServiceUnavailable));
+    // Every held attempt has reached the engine by now, and failed its condition.
+    tokio::time::sleep(delay + std::time::Duration::from_secs(3)).await;
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 5);
+    let mine = shopper.list_orders(&PageQuery::default()).await.unwrap();
+    assert!(mine.items.is_empty(), "{:?}", mine.items);
+}

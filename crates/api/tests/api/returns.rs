@@ -198,3 +198,60 @@ async fn a_retried_return_is_made_and_refunded_once() {
         .await;
     assert_eq!(code_of(elsewhere), (422, ProblemCode::IdempotencyKeyReused));
 }
+
+/// A return DynamoDB applied but whose answer was held past the SDK's timeouts is read back
+/// and answered as made (201), not "retry": a retry would refund twice.
+#[tokio::test]
+async fn a_return_whose_answer_is_lost_is_read_back_and_answered_as_made() {
+    use crate::slow_proxy::Hold;
+    let delay = std::time::Duration::from_secs(5);
+    let (app, proxy) = spawn_behind_slow_proxy("TransactWriteItems", delay).await;
+    let book = app.book("Slow Return", 5).await;
+    let shopper = app.customer().await;
+    let order = shopper
+        .place_order(&order_of(vec![line(book.id, 3)]), None)
+        .await
+        .unwrap()
+        .value;
+    proxy.hold(Hold::Answers);
+    let made = shopper
+        .create_return_with_key(order.id, &return_of(vec![line(book.id, 1)]), None)
+        .await;
+    proxy.hold(Hold::Nothing);
+    let made = made.expect("the return it made");
+    assert_eq!(made.status, 201);
+    tokio::time::sleep(delay).await;
+    assert_eq!(
+        shopper.list_returns(order.id).await.unwrap(),
+        vec![made.value.return_]
+    );
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 3);
+}
+
+/// Every return of an order is listed, however many: the listing pages through the store past
+/// its first 1,000 (it used to stop there, silently).
+#[tokio::test]
+async fn every_return_of_an_order_is_listed_past_the_first_thousand() {
+    let app = TestApp::spawn().await;
+    let a = app.book("Many Returns A", 1000).await;
+    let b = app.book("Many Returns B", 1).await;
+    let shopper = app.customer().await;
+    let order = shopper
+        .place_order(&order_of(vec![line(a.id, 1000), line(b.id, 1)]), None)
+        .await
+        .unwrap()
+        .value;
+    for _ in 0..1000 {
+        shopper
+            .create_return(order.id, &return_of(vec![line(a.id, 1)]))
+            .await
+            .unwrap();
+    }
+    let last = shopper
+        .create_return(order.id, &return_of(vec![line(b.id, 1)]))
+        .await
+        .unwrap();
+    let returns = shopper.list_returns(order.id).await.unwrap();
+    assert_eq!(returns.len(), 1001);
+    assert_eq!(returns.last(), Some(&last.return_), "oldest first");
+}

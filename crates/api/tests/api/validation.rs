@@ -1,4 +1,5 @@
 use crate::helpers::*;
+use bookstore_model::BookQuery;
 use serde_json::json;
 
 #[tokio::test]
@@ -118,4 +119,72 @@ async fn health_and_docs() {
     );
     let res = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+}
+
+/// The search text is bounded at the edge (a word of it is a key in the store, and DynamoDB's
+/// keys are at most 1 KB): over 200 characters is 400 `invalid_query`, on every back end, for
+/// words, digits and ISBN-like text alike; 200 characters of 4-byte letters still search.
+#[tokio::test]
+async fn a_search_text_over_200_characters_is_refused_at_the_edge() {
+    let app = TestApp::spawn().await;
+    app.book("Bounded Search", 1).await;
+    let search = |q: String| {
+        let url = app.url("/api/v1/books");
+        let req = app.http.get(url).query(&[("q", q)]);
+        async move { req.send().await.unwrap() }
+    };
+    for q in [
+        "a".repeat(10_000),
+        "9".repeat(10_000),
+        format!("978-{}", "97".repeat(5_000)),
+        "b".repeat(201),
+        "word ".repeat(40) + "x",
+    ] {
+        let res = search(q.clone()).await;
+        let body = assert_problem(res, 400, "invalid_query").await;
+        assert!(body["detail"].as_str().unwrap().contains("200"), "{body}");
+    }
+    // 200 characters of 4 bytes each: an 800-byte word, within DynamoDB's key limits.
+    for q in [
+        "\u{1d400}".repeat(200),
+        "9".repeat(200),
+        "bounded ".repeat(25),
+        format!("978-{}", "9".repeat(196)),
+    ] {
+        let res = search(q.clone()).await;
+        assert_eq!(res.status().as_u16(), 200, "{q}");
+    }
+}
+
+/// Every valid title fits the stores' keys: 300 four-byte letters made a title sort key over
+/// DynamoDB's 1,024 bytes (a 500 there); the sort key keeps the title's first 512 bytes, and
+/// search words their first 64 characters.
+#[tokio::test]
+async fn the_widest_valid_title_is_stored_listed_and_found() {
+    let app = TestApp::spawn().await;
+    let title = "\u{1d400}".repeat(300);
+    let book = app
+        .admin
+        .admin_create_book(&new_book(&title, "Wide Author", "fiction", 100, 1))
+        .await
+        .expect("a valid title is stored");
+    assert_eq!(
+        app.api.get_book(book.id).await.unwrap().title.as_str(),
+        title
+    );
+    let q = |q: &str| BookQuery {
+        q: Some(q.into()),
+        ..Default::default()
+    };
+    let found = app
+        .api
+        .list_books(&q(&"\u{1d400}".repeat(70)))
+        .await
+        .unwrap();
+    assert_eq!(
+        found.items.iter().map(|b| b.id).collect::<Vec<_>>(),
+        [book.id]
+    );
+    let listed = app.api.list_books(&BookQuery::default()).await.unwrap();
+    assert!(listed.items.iter().any(|b| b.id == book.id));
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 #[path = "../support/dynamo_local.rs"]
 mod dynamo_local;
+mod limits;
 
 use bookstore_api::store::embedded::EmbeddedStore;
 use bookstore_api::store::keys::{BOOKS_BY_PRICE, BOOKS_BY_TITLE};
@@ -560,28 +561,6 @@ async fn racing_creates_have_one_winner() {
         assert_eq!(
             s.get(&k("ORD", "ORDER")).await.unwrap().unwrap()["returned"],
             json!({"b": 1})
-        );
-    }
-}
-
-#[tokio::test]
-async fn forged_start_keys_are_refused() {
-    for b in backends().await {
-        let s = b.store.as_ref();
-        let q = Query {
-            index: Some(BOOKS_BY_TITLE),
-            pk: "BOOKS".into(),
-            sk_prefix: None,
-            forward: true,
-            limit: 5,
-            start: Some(item(
-                json!({"pk": "USER#x", "sk": "USER", "cat": "USERS", "title_key": "a"}),
-            )),
-        };
-        assert!(
-            matches!(s.query(&q).await, Err(StoreError::Invalid(_))),
-            "{}",
-            b.name
         );
     }
 }

@@ -1,0 +1,115 @@
+//! A TCP proxy in front of DynamoDB Local that can hold back one kind of call: the answers to
+//! it (the call is applied, the caller hears nothing in time) or the calls themselves (they
+//! reach the engine late, after the caller gave up). Everything else passes at once.
+//!
+//! The SDK speaks HTTP/1.1 without pipelining: on a connection, a request is sent only after
+//! the previous answer was read, so an answer belongs to the last request seen on its
+//! connection. The operation is in the `X-Amz-Target` header.
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Hold {
+    /// Pass everything at once.
+    Nothing = 0,
+    /// Forward the call at once, its answer after the delay.
+    Answers = 1,
+    /// Forward the call after the delay.
+    Calls = 2,
+}
+
+pub struct SlowProxy {
+    pub endpoint: String,
+    hold: Arc<AtomicU8>,
+}
+
+impl SlowProxy {
+    /// Proxies `upstream` (`http://host:port`), holding calls whose target contains `operation`
+    /// (e.g. `TransactWriteItems`) for `delay` when told to.
+    pub async fn start(upstream: &str, operation: &str, delay: Duration) -> Self {
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let hold = Arc::new(AtomicU8::new(Hold::Nothing as u8));
+        let target = format!("DynamoDB_20120810.{operation}").into_bytes();
+        let shared = hold.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                tokio::spawn(relay(client, server, target.clone(), shared.clone(), delay));
+            }
+        });
+        Self { endpoint, hold }
+    }
+
+    pub fn hold(&self, what: Hold) {
+        self.hold.store(what as u8, Ordering::SeqCst);
+    }
+}
+
+async fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    target: Vec<u8>,
+    hold: Arc<AtomicU8>,
+    delay: Duration,
+) {
+    let (mut client_rx, mut client_tx) = client.into_split();
+    let (mut server_rx, mut server_tx) = server.into_split();
+    // Set when a held call went up this connection: its answer is the next one down.
+    let held_answer = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let up_flag = held_answer.clone();
+    let up = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        // The end of the previous read, so a header split between two reads is still seen.
+        let mut tail: Vec<u8> = Vec::new();
+        loop {
+            let n = match client_rx.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let mut window = std::mem::take(&mut tail);
+            window.extend_from_slice(&buf[..n]);
+            let is_target = window.windows(target.len()).any(|w| w == target.as_slice());
+            // One byte short of the target: a target seen once is not seen again.
+            tail = window[window.len().saturating_sub(target.len() - 1)..].to_vec();
+            if is_target {
+                match hold.load(Ordering::SeqCst) {
+                    x if x == Hold::Answers as u8 => up_flag.store(true, Ordering::SeqCst),
+                    x if x == Hold::Calls as u8 => tokio::time::sleep(delay).await,
+                    _ => {}
+                }
+            }
+            if server_tx.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+        // Keep the engine's side open: a held call must still arrive and be answered.
+        tokio::time::sleep(delay).await;
+    };
+    let down = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match server_rx.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if held_answer.swap(false, Ordering::SeqCst) {
+                tokio::time::sleep(delay).await;
+            }
+            if client_tx.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::join!(up, down);
+}
