@@ -44,9 +44,9 @@ def code_indexes(keys_rs: str) -> list[tuple[str, str, str]]:
 
 def code_table_shape(dynamo_rs: str) -> tuple[set[str], str]:
     """The attributes created as numbers, and the index projection, in `init`."""
-    numeric = re.search(r"let key_type = \|name: &str\| \{\s*if matches!\(name, ([^)]*)\)", dynamo_rs)
+    numeric = re.search(r"fn numeric_key\(name: &str\) -> bool \{\s*matches!\(name, ([^)]*)\)", dynamo_rs)
     if not numeric:
-        fail("the key_type closure (numeric key attributes) not found in dynamo.rs")
+        fail("fn numeric_key (the numeric key attributes) not found in dynamo.rs")
     projections = set(re.findall(r"ProjectionType::(\w+)", dynamo_rs))
     if len(projections) != 1 or next(iter(projections)) not in PROJECTIONS:
         fail(f"expected one index projection in dynamo.rs, found {sorted(projections)}")
