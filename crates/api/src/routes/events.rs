@@ -23,8 +23,10 @@ pub fn scope() -> Scope {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
-    /// Comma-separated ids of the books on screen (at most 100).
+    /// Comma-separated ids of the books on screen, at most 100 different ones (empty entries
+    /// and white space around an id are ignored).
     #[serde(default)]
+    #[param(schema_with = bookstore_model::schema::book_id_list)]
     pub books: Option<String>,
 }
 
@@ -59,7 +61,7 @@ fn parse_books(raw: Option<&str>) -> ApiResult<HashSet<BookId>> {
 #[utoipa::path(
     get,
     path = "/api/v1/events",
-    operation_id = "events",
+    operation_id = "streamEvents",
     tag = "catalogue",
     params(EventsQuery),
     responses(
