@@ -26,7 +26,7 @@ pub fn scope() -> Scope {
     tag = "orders",
     security(("bearer" = [])),
     request_body = PlaceOrder,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", pattern = "^[!-~]{1,255}$")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes retries safe: 1 to 255 visible ASCII characters", pattern = "^[!-~]{1,255}$")),
     responses(
         (status = 201, description = "Placed", body = Order),
         (status = 200, description = "A retry: the order placed earlier with this key", body = Order),
@@ -132,7 +132,7 @@ pub async fn show(
     security(("bearer" = [])),
     params(
         ("id" = OrderId, Path, description = "Order id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", pattern = "^[!-~]{1,255}$")
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes retries safe: 1 to 255 visible ASCII characters", pattern = "^[!-~]{1,255}$")
     ),
     request_body = CreateReturn,
     responses(

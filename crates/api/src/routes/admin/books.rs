@@ -94,7 +94,7 @@ pub async fn update(
     operation_id = "deleteBook",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = BookId, Path, description = "Book id"), ("If-Match" = Option<String>, Header, description = "`*` (the book exists), the book's `ETag` as read (`\"3-…\"`, also weak) or its version (`\"3\"`); only the version is compared", pattern = "^(?:\\*|(?:W/)?\"*\\+?0*[0-9]{1,18}(?:-[\t -~]*)?\"*)$")),
+    params(("id" = BookId, Path, description = "Book id"), ("If-Match" = Option<String>, Header, nullable = false, description = "`*` (the book exists), the book's `ETag` as read (`\"3-…\"`, also weak) or its version (`\"3\"`); only the version is compared", pattern = "^(?:\\*|(?:W/)?\"*\\+?0*[0-9]{1,18}(?:-[\t -~]*)?\"*)$")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such book (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
