@@ -100,6 +100,8 @@ journey_done=$SECONDS
 
 echo "spec check: schemathesis over every operation (at most $max_examples cases per operation and phase)" >&2
 set +e
+# From the scratch directory: schemathesis keeps a cache in its working directory.
+cd "$scratch"
 SCHEMATHESIS_HOOKS="$here/spec/hooks.py" "$venv/bin/schemathesis" --config-file "$here/spec/schemathesis.toml" run \
     "$root/api-spec/openapi.json" --url "$base" \
     --max-examples "$max_examples" --no-color 2>&1 | tee "$scratch/schemathesis.log" >&2
