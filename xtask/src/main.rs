@@ -63,6 +63,10 @@ fn test() -> Result<(), String> {
         Command::new("bash").arg(root().join("infra/check.sh")),
     )?;
     run(
+        "spec check (a generated client's journey, schemathesis)",
+        Command::new("bash").arg(root().join("scripts/spec-check.sh")),
+    )?;
+    run(
         "install DynamoDB Local",
         Command::new("bash")
             .arg(root().join("scripts/dynamodb-local.sh"))

@@ -73,7 +73,7 @@ impl Modify for BearerAuth {
 /// that each handler need not repeat them (one listed by a handler, with its own description,
 /// is kept): 400 for a malformed path, query or header parameter; for a JSON body 400
 /// (malformed), 413, 415 and 422 (invalid); 401 with a bearer token, 403 on admin routes; 429
-/// for writes (rate limits); and `default`, any other error (500, 503), always a problem.
+/// on the API (rate limits); and `default`, any other error (500, 503), always a problem.
 struct CommonResponses;
 
 impl Modify for CommonResponses {
@@ -93,13 +93,13 @@ impl Modify for CommonResponses {
         for (path, item) in &mut openapi.paths.paths {
             let admin = path.starts_with("/api/v1/admin/");
             let ops = [
-                (false, item.get.as_mut()),
-                (true, item.post.as_mut()),
-                (true, item.put.as_mut()),
-                (true, item.patch.as_mut()),
-                (true, item.delete.as_mut()),
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
             ];
-            for (write, op) in ops {
+            for op in ops {
                 let Some(op) = op else { continue };
                 let mut add: Vec<(&str, &str)> = Vec::new();
                 if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
@@ -112,7 +112,7 @@ impl Modify for CommonResponses {
                     add.push(("400", "Malformed JSON (`invalid_json`)"));
                     add.push(("413", "The body is too large (`payload_too_large`)"));
                     add.push(("415", "Not `application/json` (`unsupported_media_type`)"));
-                    add.push(("422", "The body is not valid (`validation`)"));
+                    add.push(("422", "The body is not valid (`validation_failed`)"));
                 }
                 if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
                     add.push((
@@ -123,7 +123,8 @@ impl Modify for CommonResponses {
                 if admin {
                     add.push(("403", "The token is not an admin's (`forbidden`)"));
                 }
-                if write && path.starts_with("/api/") {
+                // Reads and writes alike (`rate_limit.*`).
+                if path.starts_with("/api/") {
                     add.push((
                         "429",
                         "Too many requests from this client (`rate_limited`); see `Retry-After`",

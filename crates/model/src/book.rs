@@ -47,6 +47,7 @@ pub struct BookDetails {
     #[serde(default = "usd")]
     #[schema(default = "USD")]
     pub currency: Currency,
+    #[schema(minimum = -3000, maximum = 2100)]
     pub published_year: i32,
 }
 
@@ -92,6 +93,8 @@ impl BookDetails {
 pub struct NewBook {
     pub isbn: Isbn,
     pub title: Title,
+    /// 1 to 20 names.
+    #[schema(min_items = 1, max_items = 20)]
     pub authors: Vec<AuthorName>,
     pub genre: Genre,
     #[serde(default = "empty_description")]
@@ -101,9 +104,11 @@ pub struct NewBook {
     #[serde(default = "usd")]
     #[schema(default = "USD")]
     pub currency: Currency,
+    #[schema(minimum = -3000, maximum = 2100)]
     pub published_year: i32,
-    /// Initial stock, 0..=1,000,000.
+    /// Initial stock.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub stock: i64,
 }
 
@@ -149,9 +154,13 @@ impl NewBook {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockAdjustment {
+    /// Copies added (positive) or written off (negative); never 0.
+    #[schema(schema_with = crate::schema::stock_delta)]
     pub delta: i64,
-    /// Why, for the audit log.
+    /// Why, for the audit log: 1 to 500 characters once trimmed; no control characters but
+    /// line feeds.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::stock_reason)]
     pub reason: Option<String>,
 }
 
@@ -211,8 +220,10 @@ pub struct BookQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[param(max_length = 200)]
     pub q: Option<String>,
-    /// Only books of this genre.
+    /// Only books of this genre: letters, digits and single hyphens, 1 to 40 characters once
+    /// trimmed (blank: every genre).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::genre_query)]
     pub genre: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[param(inline)]

@@ -11,6 +11,7 @@ pub mod live;
 pub mod order;
 pub mod page;
 pub mod problem;
+pub mod schema;
 pub mod search;
 pub mod validate;
 

@@ -43,6 +43,8 @@ fn validate_lines(lines: &[LineRequest]) -> Result<(), ValidationError> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrder {
+    /// 1 to 50 lines, each of another book.
+    #[schema(min_items = 1, max_items = 50)]
     pub lines: Vec<LineRequest>,
 }
 
@@ -99,6 +101,8 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateReturn {
+    /// 1 to 50 lines, each of another book.
+    #[schema(min_items = 1, max_items = 50)]
     pub lines: Vec<LineRequest>,
     pub reason: ReturnReason,
 }

@@ -1,7 +1,7 @@
-//! Validated newtypes. Each has a `parse` constructor; serde goes through it.
+//! Validated newtypes. Each has a `parse` constructor; serde goes through it. Their OpenAPI
+//! schemas, which state every rule checked here, are in [`crate::schema`].
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use utoipa::ToSchema;
 
 /// Why a value was refused; shown to the client in a `validation_failed` problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,11 +15,10 @@ impl ValidationError {
 }
 
 macro_rules! string_newtype {
-    ($(#[$m:meta])* $name:ident, example = $ex:expr) => {
+    ($(#[$m:meta])* $name:ident) => {
         $(#[$m])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        #[schema(value_type = String, example = $ex)]
         pub struct $name(String);
 
         impl $name {
@@ -58,7 +57,7 @@ macro_rules! string_newtype {
 string_newtype!(
     /// An ISBN-13, stored as 13 digits. Input may contain hyphens or spaces; the check digit
     /// must be right. An ISBN-10 is converted to its ISBN-13 form.
-    Isbn, example = "9780141439518"
+    Isbn
 );
 
 impl Isbn {
@@ -118,14 +117,17 @@ pub fn isbn13_check_digit(first12: &[u32]) -> u32 {
 
 string_newtype!(
     /// An e-mail address, trimmed and lower-cased so that lookups are case-insensitive.
-    Email, example = "reader@example.com"
+    Email
 );
 
 impl Email {
+    /// In bytes (UTF-8), after trimming and lower-casing.
+    pub const MAX_BYTES: usize = 254;
+
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         let s = input.trim().to_lowercase();
         let bad = || ValidationError::new("email must look like name@example.com");
-        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if s.len() > Self::MAX_BYTES || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad());
         }
         let (local, domain) = s.split_once('@').ok_or_else(bad)?;
@@ -142,9 +144,8 @@ impl Email {
 }
 
 /// A password as typed by the user. Its `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, format = Password)]
 pub struct Password(String);
 
 impl Password {
@@ -208,47 +209,58 @@ pub(crate) fn bounded_text(s: &str, what: &str, max: usize) -> Result<String, Va
 
 string_newtype!(
     /// A person's display name (1..=100 characters).
-    PersonName, example = "Ada Lovelace"
+    PersonName
 );
 
 impl PersonName {
+    /// In characters, after trimming.
+    pub const MAX_CHARS: usize = 100;
+
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
-        bounded_text(s, "name", 100).map(Self)
+        bounded_text(s, "name", Self::MAX_CHARS).map(Self)
     }
 }
 
 string_newtype!(
     /// A book title (1..=300 characters).
-    Title, example = "Pride and Prejudice"
+    Title
 );
 
 impl Title {
+    /// In characters, after trimming.
+    pub const MAX_CHARS: usize = 300;
+
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
-        bounded_text(s, "title", 300).map(Self)
+        bounded_text(s, "title", Self::MAX_CHARS).map(Self)
     }
 }
 
 string_newtype!(
     /// An author's name (1..=200 characters).
-    AuthorName, example = "Jane Austen"
+    AuthorName
 );
 
 impl AuthorName {
+    /// In characters, after trimming.
+    pub const MAX_CHARS: usize = 200;
+
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
-        bounded_text(s, "author", 200).map(Self)
+        bounded_text(s, "author", Self::MAX_CHARS).map(Self)
     }
 }
 
 string_newtype!(
     /// A genre slug: lower-case letters, digits and single hyphens, 1..=40 characters.
-    Genre, example = "fiction"
+    Genre
 );
 
 impl Genre {
+    pub const MAX_LEN: usize = 40;
+
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let s = s.trim().to_lowercase();
         let ok = !s.is_empty()
-            && s.len() <= 40
+            && s.len() <= Self::MAX_LEN
             && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-')
@@ -266,13 +278,16 @@ impl Genre {
 
 string_newtype!(
     /// A book description (0..=5000 characters).
-    Description, example = "A witty novel of manners."
+    Description
 );
 
 impl Description {
+    /// In characters, after trimming.
+    pub const MAX_CHARS: usize = 5000;
+
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let t = s.trim();
-        if t.chars().count() > 5000 {
+        if t.chars().count() > Self::MAX_CHARS {
             return Err(ValidationError::new(
                 "description must be at most 5000 characters",
             ));
@@ -291,7 +306,7 @@ impl Description {
 
 string_newtype!(
     /// An ISO 4217 currency code, three upper-case letters.
-    Currency, example = "USD"
+    Currency
 );
 
 impl Currency {
@@ -308,21 +323,21 @@ impl Currency {
 
 string_newtype!(
     /// Why a customer returns books (1..=500 characters).
-    ReturnReason, example = "Arrived damaged"
+    ReturnReason
 );
 
 impl ReturnReason {
+    /// In characters, after trimming.
+    pub const MAX_CHARS: usize = 500;
+
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
-        bounded_text(s, "reason", 500).map(Self)
+        bounded_text(s, "reason", Self::MAX_CHARS).map(Self)
     }
 }
 
 /// A quantity of copies in an order or return line: 1..=1000.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "i64", into = "u32")]
-#[schema(value_type = u32)]
 pub struct Quantity(u32);
 
 impl Quantity {
@@ -358,16 +373,15 @@ impl From<Quantity> for u32 {
 }
 
 /// A price in minor units (cents): 0..=100,000,000.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "i64", into = "i64")]
-#[schema(value_type = i64)]
 pub struct PriceCents(i64);
 
 impl PriceCents {
+    pub const MAX: i64 = 100_000_000;
+
     pub fn parse(n: i64) -> Result<Self, ValidationError> {
-        if (0..=100_000_000).contains(&n) {
+        if (0..=Self::MAX).contains(&n) {
             Ok(Self(n))
         } else {
             Err(ValidationError::new(

@@ -12,12 +12,13 @@ pub fn scope() -> Scope {
 #[utoipa::path(
     post,
     path = "/api/v1/auth/register",
+    operation_id = "register",
     tag = "accounts",
     request_body = RegisterRequest,
     responses(
-        (status = 201, body = AuthResponse),
+        (status = 201, description = "Registered and logged in", body = AuthResponse),
         (status = 409, description = "E-mail taken", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 422, description = "An invalid field (`validation_failed`)", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[post("/register")]
@@ -45,11 +46,12 @@ pub async fn register(
 #[utoipa::path(
     post,
     path = "/api/v1/auth/login",
+    operation_id = "login",
     tag = "accounts",
     request_body = LoginRequest,
     responses(
-        (status = 200, body = AuthResponse),
-        (status = 401, description = "Wrong credentials", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Logged in", body = AuthResponse),
+        (status = 401, description = "Wrong credentials (`invalid_credentials`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this client, or for this account from any (`rate_limited`); see `Retry-After`", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]

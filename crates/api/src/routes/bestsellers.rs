@@ -25,11 +25,12 @@ pub struct BestsellerQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/bestsellers",
+    operation_id = "listBestsellers",
     tag = "catalogue",
     params(BestsellerQuery),
     responses(
-        (status = 200, body = Vec<Bestseller>),
-        (status = 400, body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 200, description = "The best sellers, most sold first", body = Vec<Bestseller>),
+        (status = 400, description = "A bad `limit` (`invalid_query`)", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("")]

@@ -13,11 +13,12 @@ pub fn scope() -> Scope {
 #[utoipa::path(
     get,
     path = "/api/v1/books",
+    operation_id = "listBooks",
     tag = "catalogue",
     params(BookQuery),
     responses(
-        (status = 200, body = Page<Book>),
-        (status = 400, description = "Bad query parameter (`invalid_query`: e.g. `q` over 200 characters) or cursor (`invalid_cursor`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 200, description = "A page of books", body = Page<Book>),
+        (status = 400, description = "A bad query parameter (`invalid_query`: e.g. `q` over 200 characters) or cursor (`invalid_cursor`)", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("")]
@@ -42,12 +43,13 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/api/v1/books/{id}",
+    operation_id = "getBook",
     tag = "catalogue",
     params(("id" = BookId, Path, description = "Book id")),
     responses(
-        (status = 200, body = Book, headers(("ETag" = String, description = "Changes whenever the book does, stock included: `\"<version>-<hash>\"`"))),
+        (status = 200, description = "The book", body = Book, headers(("ETag" = String, description = "Changes whenever the book does, stock included: `\"<version>-<hash>\"`"))),
         (status = 304, description = "`If-None-Match` names the current `ETag`"),
-        (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 404, description = "No such book (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("/{id}")]

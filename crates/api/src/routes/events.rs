@@ -12,7 +12,7 @@ use bookstore_model::{BookId, CatalogueEvent, MAX_WATCHED_BOOKS, ProblemCode};
 use serde::Deserialize;
 use std::collections::{HashSet, VecDeque};
 use tokio::sync::broadcast::error::RecvError;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 pub fn scope() -> Scope {
     web::scope("/events").service(stream)
@@ -23,9 +23,22 @@ pub fn scope() -> Scope {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
-    /// Comma-separated ids of the books on screen (at most 100).
+    /// Comma-separated ids of the books on screen, at most 100 different ones (empty entries
+    /// and white space around an id are ignored).
     #[serde(default)]
+    #[param(schema_with = bookstore_model::schema::book_id_list)]
     pub books: Option<String>,
+}
+
+/// One event of the stream, as an `EventSource` sees it (documentation only).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ServerSentEvent {
+    /// `stock`, `removed`, `catalogue` or `resync`.
+    #[schema(pattern = "^(stock|removed|catalogue|resync)$")]
+    event: Option<String>,
+    /// JSON: a `StockEvent`, `RemovedEvent`, `CatalogueEvent`, or `{}` for `resync`.
+    data: Option<String>,
 }
 
 fn parse_books(raw: Option<&str>) -> ApiResult<HashSet<BookId>> {
@@ -59,12 +72,11 @@ fn parse_books(raw: Option<&str>) -> ApiResult<HashSet<BookId>> {
 #[utoipa::path(
     get,
     path = "/api/v1/events",
-    operation_id = "events",
+    operation_id = "streamEvents",
     tag = "catalogue",
     params(EventsQuery),
     responses(
-        (status = 200, description = "A stream of server-sent events", content_type = "text/event-stream", body = String,
-            example = json!("event: stock\ndata: {\"book_id\":\"5f0c6f8e-2b7a-4a55-9d7e-0d6d3f1a2b3c\",\"stock\":3,\"version\":1}\n\n")),
+        (status = 200, description = "A stream of server-sent events; the schema is that of each event", content_type = "text/event-stream", body = ServerSentEvent),
         (status = 400, description = "A malformed id or more than 100 books", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 429, description = "This client has as many streams open as it may (`rate_limited`, `rate_limit.streams_per_client`), or reads too fast", body = bookstore_model::Problem, content_type = "application/problem+json")
     )

@@ -13,7 +13,11 @@ pub fn scope() -> Scope {
 /// take that long to show here.
 #[utoipa::path(
     get,
-    path = "/api/v1/genres",tag = "catalogue", responses((status = 200, body = Vec<GenreCount>)))]
+    path = "/api/v1/genres",
+    operation_id = "listGenres",
+    tag = "catalogue",
+    responses((status = 200, description = "Every genre with its number of books", body = Vec<GenreCount>))
+)]
 #[get("")]
 pub async fn list(state: web::Data<AppState>) -> ApiResult<web::Json<Vec<GenreCount>>> {
     Ok(web::Json(db::books::genres(&state).await?))

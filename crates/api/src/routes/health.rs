@@ -6,7 +6,11 @@ use serde_json::json;
 /// The process is up.
 #[utoipa::path(
     get,
-    path = "/healthz",tag = "health", responses((status = 200, description = "The process is up")))]
+    path = "/healthz",
+    operation_id = "checkHealth",
+    tag = "health",
+    responses((status = 200, description = "The process is up"))
+)]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
@@ -17,6 +21,7 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(
     get,
     path = "/metrics",
+    operation_id = "getMetrics",
     tag = "health",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
 )]
@@ -31,6 +36,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(
     get,
     path = "/readyz",
+    operation_id = "checkReadiness",
     tag = "health",
     responses(
         (status = 200, description = "The store answers"),

@@ -13,11 +13,12 @@ pub fn scope() -> Scope {
 #[utoipa::path(
     get,
     path = "/api/v1/me",
+    operation_id = "getMe",
     tag = "accounts",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = User),
-        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 200, description = "The account", body = User),
+        (status = 401, description = "No token, an expired or invalid one, or the account no longer exists (`unauthorized`)", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("")]

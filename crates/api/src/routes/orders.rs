@@ -23,16 +23,16 @@ pub fn scope() -> Scope {
 #[utoipa::path(
     post,
     path = "/api/v1/orders",
+    operation_id = "placeOrder",
     tag = "orders",
     security(("bearer" = [])),
     request_body = PlaceOrder,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1..=255 visible ASCII characters")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes retries safe: 1 to 255 visible ASCII characters", pattern = "^[!-~]{1,255}$")),
     responses(
         (status = 201, description = "Placed", body = Order),
         (status = 200, description = "A retry: the order placed earlier with this key", body = Order),
         (status = 409, description = "Not enough stock (`insufficient_stock`, with `shortages`), or the books kept changing while ordering (`conflict`, retry)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid lines, unknown books, or a reused key", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid lines (`validation_failed`), books not in the catalogue (`unknown_book`, with `unknown_books`), or a key used for another order (`idempotency_key_reused`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 503, description = "`service_unavailable`: the store is unavailable and no order was placed; retry after `Retry-After`", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 504, description = "`outcome_unknown`: the store did not confirm the order and reading it back could not tell whether it was placed; `location` is the order to check before retrying", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
@@ -82,10 +82,14 @@ fn idempotency_key(state: &AppState, req: &HttpRequest) -> ApiResult<Option<Idem
 #[utoipa::path(
     get,
     path = "/api/v1/orders",
+    operation_id = "listOrders",
     tag = "orders",
     security(("bearer" = [])),
     params(PageQuery),
-    responses((status = 200, body = Page<Order>), (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, description = "A page of my orders", body = Page<Order>),
+        (status = 400, description = "A bad query parameter (`invalid_query`) or cursor (`invalid_cursor`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
 )]
 #[get("")]
 pub async fn list(
@@ -100,10 +104,14 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/api/v1/orders/{id}",
+    operation_id = "getOrder",
     tag = "orders",
     security(("bearer" = [])),
-    params(("id" = OrderId, Path)),
-    responses((status = 200, body = Order), (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"))
+    params(("id" = OrderId, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = Order),
+        (status = 404, description = "No such order of mine (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
 )]
 #[get("/{id}")]
 pub async fn show(
@@ -122,21 +130,21 @@ pub async fn show(
 #[utoipa::path(
     post,
     path = "/api/v1/orders/{id}/returns",
+    operation_id = "createReturn",
     tag = "orders",
     security(("bearer" = [])),
     params(
-        ("id" = OrderId, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1..=255 visible ASCII characters")
+        ("id" = OrderId, Path, description = "Order id"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes retries safe: 1 to 255 visible ASCII characters", pattern = "^[!-~]{1,255}$")
     ),
     request_body = CreateReturn,
     responses(
         (status = 201, description = "Returned", body = ReturnReceipt),
         (status = 200, description = "A retry: the return made earlier with this key, and the order as it is now", body = ReturnReceipt),
         (status = 400, description = "A malformed `Idempotency-Key` (`invalid_header`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order of mine (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`return_exceeds_purchase`, with `excess`; or `conflict` when the order kept changing", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid lines, or a key used for another return (`idempotency_key_reused`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid lines (`validation_failed`), or a key used for another return (`idempotency_key_reused`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 503, description = "`service_unavailable`: nothing was returned; retry after `Retry-After`", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 504, description = "`outcome_unknown`: the store did not confirm the return and reading it back could not tell whether it was made; `location` lists the order's returns", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
@@ -170,10 +178,14 @@ pub async fn create_return(
 #[utoipa::path(
     get,
     path = "/api/v1/orders/{id}/returns",
+    operation_id = "listReturns",
     tag = "orders",
     security(("bearer" = [])),
-    params(("id" = OrderId, Path)),
-    responses((status = 200, body = Vec<Return>), (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"))
+    params(("id" = OrderId, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order's returns, oldest first", body = Vec<Return>),
+        (status = 404, description = "No such order of mine (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+    )
 )]
 #[get("/{id}/returns")]
 pub async fn list_returns(

@@ -9,3 +9,115 @@ fn committed_openapi_matches_the_code() {
         "api-spec/openapi.json is stale: run `cargo run -p bookstore-api -- openapi > api-spec/openapi.json`"
     );
 }
+
+fn document() -> serde_json::Value {
+    serde_json::from_str(&bookstore_api::openapi::pretty_json()).expect("the document is JSON")
+}
+
+/// Every operation, as (method, path, operation).
+fn operations(doc: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            if ["get", "put", "post", "delete", "patch", "head", "options"].contains(&&**method) {
+                out.push((method.to_uppercase(), path.clone(), op.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Client generators name a function after the operationId: a missing or repeated one makes
+/// them skip or overwrite operations (a generated "list books" once called `/api/v1/genres`).
+#[test]
+fn every_operation_has_its_own_operation_id() {
+    let doc = document();
+    let mut seen = std::collections::HashMap::new();
+    for (method, path, op) in operations(&doc) {
+        let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            id.len() > 2 && id.chars().all(|c| c.is_ascii_alphanumeric()),
+            "{method} {path}: operationId {id:?} is no camelCase name"
+        );
+        if let Some(other) = seen.insert(id.to_lowercase(), format!("{method} {path}")) {
+            panic!("operationId {id} is used by {other} and {method} {path}");
+        }
+    }
+    assert!(seen.len() >= 22, "every operation is listed");
+}
+
+/// Each response says what it means, and every error response is a problem document.
+#[test]
+fn every_response_is_described_and_every_error_is_a_problem() {
+    let doc = document();
+    for (method, path, op) in operations(&doc) {
+        let responses = op["responses"].as_object().expect("responses");
+        assert!(
+            responses.contains_key("default"),
+            "{method} {path} has no default response"
+        );
+        for (status, response) in responses {
+            let description = response["description"].as_str().unwrap_or_default();
+            assert!(
+                !description.trim().is_empty(),
+                "{method} {path} {status} has no description"
+            );
+            if status == "default" || status.starts_with('4') || status.starts_with('5') {
+                let content = response["content"].as_object();
+                assert!(
+                    content.is_some_and(|c| {
+                        c.len() == 1
+                            && c.get("application/problem+json").is_some_and(|m| {
+                                m["schema"]["$ref"] == "#/components/schemas/Problem"
+                            })
+                    }),
+                    "{method} {path} {status} is not a problem document"
+                );
+            }
+        }
+    }
+}
+
+/// Secured operations document their 401 and admin ones their 403.
+#[test]
+fn authentication_failures_are_documented() {
+    let doc = document();
+    for (method, path, op) in operations(&doc) {
+        let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+        assert!(
+            !secured || op["responses"].get("401").is_some(),
+            "{method} {path}: 401"
+        );
+        if path.starts_with("/api/v1/admin/") {
+            assert!(op["responses"].get("403").is_some(), "{method} {path}: 403");
+        }
+    }
+}
+
+/// The request bodies' limits are those the model validates.
+#[test]
+fn body_limits_match_the_model() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    for body in ["PlaceOrder", "CreateReturn"] {
+        let lines = &schemas[body]["properties"]["lines"];
+        assert_eq!(lines["minItems"], 1, "{body}");
+        assert_eq!(lines["maxItems"], bookstore_model::MAX_LINES, "{body}");
+    }
+    for body in ["NewBook", "BookDetails"] {
+        let props = &schemas[body]["properties"];
+        assert_eq!(props["authors"]["minItems"], 1, "{body}");
+        assert_eq!(props["authors"]["maxItems"], 20, "{body}");
+        assert_eq!(props["published_year"]["minimum"], -3000, "{body}");
+        assert_eq!(props["published_year"]["maximum"], 2100, "{body}");
+        assert_eq!(schemas[body]["additionalProperties"], false, "{body}");
+    }
+    assert_eq!(
+        schemas["Quantity"]["maximum"],
+        bookstore_model::Quantity::MAX
+    );
+    assert_eq!(
+        schemas["PriceCents"]["maximum"],
+        bookstore_model::PriceCents::MAX
+    );
+}

@@ -13,13 +13,13 @@ pub fn scope() -> Scope {
 #[utoipa::path(
     get,
     path = "/api/v1/admin/audit",
+    operation_id = "listAuditEntries",
     tag = "admin",
     security(("bearer" = [])),
     params(PageQuery),
     responses(
-        (status = 200, body = Page<AuditEntry>),
-        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 403, body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 200, description = "A page of the audit log", body = Page<AuditEntry>),
+        (status = 400, description = "A bad query parameter (`invalid_query`) or cursor (`invalid_cursor`)", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("")]

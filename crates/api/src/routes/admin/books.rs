@@ -18,15 +18,13 @@ pub fn scope() -> Scope {
 #[utoipa::path(
     post,
     path = "/api/v1/admin/books",
+    operation_id = "createBook",
     tag = "admin",
     security(("bearer" = [])),
     request_body = NewBook,
     responses(
-        (status = 201, body = Book),
-        (status = 409, description = "ISBN taken", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 422, body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 403, body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 201, description = "Added", body = Book, headers(("ETag" = String, description = "The book's `ETag`: `\"<version>-<hash>\"`"), ("Location" = String, description = "The book's URL"))),
+        (status = 409, description = "Another book has this ISBN (`isbn_taken`)", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[post("")]
@@ -48,16 +46,17 @@ pub async fn create(
 #[utoipa::path(
     put,
     path = "/api/v1/admin/books/{id}",
+    operation_id = "updateBook",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = BookId, Path), ("If-Match" = String, Header, description = "The `ETag` or version read, e.g. \"3\", or `*`")),
+    params(("id" = BookId, Path, description = "Book id"), ("If-Match" = String, Header, description = "`*` (the book exists), the book's `ETag` as read (`\"3-…\"`, also weak) or its version (`\"3\"`); only the version is compared", pattern = "^(?:\\*|(?:W/)?\"*\\+?0*[0-9]{1,18}(?:-[\t -~]*)?\"*)$")),
     request_body = BookDetails,
     responses(
-        (status = 200, body = Book),
-        (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Updated", body = Book, headers(("ETag" = String, description = "The book's new `ETag`: `\"<version>-<hash>\"`"))),
+        (status = 404, description = "No such book (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another book has this ISBN (`isbn_taken`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale version; `current_version` says the current one", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 412, description = "Stale version (`precondition_failed`); `current_version` says the current one", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing (`precondition_required`)", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[put("/{id}")]
@@ -92,13 +91,14 @@ pub async fn update(
 #[utoipa::path(
     delete,
     path = "/api/v1/admin/books/{id}",
+    operation_id = "deleteBook",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = BookId, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = BookId, Path, description = "Book id"), ("If-Match" = Option<String>, Header, nullable = false, description = "`*` (the book exists), the book's `ETag` as read (`\"3-…\"`, also weak) or its version (`\"3\"`); only the version is compared", pattern = "^(?:\\*|(?:W/)?\"*\\+?0*[0-9]{1,18}(?:-[\t -~]*)?\"*)$")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 412, body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 404, description = "No such book (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale version (`precondition_failed`); `current_version` says the current one", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[delete("/{id}")]
@@ -119,14 +119,15 @@ pub async fn remove(
 #[utoipa::path(
     post,
     path = "/api/v1/admin/books/{id}/stock",
+    operation_id = "adjustStock",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = BookId, Path)),
+    params(("id" = BookId, Path, description = "Book id")),
     request_body = StockAdjustment,
     responses(
-        (status = 200, body = Book),
-        (status = 404, body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`stock_would_go_negative`", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 200, description = "The book with its new stock", body = Book, headers(("ETag" = String, description = "The book's `ETag`: `\"<version>-<hash>\"`"))),
+        (status = 404, description = "No such book (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The stock would go below zero (`stock_would_go_negative`)", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[post("/{id}/stock")]

@@ -13,13 +13,13 @@ pub fn scope() -> Scope {
 #[utoipa::path(
     get,
     path = "/api/v1/admin/orders",
+    operation_id = "listAllOrders",
     tag = "admin",
     security(("bearer" = [])),
     params(OrderQuery),
     responses(
-        (status = 200, body = Page<Order>),
-        (status = 401, body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 403, body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 200, description = "A page of every customer's orders", body = Page<Order>),
+        (status = 400, description = "A bad query parameter (`invalid_query`) or cursor (`invalid_cursor`)", body = bookstore_model::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("")]
