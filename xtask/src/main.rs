@@ -8,6 +8,7 @@
 //! - `cargo xtask spa`     — build the SPA into `frontend/dist` (installs what it needs first).
 //! - `cargo xtask openapi` — regenerate `api-spec/openapi.json` from the code.
 mod spa;
+mod steps;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -33,13 +34,13 @@ fn cargo() -> Command {
     c
 }
 
+/// Runs one step of a task (timed: see `steps`).
 fn run(step: &str, cmd: &mut Command) -> Result<(), String> {
-    eprintln!("==> {step}");
-    match cmd.status() {
+    steps::timed(step, || match cmd.status() {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(format!("{step} failed ({s})")),
         Err(e) => Err(format!("{step} could not start: {e}")),
-    }
+    })
 }
 
 fn test() -> Result<(), String> {
@@ -70,7 +71,7 @@ fn test() -> Result<(), String> {
     )?;
     // The browser tests (crates/e2e) serve this build and save screenshots beside the build.
     let dist = spa::build()?;
-    let dynamo = DynamoLocal::start()?;
+    let dynamo = steps::timed("start DynamoDB Local", DynamoLocal::start)?;
     let endpoint = dynamo.endpoint.clone();
     // Unit tests, the store conformance suite (both back ends) and the HTTP suite on the
     // embedded store...
@@ -146,7 +147,7 @@ impl DynamoLocal {
             }
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
-        eprintln!("==> DynamoDB Local at {}", this.endpoint);
+        eprintln!("DynamoDB Local at {}", this.endpoint);
         Ok(this)
     }
 }
@@ -199,6 +200,7 @@ fn main() -> ExitCode {
         Some("openapi") => openapi(),
         _ => Err("usage: cargo xtask <run | test | spa | openapi>".into()),
     };
+    steps::print_summary();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
