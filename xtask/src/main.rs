@@ -7,6 +7,7 @@
 //!   started here).
 //! - `cargo xtask spa`     — build the SPA into `frontend/dist` (installs what it needs first).
 //! - `cargo xtask openapi` — regenerate `api-spec/openapi.json` from the code.
+mod prereqs;
 mod spa;
 mod steps;
 
@@ -44,6 +45,9 @@ fn run(step: &str, cmd: &mut Command) -> Result<(), String> {
 }
 
 fn test() -> Result<(), String> {
+    steps::timed("system prerequisites", || {
+        prereqs::ensure(prereqs::Task::Test)
+    })?;
     run(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--", "--check"]),
@@ -161,6 +165,9 @@ impl Drop for DynamoLocal {
 }
 
 fn serve(extra: &[String]) -> Result<(), String> {
+    steps::timed("system prerequisites", || {
+        prereqs::ensure(prereqs::Task::Run)
+    })?;
     let dist = spa::build()?;
     run(
         "build the server",
@@ -196,7 +203,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("run") => serve(&args[1..]),
-        Some("spa") => spa::build().map(|_| ()),
+        Some("spa") => prereqs::ensure(prereqs::Task::Run).and_then(|()| spa::build().map(|_| ())),
         Some("openapi") => openapi(),
         _ => Err("usage: cargo xtask <run | test | spa | openapi>".into()),
     };
