@@ -87,11 +87,13 @@ fn test() -> Result<(), String> {
             .env("BOOKSTORE_E2E_DIST", &dist)
             .env("BOOKSTORE_SCREENSHOTS", target_dir().join("screenshots")),
     )?;
-    // ...then the same HTTP suite on DynamoDB.
+    // ...then the same HTTP suite on DynamoDB. `--workspace` as above, so that cargo unifies
+    // the dependencies' features the same way and reuses that build (with `-p bookstore-api` it
+    // recompiled dozens of crates); `--test api` picks the one binary.
     run(
         "cargo test (HTTP suite on DynamoDB Local)",
         cargo()
-            .args(["test", "-p", "bookstore-api", "--test", "api"])
+            .args(["test", "--workspace", "--test", "api"])
             .env("BOOKSTORE_TEST_STORE", "dynamodb")
             .env("BOOKSTORE_TEST_DYNAMODB_ENDPOINT", &endpoint),
     )?;
