@@ -170,11 +170,24 @@ fn serve(extra: &[String]) -> Result<(), String> {
     steps::timed("system prerequisites", || {
         prereqs::ensure(prereqs::Task::Run)
     })?;
-    let dist = spa::build()?;
-    run(
-        "build the server",
-        cargo().args(["build", "--release", "-p", "bookstore-api"]),
-    )?;
+    // The SPA and the server build side by side (in two target directories, see spa.rs): each
+    // build has stretches where it keeps one core busy or none (build scripts, the last big
+    // crates, linking, fat LTO of the WASM, the tools' installs), which the other fills.
+    // `release` is the quick-to-build profile; benches and the image use `production` (fat LTO).
+    let (dist, server) = std::thread::scope(|s| {
+        let spa = s.spawn(spa::build);
+        let server = run(
+            "build the server (profile release)",
+            cargo().args(["build", "--release", "-p", "bookstore-api"]),
+        );
+        let dist = spa
+            .join()
+            .unwrap_or_else(|_| Err("the SPA build panicked".into()));
+        (dist, server)
+    });
+    server?;
+    let dist = dist?;
+    steps::print_summary();
     let bin = target_dir().join("release/bookstore");
     eprintln!(
         "==> serving: the shop at http://127.0.0.1:8080/, the API docs at /docs/ (Ctrl-C stops)"

@@ -10,6 +10,11 @@
 //! Then: cargo build (profile `wasm-release`) → wasm-bindgen `--target web` → wasm-opt `-Oz` →
 //! content-hashed file names, an `index.html` naming them, and `.br` / `.gz` siblings that the
 //! server sends as they are.
+//!
+//! The tools are installed while the WASM compiles (on a fresh machine `cargo install
+//! wasm-bindgen-cli` is the longest of them), and the WASM builds in a target directory of its
+//! own, `<target dir>/spa`: cargo locks a target directory for the whole of a build, and
+//! `cargo xtask run` builds the SPA and the server at the same time.
 use crate::{cargo, root, run, target_dir};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,21 +28,32 @@ const CRATE: &str = "bookstore-frontend";
 /// Builds the SPA; returns the dist directory.
 pub fn build() -> Result<PathBuf, String> {
     ensure_target()?;
-    let wasm_bindgen = ensure_wasm_bindgen()?;
-    let wasm_opt = ensure_wasm_opt()?;
-    run(
-        "build the SPA (wasm32, profile wasm-release)",
-        cargo().args([
-            "build",
-            "-p",
-            CRATE,
-            "--target",
-            TARGET,
-            "--profile",
-            PROFILE,
-        ]),
-    )?;
-    let built = target_dir()
+    let (tools, compiled) = std::thread::scope(|s| {
+        let tools = s.spawn(|| Ok::<_, String>((ensure_wasm_opt()?, ensure_wasm_bindgen()?)));
+        let compiled = run(
+            "build the SPA (wasm32, profile wasm-release)",
+            cargo()
+                .args([
+                    "build",
+                    "-p",
+                    CRATE,
+                    "--target",
+                    TARGET,
+                    "--profile",
+                    PROFILE,
+                ])
+                .env("CARGO_TARGET_DIR", spa_target_dir())
+                // Other builds may be writing to the terminal too: lines, no progress bar.
+                .env("CARGO_TERM_PROGRESS_WHEN", "never"),
+        );
+        let tools = tools
+            .join()
+            .unwrap_or_else(|_| Err("installing the SPA's tools panicked".into()));
+        (tools, compiled)
+    });
+    compiled?;
+    let (wasm_opt, wasm_bindgen) = tools?;
+    let built = spa_target_dir()
         .join(TARGET)
         .join(PROFILE)
         .join(format!("{CRATE}.wasm"));
@@ -69,6 +85,11 @@ pub fn build() -> Result<PathBuf, String> {
             .arg(&optimised),
     )?;
     write_dist(&stage, &optimised)
+}
+
+/// Where the WASM is built: see the module's documentation.
+fn spa_target_dir() -> PathBuf {
+    target_dir().join("spa")
 }
 
 fn write_dist(stage: &Path, wasm: &Path) -> Result<PathBuf, String> {
@@ -223,7 +244,8 @@ fn ensure_wasm_bindgen() -> Result<PathBuf, String> {
                 "--root",
             ])
             .arg(&dir)
-            .env_remove("CARGO_TARGET_DIR"),
+            .env_remove("CARGO_TARGET_DIR")
+            .env("CARGO_TERM_PROGRESS_WHEN", "never"),
     )?;
     Ok(bin)
 }
