@@ -10,6 +10,7 @@
 mod prereqs;
 mod spa;
 mod steps;
+mod testbin;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -87,13 +88,17 @@ fn test() -> Result<(), String> {
             .env("BOOKSTORE_E2E_DIST", &dist)
             .env("BOOKSTORE_SCREENSHOTS", target_dir().join("screenshots")),
     )?;
-    // ...then the same HTTP suite on DynamoDB. `--workspace` as above, so that cargo unifies
-    // the dependencies' features the same way and reuses that build (with `-p bookstore-api` it
-    // recompiled dozens of crates); `--test api` picks the one binary.
+    // ...then the same HTTP suite on DynamoDB: the very binary the step above built, run as
+    // cargo runs it (from the package's directory). Asking cargo for it with another package
+    // selection (`-p bookstore-api --test api`, even `--workspace --test api`) resolved the
+    // dependencies' features differently and recompiled dozens of crates.
+    let api_suite = steps::timed("find that binary (cargo test --no-run)", || {
+        testbin::workspace_test_binary("bookstore-api", "api")
+    })?;
     run(
-        "cargo test (HTTP suite on DynamoDB Local)",
-        cargo()
-            .args(["test", "--workspace", "--test", "api"])
+        "HTTP suite on DynamoDB Local (the api test binary built above)",
+        Command::new(api_suite)
+            .current_dir(root().join("crates/api"))
             .env("BOOKSTORE_TEST_STORE", "dynamodb")
             .env("BOOKSTORE_TEST_DYNAMODB_ENDPOINT", &endpoint),
     )?;
