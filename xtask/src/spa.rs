@@ -84,7 +84,10 @@ pub fn build() -> Result<PathBuf, String> {
             ])
             .arg(&optimised),
     )?;
-    write_dist(&stage, &optimised)
+    crate::steps::timed(
+        "write frontend/dist (hashed names, gzip and brotli copies)",
+        || write_dist(&stage, &optimised),
+    )
 }
 
 /// Where the WASM is built: see the module's documentation.
@@ -120,7 +123,7 @@ fn write_dist(stage: &Path, wasm: &Path) -> Result<PathBuf, String> {
         (&wasm_name, &wasm),
         (&css_name, &css),
     ];
-    eprintln!("==> writing frontend/dist (sizes in bytes)");
+    eprintln!("frontend/dist (sizes in bytes):");
     eprintln!("{:<32} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
     let mut totals = [0usize; 3];
     for (name, bytes) in files {
