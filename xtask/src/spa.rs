@@ -57,6 +57,23 @@ pub fn build() -> Result<PathBuf, String> {
         .join(TARGET)
         .join(PROFILE)
         .join(format!("{CRATE}.wasm"));
+    // wasm-opt and the compression take seconds to a minute: skip them when frontend/dist was
+    // made from these very inputs (a warm `cargo xtask run` then starts at once). The record
+    // names the index.html it wrote (which names the content-hashed files): a dist written
+    // since by a build with another target dir does not pass for this one's.
+    let dist = root().join("frontend/dist");
+    let key = inputs_key(&built)?;
+    let key_file = spa_target_dir().join("dist-inputs");
+    let index_hash = |dist: &Path| {
+        std::fs::read(dist.join("index.html")).map(|b| format!("; index.html {:016x}", fnv1a(&b)))
+    };
+    if let Ok(index) = index_hash(&dist)
+        && std::fs::read_to_string(&key_file).is_ok_and(|k| k == format!("{key}{index}"))
+    {
+        eprintln!("frontend/dist is up to date");
+        return Ok(dist);
+    }
+    let _ = std::fs::remove_file(&key_file);
     let stage = target_dir().join("spa-stage");
     let _ = std::fs::remove_dir_all(&stage);
     run(
@@ -84,10 +101,32 @@ pub fn build() -> Result<PathBuf, String> {
             ])
             .arg(&optimised),
     )?;
-    crate::steps::timed(
+    let dist = crate::steps::timed(
         "write frontend/dist (hashed names, gzip and brotli copies)",
         || write_dist(&stage, &optimised),
-    )
+    )?;
+    let index = index_hash(&dist).map_err(|e| format!("reading frontend/dist/index.html: {e}"))?;
+    write(&key_file, format!("{key}{index}").as_bytes())?;
+    Ok(dist)
+}
+
+/// What frontend/dist is made from: the built WASM, the page template and style sheet, and the
+/// versions of the tools that process them.
+fn inputs_key(wasm: &Path) -> Result<String, String> {
+    let frontend = root().join("frontend");
+    let mut key = format!(
+        "wasm-bindgen {}, binaryen {BINARYEN}",
+        locked_wasm_bindgen()?
+    );
+    for file in [
+        wasm,
+        &frontend.join("index.html"),
+        &frontend.join("style.css"),
+    ] {
+        let bytes = std::fs::read(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+        key.push_str(&format!(", {:016x} {}", fnv1a(&bytes), bytes.len()));
+    }
+    Ok(key)
 }
 
 /// Where the WASM is built: see the module's documentation.
