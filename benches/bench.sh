@@ -22,7 +22,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-REL="$CARGO_TARGET_DIR/release"
+# The `production` profile (fat LTO, one codegen unit), as the container image builds it.
+REL="$CARGO_TARGET_DIR/production"
 REPEAT="${REPEAT:-3}"
 DURATION="${DURATION:-15}"
 CONNS="${CONNS:-64}"
@@ -49,7 +50,7 @@ trap cleanup EXIT
 
 build() {
   command -v wrk >/dev/null || { echo "wrk is missing: see benches/README.md" >&2; exit 1; }
-  cargo build --release -q -p bookstore-api -p bookstore-loadgen -p bookstore-ceiling
+  cargo build --profile production -q -p bookstore-api -p bookstore-loadgen -p bookstore-ceiling
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -67,7 +68,7 @@ start_ceiling() {
 
 measure_ceiling() { wrk -t2 -c"$CONNS" -d"${DURATION}s" "http://127.0.0.1:$CEIL_PORT/" | tee -a "$OUT/wrk.log" | rps; }
 
-# start_shop NAME [env...]: the release server on a fresh data dir, admin bootstrapped.
+# start_shop NAME [env...]: the production-profile server on a fresh data dir, admin bootstrapped.
 start_shop() {
   local name=$1; shift
   SHOP_PORT=$(free_port)

@@ -7,7 +7,10 @@
 //!   started here).
 //! - `cargo xtask spa`     — build the SPA into `frontend/dist` (installs what it needs first).
 //! - `cargo xtask openapi` — regenerate `api-spec/openapi.json` from the code.
+mod prereqs;
 mod spa;
+mod steps;
+mod testbin;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -33,16 +36,19 @@ fn cargo() -> Command {
     c
 }
 
+/// Runs one step of a task (timed: see `steps`).
 fn run(step: &str, cmd: &mut Command) -> Result<(), String> {
-    eprintln!("==> {step}");
-    match cmd.status() {
+    steps::timed(step, || match cmd.status() {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(format!("{step} failed ({s})")),
         Err(e) => Err(format!("{step} could not start: {e}")),
-    }
+    })
 }
 
 fn test() -> Result<(), String> {
+    steps::timed("system prerequisites", || {
+        prereqs::ensure(prereqs::Task::Test)
+    })?;
     run(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--", "--check"]),
@@ -74,7 +80,7 @@ fn test() -> Result<(), String> {
     )?;
     // The browser tests (crates/e2e) serve this build and save screenshots beside the build.
     let dist = spa::build()?;
-    let dynamo = DynamoLocal::start()?;
+    let dynamo = steps::timed("start DynamoDB Local", DynamoLocal::start)?;
     let endpoint = dynamo.endpoint.clone();
     // Unit tests, the store conformance suite (both back ends) and the HTTP suite on the
     // embedded store...
@@ -86,11 +92,17 @@ fn test() -> Result<(), String> {
             .env("BOOKSTORE_E2E_DIST", &dist)
             .env("BOOKSTORE_SCREENSHOTS", target_dir().join("screenshots")),
     )?;
-    // ...then the same HTTP suite on DynamoDB.
+    // ...then the same HTTP suite on DynamoDB: the very binary the step above built, run as
+    // cargo runs it (from the package's directory). Asking cargo for it with another package
+    // selection (`-p bookstore-api --test api`, even `--workspace --test api`) resolved the
+    // dependencies' features differently and recompiled dozens of crates.
+    let api_suite = steps::timed("find that binary (cargo test --no-run)", || {
+        testbin::workspace_test_binary("bookstore-api", "api")
+    })?;
     run(
-        "cargo test (HTTP suite on DynamoDB Local)",
-        cargo()
-            .args(["test", "-p", "bookstore-api", "--test", "api"])
+        "HTTP suite on DynamoDB Local (the api test binary built above)",
+        Command::new(api_suite)
+            .current_dir(root().join("crates/api"))
             .env("BOOKSTORE_TEST_STORE", "dynamodb")
             .env("BOOKSTORE_TEST_DYNAMODB_ENDPOINT", &endpoint),
     )?;
@@ -150,7 +162,7 @@ impl DynamoLocal {
             }
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
-        eprintln!("==> DynamoDB Local at {}", this.endpoint);
+        eprintln!("DynamoDB Local at {}", this.endpoint);
         Ok(this)
     }
 }
@@ -164,11 +176,27 @@ impl Drop for DynamoLocal {
 }
 
 fn serve(extra: &[String]) -> Result<(), String> {
-    let dist = spa::build()?;
-    run(
-        "build the server",
-        cargo().args(["build", "--release", "-p", "bookstore-api"]),
-    )?;
+    steps::timed("system prerequisites", || {
+        prereqs::ensure(prereqs::Task::Run)
+    })?;
+    // The SPA and the server build side by side (in two target directories, see spa.rs): each
+    // build has stretches where it keeps one core busy or none (build scripts, the last big
+    // crates, linking, fat LTO of the WASM, the tools' installs), which the other fills.
+    // `release` is the quick-to-build profile; benches and the image use `production` (fat LTO).
+    let (dist, server) = std::thread::scope(|s| {
+        let spa = s.spawn(spa::build);
+        let server = run(
+            "build the server (profile release)",
+            cargo().args(["build", "--release", "-p", "bookstore-api"]),
+        );
+        let dist = spa
+            .join()
+            .unwrap_or_else(|_| Err("the SPA build panicked".into()));
+        (dist, server)
+    });
+    server?;
+    let dist = dist?;
+    steps::print_summary();
     let bin = target_dir().join("release/bookstore");
     eprintln!(
         "==> serving: the shop at http://127.0.0.1:8080/, the API docs at /docs/ (Ctrl-C stops)"
@@ -199,10 +227,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("run") => serve(&args[1..]),
-        Some("spa") => spa::build().map(|_| ()),
+        Some("spa") => prereqs::ensure(prereqs::Task::Run).and_then(|()| spa::build().map(|_| ())),
         Some("openapi") => openapi(),
         _ => Err("usage: cargo xtask <run | test | spa | openapi>".into()),
     };
+    steps::print_summary();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

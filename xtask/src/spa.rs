@@ -10,6 +10,11 @@
 //! Then: cargo build (profile `wasm-release`) → wasm-bindgen `--target web` → wasm-opt `-Oz` →
 //! content-hashed file names, an `index.html` naming them, and `.br` / `.gz` siblings that the
 //! server sends as they are.
+//!
+//! The tools are installed while the WASM compiles (on a fresh machine `cargo install
+//! wasm-bindgen-cli` is the longest of them), and the WASM builds in a target directory of its
+//! own, `<target dir>/spa`: cargo locks a target directory for the whole of a build, and
+//! `cargo xtask run` builds the SPA and the server at the same time.
 use crate::{cargo, root, run, target_dir};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,24 +28,52 @@ const CRATE: &str = "bookstore-frontend";
 /// Builds the SPA; returns the dist directory.
 pub fn build() -> Result<PathBuf, String> {
     ensure_target()?;
-    let wasm_bindgen = ensure_wasm_bindgen()?;
-    let wasm_opt = ensure_wasm_opt()?;
-    run(
-        "build the SPA (wasm32, profile wasm-release)",
-        cargo().args([
-            "build",
-            "-p",
-            CRATE,
-            "--target",
-            TARGET,
-            "--profile",
-            PROFILE,
-        ]),
-    )?;
-    let built = target_dir()
+    let (tools, compiled) = std::thread::scope(|s| {
+        let tools = s.spawn(|| Ok::<_, String>((ensure_wasm_opt()?, ensure_wasm_bindgen()?)));
+        let compiled = run(
+            "build the SPA (wasm32, profile wasm-release)",
+            cargo()
+                .args([
+                    "build",
+                    "-p",
+                    CRATE,
+                    "--target",
+                    TARGET,
+                    "--profile",
+                    PROFILE,
+                ])
+                .env("CARGO_TARGET_DIR", spa_target_dir())
+                // Other builds may be writing to the terminal too: lines, no progress bar.
+                .env("CARGO_TERM_PROGRESS_WHEN", "never"),
+        );
+        let tools = tools
+            .join()
+            .unwrap_or_else(|_| Err("installing the SPA's tools panicked".into()));
+        (tools, compiled)
+    });
+    compiled?;
+    let (wasm_opt, wasm_bindgen) = tools?;
+    let built = spa_target_dir()
         .join(TARGET)
         .join(PROFILE)
         .join(format!("{CRATE}.wasm"));
+    // wasm-opt and the compression take seconds to a minute: skip them when frontend/dist was
+    // made from these very inputs (a warm `cargo xtask run` then starts at once). The record
+    // names the index.html it wrote (which names the content-hashed files): a dist written
+    // since by a build with another target dir does not pass for this one's.
+    let dist = root().join("frontend/dist");
+    let key = inputs_key(&built)?;
+    let key_file = spa_target_dir().join("dist-inputs");
+    let index_hash = |dist: &Path| {
+        std::fs::read(dist.join("index.html")).map(|b| format!("; index.html {:016x}", fnv1a(&b)))
+    };
+    if let Ok(index) = index_hash(&dist)
+        && std::fs::read_to_string(&key_file).is_ok_and(|k| k == format!("{key}{index}"))
+    {
+        eprintln!("frontend/dist is up to date");
+        return Ok(dist);
+    }
+    let _ = std::fs::remove_file(&key_file);
     let stage = target_dir().join("spa-stage");
     let _ = std::fs::remove_dir_all(&stage);
     run(
@@ -68,7 +101,37 @@ pub fn build() -> Result<PathBuf, String> {
             ])
             .arg(&optimised),
     )?;
-    write_dist(&stage, &optimised)
+    let dist = crate::steps::timed(
+        "write frontend/dist (hashed names, gzip and brotli copies)",
+        || write_dist(&stage, &optimised),
+    )?;
+    let index = index_hash(&dist).map_err(|e| format!("reading frontend/dist/index.html: {e}"))?;
+    write(&key_file, format!("{key}{index}").as_bytes())?;
+    Ok(dist)
+}
+
+/// What frontend/dist is made from: the built WASM, the page template and style sheet, and the
+/// versions of the tools that process them.
+fn inputs_key(wasm: &Path) -> Result<String, String> {
+    let frontend = root().join("frontend");
+    let mut key = format!(
+        "wasm-bindgen {}, binaryen {BINARYEN}",
+        locked_wasm_bindgen()?
+    );
+    for file in [
+        wasm,
+        &frontend.join("index.html"),
+        &frontend.join("style.css"),
+    ] {
+        let bytes = std::fs::read(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+        key.push_str(&format!(", {:016x} {}", fnv1a(&bytes), bytes.len()));
+    }
+    Ok(key)
+}
+
+/// Where the WASM is built: see the module's documentation.
+fn spa_target_dir() -> PathBuf {
+    target_dir().join("spa")
 }
 
 fn write_dist(stage: &Path, wasm: &Path) -> Result<PathBuf, String> {
@@ -99,7 +162,7 @@ fn write_dist(stage: &Path, wasm: &Path) -> Result<PathBuf, String> {
         (&wasm_name, &wasm),
         (&css_name, &css),
     ];
-    eprintln!("==> writing frontend/dist (sizes in bytes)");
+    eprintln!("frontend/dist (sizes in bytes):");
     eprintln!("{:<32} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
     let mut totals = [0usize; 3];
     for (name, bytes) in files {
@@ -223,7 +286,8 @@ fn ensure_wasm_bindgen() -> Result<PathBuf, String> {
                 "--root",
             ])
             .arg(&dir)
-            .env_remove("CARGO_TARGET_DIR"),
+            .env_remove("CARGO_TARGET_DIR")
+            .env("CARGO_TERM_PROGRESS_WHEN", "never"),
     )?;
     Ok(bin)
 }

@@ -168,7 +168,7 @@ fn find_binary(env: &str, candidates: &[&str]) -> PathBuf {
         .unwrap_or_else(|| {
             panic!(
                 "{} not found: install Debian's chromium and chromium-driver \
-                 (`apt-get install -y chromium chromium-driver`; .ci/run does) or set {env}",
+                 (`apt-get install -y chromium chromium-driver`; `cargo xtask test` does as root) or set {env}",
                 candidates.join(" or ")
             )
         })
