@@ -93,14 +93,7 @@ impl Asset {
         } else {
             "no-cache"
         };
-        let not_modified = req
-            .headers()
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(',')
-                    .any(|t| t.trim() == self.etag || t.trim() == "*")
-            });
+        let not_modified = crate::routes::not_modified(req, &self.etag);
         let mut res = HttpResponse::build(if not_modified {
             StatusCode::NOT_MODIFIED
         } else {

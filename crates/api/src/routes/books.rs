@@ -63,16 +63,7 @@ pub async fn show(
         .ok_or(ApiError::NotFound("book"))?;
     let etag = (header::ETAG, &*book.etag);
     // A cache revalidating what it holds: unchanged, it gets no body.
-    let unchanged = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .map(|t| t.trim().trim_start_matches("W/"))
-                .any(|t| t == &*book.etag || t == "*")
-        });
-    if unchanged {
+    if super::not_modified(&req, &book.etag) {
         return Ok(HttpResponse::NotModified().insert_header(etag).finish());
     }
     Ok(HttpResponse::Ok()

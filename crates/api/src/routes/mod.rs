@@ -68,6 +68,19 @@ pub fn parse_if_match(req: &actix_web::HttpRequest) -> crate::error::ApiResult<I
     })
 }
 
+/// Whether `If-None-Match` names `etag` (weakly compared, RFC 9110 13.1.2) or is `*`: the
+/// client's copy is current and gets a 304.
+pub fn not_modified(req: &actix_web::HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get(actix_web::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == etag || t == "*")
+        })
+}
+
 /// The strong `ETag` of a book's JSON: its version (what `If-Match` compares) and a hash of
 /// the whole representation, so that it changes whenever the body does (stock moves without
 /// a new version).

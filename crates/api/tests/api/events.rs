@@ -230,15 +230,7 @@ async fn ids_that_do_not_exist_are_not_polled_again() {
     assert_eq!(res.status(), 200);
     read_until(&mut res, "event: removed").await;
     let batch_gets = || async {
-        let text = app
-            .http
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = app.metrics_text().await;
         text.lines()
             .find(|l| {
                 l.starts_with("bookstore_store_call_duration_seconds_count{op=\"batch_get\"}")

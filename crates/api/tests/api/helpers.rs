@@ -82,6 +82,12 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// What `GET /metrics` shows now.
+    pub async fn metrics_text(&self) -> String {
+        let res = self.http.get(self.url("/metrics")).send().await.unwrap();
+        res.text().await.unwrap()
+    }
+
     /// Registers a fresh customer and returns a client logged in as them.
     pub async fn customer(&self) -> Client {
         let n = USER_SEQ.fetch_add(1, Ordering::Relaxed);

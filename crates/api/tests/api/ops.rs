@@ -16,15 +16,7 @@ async fn metrics_count_traffic_store_calls_and_sales() {
         .await
         .unwrap_err();
     app.api.get_book(book.id).await.unwrap();
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     for expected in [
         r#"bookstore_http_requests_total{method="GET",route="/api/v1/books/{id}",status="200"} 1"#,
         r#"bookstore_http_requests_total{method="POST",route="/api/v1/orders",status="409"} 1"#,
@@ -416,15 +408,7 @@ async fn metric_labels_are_bounded() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     assert!(!text.contains("ADV"), "made-up methods are labels:\n{text}");
     assert!(!text.contains("nothing-"), "raw paths are labels:\n{text}");
     for expected in [
