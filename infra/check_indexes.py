@@ -1,6 +1,6 @@
 """Checks that the CloudFormation table matches the code: the global secondary indexes of
-crates/api/src/store/keys.rs (names, key attributes, in order), the attribute types and the
-projection that crates/api/src/store/dynamo.rs creates (`bookstore dynamo init`), and the
+crates/store/src/keys.rs (names, key attributes, in order), the attribute types and the
+projection that crates/store/src/dynamo/table.rs creates (`bookstore dynamo init`), and the
 table's own key pk/sk.
 
 Run by check.sh with the cfn-lint virtualenv's Python (it uses cfn-lint's YAML decoder, which
@@ -46,18 +46,18 @@ def code_table_shape(dynamo_rs: str) -> tuple[set[str], str]:
     """The attributes created as numbers, and the index projection, in `init`."""
     numeric = re.search(r"fn numeric_key\(name: &str\) -> bool \{\s*matches!\(name, ([^)]*)\)", dynamo_rs)
     if not numeric:
-        fail("fn numeric_key (the numeric key attributes) not found in dynamo.rs")
+        fail("fn numeric_key (the numeric key attributes) not found in dynamo/table.rs")
     projections = set(re.findall(r"ProjectionType::(\w+)", dynamo_rs))
     if len(projections) != 1 or next(iter(projections)) not in PROJECTIONS:
-        fail(f"expected one index projection in dynamo.rs, found {sorted(projections)}")
+        fail(f"expected one index projection in dynamo/table.rs, found {sorted(projections)}")
     return set(re.findall(r'"([^"]+)"', numeric.group(1))), PROJECTIONS[projections.pop()]
 
 
 def main() -> None:
     template_path, root = Path(sys.argv[1]), Path(sys.argv[2])
-    store = root / "crates/api/src/store"
+    store = root / "crates/store/src"
     want = code_indexes((store / "keys.rs").read_text())
-    numeric, projection = code_table_shape((store / "dynamo.rs").read_text())
+    numeric, projection = code_table_shape((store / "dynamo/table.rs").read_text())
 
     template, matches = decode_str(template_path.read_text())
     if matches or template is None:
@@ -70,7 +70,7 @@ def main() -> None:
         schema = {k["KeyType"]: k["AttributeName"] for k in gsi["KeySchema"]}
         got.append((gsi["IndexName"], schema.get("HASH"), schema.get("RANGE")))
         if gsi["Projection"].get("ProjectionType") != projection:
-            problems.append(f"{gsi['IndexName']}: projection is not {projection} as in dynamo.rs")
+            problems.append(f"{gsi['IndexName']}: projection is not {projection} as in dynamo/table.rs")
     if got != want:
         problems.append(f"indexes differ from keys.rs:\n  template: {got}\n  keys.rs:  {want}")
     if [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] != [("pk", "HASH"), ("sk", "RANGE")]:
@@ -81,10 +81,10 @@ def main() -> None:
     for attr in sorted(used & set(types)):
         expected = "N" if attr in numeric else "S"
         if types[attr] != expected:
-            problems.append(f"attribute {attr} is {types[attr]}, dynamo.rs creates it as {expected}")
+            problems.append(f"attribute {attr} is {types[attr]}, dynamo/table.rs creates it as {expected}")
     if problems:
         fail("\n".join(problems))
-    print(f"check_indexes: {len(want)} indexes match keys.rs and dynamo.rs", file=sys.stderr)
+    print(f"check_indexes: {len(want)} indexes match keys.rs and dynamo/table.rs", file=sys.stderr)
 
 
 if __name__ == "__main__":

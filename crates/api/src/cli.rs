@@ -1,7 +1,6 @@
 //! `bookstore serve | seed | admin create | admin revoke | openapi | dynamo init`.
 use crate::settings::{Settings, StoreKind};
-use crate::startup::{Application, dynamo_settings, ensure_admin, open_store};
-use crate::store::dynamo::DynamoStore;
+use crate::startup::{Application, ensure_admin, open_store};
 use bookstore_model::{Email, Role};
 use clap::{Parser, Subcommand};
 use std::io::BufRead;
@@ -117,12 +116,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dynamo {
             command: DynamoCommand::Init,
         } => {
-            let settings = settings()?;
-            let store = DynamoStore::connect(dynamo_settings(&settings)?).await;
-            let created = store.init().await?;
-            let what = if created { "created" } else { "already exists" };
-            println!("table {} {what}", store.table());
+            dynamo_init(&settings()?).await?;
         }
     }
     Ok(())
+}
+
+/// `bookstore dynamo init`: creates the table and its indexes if missing.
+#[cfg(feature = "dynamodb")]
+async fn dynamo_init(settings: &Settings) -> anyhow::Result<()> {
+    let dynamo = crate::startup::dynamo_settings(settings)?;
+    let store = crate::store::dynamo::DynamoStore::connect(dynamo).await;
+    let created = store.init().await?;
+    let what = if created { "created" } else { "already exists" };
+    println!("table {} {what}", store.table());
+    Ok(())
+}
+
+#[cfg(not(feature = "dynamodb"))]
+async fn dynamo_init(_: &Settings) -> anyhow::Result<()> {
+    Err(crate::startup::no_dynamodb())
 }

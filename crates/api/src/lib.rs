@@ -17,5 +17,7 @@ pub mod settings;
 pub mod spa;
 pub mod startup;
 pub mod state;
-pub mod store;
 pub mod telemetry;
+
+/// The storage interface and its back ends (its own crate: it knows nothing of HTTP).
+pub use bookstore_store as store;

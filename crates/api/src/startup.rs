@@ -13,7 +13,7 @@ use crate::settings::{Settings, StoreKind};
 use crate::spa::StaticFiles;
 use crate::state::AppState;
 use crate::store::Store;
-use crate::store::dynamo::{DynamoSettings, DynamoStore};
+use crate::store::dynamo::DynamoSettings;
 use crate::store::embedded::EmbeddedStore;
 use crate::{db, openapi, routes, seed};
 use actix_web::body::MessageBody;
@@ -49,10 +49,29 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             })?;
             Ok(Arc::new(store))
         }
-        StoreKind::Dynamodb => Ok(Arc::new(
-            DynamoStore::connect(dynamo_settings(settings)?).await,
-        )),
+        StoreKind::Dynamodb => connect_dynamo(settings).await,
     }
+}
+
+/// The DynamoDB back end as the settings configure it.
+#[cfg(feature = "dynamodb")]
+async fn connect_dynamo(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let store = crate::store::dynamo::DynamoStore::connect(dynamo_settings(settings)?).await;
+    Ok(Arc::new(store))
+}
+
+#[cfg(not(feature = "dynamodb"))]
+async fn connect_dynamo(_: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    Err(no_dynamodb())
+}
+
+/// What a build without the `dynamodb` feature says when asked for DynamoDB.
+#[cfg(not(feature = "dynamodb"))]
+pub fn no_dynamodb() -> anyhow::Error {
+    anyhow::anyhow!(
+        "this build has no DynamoDB back end: build with the `dynamodb` feature (on by default; \
+         `cargo xtask run` leaves it out to build faster)"
+    )
 }
 
 pub fn dynamo_settings(settings: &Settings) -> anyhow::Result<&DynamoSettings> {

@@ -1,6 +1,6 @@
 //! The API's HTTP test suite: every test starts the real server on a free port and talks HTTP.
 #![allow(clippy::unwrap_used)] // Test helpers fail loudly by design.
-#[path = "../support/dynamo_local.rs"]
+#[path = "../../../store/tests/support/dynamo_local.rs"]
 mod dynamo_local;
 mod helpers;
 #[path = "../support/slow_proxy.rs"]

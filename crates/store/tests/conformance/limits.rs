@@ -1,7 +1,7 @@
 //! What the store refuses of its callers' input, alike on every back end: start keys that do
 //! not continue their query (they come from clients' cursors), and keys over DynamoDB's limits.
 use super::*;
-use bookstore_api::store::{MAX_PK_BYTES, MAX_SK_BYTES};
+use bookstore_store::{MAX_PK_BYTES, MAX_SK_BYTES};
 
 #[tokio::test]
 async fn start_keys_that_do_not_continue_their_query_are_refused_as_such() {

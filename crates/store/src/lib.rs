@@ -13,7 +13,6 @@
 pub mod dynamo;
 pub mod embedded;
 pub mod expr;
-mod item_cache;
 pub mod keys;
 
 use async_trait::async_trait;
@@ -303,7 +302,7 @@ fn check_index_keys<'a>(
 
 /// The key attributes DynamoDB returns as `LastEvaluatedKey` for `item`: the table key, plus the
 /// index key when querying an index.
-pub(crate) fn last_key(item: &Item, def: Option<&keys::IndexDef>) -> Item {
+pub fn last_key(item: &Item, def: Option<&keys::IndexDef>) -> Item {
     let mut key = Item::new();
     let mut names = vec!["pk", "sk"];
     if let Some(def) = def {

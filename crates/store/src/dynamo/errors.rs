@@ -1,6 +1,6 @@
 //! DynamoDB's failures as [`StoreError`]s: what the caller may retry, what the client's input
 //! caused, and which writes may have been applied although the call failed.
-use crate::store::StoreError;
+use crate::StoreError;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 /// Service error codes of overload: DynamoDB refused the request, the caller may retry later.
@@ -101,6 +101,11 @@ where
 /// A transaction's cancellation reason that refuses its input as too large.
 pub(super) fn too_large_reason(code: Option<&str>, message: Option<&str>) -> bool {
     code == Some("ValidationError") && message.is_some_and(is_size_limit)
+}
+
+/// A request the SDK's builders refused: a bug of ours, never a transient problem.
+pub(super) fn invalid(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(e.to_string())
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! DynamoDB's side of items and expressions: JSON values to attribute values and back, and the
 //! condition and update expressions of the store's write operations.
-use super::invalid;
-use crate::store::{Cond, Item, Key, Path, StoreError, WriteOp};
+use super::errors::invalid;
+use crate::{Cond, Item, Key, Path, StoreError, WriteOp};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
 };

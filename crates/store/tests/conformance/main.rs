@@ -5,9 +5,9 @@
 mod dynamo_local;
 mod limits;
 
-use bookstore_api::store::embedded::EmbeddedStore;
-use bookstore_api::store::keys::{BOOKS_BY_PRICE, BOOKS_BY_TITLE};
-use bookstore_api::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
+use bookstore_store::embedded::EmbeddedStore;
+use bookstore_store::keys::{BOOKS_BY_PRICE, BOOKS_BY_TITLE};
+use bookstore_store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use futures::future::join_all;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -570,7 +570,7 @@ async fn dynamo_init_is_idempotent() {
     let (settings, store) = dynamo_local::fresh_table().await;
     // A second `bookstore dynamo init` on an existing table changes nothing and succeeds.
     assert!(!store.init().await.unwrap());
-    let again = bookstore_api::store::dynamo::DynamoStore::connect(&settings).await;
+    let again = bookstore_store::dynamo::DynamoStore::connect(&settings).await;
     assert!(!again.init().await.unwrap());
     again.ping().await.unwrap();
 }

@@ -1,7 +1,7 @@
 //! A real DynamoDB for tests: Amazon's DynamoDB Local engine (in memory), one per test process,
 //! or the one named by `BOOKSTORE_TEST_DYNAMODB_ENDPOINT` (as `cargo xtask test` does, to share
 //! one JVM between test binaries). Each test uses a table of its own.
-use bookstore_api::store::dynamo::{DynamoSettings, DynamoStore};
+use bookstore_store::dynamo::{DynamoSettings, DynamoStore};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};

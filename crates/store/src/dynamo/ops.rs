@@ -1,240 +1,22 @@
-//! The DynamoDB back end: the storage interface on `aws-sdk-dynamodb`.
-//!
-//! - Items map 1:1 to DynamoDB items (JSON strings → S, integers → N, objects → M, ...).
-//! - A one-operation transaction is a plain conditional `PutItem`/`UpdateItem`/`DeleteItem`
-//!   (half the write cost of a transaction); more operations are one `TransactWriteItems`.
-//! - Table reads are strongly consistent. Indexes project keys only; an index query reads the
-//!   keys (eventually consistent, as DynamoDB offers on global secondary indexes) and then the
-//!   current items with a consistent `BatchGetItem`, so listed stock is never stale.
-//! - Throttling, timeouts and unreachable endpoints become [`StoreError::Unavailable`], which
-//!   the API answers with 503 and `Retry-After`; every call is bounded by the SDK's timeouts.
-//!   A write that may have been applied all the same is [`StoreError::Unknown`] instead (see
-//!   the `errors` module).
-mod convert;
-mod errors;
-
-use super::keys::{INDEXES, IndexDef, index};
-use super::{
+//! The storage interface on DynamoDB: single writes, transactions, reads and queries.
+use super::DynamoStore;
+use super::convert::{Expr, from_attrs, key_attrs, to_attrs, to_av, transact_item};
+use super::errors::{invalid, query_error, read_error, too_large_reason, write_error};
+use super::table::numeric_key;
+use crate::keys::{IndexDef, index};
+use crate::{
     Item, Key, MAX_PK_BYTES, MAX_SK_BYTES, Query, QueryPage, Store, StoreError, WriteOp,
-    check_query, check_transaction,
+    check_query, check_transaction, last_key,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, KeysAndAttributes, Projection, ProjectionType, ScalarAttributeType,
-    TimeToLiveSpecification,
-};
-use convert::{Expr, from_attrs, key_attrs, to_attrs, to_av, transact_item};
-use errors::{query_error, read_error, too_large_reason, write_error};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// The DynamoDB client, wrapped once with the table it serves.
-#[derive(Clone)]
-pub struct DynamoStore {
-    client: Client,
-    table: String,
-}
-
-/// Where and how to reach DynamoDB.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct DynamoSettings {
-    pub table: String,
-    #[serde(default = "default_region")]
-    pub region: String,
-    /// A DynamoDB-compatible endpoint such as DynamoDB Local; AWS's own when unset.
-    #[serde(default)]
-    pub endpoint: Option<String>,
-    /// Bound on one attempt of a call.
-    #[serde(default = "default_attempt_timeout_ms")]
-    pub attempt_timeout_ms: u64,
-    /// Bound on a whole call, retries included.
-    #[serde(default = "default_operation_timeout_ms")]
-    pub operation_timeout_ms: u64,
-    /// Attempts per call (the SDK's standard retry with exponential backoff and jitter).
-    #[serde(default = "default_max_attempts")]
-    pub max_attempts: u32,
-}
-
-fn default_region() -> String {
-    "us-east-1".into()
-}
-fn default_attempt_timeout_ms() -> u64 {
-    1_000
-}
-fn default_operation_timeout_ms() -> u64 {
-    3_000
-}
-fn default_max_attempts() -> u32 {
-    3
-}
-
-impl DynamoSettings {
-    pub fn local(endpoint: &str, table: &str) -> Self {
-        Self {
-            table: table.into(),
-            region: default_region(),
-            endpoint: Some(endpoint.into()),
-            attempt_timeout_ms: default_attempt_timeout_ms(),
-            operation_timeout_ms: default_operation_timeout_ms(),
-            max_attempts: default_max_attempts(),
-        }
-    }
-}
-
-/// Whether a key attribute (of the table or an index) is a number; every other one is a string.
-fn numeric_key(name: &str) -> bool {
-    matches!(name, "price_cents" | "sold")
-}
-
 /// Retries of a transaction that DynamoDB cancelled for a conflict with a concurrent one.
 const CONFLICT_RETRIES: u32 = 8;
-
-impl DynamoStore {
-    pub async fn connect(s: &DynamoSettings) -> Self {
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(Duration::from_millis(s.attempt_timeout_ms))
-            .operation_attempt_timeout(Duration::from_millis(s.attempt_timeout_ms))
-            .operation_timeout(Duration::from_millis(s.operation_timeout_ms))
-            .build();
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(s.region.clone()))
-            .timeout_config(timeouts)
-            .retry_config(
-                aws_config::retry::RetryConfig::standard().with_max_attempts(s.max_attempts),
-            );
-        if let Some(endpoint) = &s.endpoint {
-            loader = loader.endpoint_url(endpoint);
-            // A local engine accepts any credentials; real ones come from the default chain.
-            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-                loader = loader.test_credentials();
-            }
-        }
-        let config = loader.load().await;
-        Self {
-            client: Client::new(&config),
-            table: s.table.clone(),
-        }
-    }
-
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
-    /// Creates the table, its indexes and TTL if missing, and waits until it is active.
-    pub async fn init(&self) -> Result<bool, StoreError> {
-        let mut attrs: Vec<&str> = vec!["pk", "sk"];
-        for def in INDEXES {
-            for a in [def.pk, def.sk] {
-                if !attrs.contains(&a) {
-                    attrs.push(a);
-                }
-            }
-        }
-        let mut req = self
-            .client
-            .create_table()
-            .table_name(&self.table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key("pk", KeyType::Hash)?)
-            .key_schema(key("sk", KeyType::Range)?);
-        for a in attrs {
-            req = req.attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(a)
-                    .attribute_type(if numeric_key(a) {
-                        ScalarAttributeType::N
-                    } else {
-                        ScalarAttributeType::S
-                    })
-                    .build()
-                    .map_err(invalid)?,
-            );
-        }
-        for def in INDEXES {
-            req = req.global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(def.name)
-                    .key_schema(key(def.pk, KeyType::Hash)?)
-                    .key_schema(key(def.sk, KeyType::Range)?)
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::KeysOnly)
-                            .build(),
-                    )
-                    .build()
-                    .map_err(invalid)?,
-            );
-        }
-        let created = match req.send().await {
-            Ok(_) => true,
-            Err(e) if e.code() == Some("ResourceInUseException") => false,
-            Err(e) => return Err(read_error(e)),
-        };
-        for _ in 0..600 {
-            let out = self
-                .client
-                .describe_table()
-                .table_name(&self.table)
-                .send()
-                .await
-                .map_err(read_error)?;
-            let status = out
-                .table()
-                .and_then(|t| t.table_status())
-                .map(|s| s.as_str().to_owned());
-            if status.as_deref() == Some("ACTIVE") {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        let ttl = self
-            .client
-            .update_time_to_live()
-            .table_name(&self.table)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .enabled(true)
-                    .attribute_name("ttl")
-                    .build()
-                    .map_err(invalid)?,
-            )
-            .send()
-            .await;
-        match ttl {
-            Ok(_) => {}
-            // Already enabled.
-            Err(e) if e.code() == Some("ValidationException") => {}
-            Err(e) => return Err(read_error(e)),
-        }
-        Ok(created)
-    }
-
-    pub async fn delete_table(&self) -> Result<(), StoreError> {
-        self.client
-            .delete_table()
-            .table_name(&self.table)
-            .send()
-            .await
-            .map_err(read_error)?;
-        Ok(())
-    }
-}
-
-fn key(name: &str, kt: KeyType) -> Result<KeySchemaElement, StoreError> {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(kt)
-        .build()
-        .map_err(invalid)
-}
-
-fn invalid(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(e.to_string())
-}
 
 impl DynamoStore {
     /// One operation without a transaction: half the write cost, same conditions.
@@ -553,7 +335,7 @@ impl Store for DynamoStore {
         let more = items.len() > limit;
         items.truncate(limit);
         let last_key = if more {
-            items.last().map(|i| super::last_key(i, def))
+            items.last().map(|i| last_key(i, def))
         } else {
             None
         };
