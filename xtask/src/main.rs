@@ -185,10 +185,15 @@ fn serve(extra: &[String]) -> Result<(), String> {
     // `release` is the quick-to-build profile; benches and the image use `production` (fat LTO).
     let (dist, server) = std::thread::scope(|s| {
         let spa = s.spawn(spa::build);
-        let server = run(
-            "build the server (profile release)",
-            cargo().args(["build", "--release", "-p", "bookstore-api"]),
-        );
+        // The shop runs on the embedded store: without DynamoDB (the AWS SDK and its TLS stack)
+        // the cold build takes a fraction of the time. Asked for DynamoDB, build it in.
+        let dynamodb = std::env::var("BOOKSTORE__STORE").is_ok_and(|s| s == "dynamodb");
+        let mut build = cargo();
+        build.args(["build", "--release", "-p", "bookstore-api"]);
+        if !dynamodb {
+            build.arg("--no-default-features");
+        }
+        let server = run("build the server (profile release)", &mut build);
         let dist = spa
             .join()
             .unwrap_or_else(|_| Err("the SPA build panicked".into()));
