@@ -11,8 +11,8 @@
 //!
 //! `cargo bench -p bookstore-api --bench hot_paths` (see benches/README.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark fails loudly.
-use bookstore_api::auth::Tokens;
-use bookstore_api::db::books::BookJsonCache;
+use bookstore_api::domain::catalogue::BookJsonCache;
+use bookstore_api::domain::tokens::Tokens;
 use bookstore_api::store::embedded::EmbeddedStore;
 use bookstore_api::store::{Key, Store, WriteOp};
 use bookstore_model::{Book, Page, User};
@@ -38,7 +38,7 @@ fn stored_book(n: usize) -> Vec<u8> {
         "updated_at": "2026-11-24T17:18:28.920862110Z"
     }))
     .unwrap();
-    let mut item = bookstore_api::db::to_item(&book).unwrap();
+    let mut item = bookstore_api::domain::items::to_item(&book).unwrap();
     for (k, v) in [
         ("pk", json!(format!("BOOK#{}", book.id))),
         ("sk", json!("BOOK")),
@@ -147,7 +147,7 @@ fn password_hash(c: &mut Criterion) {
     let mut g = c.benchmark_group("password_hash");
     g.sample_size(20);
     for (kib, passes) in [(47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5)] {
-        let kdf = bookstore_api::hashing::PasswordKdf::new(kib, passes).unwrap();
+        let kdf = bookstore_api::domain::hashing::PasswordKdf::new(kib, passes).unwrap();
         g.bench_function(format!("argon2id_{kib}kib_x{passes}"), |b| {
             b.iter(|| black_box(kdf.hash("correct horse battery staple").unwrap()))
         });

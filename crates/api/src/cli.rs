@@ -1,10 +1,13 @@
 //! `bookstore serve | seed | admin create | admin revoke | openapi | dynamo init`.
 use crate::settings::{Settings, StoreKind};
 use crate::startup::{Application, ensure_admin, open_store};
+use bookstore_domain::cursor::CursorCodec;
+use bookstore_domain::{Catalogue, Users};
 use bookstore_model::{Email, Role};
 use clap::{Parser, Subcommand};
 use std::io::BufRead;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(name = "bookstore", version, about = "The bookstore API server")]
@@ -81,8 +84,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Seed => {
-            let store = open_store(&settings()?).await?;
-            let n = crate::seed::load_demo(store.as_ref()).await?;
+            let settings = settings()?;
+            let store = open_store(&settings).await?;
+            // Seeding pages through nothing: its cursors need no lasting key.
+            let cursors = Arc::new(CursorCodec::ephemeral());
+            let catalogue = Catalogue::new(store, cursors, &settings.catalogue_config());
+            let n = crate::seed::load_demo(&catalogue).await?;
             println!("added {n} books");
         }
         Command::Admin {
@@ -95,7 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
-            if ensure_admin(store.as_ref(), &kdf, &email, &name, password).await? {
+            if ensure_admin(&Users::new(store), &kdf, &email, &name, password).await? {
                 println!("created admin {email}");
             } else {
                 anyhow::bail!("an account with e-mail {email} already exists");
@@ -106,7 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("{email}: {e}"))?;
             let store = open_store(&settings()?).await?;
-            if crate::db::users::set_role(store.as_ref(), &email, Role::Customer).await? {
+            if Users::new(store).set_role(&email, Role::Customer).await? {
                 println!("{email} is no longer an admin");
             } else {
                 anyhow::bail!("no account with e-mail {email}");

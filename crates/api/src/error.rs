@@ -180,22 +180,36 @@ impl ResponseError for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        bookstore_domain::Error::from(e).into()
+    }
+}
+
+/// The one mapping of the domain's errors to the edge's.
+impl From<bookstore_domain::Error> for ApiError {
+    fn from(e: bookstore_domain::Error) -> Self {
+        use bookstore_domain::Error as D;
         match e {
-            StoreError::Unavailable(m) => Self::Unavailable(m),
-            // Start keys come only from clients' cursors.
-            StoreError::InvalidStart(_) => Self::BadRequest(
-                ProblemCode::InvalidCursor,
-                "the cursor does not continue this listing".into(),
-            ),
-            StoreError::TooLarge(_) => {
-                Self::Validation("a value is too long to be stored; shorten it".into())
-            }
-            StoreError::Unknown(cause) => Self::OutcomeUnknown {
-                what: "change",
-                location: None,
+            D::BadRequest(code, m) => Self::BadRequest(code, m),
+            D::Validation(m) => Self::Validation(m),
+            D::Unauthorized(m) => Self::Unauthorized(m),
+            D::NotFound(what) => Self::NotFound(what),
+            D::Conflict(code, m) => Self::Conflict(code, m),
+            D::InsufficientStock(s) => Self::InsufficientStock(s),
+            D::ReturnExceedsPurchase(x) => Self::ReturnExceedsPurchase(x),
+            D::UnknownBooks(ids) => Self::UnknownBooks(ids),
+            D::Unprocessable(code, m) => Self::Unprocessable(code, m),
+            D::PreconditionFailed(v) => Self::PreconditionFailed(v),
+            D::Unavailable(m) => Self::Unavailable(m),
+            D::OutcomeUnknown {
+                what,
+                location,
+                cause,
+            } => Self::OutcomeUnknown {
+                what,
+                location,
                 cause,
             },
-            other => Self::Internal(other.to_string()),
+            D::Internal(m) => Self::Internal(m),
         }
     }
 }

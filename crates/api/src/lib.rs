@@ -1,12 +1,8 @@
 //! The bookstore API: an actix-web service over a DynamoDB-shaped storage interface.
 pub mod auth;
 pub mod cli;
-pub mod cursor;
-pub mod db;
 pub mod error;
-pub mod fresh;
-pub mod hashing;
-pub mod live;
+pub mod extract;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -21,3 +17,6 @@ pub mod telemetry;
 
 /// The storage interface and its back ends (its own crate: it knows nothing of HTTP).
 pub use bookstore_store as store;
+
+/// The shop's rules: repositories, tokens, password hashing, live stock (no HTTP).
+pub use bookstore_domain as domain;

@@ -1,8 +1,7 @@
 //! The demo catalogue: 300 public-domain classics, loaded by `bookstore seed` and, in dev mode,
 //! into an empty store at start.
-use crate::error::ApiError;
 use crate::startup::system_actor;
-use crate::store::Store;
+use bookstore_domain::{Catalogue, Error};
 use bookstore_model::{NewBook, ProblemCode};
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -13,16 +12,16 @@ pub fn demo_books() -> anyhow::Result<Vec<NewBook>> {
 }
 
 /// Adds every demo book whose ISBN is not in the store yet; returns how many were added.
-pub async fn load_demo(store: &dyn Store) -> anyhow::Result<usize> {
+pub async fn load_demo(catalogue: &Catalogue) -> anyhow::Result<usize> {
     let actor = system_actor();
     // Concurrent creates share the embedded store's group commits.
     let added: Vec<bool> = stream::iter(demo_books()?)
         .map(|book| {
             let actor = &actor;
             async move {
-                match crate::db::books::create(store, actor, book).await {
+                match catalogue.create(actor, book).await {
                     Ok(_) => Ok(true),
-                    Err(ApiError::Conflict(ProblemCode::IsbnTaken, _)) => Ok(false),
+                    Err(Error::Conflict(ProblemCode::IsbnTaken, _)) => Ok(false),
                     Err(e) => Err(anyhow::anyhow!("seeding: {e}")),
                 }
             }

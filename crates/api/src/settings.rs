@@ -1,8 +1,8 @@
 //! All configuration in one place: built-in defaults, then an optional TOML file
 //! (`bookstore.toml` or the file named by `--config` / `BOOKSTORE_CONFIG`), then environment
 //! variables `BOOKSTORE__<FIELD>` (nested fields with `__`, e.g. `BOOKSTORE__ADMIN__EMAIL`).
-use crate::hashing::{MIN_MEMORY_KIB, MIN_MEMORY_PASSES, PasswordKdf};
 use anyhow::{Context, bail};
+use bookstore_domain::hashing::{MIN_MEMORY_KIB, MIN_MEMORY_PASSES, PasswordKdf};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -135,6 +135,12 @@ pub struct Settings {
     /// word (other searches with that word filter them); the instance that changes the
     /// catalogue forgets them at once; 0 = per request.
     pub search_max_age_ms: u64,
+    /// Memory for memoised book JSON (a 10,000-book catalogue takes ~15 MiB).
+    pub book_json_cache_bytes: u64,
+    /// Memory for kept search results (ids: 16 MiB holds ~1 million matches over all kept
+    /// searches) and for kept lookup words' candidates (64 MiB: ~250,000 books' token items).
+    pub search_results_cache_bytes: u64,
+    pub search_candidates_cache_bytes: u64,
     /// How long an `Idempotency-Key` of an order or a return is remembered: a retry within it
     /// gets the first answer; afterwards the key may be used for a new request.
     pub idempotency_ttl_secs: u32,
@@ -142,6 +148,10 @@ pub struct Settings {
     /// directory. Missing: the API works without the app and logs a warning.
     pub static_dir: PathBuf,
 }
+
+const DEFAULT_BOOK_JSON_CACHE_BYTES: u64 = 64 << 20;
+const DEFAULT_SEARCH_RESULTS_BYTES: u64 = 16 << 20;
+const DEFAULT_SEARCH_CANDIDATES_BYTES: u64 = 64 << 20;
 
 /// Secrets that must never be accepted outside dev mode.
 const WEAK_SECRETS: &[&str] = &["secret", "changeme", "change-me", "jwt-secret", "bookstore"];
@@ -168,6 +178,12 @@ impl Settings {
             .set_default("bestsellers_max_age_ms", 5000)?
             .set_default("genres_max_age_ms", 5000)?
             .set_default("search_max_age_ms", 5000)?
+            .set_default("book_json_cache_bytes", DEFAULT_BOOK_JSON_CACHE_BYTES)?
+            .set_default("search_results_cache_bytes", DEFAULT_SEARCH_RESULTS_BYTES)?
+            .set_default(
+                "search_candidates_cache_bytes",
+                DEFAULT_SEARCH_CANDIDATES_BYTES,
+            )?
             .set_default("idempotency_ttl_secs", 24 * 3600)?
             .set_default("password_hash_memory_kib", 19456)?
             .set_default("password_hash_passes", 2)?
@@ -228,8 +244,24 @@ impl Settings {
             bestsellers_max_age_ms: 0,
             genres_max_age_ms: 0,
             search_max_age_ms: 0,
+            book_json_cache_bytes: DEFAULT_BOOK_JSON_CACHE_BYTES,
+            search_results_cache_bytes: DEFAULT_SEARCH_RESULTS_BYTES,
+            search_candidates_cache_bytes: DEFAULT_SEARCH_CANDIDATES_BYTES,
             idempotency_ttl_secs: 24 * 3600,
             static_dir: data_dir.join("static"),
+        }
+    }
+
+    /// The catalogue's caches: how large, and how old on instances that did not make a change.
+    pub fn catalogue_config(&self) -> bookstore_domain::CatalogueConfig {
+        let ms = std::time::Duration::from_millis;
+        bookstore_domain::CatalogueConfig {
+            book_json_bytes: self.book_json_cache_bytes,
+            genres_max_age: ms(self.genres_max_age_ms),
+            bestsellers_max_age: ms(self.bestsellers_max_age_ms),
+            search_max_age: ms(self.search_max_age_ms),
+            search_results_bytes: self.search_results_cache_bytes,
+            search_candidates_bytes: self.search_candidates_cache_bytes,
         }
     }
 

@@ -1,12 +1,6 @@
 //! Builds the application from [`Settings`]: opens the store, bootstraps the admin and the demo
 //! catalogue, and binds the HTTP server (port 0 in tests).
-use crate::auth::{AuthUser, Tokens};
-use crate::cursor::CursorCodec;
-use crate::db::books::SearchCache;
 use crate::error::ApiError;
-use crate::fresh::Fresh;
-use crate::hashing::PasswordKdf;
-use crate::live::{Live, POLL_INTERVAL};
 use crate::metrics::{InstrumentedStore, Metrics};
 use crate::middleware::{self, Limiters};
 use crate::settings::{Settings, StoreKind};
@@ -15,7 +9,7 @@ use crate::state::AppState;
 use crate::store::Store;
 use crate::store::dynamo::DynamoSettings;
 use crate::store::embedded::EmbeddedStore;
-use crate::{db, openapi, routes, seed};
+use crate::{openapi, routes, seed};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::{StatusCode, header};
@@ -23,6 +17,11 @@ use actix_web::middleware::from_fn;
 use actix_web::middleware::{Compress, Condition, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
+use bookstore_domain::cursor::CursorCodec;
+use bookstore_domain::hashing::{HashPool, PasswordKdf, default_threads};
+use bookstore_domain::live::{Live, POLL_INTERVAL};
+use bookstore_domain::tokens::Tokens;
+use bookstore_domain::{Actor, Audit, Catalogue, Orders, Users};
 use bookstore_model::{Email, PersonName, ProblemCode, Role};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -80,9 +79,6 @@ pub fn dynamo_settings(settings: &Settings) -> anyhow::Result<&DynamoSettings> {
     )
 }
 
-/// Memory for memoised book JSON: a 10,000-book catalogue takes ~15 MiB.
-const BOOK_JSON_CACHE_BYTES: u64 = 64 * 1024 * 1024;
-
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let store = open_store(&settings).await?;
@@ -96,33 +92,31 @@ impl Application {
         let secret = settings.jwt_secret()?;
         let kdf = settings.password_kdf()?;
         let metrics = Arc::new(Metrics::new()?);
+        let store: Arc<dyn Store> = Arc::new(InstrumentedStore::new(store, metrics.clone()));
+        let cursors = Arc::new(CursorCodec::new(&secret));
         let state = web::Data::new(AppState {
-            store: Arc::new(InstrumentedStore::new(store, metrics.clone())),
+            catalogue: Catalogue::new(store.clone(), cursors.clone(), &settings.catalogue_config()),
+            orders: Orders::new(
+                store.clone(),
+                cursors.clone(),
+                i64::from(settings.idempotency_ttl_secs),
+            ),
+            users: Users::new(store.clone()),
+            audit: Audit::new(store.clone(), cursors),
+            store,
             tokens: Tokens::new(&secret, settings.token_ttl_secs),
-            cursors: CursorCodec::new(&secret),
             metrics,
             limits: Limiters::new(&settings.rate_limit, settings.trusted_proxies),
-            hashing: crate::hashing::HashPool::new(
+            hashing: HashPool::new(
                 settings
                     .password_hash_threads
-                    .unwrap_or_else(crate::hashing::default_threads),
+                    .unwrap_or_else(default_threads),
                 kdf.clone(),
             )?,
-            book_json: db::books::BookJsonCache::new(BOOK_JSON_CACHE_BYTES),
-            bestsellers: Fresh::new(Duration::from_millis(settings.bestsellers_max_age_ms)),
-            genres: Fresh::new(Duration::from_millis(settings.genres_max_age_ms)),
-            // 16 MiB of ids (~1 million matches over all kept searches) and 64 MiB of
-            // candidates (~250,000 books' token items over all kept lookup words).
-            searches: SearchCache::new(
-                Duration::from_millis(settings.search_max_age_ms),
-                16 << 20,
-                64 << 20,
-            ),
-            idempotency_ttl_secs: i64::from(settings.idempotency_ttl_secs.max(1)),
         });
         if let Some(admin) = &settings.admin {
             ensure_admin(
-                state.store.as_ref(),
+                &state.users,
                 &kdf,
                 &admin.email,
                 &admin.name,
@@ -130,8 +124,8 @@ impl Application {
             )
             .await?;
         }
-        if settings.seed_demo() && db::books::is_empty(state.store.as_ref()).await? {
-            let n = seed::load_demo(state.store.as_ref()).await?;
+        if settings.seed_demo() && state.catalogue.is_empty().await? {
+            let n = seed::load_demo(&state.catalogue).await?;
             tracing::info!(books = n, "loaded the demo catalogue into the empty store");
         }
         let listener = TcpListener::bind(&settings.listen)
@@ -247,7 +241,7 @@ fn metrics_server(addr: &str, state: web::Data<AppState>) -> anyhow::Result<(u16
 
 /// Creates the admin account unless the e-mail is already registered.
 pub async fn ensure_admin(
-    store: &dyn Store,
+    users: &Users,
     kdf: &PasswordKdf,
     email: &str,
     name: &str,
@@ -257,7 +251,8 @@ pub async fn ensure_admin(
     let name = PersonName::parse(name).map_err(|e| anyhow::anyhow!("admin name: {e}"))?;
     let password = bookstore_model::Password::parse(password)
         .map_err(|e| anyhow::anyhow!("admin password: {e}"))?;
-    if db::users::find(store, &email)
+    if users
+        .find(&email)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .is_some()
@@ -268,11 +263,11 @@ pub async fn ensure_admin(
     let hash = tokio::task::spawn_blocking(move || kdf.hash(&pw))
         .await?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let user = db::users::new_user(email, name, Role::Admin);
-    match db::users::create(store, &user, hash).await {
+    let user = bookstore_domain::users::new_user(email, name, Role::Admin);
+    match users.create(&user, hash).await {
         Ok(()) => {}
         // Another instance starting at the same moment created it first.
-        Err(ApiError::Conflict(ProblemCode::EmailTaken, _)) => return Ok(false),
+        Err(bookstore_domain::Error::Conflict(ProblemCode::EmailTaken, _)) => return Ok(false),
         Err(e) => anyhow::bail!("creating the admin account: {e}"),
     }
     tracing::info!(email = %user.email, "created the admin account");
@@ -280,8 +275,8 @@ pub async fn ensure_admin(
 }
 
 /// The actor recorded in the audit log for changes made by the server itself (seeding).
-pub fn system_actor() -> AuthUser {
-    AuthUser {
+pub fn system_actor() -> Actor {
+    Actor {
         id: bookstore_model::UserId(uuid::Uuid::nil()),
         email: "system".into(),
         role: Role::Admin,

@@ -1,4 +1,3 @@
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::{HttpResponse, Scope, post, web};
@@ -32,8 +31,8 @@ pub async fn register(
         name,
     } = body.into_inner();
     let hash = state.hashing.hash(password.expose().to_owned()).await?;
-    let user = db::users::new_user(email, name, Role::Customer);
-    db::users::create(state.store.as_ref(), &user, hash).await?;
+    let user = bookstore_domain::users::new_user(email, name, Role::Customer);
+    state.users.create(&user, hash).await?;
     let (token, expires_at) = state.tokens.issue(&user)?;
     Ok(HttpResponse::Created().json(AuthResponse {
         token,
@@ -73,7 +72,7 @@ pub async fn login(
         return Err(ApiError::RateLimited(retry_after));
     }
     let found = match Email::parse(&email) {
-        Ok(email) => db::users::find(state.store.as_ref(), &email).await?,
+        Ok(email) => state.users.find(&email).await?,
         Err(_) => None,
     };
     let stored = found.as_ref().map(|(_, hash)| hash.clone());

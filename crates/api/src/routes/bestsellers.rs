@@ -1,4 +1,3 @@
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::{Scope, get, web};
@@ -39,7 +38,7 @@ pub async fn list(
     q: web::Query<BestsellerQuery>,
 ) -> ApiResult<web::Json<Vec<Bestseller>>> {
     let limit = match q.limit.unwrap_or(10) as usize {
-        n @ 1..=db::books::MAX_BESTSELLERS => n,
+        n @ 1..=bookstore_domain::catalogue::MAX_BESTSELLERS => n,
         _ => {
             return Err(ApiError::BadRequest(
                 ProblemCode::InvalidQuery,
@@ -47,5 +46,5 @@ pub async fn list(
             ));
         }
     };
-    Ok(web::Json(db::books::bestsellers(&state, limit).await?))
+    Ok(web::Json(state.catalogue.bestsellers(limit).await?))
 }

@@ -1,4 +1,3 @@
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::http::header::{self, ContentType};
@@ -25,7 +24,7 @@ pub fn scope() -> Scope {
 pub async fn list(
     state: web::Data<AppState>,
     q: web::Query<BookQuery>,
-) -> ApiResult<web::Json<db::books::BookPage>> {
+) -> ApiResult<web::Json<bookstore_domain::catalogue::BookPage>> {
     if q.q
         .as_ref()
         .is_some_and(|t| t.chars().count() > MAX_QUERY_CHARS)
@@ -35,7 +34,7 @@ pub async fn list(
             format!("q must be at most {MAX_QUERY_CHARS} characters"),
         ));
     }
-    Ok(web::Json(db::books::list(&state, &q).await?))
+    Ok(web::Json(state.catalogue.list(&q).await?))
 }
 
 /// One book. Its `ETag` changes whenever the book does (stock included); it serves as
@@ -58,7 +57,9 @@ pub async fn show(
     req: HttpRequest,
     id: web::Path<BookId>,
 ) -> ApiResult<HttpResponse> {
-    let book = db::books::get_json(&state, *id)
+    let book = state
+        .catalogue
+        .get_json(*id)
         .await?
         .ok_or(ApiError::NotFound("book"))?;
     let etag = (header::ETAG, &*book.etag);

@@ -1,13 +1,13 @@
 //! `GET /api/v1/events`: live stock as server-sent events.
 //!
 //! Public (a browser `EventSource` cannot send an `Authorization` header) and carries only
-//! public catalogue data. See [`crate::live`] for how changes are found.
+//! public catalogue data. See [`bookstore_domain::live`] for how changes are found.
 use crate::error::{ApiError, ApiResult};
-use crate::live::{self, HEARTBEAT_INTERVAL, Live, LiveEvent, Subscription};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, Scope, get, web};
+use bookstore_domain::live::{self, HEARTBEAT_INTERVAL, Live, LiveEvent, Subscription};
 use bookstore_model::{BookId, CatalogueEvent, MAX_WATCHED_BOOKS, ProblemCode};
 use serde::Deserialize;
 use std::collections::{HashSet, VecDeque};

@@ -1,4 +1,3 @@
-use crate::db;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use actix_web::{Scope, get, web};
@@ -20,5 +19,5 @@ pub fn scope() -> Scope {
 )]
 #[get("")]
 pub async fn list(state: web::Data<AppState>) -> ApiResult<web::Json<Vec<GenreCount>>> {
-    Ok(web::Json(db::books::genres(&state).await?))
+    Ok(web::Json(state.catalogue.genres().await?))
 }

@@ -1,5 +1,4 @@
 use crate::auth::AuthUser;
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::{Scope, get, web};
@@ -25,7 +24,7 @@ pub fn scope() -> Scope {
 pub async fn show(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<User>> {
     let email =
         Email::parse(&user.email).map_err(|_| ApiError::Unauthorized("the token is invalid"))?;
-    match db::users::find(state.store.as_ref(), &email).await? {
+    match state.users.find(&email).await? {
         Some((u, _)) if u.id == user.id => Ok(web::Json(u)),
         _ => Err(ApiError::Unauthorized("the account no longer exists")),
     }

@@ -81,16 +81,6 @@ pub fn not_modified(req: &actix_web::HttpRequest, etag: &str) -> bool {
         })
 }
 
-/// The strong `ETag` of a book's JSON: its version (what `If-Match` compares) and a hash of
-/// the whole representation, so that it changes whenever the body does (stock moves without
-/// a new version).
-pub fn book_etag(version: i64, json: &[u8]) -> String {
-    let hash = json.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("\"{version}-{hash:016x}\"")
-}
-
 /// A book as a JSON response with its `ETag`.
 pub fn book_response(
     mut builder: actix_web::HttpResponseBuilder,
@@ -100,7 +90,7 @@ pub fn book_response(
     Ok(builder
         .insert_header((
             actix_web::http::header::ETAG,
-            book_etag(book.version, &json),
+            bookstore_domain::catalogue::book_etag(book.version, &json),
         ))
         .content_type(actix_web::http::header::ContentType::json())
         .body(json))

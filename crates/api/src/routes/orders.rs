@@ -1,9 +1,8 @@
 use crate::auth::AuthUser;
-use crate::db;
-use crate::db::orders::{IdempotencyKey, parse_idempotency_key};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::extract::IdempotencyKey;
 use crate::state::AppState;
-use actix_web::{HttpRequest, HttpResponse, Scope, get, post, web};
+use actix_web::{HttpResponse, Scope, get, post, web};
 use bookstore_model::{
     CreateReturn, Order, OrderId, Page, PageQuery, PlaceOrder, Return, ReturnReceipt,
 };
@@ -41,12 +40,11 @@ pub fn scope() -> Scope {
 pub async fn place(
     state: web::Data<AppState>,
     user: AuthUser,
-    req: HttpRequest,
+    key: IdempotencyKey,
     body: web::Json<PlaceOrder>,
 ) -> ApiResult<HttpResponse> {
-    let key = idempotency_key(&state, &req)?;
-    let placed = db::orders::place(state.store.as_ref(), &user, body.into_inner(), key).await;
-    if matches!(placed, Err(ApiError::InsufficientStock(_))) {
+    let placed = state.orders.place(&user, body.into_inner(), key.0).await;
+    if matches!(placed, Err(bookstore_domain::Error::InsufficientStock(_))) {
         state.metrics.stock_outs.inc();
     }
     let (order, created) = placed?;
@@ -65,17 +63,6 @@ pub async fn place(
     Ok(res
         .insert_header(("Location", format!("/api/v1/orders/{}", order.id)))
         .json(order))
-}
-
-/// The request's `Idempotency-Key`, checked, with how long it is remembered.
-fn idempotency_key(state: &AppState, req: &HttpRequest) -> ApiResult<Option<IdempotencyKey>> {
-    let Some(raw) = req.headers().get("idempotency-key") else {
-        return Ok(None);
-    };
-    Ok(Some(IdempotencyKey {
-        key: parse_idempotency_key(raw.to_str().unwrap_or(""))?,
-        ttl_secs: state.idempotency_ttl_secs,
-    }))
 }
 
 /// My orders, newest first.
@@ -97,7 +84,7 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<Order>>> {
-    Ok(web::Json(db::orders::list_mine(&state, &user, &q).await?))
+    Ok(web::Json(state.orders.list_mine(&user, &q).await?))
 }
 
 /// One of my orders; another customer's order is 404.
@@ -119,9 +106,7 @@ pub async fn show(
     user: AuthUser,
     id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<Order>> {
-    Ok(web::Json(
-        db::orders::get_own(state.store.as_ref(), &user, *id).await?,
-    ))
+    Ok(web::Json(state.orders.get_own(&user, *id).await?))
 }
 
 /// Return copies of some lines. Never more than bought minus already returned. With an
@@ -154,13 +139,13 @@ pub async fn create_return(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<OrderId>,
-    req: HttpRequest,
+    key: IdempotencyKey,
     body: web::Json<CreateReturn>,
 ) -> ApiResult<HttpResponse> {
-    let key = idempotency_key(&state, &req)?;
-    let (receipt, created) =
-        db::returns::create_return(state.store.as_ref(), &user, *id, body.into_inner(), key)
-            .await?;
+    let (receipt, created) = state
+        .orders
+        .create_return(&user, *id, body.into_inner(), key.0)
+        .await?;
     if !created {
         return Ok(HttpResponse::Ok().json(receipt));
     }
@@ -193,7 +178,5 @@ pub async fn list_returns(
     user: AuthUser,
     id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<Vec<Return>>> {
-    Ok(web::Json(
-        db::returns::returns_of(state.store.as_ref(), &user, *id).await?,
-    ))
+    Ok(web::Json(state.orders.returns_of(&user, *id).await?))
 }

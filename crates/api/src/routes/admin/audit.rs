@@ -1,5 +1,4 @@
 use crate::auth::AdminUser;
-use crate::db::{self, audit, page_limit, paged};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use actix_web::{Scope, get, web};
@@ -28,11 +27,5 @@ pub async fn list(
     _admin: AdminUser,
     q: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<AuditEntry>>> {
-    let limit = page_limit(q.limit)?;
-    let (items, next_cursor) =
-        paged(&state, "audit", audit::query(limit), q.cursor.as_deref()).await?;
-    Ok(web::Json(Page {
-        items: db::audit::decode(items)?,
-        next_cursor,
-    }))
+    Ok(web::Json(state.audit.list(&q).await?))
 }

@@ -1,5 +1,4 @@
 use crate::auth::AdminUser;
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::{IfMatch, book_response, parse_if_match};
 use crate::state::AppState;
@@ -33,9 +32,7 @@ pub async fn create(
     admin: AdminUser,
     body: web::Json<NewBook>,
 ) -> ApiResult<HttpResponse> {
-    let book = db::books::create(state.store.as_ref(), &admin.0, body.into_inner()).await?;
-    state.genres.invalidate();
-    state.searches.forget(&[&book]);
+    let book = state.catalogue.create(&admin.0, body.into_inner()).await?;
     let mut created = HttpResponse::Created();
     created.insert_header(("Location", format!("/api/v1/books/{}", book.id)));
     book_response(created, &book)
@@ -71,20 +68,11 @@ pub async fn update(
         IfMatch::Absent => return Err(ApiError::PreconditionRequired),
         precondition => precondition.version(),
     };
-    let edited = db::books::update(
-        state.store.as_ref(),
-        &admin.0,
-        *id,
-        version,
-        body.into_inner(),
-    )
-    .await?;
-    // Admin edits are frequent; most leave the genre, and with it the counts, as they were.
-    if edited.before.genre != edited.book.genre {
-        state.genres.invalidate();
-    }
-    state.searches.forget(&[&edited.before, &edited.book]);
-    book_response(HttpResponse::Ok(), &edited.book)
+    let book = state
+        .catalogue
+        .update(&admin.0, *id, version, body.into_inner())
+        .await?;
+    book_response(HttpResponse::Ok(), &book)
 }
 
 /// Remove a book from the catalogue; orders keep their snapshots. `If-Match` is optional.
@@ -109,9 +97,7 @@ pub async fn remove(
     id: web::Path<BookId>,
 ) -> ApiResult<HttpResponse> {
     let version = parse_if_match(&req)?.version();
-    let deleted = db::books::delete(state.store.as_ref(), &admin.0, *id, version).await?;
-    state.genres.invalidate();
-    state.searches.forget(&[&deleted]);
+    state.catalogue.delete(&admin.0, *id, version).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -137,7 +123,9 @@ pub async fn adjust_stock(
     id: web::Path<BookId>,
     body: web::Json<StockAdjustment>,
 ) -> ApiResult<HttpResponse> {
-    let book =
-        db::books::adjust_stock(state.store.as_ref(), &admin.0, *id, body.into_inner()).await?;
+    let book = state
+        .catalogue
+        .adjust_stock(&admin.0, *id, body.into_inner())
+        .await?;
     book_response(HttpResponse::Ok(), &book)
 }

@@ -1,5 +1,4 @@
 use crate::auth::AdminUser;
-use crate::db;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use actix_web::{Scope, get, web};
@@ -28,5 +27,5 @@ pub async fn list(
     _admin: AdminUser,
     q: web::Query<OrderQuery>,
 ) -> ApiResult<web::Json<Page<Order>>> {
-    Ok(web::Json(db::orders::list_all(&state, &q).await?))
+    Ok(web::Json(state.orders.list_all(&q).await?))
 }

@@ -7,7 +7,7 @@
 //! thread idle while the permit's release and the next waiter's wake-up each waited for a busy
 //! request worker to be scheduled; at ~30 sign-ins/s on two saturated cores that idle time made
 //! the queue grow to seconds.)
-use crate::error::ApiError;
+use crate::error::Error;
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::password_hash::{self, CustomizedPasswordHasher, PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -61,11 +61,11 @@ impl PasswordKdf {
 
     /// A PHC string (`$argon2id$v=19$m=...`) for `password` with a fresh random salt.
     /// CPU-heavy: call it from a hashing thread.
-    pub fn hash(&self, password: &str) -> Result<String, ApiError> {
+    pub fn hash(&self, password: &str) -> Result<String, Error> {
         ReusedMemory::argon2id(self.params.clone())
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
-            .map_err(ApiError::internal)
+            .map_err(Error::internal)
     }
 
     /// Whether `password` matches the PHC string `stored`; `None` (no such account) verifies
@@ -196,7 +196,7 @@ impl HashPool {
     }
 
     /// Hashes `password` on a hashing thread.
-    pub fn hash(&self, password: String) -> impl Future<Output = Result<String, ApiError>> + use<> {
+    pub fn hash(&self, password: String) -> impl Future<Output = Result<String, Error>> + use<> {
         let kdf = self.kdf.clone();
         let hashed = self.run(move || kdf.hash(&password));
         async move { hashed.await? }
@@ -207,14 +207,14 @@ impl HashPool {
         &self,
         password: String,
         stored: Option<String>,
-    ) -> impl Future<Output = Result<bool, ApiError>> + use<> {
+    ) -> impl Future<Output = Result<bool, Error>> + use<> {
         let kdf = self.kdf.clone();
         self.run(move || kdf.verify(&password, stored.as_deref()))
     }
 
     /// Queues `f` now, behind the jobs queued before it; the future resolves when a hashing
     /// thread has run it.
-    pub fn run<T, F>(&self, f: F) -> impl Future<Output = Result<T, ApiError>> + use<T, F>
+    pub fn run<T, F>(&self, f: F) -> impl Future<Output = Result<T, Error>> + use<T, F>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
@@ -228,10 +228,10 @@ impl HashPool {
             }
         }));
         async move {
-            queued.map_err(|_| ApiError::internal("the password-hashing threads are gone"))?;
+            queued.map_err(|_| Error::internal("the password-hashing threads are gone"))?;
             result
                 .await
-                .map_err(|_| ApiError::internal("password hashing failed"))
+                .map_err(|_| Error::internal("password hashing failed"))
         }
     }
 }

@@ -6,7 +6,7 @@
 //! instances sharing one database), compares stock and version with what it saw last, and
 //! broadcasts what changed. It also follows the newest book of the catalogue, so that open
 //! listings can refresh when a book is added. Nothing is polled while no client is connected.
-use crate::db::books::{CATALOGUE, book_key};
+use crate::catalogue::{CATALOGUE, book_key};
 use crate::store::keys::BOOKS_BY_NEWEST;
 use crate::store::{Item, Key, Query, Store};
 use bookstore_model::{BookId, CatalogueEvent, RemovedEvent, StockEvent};

@@ -1,7 +1,7 @@
 //! Opaque, tamper-proof pagination cursors: the store's start key (or an offset), bound to the
 //! listing it came from, encoded as base64url JSON and signed with HMAC-SHA256. An edited or
 //! foreign cursor is refused with 400 before the store sees it.
-use crate::error::ApiError;
+use crate::error::Error;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bookstore_model::ProblemCode;
@@ -21,6 +21,11 @@ pub struct CursorCodec {
 
 impl CursorCodec {
     /// Derives its own key from the server secret, so a cursor's MAC is never a valid token's.
+    /// A codec with a random key, for a process whose cursors never outlive it (the CLI).
+    pub fn ephemeral() -> Self {
+        Self::new(uuid::Uuid::new_v4().as_bytes())
+    }
+
     pub fn new(secret: &[u8]) -> Self {
         let mut mac = mac_with(secret);
         mac.update(b"bookstore cursor key v1");
@@ -39,9 +44,9 @@ impl CursorCodec {
         format!("{body}.{tag}")
     }
 
-    pub fn decode(&self, scope: &str, cursor: &str) -> Result<Value, ApiError> {
+    pub fn decode(&self, scope: &str, cursor: &str) -> Result<Value, Error> {
         let bad = || {
-            ApiError::BadRequest(
+            Error::BadRequest(
                 ProblemCode::InvalidCursor,
                 "the cursor is invalid or belongs to another listing".into(),
             )

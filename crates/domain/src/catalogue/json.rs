@@ -1,0 +1,75 @@
+//! A book's public JSON, memoised by the stored bytes it came from, and its `ETag`.
+use super::*;
+
+/// A book's public JSON, as `GET /books/{id}` and every listing send it, with its version for
+/// `ETag`.
+#[derive(Clone)]
+pub struct BookJson {
+    pub json: Arc<Box<RawValue>>,
+    pub version: i64,
+    /// Its `ETag` ([`book_etag`]), computed once per representation.
+    pub etag: Arc<str>,
+}
+
+/// The strong `ETag` of a book's JSON: its version (what `If-Match` compares) and a hash of
+/// the whole representation, so that it changes whenever the body does (stock moves without
+/// a new version).
+pub fn book_etag(version: i64, json: &[u8]) -> String {
+    let hash = json.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("\"{version}-{hash:016x}\"")
+}
+
+/// Memoises stored book item → public JSON, keyed by the item's exact stored bytes.
+///
+/// Turning an item into validated JSON (parse, check every field, serialise) is most of the
+/// CPU a catalogue read costs. Every read still fetches the item from the store, so the answer
+/// is always the current one on every back end and instance; only the conversion of bytes
+/// seen before is skipped. Bounded by bytes; hot books stay (S3-FIFO eviction).
+pub struct BookJsonCache(quick_cache::sync::Cache<Vec<u8>, BookJson, JsonWeight>);
+
+#[derive(Clone)]
+pub struct JsonWeight;
+
+impl quick_cache::Weighter<Vec<u8>, BookJson> for JsonWeight {
+    fn weight(&self, key: &Vec<u8>, val: &BookJson) -> u64 {
+        (key.len() + val.json.get().len() + 64) as u64
+    }
+}
+
+impl BookJsonCache {
+    pub fn new(max_bytes: u64) -> Self {
+        let estimated_items = (max_bytes / 1500).max(16) as usize;
+        Self(quick_cache::sync::Cache::with_weighter(
+            estimated_items,
+            max_bytes,
+            JsonWeight,
+        ))
+    }
+
+    /// The public JSON of the book stored as `raw`.
+    pub fn of(&self, raw: &[u8]) -> Result<BookJson> {
+        if let Some(hit) = self.0.get(raw) {
+            return Ok(hit);
+        }
+        let book: Book = from_raw(raw)?;
+        let json = serde_json::value::to_raw_value(&book).map_err(Error::internal)?;
+        let json = BookJson {
+            etag: book_etag(book.version, json.get().as_bytes()).into(),
+            json: Arc::new(json),
+            version: book.version,
+        };
+        self.0.insert(raw.to_vec(), json.clone());
+        Ok(json)
+    }
+}
+
+/// A page of books as `Page<Book>` JSON.
+pub type BookPage = Page<BookJson>;
+
+impl serde::Serialize for BookJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(s)
+    }
+}

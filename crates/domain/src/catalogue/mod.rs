@@ -1,0 +1,416 @@
+//! The catalogue: books, their ISBN claims, genre counters and search tokens, always written
+//! together in one transaction.
+mod json;
+mod keys;
+mod listing;
+mod search;
+
+use crate::Actor;
+use crate::audit;
+use crate::cursor::CursorCodec;
+use crate::error::{Error, Result};
+use crate::fresh::Fresh;
+use crate::items::{Pager, from_item, from_raw, page_limit, time_key, to_item};
+use crate::outcome::transact_audited;
+use crate::store::keys::*;
+use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
+use bookstore_model::{
+    Bestseller, Book, BookDetails, BookId, BookQuery, BookSort, Genre, GenreCount, NewBook, Page,
+    ProblemCode, StockAdjustment,
+};
+pub use json::{BookJson, BookJsonCache, BookPage, book_etag};
+use keys::*;
+pub use keys::{book_key, words};
+pub use listing::MAX_BESTSELLERS;
+use search::*;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The partition of the whole-catalogue indexes.
+pub const CATALOGUE: &str = "BOOKS";
+
+const GENRES: &str = "GENRES";
+
+/// Token items a search reads per store query. A search reads every match of its lookup word,
+/// however many pages that takes: a cap would silently drop books from the results.
+const SEARCH_SCAN_PAGE: usize = 500;
+
+/// How much the catalogue keeps in memory and for how long (from the settings).
+#[derive(Debug, Clone)]
+pub struct CatalogueConfig {
+    /// Memoised book JSON, in bytes.
+    pub book_json_bytes: u64,
+    /// How old the genre counts, the bestseller ranking and search results may be on instances
+    /// that did not make the change (zero: computed on every request).
+    pub genres_max_age: Duration,
+    pub bestsellers_max_age: Duration,
+    pub search_max_age: Duration,
+    /// Bytes of kept search results (ids) and of kept lookup words' candidates.
+    pub search_results_bytes: u64,
+    pub search_candidates_bytes: u64,
+}
+
+/// The catalogue repository: books, their ISBN claims, genre counters and search tokens on
+/// the store, and every cache derived from them. Its writes invalidate its caches themselves.
+pub struct Catalogue {
+    store: Arc<dyn Store>,
+    pager: Pager,
+    book_json: BookJsonCache,
+    searches: SearchCache,
+    genres: Fresh<Vec<GenreCount>>,
+    bestsellers: Fresh<Vec<Bestseller>>,
+}
+
+impl Catalogue {
+    pub fn new(store: Arc<dyn Store>, cursors: Arc<CursorCodec>, config: &CatalogueConfig) -> Self {
+        Self {
+            pager: Pager::new(store.clone(), cursors),
+            store,
+            book_json: BookJsonCache::new(config.book_json_bytes),
+            searches: SearchCache::new(
+                config.search_max_age,
+                config.search_results_bytes,
+                config.search_candidates_bytes,
+            ),
+            genres: Fresh::new(config.genres_max_age),
+            bestsellers: Fresh::new(config.bestsellers_max_age),
+        }
+    }
+
+    /// Forgets what this instance derived from the catalogue and a change of `before` into
+    /// `after` can alter: the genre counts when a genre gained or lost a book, and the
+    /// searches the book matches, as it was or as it is.
+    fn changed(&self, before: Option<&Book>, after: Option<&Book>) {
+        if before.map(|b| &b.genre) != after.map(|b| &b.genre) {
+            self.genres.invalidate();
+        }
+        let books: Vec<&Book> = before.into_iter().chain(after).collect();
+        self.searches.forget(&books);
+    }
+
+    /// A book, as stored.
+    pub async fn get(&self, id: BookId) -> Result<Option<Book>> {
+        get(self.store.as_ref(), id).await
+    }
+}
+
+impl Catalogue {
+    /// One book's public JSON.
+    pub async fn get_json(&self, id: BookId) -> Result<Option<BookJson>> {
+        self.store
+            .get_raw(&book_key(id))
+            .await?
+            .map(|raw| self.book_json.of(&raw))
+            .transpose()
+    }
+}
+
+pub async fn get(store: &dyn Store, id: BookId) -> Result<Option<Book>> {
+    store
+        .get_raw(&book_key(id))
+        .await?
+        .as_deref()
+        .map(from_raw)
+        .transpose()
+}
+
+impl Catalogue {
+    /// The public JSON of books by id, skipping missing ones, in the order of `ids`.
+    pub(super) async fn get_books_json(&self, ids: &[BookId]) -> Result<Vec<BookJson>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(100) {
+            let keys: Vec<Key> = chunk.iter().map(|id| book_key(*id)).collect();
+            for raw in self.store.batch_get_raw(&keys).await?.into_iter().flatten() {
+                out.push(self.book_json.of(&raw)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Reads any number of books by id; the answer follows the order of `ids`.
+pub async fn get_many(store: &dyn Store, ids: &[BookId]) -> Result<Vec<Option<Item>>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(100) {
+        let keys: Vec<Key> = chunk.iter().map(|id| book_key(*id)).collect();
+        out.extend(store.batch_get(&keys).await?);
+    }
+    Ok(out)
+}
+
+fn isbn_taken() -> Error {
+    Error::Conflict(ProblemCode::IsbnTaken, "another book has this ISBN".into())
+}
+
+impl Catalogue {
+    pub async fn create(&self, actor: &Actor, new: NewBook) -> Result<Book> {
+        let store = self.store.as_ref();
+        new.validate()?;
+        let now = chrono::Utc::now();
+        let d = new.details();
+        let book = Book {
+            id: BookId::new(),
+            isbn: d.isbn.clone(),
+            title: d.title.clone(),
+            authors: d.authors.clone(),
+            genre: d.genre.clone(),
+            description: d.description.clone(),
+            price_cents: d.price_cents,
+            currency: d.currency.clone(),
+            stock: new.stock,
+            published_year: d.published_year,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut item = to_item(&book)?;
+        let key = book_key(book.id);
+        item.insert("pk".into(), key.pk.into());
+        item.insert("sk".into(), key.sk.into());
+        item.insert("sold".into(), 0.into());
+        item.insert(
+            "sold_shard".into(),
+            format!("SOLD#{}", shard_of(&book.id.to_string())).into(),
+        );
+        for (k, v) in derived_attrs(&book) {
+            item.insert(k.into(), v);
+        }
+        let mut claim = crate::store::expr::key_item(&isbn_key(book.isbn.as_str()));
+        claim.insert("book_id".into(), book.id.to_string().into());
+        let mut ops = vec![
+            WriteOp::Put {
+                item,
+                cond: Some(Cond::NotExists),
+            },
+            WriteOp::Put {
+                item: claim,
+                cond: Some(Cond::NotExists),
+            },
+            genre_op(&book.genre, 1),
+        ];
+        ops.extend(token_ops(Some(&book), None));
+        ops.push(audit::entry(
+            actor,
+            "book.create",
+            book.id,
+            None,
+            Some(json!(book)),
+            None,
+        )?);
+        match transact_audited(store, ops).await {
+            Ok(()) => {
+                self.changed(None, Some(&book));
+                Ok(book)
+            }
+            Err(StoreError::ConditionFailed(_)) => Err(isbn_taken()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Catalogue {
+    /// Replaces a book's details; the book as stored.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: BookId,
+        expected_version: Option<i64>,
+        d: BookDetails,
+    ) -> Result<Book> {
+        let store = self.store.as_ref();
+        d.validate()?;
+        let old = get(store, id).await?.ok_or(Error::NotFound("book"))?;
+        if expected_version.is_some_and(|v| v != old.version) {
+            return Err(Error::PreconditionFailed(old.version));
+        }
+        let mut new = old.clone();
+        new.isbn = d.isbn.clone();
+        new.title = d.title.clone();
+        new.authors = d.authors.clone();
+        new.genre = d.genre.clone();
+        new.description = d.description.clone();
+        new.price_cents = d.price_cents;
+        new.currency = d.currency.clone();
+        new.published_year = d.published_year;
+        new.version = old.version + 1;
+        new.updated_at = chrono::Utc::now();
+
+        let mut set: Vec<(Path, Value)> = to_item(&d)?
+            .into_iter()
+            .map(|(k, v)| (Path::attr(&k), v))
+            .collect();
+        set.push((Path::attr("version"), new.version.into()));
+        set.push((Path::attr("updated_at"), json!(new.updated_at)));
+        for (k, v) in derived_attrs(&new) {
+            set.push((Path::attr(k), v));
+        }
+        let mut ops = vec![WriteOp::Update {
+            key: book_key(id),
+            set,
+            add: vec![],
+            cond: Some(Cond::Eq(Path::attr("version"), old.version.into())),
+        }];
+        if old.isbn != new.isbn {
+            let mut claim = crate::store::expr::key_item(&isbn_key(new.isbn.as_str()));
+            claim.insert("book_id".into(), id.to_string().into());
+            ops.push(WriteOp::Put {
+                item: claim,
+                cond: Some(Cond::NotExists),
+            });
+            ops.push(WriteOp::Delete {
+                key: isbn_key(old.isbn.as_str()),
+                cond: None,
+            });
+        }
+        if old.genre != new.genre {
+            ops.push(genre_op(&old.genre, -1));
+            ops.push(genre_op(&new.genre, 1));
+        }
+        ops.extend(token_ops(Some(&new), Some(&old)));
+        ops.push(audit::entry(
+            actor,
+            "book.update",
+            id,
+            Some(json!(old)),
+            Some(json!(new)),
+            None,
+        )?);
+        match transact_audited(store, ops).await {
+            Ok(()) => {
+                // Stock may have moved meanwhile; answer with the stored state.
+                self.changed(Some(&old), Some(&new));
+                let book = get(store, id).await?.ok_or(Error::NotFound("book"))?;
+                Ok(book)
+            }
+            Err(StoreError::ConditionFailed(failed)) => {
+                if failed.contains(&0) {
+                    let current = get(store, id).await?.ok_or(Error::NotFound("book"))?;
+                    Err(Error::PreconditionFailed(current.version))
+                } else {
+                    Err(isbn_taken())
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Catalogue {
+    /// Removes a book from the catalogue; the book as it was.
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        id: BookId,
+        expected_version: Option<i64>,
+    ) -> Result<Book> {
+        let store = self.store.as_ref();
+        let old = get(store, id).await?.ok_or(Error::NotFound("book"))?;
+        if expected_version.is_some_and(|v| v != old.version) {
+            return Err(Error::PreconditionFailed(old.version));
+        }
+        let mut ops = vec![
+            WriteOp::Delete {
+                key: book_key(id),
+                cond: Some(Cond::Eq(Path::attr("version"), old.version.into())),
+            },
+            WriteOp::Delete {
+                key: isbn_key(old.isbn.as_str()),
+                cond: None,
+            },
+            genre_op(&old.genre, -1),
+        ];
+        ops.extend(token_ops(None, Some(&old)));
+        ops.push(audit::entry(
+            actor,
+            "book.delete",
+            id,
+            Some(json!(old)),
+            None,
+            None,
+        )?);
+        match transact_audited(store, ops).await {
+            Ok(()) => {
+                self.changed(Some(&old), None);
+                Ok(old)
+            }
+            Err(StoreError::ConditionFailed(_)) => match get(store, id).await? {
+                Some(b) => Err(Error::PreconditionFailed(b.version)),
+                None => Err(Error::NotFound("book")),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Catalogue {
+    /// Restock or write off. Retries when a sale moves the stock between read and write, so the
+    /// audit log records the exact stock before and after.
+    pub async fn adjust_stock(
+        &self,
+        actor: &Actor,
+        id: BookId,
+        adj: StockAdjustment,
+    ) -> Result<Book> {
+        let store = self.store.as_ref();
+        adj.validate()?;
+        for _ in 0..20 {
+            let old = get(store, id).await?.ok_or(Error::NotFound("book"))?;
+            let new_stock = old.stock + adj.delta;
+            if new_stock < 0 {
+                return Err(Error::Conflict(
+                    ProblemCode::StockWouldGoNegative,
+                    format!("only {} in stock; cannot remove {}", old.stock, -adj.delta),
+                ));
+            }
+            let mut new = old.clone();
+            new.stock = new_stock;
+            let ops = vec![
+                WriteOp::Update {
+                    key: book_key(id),
+                    set: vec![],
+                    add: vec![(Path::attr("stock"), adj.delta)],
+                    cond: Some(Cond::Eq(Path::attr("stock"), old.stock.into())),
+                },
+                audit::entry(
+                    actor,
+                    "book.stock",
+                    id,
+                    Some(json!({ "stock": old.stock })),
+                    Some(json!({ "stock": new_stock })),
+                    adj.reason.clone(),
+                )?,
+            ];
+            match transact_audited(store, ops).await {
+                Ok(()) => return Ok(new),
+                Err(StoreError::ConditionFailed(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Conflict(
+            ProblemCode::Conflict,
+            "the stock is changing too fast; retry".into(),
+        ))
+    }
+}
+
+impl Catalogue {
+    /// Whether the catalogue is empty (for seeding).
+    pub async fn is_empty(&self) -> Result<bool> {
+        let store = self.store.as_ref();
+        let page = store
+            .query(&Query {
+                index: Some(BOOKS_BY_TITLE),
+                pk: CATALOGUE.into(),
+                sk_prefix: None,
+                forward: true,
+                limit: 1,
+                start: None,
+            })
+            .await?;
+        Ok(page.items.is_empty())
+    }
+}

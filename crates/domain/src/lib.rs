@@ -1,0 +1,30 @@
+//! The shop's rules on the storage interface: the catalogue (books, search, genres, best
+//! sellers and their caches), orders and returns (placement, idempotency), users, the audit
+//! log, live stock, tokens, password hashing and cursors.
+//!
+//! No HTTP here: callers say who acts with an [`Actor`] and get domain [`Error`]s, which the
+//! HTTP layer maps once to problem documents. Each repository ([`Catalogue`], [`Orders`],
+//! [`Users`], [`Audit`]) owns its store handle, cursor codec and caches, and invalidates its
+//! caches in its own writes.
+pub mod actor;
+pub mod audit;
+pub mod catalogue;
+pub mod cursor;
+pub mod error;
+pub mod fresh;
+pub mod hashing;
+pub mod items;
+pub mod live;
+pub mod orders;
+pub mod outcome;
+pub mod returns;
+pub mod tokens;
+pub mod users;
+
+pub use actor::Actor;
+pub use audit::Audit;
+pub use bookstore_store as store;
+pub use catalogue::{Catalogue, CatalogueConfig};
+pub use error::{Error, Result};
+pub use orders::Orders;
+pub use users::Users;

@@ -1,0 +1,292 @@
+//! Returns: copies of an order's lines back into stock, with the refund, in one transaction
+//! with the order's new returned quantities.
+use crate::Actor;
+use crate::catalogue::{book_key, get_many};
+use crate::error::{Error, Result};
+use crate::items::{from_item, time_key, to_item};
+use crate::orders::{
+    MAX_ATTEMPTS, Orders, get_record, idem_item, order_key, remembered, return_idem_key,
+    sorted_lines, status_key,
+};
+use crate::outcome::{Probe, is_void, transact_resolved};
+use crate::store::{Cond, Key, Path, Query, Store, StoreError, WriteOp};
+use bookstore_model::{
+    BookId, CreateReturn, OrderId, OrderStatus, ProblemCode, Return, ReturnExcess, ReturnId,
+    ReturnLine, ReturnReceipt, UserId,
+};
+use serde_json::{Value, json};
+
+/// The return an earlier request with this key made, with the order as it is now, or 422 if
+/// the key was used for another return.
+async fn replay_return(
+    store: &dyn Store,
+    user: UserId,
+    key: &str,
+    print: &str,
+) -> Result<Option<ReturnReceipt>> {
+    let Some(item) = remembered(store, &return_idem_key(user, key), print, "return").await? else {
+        return Ok(None);
+    };
+    let field = |name: &str| {
+        item.get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::internal("return idempotency record incomplete"))
+    };
+    let order_id: OrderId = field("order_id")?
+        .parse()
+        .map_err(|_| Error::internal("return idempotency record: bad order id"))?;
+    let return_key = Key::new(order_key(order_id).pk, field("return_sk")?);
+    let (Some(ret), Some(order)) = (
+        store.get(&return_key).await?,
+        get_record(store, order_id).await?,
+    ) else {
+        return Err(Error::internal("idempotent return missing"));
+    };
+    Ok(Some(ReturnReceipt {
+        return_: from_item(ret)?,
+        order: order.into_order(),
+    }))
+}
+
+impl Orders {
+    /// Returns copies of an order's lines. The order's returned quantities, its status and the
+    /// books' stock move in one transaction, conditioned on the order's version, so racing returns
+    /// are serialised and can never together exceed what was bought.
+    ///
+    /// With an idempotency key, a retry gets the return made earlier (`false`: a replay) instead of
+    /// a second return and refund; as for orders, the record is written in the same transaction
+    /// and every refusal looks it up first (a retry after the first took the last returnable
+    /// copies is answered with that return, not 409).
+    pub async fn create_return(
+        &self,
+        user: &Actor,
+        order_id: OrderId,
+        req: CreateReturn,
+        idempotency_key: Option<String>,
+    ) -> Result<(ReturnReceipt, bool)> {
+        let store = self.store.as_ref();
+        let idempotency_key = self.key(idempotency_key);
+        req.validate()?;
+        let print = return_fingerprint(order_id, &req);
+        let refuse = |e: Error| async {
+            if let Some(key) = &idempotency_key
+                && let Some(receipt) = replay_return(store, user.id, &key.key, &print).await?
+            {
+                return Ok((receipt, false));
+            }
+            Err(e)
+        };
+        for _ in 0..MAX_ATTEMPTS {
+            let record = match get_record(store, order_id).await? {
+                Some(r) if r.user_id == user.id => r,
+                _ => return refuse(Error::NotFound("order")).await,
+            };
+            let mut excess = Vec::new();
+            let mut return_lines = Vec::new();
+            for l in &req.lines {
+                let bought = record.lines.iter().find(|x| x.book_id == l.book_id);
+                let returned = record.returned.get(&l.book_id).copied().unwrap_or(0);
+                let returnable = bought.map_or(0, |b| b.quantity.saturating_sub(returned));
+                match bought {
+                    Some(b) if l.quantity.get() <= returnable => return_lines.push(ReturnLine {
+                        book_id: l.book_id,
+                        quantity: l.quantity.get(),
+                        refund_cents: b.unit_price_cents * i64::from(l.quantity.get()),
+                    }),
+                    _ => excess.push(ReturnExcess {
+                        book_id: l.book_id,
+                        requested: l.quantity.get(),
+                        returnable,
+                    }),
+                }
+            }
+            if !excess.is_empty() {
+                return refuse(Error::ReturnExceedsPurchase(excess)).await;
+            }
+            let now = chrono::Utc::now();
+            let mut after = record.clone();
+            for l in &return_lines {
+                *after.returned.entry(l.book_id).or_insert(0) += l.quantity;
+            }
+            let refund: i64 = return_lines.iter().map(|l| l.refund_cents).sum();
+            after.refunded_cents += refund;
+            let all_back = after
+                .lines
+                .iter()
+                .all(|l| after.returned.get(&l.book_id).copied().unwrap_or(0) >= l.quantity);
+            after.status = if all_back {
+                OrderStatus::Returned
+            } else {
+                OrderStatus::PartiallyReturned
+            };
+            after.updated_at = now;
+            after.version += 1;
+
+            let mut cond = vec![Cond::Eq(Path::attr("version"), record.version.into())];
+            let mut add = vec![
+                (Path::attr("version"), 1),
+                (Path::attr("refunded_cents"), refund),
+            ];
+            for l in &return_lines {
+                let bought = record
+                    .lines
+                    .iter()
+                    .find(|x| x.book_id == l.book_id)
+                    .map_or(0, |b| b.quantity);
+                let id = l.book_id.to_string();
+                cond.push(Cond::Le(
+                    Path::nested("returned", &id),
+                    i64::from(bought - l.quantity),
+                ));
+                add.push((Path::nested("returned", &id), i64::from(l.quantity)));
+            }
+            let mut ops = vec![WriteOp::Update {
+                key: order_key(order_id),
+                set: vec![
+                    (Path::attr("status"), after.status.as_str().into()),
+                    (
+                        Path::attr("order_status"),
+                        status_key(after.status, order_id).into(),
+                    ),
+                    (Path::attr("updated_at"), json!(now)),
+                ],
+                add,
+                cond: Some(Cond::And(cond)),
+            }];
+            // Stock goes back to books still in the catalogue; a deleted book has nowhere to go.
+            let ids: Vec<BookId> = return_lines.iter().map(|l| l.book_id).collect();
+            let existing = get_many(store, &ids).await?;
+            for (l, item) in return_lines.iter().zip(existing) {
+                if item.is_some() {
+                    let q = i64::from(l.quantity);
+                    ops.push(WriteOp::Update {
+                        key: book_key(l.book_id),
+                        set: vec![],
+                        add: vec![(Path::attr("stock"), q), (Path::attr("sold"), -q)],
+                        cond: Some(Cond::Exists),
+                    });
+                }
+            }
+            let ret = Return {
+                id: ReturnId::new(),
+                order_id,
+                lines: return_lines,
+                reason: req.reason.clone(),
+                refund_cents: refund,
+                created_at: now,
+            };
+            let return_sk = format!("RETURN#{}#{}", time_key(now), ret.id);
+            let mut item = to_item(&ret)?;
+            item.insert("pk".into(), order_key(order_id).pk.into());
+            item.insert("sk".into(), return_sk.clone().into());
+            let return_index = ops.len();
+            ops.push(WriteOp::Put {
+                item,
+                cond: Some(Cond::NotExists),
+            });
+            let idem_index = ops.len();
+            if let Some(key) = &idempotency_key {
+                let item = idem_item(
+                    &return_idem_key(user.id, &key.key),
+                    &print,
+                    now.timestamp() + key.ttl_secs,
+                    &[
+                        ("order_id", order_id.to_string()),
+                        ("return_sk", return_sk.clone()),
+                    ],
+                );
+                ops.push(WriteOp::Put {
+                    item,
+                    cond: Some(Cond::NotExists),
+                });
+            }
+            let probe = Probe {
+                key: Key::new(order_key(order_id).pk, return_sk),
+                fence: true,
+            };
+            match transact_resolved(store, ops, &probe).await {
+                Err(StoreError::Unknown(cause)) => {
+                    return Err(Error::OutcomeUnknown {
+                        what: "return",
+                        location: Some(format!("/api/v1/orders/{order_id}/returns")),
+                        cause,
+                    });
+                }
+                Ok(()) => {
+                    let receipt = ReturnReceipt {
+                        return_: ret,
+                        order: after.into_order(),
+                    };
+                    return Ok((receipt, true));
+                }
+                Err(StoreError::ConditionFailed(failed)) => {
+                    if failed.contains(&idem_index)
+                        && let Some(key) = &idempotency_key
+                        && let Some(receipt) =
+                            replay_return(store, user.id, &key.key, &print).await?
+                    {
+                        return Ok((receipt, false));
+                    }
+                    // A new return's key: taken only by an earlier attempt of this very write.
+                    if failed.contains(&return_index)
+                        && let Some(stored) = store.get(&probe.key).await?
+                        && !is_void(&stored)
+                    {
+                        let receipt = ReturnReceipt {
+                            return_: ret,
+                            order: after.into_order(),
+                        };
+                        return Ok((receipt, true));
+                    }
+                    // The order moved (another return) or a key expired: read again.
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        refuse(Error::Conflict(
+            ProblemCode::Conflict,
+            "the order changed while returning; retry".into(),
+        ))
+        .await
+    }
+}
+
+/// What identifies a return request: the order, its lines (in any order) and the reason.
+fn return_fingerprint(order_id: OrderId, req: &CreateReturn) -> String {
+    json!([order_id.to_string(), sorted_lines(&req.lines), req.reason]).to_string()
+}
+
+/// Returns read per store query.
+const RETURNS_PAGE: usize = 1000;
+
+impl Orders {
+    /// The returns of an order, oldest first: every one, over as many store queries as that takes.
+    /// (An order has at most as many returns as copies bought, up to 50 lines of 1,000.)
+    pub async fn returns_of(&self, user: &Actor, order_id: OrderId) -> Result<Vec<Return>> {
+        let store = self.store.as_ref();
+        self.get_own(user, order_id).await?;
+        let mut query = Query {
+            index: None,
+            pk: order_key(order_id).pk,
+            sk_prefix: Some("RETURN#".into()),
+            forward: true,
+            limit: RETURNS_PAGE,
+            start: None,
+        };
+        let mut out = Vec::new();
+        loop {
+            let page = store.query(&query).await?;
+            for item in page.items {
+                // A return whose write was fenced off (see `outcome`) did not happen.
+                if !is_void(&item) {
+                    out.push(from_item(item)?);
+                }
+            }
+            match page.last_key {
+                Some(last) => query.start = Some(last),
+                None => return Ok(out),
+            }
+        }
+    }
+}
