@@ -132,7 +132,7 @@ impl Application {
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let body_limit = settings.max_body_bytes;
-        let spec = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
+        let spec = openapi::document();
         let live = Live::start(
             state.store.clone(),
             POLL_INTERVAL,
@@ -173,14 +173,10 @@ impl Application {
                 .wrap(tracing_actix_web::TracingLogger::<
                     crate::telemetry::RequestSpan,
                 >::new())
-                .service(routes::health::healthz)
-                .service(routes::health::readyz)
                 .configure(|cfg| {
-                    if metrics_here {
-                        cfg.service(routes::health::metrics);
-                    }
+                    let mut cfg = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
+                    routes::register(&mut cfg, metrics_here);
                 })
-                .service(routes::api_v1())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
                 .default_service(web::to(fallback))
         })

@@ -1,16 +1,17 @@
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use actix_web::{HttpResponse, Scope, post, web};
+use actix_web::{HttpResponse, post, web};
 use bookstore_model::{AuthResponse, Email, LoginRequest, RegisterRequest, Role};
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-pub fn scope() -> Scope {
-    web::scope("/auth").service(register).service(login)
+/// Registers this resource's routes (for actix and the OpenAPI document alike).
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(scope("/auth").service(register).service(login));
 }
 
 /// Create a customer account and log in.
 #[utoipa::path(
     post,
-    path = "/api/v1/auth/register",
     operation_id = "register",
     tag = "accounts",
     request_body = RegisterRequest,
@@ -44,7 +45,6 @@ pub async fn register(
 /// Log in. A wrong password and an unknown e-mail get the same answer, in the same time.
 #[utoipa::path(
     post,
-    path = "/api/v1/auth/login",
     operation_id = "login",
     tag = "accounts",
     request_body = LoginRequest,

@@ -1,12 +1,14 @@
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use actix_web::{Scope, get, web};
+use actix_web::{get, web};
 use bookstore_model::{Bestseller, ProblemCode};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-pub fn scope() -> Scope {
-    web::scope("/bestsellers").service(list)
+/// Registers this resource's routes (for actix and the OpenAPI document alike).
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(scope("/bestsellers").service(list));
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -23,7 +25,6 @@ pub struct BestsellerQuery {
 /// long to show here.
 #[utoipa::path(
     get,
-    path = "/api/v1/bestsellers",
     operation_id = "listBestsellers",
     tag = "catalogue",
     params(BestsellerQuery),

@@ -1,17 +1,18 @@
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpRequest, HttpResponse, Scope, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use bookstore_model::{Book, BookId, BookQuery, MAX_QUERY_CHARS, Page, ProblemCode};
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-pub fn scope() -> Scope {
-    web::scope("/books").service(list).service(show)
+/// Registers this resource's routes (for actix and the OpenAPI document alike).
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(scope("/books").service(list).service(show));
 }
 
 /// Browse and search the catalogue.
 #[utoipa::path(
     get,
-    path = "/api/v1/books",
     operation_id = "listBooks",
     tag = "catalogue",
     params(BookQuery),
@@ -41,7 +42,6 @@ pub async fn list(
 /// `If-None-Match` to revalidate and as `If-Match` for an admin edit.
 #[utoipa::path(
     get,
-    path = "/api/v1/books/{id}",
     operation_id = "getBook",
     tag = "catalogue",
     params(("id" = BookId, Path, description = "Book id")),

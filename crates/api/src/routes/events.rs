@@ -6,16 +6,18 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, Scope, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use bookstore_domain::live::{self, HEARTBEAT_INTERVAL, Live, LiveEvent, Subscription};
 use bookstore_model::{BookId, CatalogueEvent, MAX_WATCHED_BOOKS, ProblemCode};
 use serde::Deserialize;
 use std::collections::{HashSet, VecDeque};
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-pub fn scope() -> Scope {
-    web::scope("/events").service(stream)
+/// Registers this resource's routes (for actix and the OpenAPI document alike).
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(scope("/events").service(stream));
 }
 
 /// Query parameters of `GET /api/v1/events`.
@@ -71,7 +73,6 @@ fn parse_books(raw: Option<&str>) -> ApiResult<HashSet<BookId>> {
 /// URL (an `EventSource` does so by itself).
 #[utoipa::path(
     get,
-    path = "/api/v1/events",
     operation_id = "streamEvents",
     tag = "catalogue",
     params(EventsQuery),

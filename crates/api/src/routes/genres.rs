@@ -1,10 +1,12 @@
 use crate::error::ApiResult;
 use crate::state::AppState;
-use actix_web::{Scope, get, web};
+use actix_web::{get, web};
 use bookstore_model::GenreCount;
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-pub fn scope() -> Scope {
-    web::scope("/genres").service(list)
+/// Registers this resource's routes (for actix and the OpenAPI document alike).
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(scope("/genres").service(list));
 }
 
 /// Genres with the number of books in each. Each instance counts them at most once per
@@ -12,7 +14,6 @@ pub fn scope() -> Scope {
 /// take that long to show here.
 #[utoipa::path(
     get,
-    path = "/api/v1/genres",
     operation_id = "listGenres",
     tag = "catalogue",
     responses((status = 200, description = "Every genre with its number of books", body = Vec<GenreCount>))

@@ -6,7 +6,6 @@ use serde_json::json;
 /// The process is up.
 #[utoipa::path(
     get,
-    path = "/healthz",
     operation_id = "checkHealth",
     tag = "health",
     responses((status = 200, description = "The process is up"))
@@ -20,7 +19,6 @@ pub async fn healthz() -> HttpResponse {
 /// units sold and returned, stock-outs, process CPU and memory.
 #[utoipa::path(
     get,
-    path = "/metrics",
     operation_id = "getMetrics",
     tag = "health",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
@@ -35,7 +33,6 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 /// The store answers.
 #[utoipa::path(
     get,
-    path = "/readyz",
     operation_id = "checkReadiness",
     tag = "health",
     responses(

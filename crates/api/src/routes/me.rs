@@ -1,17 +1,18 @@
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use actix_web::{Scope, get, web};
+use actix_web::{get, web};
 use bookstore_model::{Email, User};
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-pub fn scope() -> Scope {
-    web::scope("/me").service(show)
+/// Registers this resource's routes (for actix and the OpenAPI document alike).
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(scope("/me").service(show));
 }
 
 /// The account the token belongs to.
 #[utoipa::path(
     get,
-    path = "/api/v1/me",
     operation_id = "getMe",
     tag = "accounts",
     security(("bearer" = [])),

@@ -9,19 +9,27 @@ pub mod health;
 pub mod me;
 pub mod orders;
 
-use actix_web::{Scope, web};
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-/// Everything under `/api/v1`.
-pub fn api_v1() -> Scope {
-    web::scope("/api/v1")
-        .service(books::scope())
-        .service(genres::scope())
-        .service(bestsellers::scope())
-        .service(events::scope())
-        .service(auth::scope())
-        .service(me::scope())
-        .service(orders::scope())
-        .service(admin::scope())
+/// Every route of the service, registered once: for actix and for the OpenAPI document
+/// (`openapi::document`), which takes each path from the handler's actix attribute and the
+/// scopes around it. `/metrics` is here unless it has a listener of its own.
+pub fn register(cfg: &mut ServiceConfig, with_metrics: bool) {
+    cfg.service(health::healthz).service(health::readyz);
+    if with_metrics {
+        cfg.service(health::metrics);
+    }
+    cfg.service(
+        scope("/api/v1")
+            .configure(books::routes)
+            .configure(genres::routes)
+            .configure(bestsellers::routes)
+            .configure(events::routes)
+            .configure(auth::routes)
+            .configure(me::routes)
+            .configure(orders::routes)
+            .configure(admin::routes),
+    );
 }
 
 /// What an `If-Match` header asks of a write.

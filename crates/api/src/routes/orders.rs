@@ -2,18 +2,22 @@ use crate::auth::AuthUser;
 use crate::error::ApiResult;
 use crate::extract::IdempotencyKey;
 use crate::state::AppState;
-use actix_web::{HttpResponse, Scope, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use bookstore_model::{
     CreateReturn, Order, OrderId, Page, PageQuery, PlaceOrder, Return, ReturnReceipt,
 };
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-pub fn scope() -> Scope {
-    web::scope("/orders")
-        .service(place)
-        .service(list)
-        .service(show)
-        .service(create_return)
-        .service(list_returns)
+/// Registers this resource's routes (for actix and the OpenAPI document alike).
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/orders")
+            .service(place)
+            .service(list)
+            .service(show)
+            .service(create_return)
+            .service(list_returns),
+    );
 }
 
 /// Buy books. All lines are reserved at once or none is. With an `Idempotency-Key`, a retry
@@ -21,7 +25,6 @@ pub fn scope() -> Scope {
 /// placed without confirming it in time is read back and answered 201 all the same.
 #[utoipa::path(
     post,
-    path = "/api/v1/orders",
     operation_id = "placeOrder",
     tag = "orders",
     security(("bearer" = [])),
@@ -68,7 +71,6 @@ pub async fn place(
 /// My orders, newest first.
 #[utoipa::path(
     get,
-    path = "/api/v1/orders",
     operation_id = "listOrders",
     tag = "orders",
     security(("bearer" = [])),
@@ -90,7 +92,6 @@ pub async fn list(
 /// One of my orders; another customer's order is 404.
 #[utoipa::path(
     get,
-    path = "/api/v1/orders/{id}",
     operation_id = "getOrder",
     tag = "orders",
     security(("bearer" = [])),
@@ -114,7 +115,6 @@ pub async fn show(
 /// returning and refunding twice.
 #[utoipa::path(
     post,
-    path = "/api/v1/orders/{id}/returns",
     operation_id = "createReturn",
     tag = "orders",
     security(("bearer" = [])),
@@ -162,7 +162,6 @@ pub async fn create_return(
 /// The returns of one of my orders, oldest first.
 #[utoipa::path(
     get,
-    path = "/api/v1/orders/{id}/returns",
     operation_id = "listReturns",
     tag = "orders",
     security(("bearer" = [])),

@@ -1,17 +1,18 @@
 use crate::auth::AdminUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
-use actix_web::{Scope, get, web};
+use actix_web::{get, web};
 use bookstore_model::{AuditEntry, Page, PageQuery};
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-pub fn scope() -> Scope {
-    web::scope("/audit").service(list)
+/// Registers this resource's routes (for actix and the OpenAPI document alike).
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(scope("/audit").service(list));
 }
 
 /// Every admin change, newest first: who, when, before and after.
 #[utoipa::path(
     get,
-    path = "/api/v1/admin/audit",
     operation_id = "listAuditEntries",
     tag = "admin",
     security(("bearer" = [])),

@@ -2,21 +2,24 @@ use crate::auth::AdminUser;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::{IfMatch, book_response, parse_if_match};
 use crate::state::AppState;
-use actix_web::{HttpRequest, HttpResponse, Scope, delete, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, post, put, web};
 use bookstore_model::{Book, BookDetails, BookId, NewBook, StockAdjustment};
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-pub fn scope() -> Scope {
-    web::scope("/books")
-        .service(create)
-        .service(update)
-        .service(remove)
-        .service(adjust_stock)
+/// Registers this resource's routes (for actix and the OpenAPI document alike).
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/books")
+            .service(create)
+            .service(update)
+            .service(remove)
+            .service(adjust_stock),
+    );
 }
 
 /// Add a book.
 #[utoipa::path(
     post,
-    path = "/api/v1/admin/books",
     operation_id = "createBook",
     tag = "admin",
     security(("bearer" = [])),
@@ -42,7 +45,6 @@ pub async fn create(
 /// version as read (`"3"`), refused with 412 if the details changed since; or `*`.
 #[utoipa::path(
     put,
-    path = "/api/v1/admin/books/{id}",
     operation_id = "updateBook",
     tag = "admin",
     security(("bearer" = [])),
@@ -78,7 +80,6 @@ pub async fn update(
 /// Remove a book from the catalogue; orders keep their snapshots. `If-Match` is optional.
 #[utoipa::path(
     delete,
-    path = "/api/v1/admin/books/{id}",
     operation_id = "deleteBook",
     tag = "admin",
     security(("bearer" = [])),
@@ -104,7 +105,6 @@ pub async fn remove(
 /// Restock (positive delta) or write off (negative); stock never goes below zero.
 #[utoipa::path(
     post,
-    path = "/api/v1/admin/books/{id}/stock",
     operation_id = "adjustStock",
     tag = "admin",
     security(("bearer" = [])),

@@ -4,11 +4,14 @@ pub mod audit;
 pub mod books;
 pub mod orders;
 
-use actix_web::{Scope, web};
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-pub fn scope() -> Scope {
-    web::scope("/admin")
-        .service(books::scope())
-        .service(orders::scope())
-        .service(audit::scope())
+/// Registers everything under `/admin`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/admin")
+            .configure(books::routes)
+            .configure(orders::routes)
+            .configure(audit::routes),
+    );
 }

@@ -1,17 +1,18 @@
 use crate::auth::AdminUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
-use actix_web::{Scope, get, web};
+use actix_web::{get, web};
 use bookstore_model::{Order, OrderQuery, Page};
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-pub fn scope() -> Scope {
-    web::scope("/orders").service(list)
+/// Registers this resource's routes (for actix and the OpenAPI document alike).
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(scope("/orders").service(list));
 }
 
 /// All orders, newest first, optionally of one status.
 #[utoipa::path(
     get,
-    path = "/api/v1/admin/orders",
     operation_id = "listAllOrders",
     tag = "admin",
     security(("bearer" = [])),
