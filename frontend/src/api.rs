@@ -65,9 +65,14 @@ fn origin() -> String {
 pub fn events_url(books: &[BookId]) -> String {
     let ids: Vec<String> = books.iter().map(ToString::to_string).collect();
     if ids.is_empty() {
-        format!("{}/api/v1/events", origin())
+        format!("{}{}", origin(), bookstore_model::paths::EVENTS)
     } else {
-        format!("{}/api/v1/events?books={}", origin(), ids.join(","))
+        format!(
+            "{}{}?books={}",
+            origin(),
+            bookstore_model::paths::EVENTS,
+            ids.join(",")
+        )
     }
 }
 

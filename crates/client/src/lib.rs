@@ -140,26 +140,26 @@ impl Client {
     // ---- catalogue
 
     pub async fn list_books(&self, q: &BookQuery) -> Result<Page<Book>> {
-        self.get_query("/api/v1/books", q).await
+        self.get_query(paths::BOOKS, q).await
     }
 
     pub async fn get_book(&self, id: BookId) -> Result<Book> {
-        self.get(&format!("/api/v1/books/{id}")).await
+        self.get(&paths::book(id)).await
     }
 
     pub async fn genres(&self) -> Result<Vec<GenreCount>> {
-        self.get("/api/v1/genres").await
+        self.get(paths::GENRES).await
     }
 
     pub async fn bestsellers(&self, limit: Option<u32>) -> Result<Vec<Bestseller>> {
         let q: Vec<(&str, u32)> = limit.map(|l| ("limit", l)).into_iter().collect();
-        self.get_query("/api/v1/bestsellers", &q).await
+        self.get_query(paths::BESTSELLERS, &q).await
     }
 
     // ---- accounts
 
     pub async fn register(&self, req: &RegisterRequest) -> Result<AuthResponse> {
-        self.post("/api/v1/auth/register", req).await
+        self.post(paths::REGISTER, req).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<AuthResponse> {
@@ -167,11 +167,11 @@ impl Client {
             email: email.into(),
             password: password.into(),
         };
-        self.post("/api/v1/auth/login", &body).await
+        self.post(paths::LOGIN, &body).await
     }
 
     pub async fn me(&self) -> Result<User> {
-        self.get("/api/v1/me").await
+        self.get(paths::ME).await
     }
 
     // ---- orders
@@ -182,7 +182,7 @@ impl Client {
         req: &PlaceOrder,
         idempotency_key: Option<&str>,
     ) -> Result<WithStatus<Order>> {
-        let mut r = self.request(Method::POST, "/api/v1/orders").json(req);
+        let mut r = self.request(Method::POST, paths::ORDERS).json(req);
         if let Some(k) = idempotency_key {
             r = r.header("Idempotency-Key", k);
         }
@@ -190,11 +190,11 @@ impl Client {
     }
 
     pub async fn list_orders(&self, q: &PageQuery) -> Result<Page<Order>> {
-        self.get_query("/api/v1/orders", q).await
+        self.get_query(paths::ORDERS, q).await
     }
 
     pub async fn get_order(&self, id: OrderId) -> Result<Order> {
-        self.get(&format!("/api/v1/orders/{id}")).await
+        self.get(&paths::order(id)).await
     }
 
     pub async fn create_return(&self, order: OrderId, req: &CreateReturn) -> Result<ReturnReceipt> {
@@ -210,7 +210,7 @@ impl Client {
         idempotency_key: Option<&str>,
     ) -> Result<WithStatus<ReturnReceipt>> {
         let mut r = self
-            .request(Method::POST, &format!("/api/v1/orders/{order}/returns"))
+            .request(Method::POST, &paths::order_returns(order))
             .json(req);
         if let Some(k) = idempotency_key {
             r = r.header("Idempotency-Key", k);
@@ -219,13 +219,13 @@ impl Client {
     }
 
     pub async fn list_returns(&self, order: OrderId) -> Result<Vec<Return>> {
-        self.get(&format!("/api/v1/orders/{order}/returns")).await
+        self.get(&paths::order_returns(order)).await
     }
 
     // ---- admin
 
     pub async fn admin_create_book(&self, book: &NewBook) -> Result<Book> {
-        self.post("/api/v1/admin/books", book).await
+        self.post(paths::ADMIN_BOOKS, book).await
     }
 
     pub async fn admin_update_book(
@@ -235,14 +235,14 @@ impl Client {
         details: &BookDetails,
     ) -> Result<Book> {
         let r = self
-            .request(Method::PUT, &format!("/api/v1/admin/books/{id}"))
+            .request(Method::PUT, &paths::admin_book(id))
             .header("If-Match", format!("\"{version}\""))
             .json(details);
         Ok(Self::send(r).await?.value)
     }
 
     pub async fn admin_delete_book(&self, id: BookId, version: Option<i64>) -> Result<()> {
-        let mut r = self.request(Method::DELETE, &format!("/api/v1/admin/books/{id}"));
+        let mut r = self.request(Method::DELETE, &paths::admin_book(id));
         if let Some(v) = version {
             r = r.header("If-Match", format!("\"{v}\""));
         }
@@ -254,15 +254,14 @@ impl Client {
     }
 
     pub async fn admin_adjust_stock(&self, id: BookId, adj: &StockAdjustment) -> Result<Book> {
-        self.post(&format!("/api/v1/admin/books/{id}/stock"), adj)
-            .await
+        self.post(&paths::admin_book_stock(id), adj).await
     }
 
     pub async fn admin_list_orders(&self, q: &OrderQuery) -> Result<Page<Order>> {
-        self.get_query("/api/v1/admin/orders", q).await
+        self.get_query(paths::ADMIN_ORDERS, q).await
     }
 
     pub async fn admin_audit(&self, q: &PageQuery) -> Result<Page<AuditEntry>> {
-        self.get_query("/api/v1/admin/audit", q).await
+        self.get_query(paths::ADMIN_AUDIT, q).await
     }
 }

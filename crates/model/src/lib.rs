@@ -10,6 +10,7 @@ pub mod ids;
 pub mod live;
 pub mod order;
 pub mod page;
+pub mod paths;
 pub mod problem;
 pub mod schema;
 pub mod search;

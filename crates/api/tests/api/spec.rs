@@ -121,3 +121,21 @@ fn body_limits_match_the_model() {
         bookstore_model::PriceCents::MAX
     );
 }
+
+/// The paths clients build (`bookstore_model::paths`, used by the typed client, the SPA and the
+/// load generator) are exactly the API's paths in the document the routes generate.
+#[test]
+fn the_clients_paths_are_the_servers() {
+    let doc = document();
+    let mut served: Vec<&str> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .map(String::as_str)
+        .filter(|p| p.starts_with("/api/"))
+        .collect();
+    let mut known = bookstore_model::paths::TEMPLATES.to_vec();
+    served.sort_unstable();
+    known.sort_unstable();
+    assert_eq!(known, served);
+}

@@ -1,0 +1,89 @@
+//! The API's paths as clients build them. The typed client (and through it the SPA and the load
+//! generator) takes every path from here; a test checks each template against the OpenAPI
+//! document the server generates from its routes, so the two cannot drift apart.
+use crate::{BookId, OrderId};
+
+pub const BOOKS: &str = "/api/v1/books";
+pub const GENRES: &str = "/api/v1/genres";
+pub const BESTSELLERS: &str = "/api/v1/bestsellers";
+pub const EVENTS: &str = "/api/v1/events";
+pub const REGISTER: &str = "/api/v1/auth/register";
+pub const LOGIN: &str = "/api/v1/auth/login";
+pub const ME: &str = "/api/v1/me";
+pub const ORDERS: &str = "/api/v1/orders";
+pub const ADMIN_BOOKS: &str = "/api/v1/admin/books";
+pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
+pub const ADMIN_AUDIT: &str = "/api/v1/admin/audit";
+
+pub fn book(id: BookId) -> String {
+    format!("{BOOKS}/{id}")
+}
+
+pub fn order(id: OrderId) -> String {
+    format!("{ORDERS}/{id}")
+}
+
+pub fn order_returns(id: OrderId) -> String {
+    format!("{ORDERS}/{id}/returns")
+}
+
+pub fn admin_book(id: BookId) -> String {
+    format!("{ADMIN_BOOKS}/{id}")
+}
+
+pub fn admin_book_stock(id: BookId) -> String {
+    format!("{ADMIN_BOOKS}/{id}/stock")
+}
+
+/// Every path above as the OpenAPI document writes it (`{id}` for an id).
+pub const TEMPLATES: &[&str] = &[
+    BOOKS,
+    "/api/v1/books/{id}",
+    GENRES,
+    BESTSELLERS,
+    EVENTS,
+    REGISTER,
+    LOGIN,
+    ME,
+    ORDERS,
+    "/api/v1/orders/{id}",
+    "/api/v1/orders/{id}/returns",
+    ADMIN_BOOKS,
+    "/api/v1/admin/books/{id}",
+    "/api/v1/admin/books/{id}/stock",
+    ADMIN_ORDERS,
+    ADMIN_AUDIT,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The functions build what the templates say.
+    #[test]
+    fn paths_fill_their_templates() {
+        let (book_id, order_id) = (BookId::new(), OrderId::new());
+        for (built, template, id) in [
+            (book(book_id), "/api/v1/books/{id}", book_id.to_string()),
+            (order(order_id), "/api/v1/orders/{id}", order_id.to_string()),
+            (
+                order_returns(order_id),
+                "/api/v1/orders/{id}/returns",
+                order_id.to_string(),
+            ),
+            (
+                admin_book(book_id),
+                "/api/v1/admin/books/{id}",
+                book_id.to_string(),
+            ),
+            (
+                admin_book_stock(book_id),
+                "/api/v1/admin/books/{id}/stock",
+                book_id.to_string(),
+            ),
+        ] {
+            assert!(TEMPLATES.contains(&template));
+            assert_eq!(built, template.replace("{id}", &id));
+        }
+    }
+}
