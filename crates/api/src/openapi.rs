@@ -15,7 +15,9 @@ Listings are paginated with opaque, signed cursors."
     components(schemas(
         bookstore_model::StockEvent,
         bookstore_model::RemovedEvent,
-        bookstore_model::CatalogueEvent
+        bookstore_model::CatalogueEvent,
+        // The body of every error response (see `CommonResponses`).
+        bookstore_model::Problem
     )),
     modifiers(&BearerAuth),
     tags(
@@ -49,7 +51,8 @@ impl Modify for BearerAuth {
 /// that each handler need not repeat them (one listed by a handler, with its own description,
 /// is kept): 400 for a malformed path, query or header parameter; for a JSON body 400
 /// (malformed), 413, 415 and 422 (invalid); 401 with a bearer token, 403 on admin routes; 429
-/// on the API (rate limits); and `default`, any other error (500, 503), always a problem.
+/// on the API (rate limits); and `default`, any other error (500, 503), always a problem. Every
+/// error response, these and the handlers' own, has the problem document as its body.
 struct CommonResponses;
 
 impl Modify for CommonResponses {
@@ -120,6 +123,22 @@ impl Modify for CommonResponses {
                         .responses
                         .entry(status.to_owned())
                         .or_insert_with(|| problem(&descriptions.join("; ")).into());
+                }
+                // Every error a handler declares is a problem document: handlers give the
+                // status and its causes, the body is declared here once.
+                for (status, response) in op.responses.responses.iter_mut() {
+                    let error = status == "default" || status.starts_with(['4', '5']);
+                    if let utoipa::openapi::RefOr::T(response) = response
+                        && error
+                        && response.content.is_empty()
+                    {
+                        response.content.insert(
+                            "application/problem+json".to_owned(),
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("Problem")))
+                                .build(),
+                        );
+                    }
                 }
             }
         }

@@ -17,8 +17,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered and logged in", body = AuthResponse),
-        (status = 409, description = "E-mail taken", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid field (`validation_failed`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 409, description = "E-mail taken"),
+        (status = 422, description = "An invalid field (`validation_failed`)")
     )
 )]
 #[post("/register")]
@@ -50,8 +50,8 @@ pub async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = AuthResponse),
-        (status = 401, description = "Wrong credentials (`invalid_credentials`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts from this client, or for this account from any (`rate_limited`); see `Retry-After`", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 401, description = "Wrong credentials (`invalid_credentials`)"),
+        (status = 429, description = "Too many attempts from this client, or for this account from any (`rate_limited`); see `Retry-After`")
     )
 )]
 #[post("/login")]

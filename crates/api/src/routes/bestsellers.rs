@@ -30,7 +30,7 @@ pub struct BestsellerQuery {
     params(BestsellerQuery),
     responses(
         (status = 200, description = "The best sellers, most sold first", body = Vec<Bestseller>),
-        (status = 400, description = "A bad `limit` (`invalid_query`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 400, description = "A bad `limit` (`invalid_query`)")
     )
 )]
 #[get("")]

@@ -18,7 +18,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     params(BookQuery),
     responses(
         (status = 200, description = "A page of books", body = Page<Book>),
-        (status = 400, description = "A bad query parameter (`invalid_query`: e.g. `q` over 200 characters) or cursor (`invalid_cursor`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 400, description = "A bad query parameter (`invalid_query`: e.g. `q` over 200 characters) or cursor (`invalid_cursor`)")
     )
 )]
 #[get("")]
@@ -48,7 +48,7 @@ pub async fn list(
     responses(
         (status = 200, description = "The book", body = Book, headers(("ETag" = String, description = "Changes whenever the book does, stock included: `\"<version>-<hash>\"`"))),
         (status = 304, description = "`If-None-Match` names the current `ETag`"),
-        (status = 404, description = "No such book (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 404, description = "No such book (`not_found`)")
     )
 )]
 #[get("/{id}")]

@@ -78,8 +78,8 @@ fn parse_books(raw: Option<&str>) -> ApiResult<HashSet<BookId>> {
     params(EventsQuery),
     responses(
         (status = 200, description = "A stream of server-sent events; the schema is that of each event", content_type = "text/event-stream", body = ServerSentEvent),
-        (status = 400, description = "A malformed id or more than 100 books", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "This client has as many streams open as it may (`rate_limited`, `rate_limit.streams_per_client`), or reads too fast", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 400, description = "A malformed id or more than 100 books"),
+        (status = 429, description = "This client has as many streams open as it may (`rate_limited`, `rate_limit.streams_per_client`), or reads too fast")
     )
 )]
 #[get("")]

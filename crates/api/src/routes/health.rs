@@ -37,7 +37,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     tag = "health",
     responses(
         (status = 200, description = "The store answers"),
-        (status = 503, description = "The store is unreachable", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 503, description = "The store is unreachable")
     )
 )]
 #[get("/readyz")]

@@ -18,7 +18,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account", body = User),
-        (status = 401, description = "No token, an expired or invalid one, or the account no longer exists (`unauthorized`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 401, description = "No token, an expired or invalid one, or the account no longer exists (`unauthorized`)")
     )
 )]
 #[get("")]

@@ -33,10 +33,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
     responses(
         (status = 201, description = "Placed", body = Order),
         (status = 200, description = "A retry: the order placed earlier with this key", body = Order),
-        (status = 409, description = "Not enough stock (`insufficient_stock`, with `shortages`), or the books kept changing while ordering (`conflict`, retry)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid lines (`validation_failed`), books not in the catalogue (`unknown_book`, with `unknown_books`), or a key used for another order (`idempotency_key_reused`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`: the store is unavailable and no order was placed; retry after `Retry-After`", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 504, description = "`outcome_unknown`: the store did not confirm the order and reading it back could not tell whether it was placed; `location` is the order to check before retrying", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 409, description = "Not enough stock (`insufficient_stock`, with `shortages`), or the books kept changing while ordering (`conflict`, retry)"),
+        (status = 422, description = "Invalid lines (`validation_failed`), books not in the catalogue (`unknown_book`, with `unknown_books`), or a key used for another order (`idempotency_key_reused`)"),
+        (status = 503, description = "`service_unavailable`: the store is unavailable and no order was placed; retry after `Retry-After`"),
+        (status = 504, description = "`outcome_unknown`: the store did not confirm the order and reading it back could not tell whether it was placed; `location` is the order to check before retrying")
     )
 )]
 #[post("")]
@@ -77,7 +77,7 @@ pub async fn place(
     params(PageQuery),
     responses(
         (status = 200, description = "A page of my orders", body = Page<Order>),
-        (status = 400, description = "A bad query parameter (`invalid_query`) or cursor (`invalid_cursor`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 400, description = "A bad query parameter (`invalid_query`) or cursor (`invalid_cursor`)")
     )
 )]
 #[get("")]
@@ -98,7 +98,7 @@ pub async fn list(
     params(("id" = OrderId, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = Order),
-        (status = 404, description = "No such order of mine (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 404, description = "No such order of mine (`not_found`)")
     )
 )]
 #[get("/{id}")]
@@ -126,12 +126,12 @@ pub async fn show(
     responses(
         (status = 201, description = "Returned", body = ReturnReceipt),
         (status = 200, description = "A retry: the return made earlier with this key, and the order as it is now", body = ReturnReceipt),
-        (status = 400, description = "A malformed `Idempotency-Key` (`invalid_header`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order of mine (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`return_exceeds_purchase`, with `excess`; or `conflict` when the order kept changing", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid lines (`validation_failed`), or a key used for another return (`idempotency_key_reused`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`: nothing was returned; retry after `Retry-After`", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 504, description = "`outcome_unknown`: the store did not confirm the return and reading it back could not tell whether it was made; `location` lists the order's returns", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 400, description = "A malformed `Idempotency-Key` (`invalid_header`)"),
+        (status = 404, description = "No such order of mine (`not_found`)"),
+        (status = 409, description = "`return_exceeds_purchase`, with `excess`; or `conflict` when the order kept changing"),
+        (status = 422, description = "Invalid lines (`validation_failed`), or a key used for another return (`idempotency_key_reused`)"),
+        (status = 503, description = "`service_unavailable`: nothing was returned; retry after `Retry-After`"),
+        (status = 504, description = "`outcome_unknown`: the store did not confirm the return and reading it back could not tell whether it was made; `location` lists the order's returns")
     )
 )]
 #[post("/{id}/returns")]
@@ -168,7 +168,7 @@ pub async fn create_return(
     params(("id" = OrderId, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order's returns, oldest first", body = Vec<Return>),
-        (status = 404, description = "No such order of mine (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 404, description = "No such order of mine (`not_found`)")
     )
 )]
 #[get("/{id}/returns")]

@@ -19,7 +19,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     params(PageQuery),
     responses(
         (status = 200, description = "A page of the audit log", body = Page<AuditEntry>),
-        (status = 400, description = "A bad query parameter (`invalid_query`) or cursor (`invalid_cursor`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 400, description = "A bad query parameter (`invalid_query`) or cursor (`invalid_cursor`)")
     )
 )]
 #[get("")]

@@ -26,7 +26,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     request_body = NewBook,
     responses(
         (status = 201, description = "Added", body = Book, headers(("ETag" = String, description = "The book's `ETag`: `\"<version>-<hash>\"`"), ("Location" = String, description = "The book's URL"))),
-        (status = 409, description = "Another book has this ISBN (`isbn_taken`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 409, description = "Another book has this ISBN (`isbn_taken`)")
     )
 )]
 #[post("")]
@@ -52,10 +52,10 @@ pub async fn create(
     request_body = BookDetails,
     responses(
         (status = 200, description = "Updated", body = Book, headers(("ETag" = String, description = "The book's new `ETag`: `\"<version>-<hash>\"`"))),
-        (status = 404, description = "No such book (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another book has this ISBN (`isbn_taken`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale version (`precondition_failed`); `current_version` says the current one", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing (`precondition_required`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 404, description = "No such book (`not_found`)"),
+        (status = 409, description = "Another book has this ISBN (`isbn_taken`)"),
+        (status = 412, description = "Stale version (`precondition_failed`); `current_version` says the current one"),
+        (status = 428, description = "If-Match missing (`precondition_required`)")
     )
 )]
 #[put("/{id}")]
@@ -86,8 +86,8 @@ pub async fn update(
     params(("id" = BookId, Path, description = "Book id"), ("If-Match" = Option<String>, Header, nullable = false, description = "`*` (the book exists), the book's `ETag` as read (`\"3-…\"`, also weak) or its version (`\"3\"`); only the version is compared", pattern = "^(?:\\*|(?:W/)?\"*\\+?0*[0-9]{1,18}(?:-[\t -~]*)?\"*)$")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such book (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale version (`precondition_failed`); `current_version` says the current one", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 404, description = "No such book (`not_found`)"),
+        (status = 412, description = "Stale version (`precondition_failed`); `current_version` says the current one")
     )
 )]
 #[delete("/{id}")]
@@ -112,8 +112,8 @@ pub async fn remove(
     request_body = StockAdjustment,
     responses(
         (status = 200, description = "The book with its new stock", body = Book, headers(("ETag" = String, description = "The book's `ETag`: `\"<version>-<hash>\"`"))),
-        (status = 404, description = "No such book (`not_found`)", body = bookstore_model::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The stock would go below zero (`stock_would_go_negative`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 404, description = "No such book (`not_found`)"),
+        (status = 409, description = "The stock would go below zero (`stock_would_go_negative`)")
     )
 )]
 #[post("/{id}/stock")]

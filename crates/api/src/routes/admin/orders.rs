@@ -19,7 +19,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     params(OrderQuery),
     responses(
         (status = 200, description = "A page of every customer's orders", body = Page<Order>),
-        (status = 400, description = "A bad query parameter (`invalid_query`) or cursor (`invalid_cursor`)", body = bookstore_model::Problem, content_type = "application/problem+json")
+        (status = 400, description = "A bad query parameter (`invalid_query`) or cursor (`invalid_cursor`)")
     )
 )]
 #[get("")]
