@@ -6,15 +6,19 @@ mod helpers;
 #[path = "../support/slow_proxy.rs"]
 mod slow_proxy;
 
+// One file per resource, mirroring `src/routes/`; then what spans them.
 mod admin;
 mod auth;
-mod catalogue;
+mod bestsellers;
+mod books;
+mod events;
+mod genres;
+mod health;
+mod orders;
+
 mod cli;
 mod durability;
-mod events;
-mod ops;
-mod orders;
-mod returns;
+mod middleware;
+mod openapi;
 mod spa;
-mod spec;
 mod validation;

@@ -1,3 +1,6 @@
+//! `/api/v1/orders`: checkout, idempotency, my orders.
+mod returns;
+
 use crate::helpers::*;
 use bookstore_model::*;
 use futures::future::join_all;

@@ -1,3 +1,4 @@
+//! `/api/v1/orders/{id}/returns`.
 use crate::helpers::*;
 use bookstore_model::*;
 use futures::future::join_all;
