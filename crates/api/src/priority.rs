@@ -1,12 +1,7 @@
-//! OS scheduling priority of the request workers, relative to the password-hashing threads.
-//!
-//! A sign-in is one ~14 ms Argon2id hash. When the cores are saturated by catalogue traffic
-//! the hashing thread gets only its fair share of them, so a sign-in waits several times its
-//! own CPU time (the TPC-W benchmark's login p90 was ~150 ms with every other interaction at
-//! ~20 ms). Running the request workers a few nice levels below the rest of the process lets
-//! the rarely-runnable hashing thread (and the store's commit threads) take a core when they
-//! have work, while the workers still get every cycle they leave. Raising one's own nice value
-//! needs no privilege, unlike lowering the hashing thread's.
+//! OS scheduling priority of the request workers, relative to the password-hashing threads:
+//! the workers run a few nice levels lower, so that the rarely-runnable hashing and commit
+//! threads get a core when they have work (why: `docs/design-notes.md`). Raising one's own
+//! nice value needs no privilege, unlike lowering another thread's.
 
 /// The calling thread's nice value: `base + by` (Linux; elsewhere a no-op). Idempotent for
 /// the same `base`, so calling it from a factory that may run more than once per thread is

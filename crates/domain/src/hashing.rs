@@ -1,12 +1,6 @@
-//! Password hashing: Argon2id on a few dedicated threads.
-//!
-//! Argon2id at OWASP's default cost (19 MiB, 2 passes) takes ~14 ms of CPU per hash. A burst of
-//! sign-ins must not take every core from request handling, so only a few threads hash and the
-//! rest of a burst queues here. The queue is a channel the threads pull from: a thread starts
-//! the next hash the moment it finishes one. (A semaphore around `web::block` left the hashing
-//! thread idle while the permit's release and the next waiter's wake-up each waited for a busy
-//! request worker to be scheduled; at ~30 sign-ins/s on two saturated cores that idle time made
-//! the queue grow to seconds.)
+//! Password hashing: Argon2id on a few dedicated threads, fed by a queue they pull from, so a
+//! burst of sign-ins cannot take every core from request handling and a thread starts the next
+//! hash the moment it finishes one (why not a semaphore: `docs/design-notes.md`).
 use crate::error::Error;
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::password_hash::{self, CustomizedPasswordHasher, PasswordHasher, PasswordVerifier};

@@ -1,38 +1,20 @@
-//! A read cache of committed items for the embedded store, keyed by encoded item key.
-//!
-//! A catalogue page is one index range scan plus one point read per book; with the items in
-//! fjall's memtable each point read is a skiplist search (~30 key comparisons), which made
-//! those reads the largest user-space cost of `GET /books` (`memcmp` alone 12 % of the server's
-//! CPU). A hash lookup replaces them here, without weakening what readers see:
+//! A read cache of committed items (and of the index ranges queries scan) for the embedded
+//! store, keyed by encoded key. It never weakens what readers see:
 //!
 //! - A cached entry is always the **latest committed** state of its item: the writer removes
 //!   every key a group writes *before* committing the group, and readers only insert what they
 //!   read when no group has started since they took their snapshot (checked under the shard
 //!   lock, which the writer's removal also takes).
 //! - A reader uses an entry only if it was inserted no later than the reader's snapshot
-//!   (generation `gen <= reader's`), so the entry is what that snapshot sees: multi-key reads
-//!   still see a group entirely or not at all.
+//!   (generation `gen <= reader's`), so multi-key reads still see a group entirely or not at
+//!   all. The writer bumps `gen` to an odd number before invalidating and to the next even one
+//!   after the commit is visible.
+//! - Items a group updated in place (a book's stock) are put back with their new bytes once the
+//!   commit is visible (`WriteGuard::replace`, `publish`); a range is filed under its index
+//!   partition and dropped by any group that inserts or removes an entry there.
 //!
-//! The writer bumps `gen` to an odd number before invalidating and to the next even number
-//! after the commit is visible. Memory is bounded: a shard that would outgrow its share is
-//! emptied (the cache only ever saves work; a miss reads the store).
-//!
-//! A written item that was cached, or that the group updated in place (a book's stock), is
-//! put back with its new bytes once the commit is visible (`WriteGuard::replace`, `publish`).
-//! Without that, every order evicted the books it bought, and under a steady stream of groups
-//! a reader's offer almost never lands (a group has nearly always started since its read), so
-//! checkouts read their books from the memtable: those skiplist searches were ~10 % of the
-//! server's CPU under `POST /orders`. Items written whole and rarely read back (orders,
-//! idempotency records) come back only if they were cached, so they do not churn the cache.
-//!
-//! The same rules keep the **index ranges** queries read (which index entries a page of a
-//! listing starts from, in order): after the item lookups, the index range scan through
-//! fjall's merge of memtable and segments was the largest user-space cost of a catalogue page
-//! (16 % of the server's samples). A range is filed under its index partition; the writer
-//! drops every range of each partition whose entries a group inserts or removes, before
-//! committing it. Orders change books in place (stock) without moving their catalogue index
-//! entries, so catalogue pages stay cached under a stream of orders; their items are read
-//! through the item cache as before, so stock is always current.
+//! Memory is bounded: a shard that would outgrow its share is emptied. Why it exists and what
+//! it saved: `docs/design-notes.md`.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
