@@ -5,52 +5,22 @@ use crate::{Cond, Item, Key, Path, StoreError, WriteOp};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
 };
-use serde_json::{Number, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 
-pub(super) fn to_av(v: &Value) -> AttributeValue {
-    match v {
-        Value::Null => AttributeValue::Null(true),
-        Value::Bool(b) => AttributeValue::Bool(*b),
-        Value::Number(n) => AttributeValue::N(n.to_string()),
-        Value::String(s) => AttributeValue::S(s.clone()),
-        Value::Array(a) => AttributeValue::L(a.iter().map(to_av).collect()),
-        Value::Object(o) => {
-            AttributeValue::M(o.iter().map(|(k, v)| (k.clone(), to_av(v))).collect())
-        }
-    }
+// serde_dynamo converts every attribute type both ways: JSON has no binary, so a binary
+// attribute (written by something else) is an error rather than a silent null.
+pub(super) fn to_av(v: &Value) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(v).map_err(|e| invalid(format!("not storable: {e}")))
 }
 
-pub(super) fn from_av(av: &AttributeValue) -> Value {
-    match av {
-        AttributeValue::S(s) => Value::String(s.clone()),
-        AttributeValue::N(n) => n
-            .parse::<i64>()
-            .map(Value::from)
-            .ok()
-            .or_else(|| {
-                n.parse::<f64>()
-                    .ok()
-                    .and_then(Number::from_f64)
-                    .map(Value::Number)
-            })
-            .unwrap_or(Value::Null),
-        AttributeValue::Bool(b) => Value::Bool(*b),
-        AttributeValue::L(l) => Value::Array(l.iter().map(from_av).collect()),
-        AttributeValue::M(m) => {
-            Value::Object(m.iter().map(|(k, v)| (k.clone(), from_av(v))).collect())
-        }
-        AttributeValue::Ss(ss) => Value::Array(ss.iter().cloned().map(Value::String).collect()),
-        _ => Value::Null,
-    }
+pub(super) fn to_attrs(item: &Item) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    serde_dynamo::to_item(item).map_err(|e| invalid(format!("not storable: {e}")))
 }
 
-pub(super) fn to_attrs(item: &Item) -> HashMap<String, AttributeValue> {
-    item.iter().map(|(k, v)| (k.clone(), to_av(v))).collect()
-}
-
-pub(super) fn from_attrs(attrs: &HashMap<String, AttributeValue>) -> Item {
-    attrs.iter().map(|(k, v)| (k.clone(), from_av(v))).collect()
+pub(super) fn from_attrs(attrs: &HashMap<String, AttributeValue>) -> Result<Item, StoreError> {
+    serde_dynamo::from_item(attrs.clone())
+        .map_err(|e| StoreError::Internal(format!("an item read is not JSON: {e}")))
 }
 
 pub(super) fn key_attrs(key: &Key) -> HashMap<String, AttributeValue> {
@@ -90,8 +60,8 @@ impl Expr {
         k
     }
 
-    pub(super) fn cond(&mut self, c: &Cond) -> String {
-        match c {
+    pub(super) fn cond(&mut self, c: &Cond) -> Result<String, StoreError> {
+        Ok(match c {
             Cond::Exists => format!("attribute_exists({})", self.name("pk")),
             Cond::NotExists => format!("attribute_not_exists({})", self.name("pk")),
             Cond::Ge(p, n) => {
@@ -104,7 +74,7 @@ impl Expr {
             }
             Cond::Eq(p, v) => {
                 let p = self.path(p);
-                format!("{p} = {}", self.value(to_av(v)))
+                format!("{p} = {}", self.value(to_av(v)?))
             }
             Cond::And(all) if all.is_empty() => format!(
                 "attribute_exists({}) OR attribute_not_exists({})",
@@ -113,17 +83,21 @@ impl Expr {
             ),
             Cond::And(all) => all
                 .iter()
-                .map(|c| format!("({})", self.cond(c)))
-                .collect::<Vec<_>>()
+                .map(|c| Ok(format!("({})", self.cond(c)?)))
+                .collect::<Result<Vec<_>, StoreError>>()?
                 .join(" AND "),
-        }
+        })
     }
 
-    pub(super) fn update(&mut self, set: &[(Path, Value)], add: &[(Path, i64)]) -> String {
+    pub(super) fn update(
+        &mut self,
+        set: &[(Path, Value)],
+        add: &[(Path, i64)],
+    ) -> Result<String, StoreError> {
         let mut parts = Vec::new();
         for (p, v) in set {
             let p = self.path(p);
-            let v = self.value(to_av(v));
+            let v = self.value(to_av(v)?);
             parts.push(format!("{p} = {v}"));
         }
         let zero = if add.is_empty() {
@@ -139,9 +113,9 @@ impl Expr {
         if parts.is_empty() {
             // An update that only creates the item if missing: touch the key.
             let pk = self.name("pk");
-            return format!("SET {pk} = {pk}");
+            return Ok(format!("SET {pk} = {pk}"));
         }
-        format!("SET {}", parts.join(", "))
+        Ok(format!("SET {}", parts.join(", ")))
     }
 
     pub(super) fn names(&self) -> Option<HashMap<String, String>> {
@@ -157,11 +131,11 @@ pub(super) fn transact_item(table: &str, op: &WriteOp) -> Result<TransactWriteIt
     let mut e = Expr::default();
     let item = match op {
         WriteOp::Put { item, cond } => {
-            let c = cond.as_ref().map(|c| e.cond(c));
+            let c = cond.as_ref().map(|c| e.cond(c)).transpose()?;
             TransactWriteItem::builder().put(
                 Put::builder()
                     .table_name(table)
-                    .set_item(Some(to_attrs(item)))
+                    .set_item(Some(to_attrs(item)?))
                     .set_condition_expression(c)
                     .set_expression_attribute_names(e.names())
                     .set_expression_attribute_values(e.values())
@@ -175,8 +149,8 @@ pub(super) fn transact_item(table: &str, op: &WriteOp) -> Result<TransactWriteIt
             add,
             cond,
         } => {
-            let u = e.update(set, add);
-            let c = cond.as_ref().map(|c| e.cond(c));
+            let u = e.update(set, add)?;
+            let c = cond.as_ref().map(|c| e.cond(c)).transpose()?;
             TransactWriteItem::builder().update(
                 Update::builder()
                     .table_name(table)
@@ -190,7 +164,7 @@ pub(super) fn transact_item(table: &str, op: &WriteOp) -> Result<TransactWriteIt
             )
         }
         WriteOp::Delete { key, cond } => {
-            let c = cond.as_ref().map(|c| e.cond(c));
+            let c = cond.as_ref().map(|c| e.cond(c)).transpose()?;
             TransactWriteItem::builder().delete(
                 Delete::builder()
                     .table_name(table)
@@ -203,7 +177,7 @@ pub(super) fn transact_item(table: &str, op: &WriteOp) -> Result<TransactWriteIt
             )
         }
         WriteOp::Check { key, cond } => {
-            let c = e.cond(cond);
+            let c = e.cond(cond)?;
             TransactWriteItem::builder().condition_check(
                 ConditionCheck::builder()
                     .table_name(table)
@@ -217,4 +191,50 @@ pub(super) fn transact_item(table: &str, op: &WriteOp) -> Result<TransactWriteIt
         }
     };
     Ok(item.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::primitives::Blob;
+    use serde_json::json;
+
+    #[test]
+    fn every_json_value_round_trips() {
+        let item: Item = json!({
+            "pk": "BOOK#1", "sk": "BOOK", "n": -42, "big": 9_007_199_254_740_993_i64,
+            "f": 1.5, "t": true, "none": null, "empty": "", "list": [1, "a", [], {}],
+            "map": {"nested": {"deep": [null, false]}}
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+        let attrs = to_attrs(&item).expect("storable");
+        assert_eq!(attrs["n"], AttributeValue::N("-42".into()));
+        assert_eq!(attrs["none"], AttributeValue::Null(true));
+        assert_eq!(from_attrs(&attrs).expect("readable"), item);
+    }
+
+    /// Sets read as arrays; binary, which JSON cannot hold, is an error, never a silent null.
+    #[test]
+    fn sets_are_arrays_and_binary_is_refused() {
+        let attrs = HashMap::from([
+            (
+                "ns".to_owned(),
+                AttributeValue::Ns(vec!["1".into(), "2.5".into()]),
+            ),
+            ("ss".to_owned(), AttributeValue::Ss(vec!["a".into()])),
+        ]);
+        assert_eq!(
+            Value::Object(from_attrs(&attrs).expect("readable")),
+            json!({"ns": [1, 2.5], "ss": ["a"]})
+        );
+        for binary in [
+            AttributeValue::B(Blob::new(vec![0, 1])),
+            AttributeValue::Bs(vec![Blob::new(vec![2])]),
+        ] {
+            let attrs = HashMap::from([("b".to_owned(), binary)]);
+            assert!(matches!(from_attrs(&attrs), Err(StoreError::Internal(_))));
+        }
+    }
 }

@@ -24,11 +24,11 @@ impl DynamoStore {
         let mut e = Expr::default();
         match op {
             WriteOp::Put { item, cond } => {
-                let c = cond.as_ref().map(|c| e.cond(c));
+                let c = cond.as_ref().map(|c| e.cond(c)).transpose()?;
                 self.client
                     .put_item()
                     .table_name(&self.table)
-                    .set_item(Some(to_attrs(item)))
+                    .set_item(Some(to_attrs(item)?))
                     .set_condition_expression(c)
                     .set_expression_attribute_names(e.names())
                     .set_expression_attribute_values(e.values())
@@ -43,8 +43,8 @@ impl DynamoStore {
                 add,
                 cond,
             } => {
-                let u = e.update(set, add);
-                let c = cond.as_ref().map(|c| e.cond(c));
+                let u = e.update(set, add)?;
+                let c = cond.as_ref().map(|c| e.cond(c)).transpose()?;
                 self.client
                     .update_item()
                     .table_name(&self.table)
@@ -59,7 +59,7 @@ impl DynamoStore {
                     .map_err(write_error)
             }
             WriteOp::Delete { key, cond } => {
-                let c = cond.as_ref().map(|c| e.cond(c));
+                let c = cond.as_ref().map(|c| e.cond(c)).transpose()?;
                 self.client
                     .delete_item()
                     .table_name(&self.table)
@@ -186,7 +186,7 @@ impl DynamoStore {
             if !ok {
                 return bad(format!("start key lacks a valid `{n}`"));
             }
-            out.insert(n.to_owned(), to_av(&start[n]));
+            out.insert(n.to_owned(), to_av(&start[n])?);
         }
         let partition = def.map_or("pk", |d| d.pk);
         if start.get(partition).and_then(Value::as_str) != Some(q.pk.as_str()) {
@@ -220,7 +220,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(read_error)?;
-        Ok(out.item().map(from_attrs))
+        out.item().map(from_attrs).transpose()
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
@@ -255,7 +255,7 @@ impl Store for DynamoStore {
                 .into_iter()
                 .flatten()
             {
-                let item = from_attrs(attrs);
+                let item = from_attrs(attrs)?;
                 if let Some(k) = Key::of(&item) {
                     found.insert(k, item);
                 }
@@ -326,7 +326,9 @@ impl Store for DynamoStore {
                 .send()
                 .await
                 .map_err(|e| query_error(e, q.start.is_some()))?;
-            items.extend(out.items().iter().map(from_attrs));
+            for attrs in out.items() {
+                items.push(from_attrs(attrs)?);
+            }
             start = out.last_evaluated_key().cloned();
             if items.len() > limit || start.is_none() {
                 break;
