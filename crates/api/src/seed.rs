@@ -1,7 +1,7 @@
 //! The demo catalogue: 300 public-domain classics, loaded by `bookstore seed` and, in dev mode,
 //! into an empty store at start.
-use crate::startup::system_actor;
-use bookstore_domain::{Catalogue, Error};
+use bookstore_domain::{Actor, Catalogue, Error};
+use bookstore_model::Role;
 use bookstore_model::{NewBook, ProblemCode};
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -30,4 +30,13 @@ pub async fn load_demo(catalogue: &Catalogue) -> anyhow::Result<usize> {
         .try_collect()
         .await?;
     Ok(added.into_iter().filter(|a| *a).count())
+}
+
+/// The actor recorded in the audit log for changes made by the server itself (seeding).
+pub fn system_actor() -> Actor {
+    Actor {
+        id: bookstore_model::UserId(uuid::Uuid::nil()),
+        email: "system".into(),
+        role: Role::Admin,
+    }
 }

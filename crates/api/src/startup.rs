@@ -1,8 +1,9 @@
 //! Builds the application from [`Settings`]: opens the store, bootstraps the admin and the demo
 //! catalogue, and binds the HTTP server (port 0 in tests).
 use crate::error::ApiError;
+use crate::limits::Limiters;
 use crate::metrics::{InstrumentedStore, Metrics};
-use crate::middleware::{self, Limiters};
+use crate::middleware;
 use crate::settings::{Settings, StoreKind};
 use crate::spa::StaticFiles;
 use crate::state::AppState;
@@ -21,7 +22,7 @@ use bookstore_domain::cursor::CursorCodec;
 use bookstore_domain::hashing::{HashPool, PasswordKdf, default_threads};
 use bookstore_domain::live::{Live, POLL_INTERVAL};
 use bookstore_domain::tokens::Tokens;
-use bookstore_domain::{Actor, Audit, Catalogue, Orders, Users};
+use bookstore_domain::{Audit, Catalogue, Orders, Users};
 use bookstore_model::{Email, PersonName, ProblemCode, Role};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -268,15 +269,6 @@ pub async fn ensure_admin(
     }
     tracing::info!(email = %user.email, "created the admin account");
     Ok(true)
-}
-
-/// The actor recorded in the audit log for changes made by the server itself (seeding).
-pub fn system_actor() -> Actor {
-    Actor {
-        id: bookstore_model::UserId(uuid::Uuid::nil()),
-        email: "system".into(),
-        role: Role::Admin,
-    }
 }
 
 /// CORS for browser clients on other origins; none are allowed unless configured.

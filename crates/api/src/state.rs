@@ -1,5 +1,5 @@
+use crate::limits::Limiters;
 use crate::metrics::Metrics;
-use crate::middleware::Limiters;
 use crate::store::Store;
 use bookstore_domain::hashing::HashPool;
 use bookstore_domain::tokens::Tokens;
