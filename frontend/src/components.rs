@@ -206,19 +206,10 @@ pub fn CardSkeletons(count: usize) -> impl IntoView {
 }
 
 /// Names the page in the browser's title (tabs, history, and what a screen reader announces
-/// first on arriving): `<what> · Bookstore`, kept in step with `what`.
-pub fn page_title(what: impl Fn() -> String + Send + Sync + 'static) {
-    Effect::new(move |_| {
-        let what = what();
-        let title = if what.is_empty() {
-            "Bookstore".to_owned()
-        } else {
-            format!("{what} · Bookstore")
-        };
-        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-            doc.set_title(&title);
-        }
-    });
+/// first on arriving), kept in step with `what`; `App` formats it as `<what> · Bookstore`.
+/// Part of the page's view.
+pub fn page_title(what: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+    view! { <leptos_meta::Title text=what /> }
 }
 
 #[cfg(test)]

@@ -32,6 +32,15 @@ pub fn use_api() -> Api {
     expect_context::<Api>()
 }
 
+/// The document title of a page named `what` (see `components::page_title`).
+fn page_title_of(what: String) -> String {
+    if what.is_empty() {
+        "Bookstore".to_owned()
+    } else {
+        format!("{what} · Bookstore")
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let session = Session::restore();
@@ -39,8 +48,10 @@ pub fn App() -> impl IntoView {
     provide_context(Api::new(session));
     provide_context(Cart::load());
     provide_context(Live::start());
+    leptos_meta::provide_meta_context();
 
     view! {
+        <leptos_meta::Title formatter=page_title_of />
         <Router>
             <a class="skip" href="#main">"Skip to content"</a>
             <Header />

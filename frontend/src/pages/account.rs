@@ -37,7 +37,7 @@ fn with_next(page: &str, next: Option<String>) -> String {
 
 #[component]
 pub fn Login() -> impl IntoView {
-    crate::components::page_title(|| "Log in".to_owned());
+    let title = crate::components::page_title(|| "Log in".to_owned());
     let api = use_api();
     let session = use_session();
     let navigate = use_navigate();
@@ -74,6 +74,7 @@ pub fn Login() -> impl IntoView {
     };
 
     view! {
+        {title}
         <section class="page narrow">
             <h1>"Log in"</h1>
             <Show when=expired>
@@ -114,7 +115,7 @@ pub fn Login() -> impl IntoView {
 
 #[component]
 pub fn Register() -> impl IntoView {
-    crate::components::page_title(|| "Create an account".to_owned());
+    let title = crate::components::page_title(|| "Create an account".to_owned());
     let api = use_api();
     let session = use_session();
     let navigate = use_navigate();
@@ -167,6 +168,7 @@ pub fn Register() -> impl IntoView {
     };
 
     view! {
+        {title}
         <section class="page narrow">
             <h1>"Create an account"</h1>
             <form class="form" on:submit=submit>

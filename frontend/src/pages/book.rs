@@ -74,7 +74,7 @@ fn BookDetails(book: Book) -> impl IntoView {
     let initial = book.stock;
     let stock = move || live.stock(id, initial);
     let title = book.title.to_string();
-    crate::components::page_title(move || title.clone());
+    let title = crate::components::page_title(move || title.clone());
     // The input's bound: the stock, and never more than one order line may hold.
     let limit = move || {
         u32::try_from(stock().max(1))
@@ -96,6 +96,7 @@ fn BookDetails(book: Book) -> impl IntoView {
         .collect::<Vec<_>>()
         .join(", ");
     view! {
+        {title}
         <article class="book" data-book-id=book.id.to_string()>
             <Cover id=book.id title=book.title.to_string() large=true />
             <div class="book-info">

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 #[component]
 pub fn CartPage() -> impl IntoView {
-    crate::components::page_title(|| "Your cart".to_owned());
+    let title = crate::components::page_title(|| "Your cart".to_owned());
     let cart = use_cart();
     let live = use_live();
     let api = use_api();
@@ -66,6 +66,7 @@ pub fn CartPage() -> impl IntoView {
     };
 
     view! {
+        {title}
         <section class="page cart-page">
             <h1>"Your cart"</h1>
             <Show

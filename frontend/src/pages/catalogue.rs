@@ -46,7 +46,7 @@ pub fn Catalogue() -> impl IntoView {
     let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
     let genre = Memo::new(move |_| query.read().get("genre").unwrap_or_default());
     let sort = Memo::new(move |_| query.read().get("sort").unwrap_or_else(|| "title".into()));
-    crate::components::page_title(move || {
+    let title = crate::components::page_title(move || {
         let (q, genre) = (q.get(), genre.get());
         match (q.trim(), genre.as_str()) {
             ("", "") => "Catalogue".to_owned(),
@@ -170,6 +170,7 @@ pub fn Catalogue() -> impl IntoView {
     };
 
     view! {
+        {title}
         <section class="page catalogue">
             <h1>"Catalogue"</h1>
             <form class="filters" role="search" on:submit=on_search>

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn Home() -> impl IntoView {
-    crate::components::page_title(String::new);
+    let title = crate::components::page_title(String::new);
     let api = use_api();
     let live = use_live();
     let best = LocalResource::new(move || async move { api.bestsellers(6).await });
@@ -54,6 +54,7 @@ pub fn Home() -> impl IntoView {
     };
 
     view! {
+        {title}
         <section class="page home">
             <div class="hero">
                 <h1>"Find your next book"</h1>

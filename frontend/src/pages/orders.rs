@@ -35,7 +35,7 @@ pub fn LoginFirst(next: &'static str) -> impl IntoView {
 
 #[component]
 pub fn MyOrders() -> impl IntoView {
-    crate::components::page_title(|| "My orders".to_owned());
+    let title = crate::components::page_title(|| "My orders".to_owned());
     let api = use_api();
     let session = use_session();
     let orders: RwSignal<Vec<Order>> = RwSignal::new(Vec::new());
@@ -70,6 +70,7 @@ pub fn MyOrders() -> impl IntoView {
     });
 
     view! {
+        {title}
         <section class="page">
             <h1>"My orders"</h1>
             <Show when=move || session.is_logged_in() fallback=|| view! { <LoginFirst next="/orders" /> }>
@@ -115,7 +116,7 @@ pub fn MyOrders() -> impl IntoView {
 
 #[component]
 pub fn OrderPage() -> impl IntoView {
-    crate::components::page_title(|| "Order".to_owned());
+    let title = crate::components::page_title(|| "Order".to_owned());
     let api = use_api();
     let session = use_session();
     let params = use_params_map();
@@ -148,6 +149,7 @@ pub fn OrderPage() -> impl IntoView {
     });
 
     view! {
+        {title}
         <section class="page">
             <p class="crumbs"><A href="/orders">"← My orders"</A></p>
             <Show when=move || session.is_logged_in() fallback=|| view! { <LoginFirst next="/orders" /> }>

@@ -10,8 +10,9 @@ use leptos_router::components::A;
 
 #[component]
 pub fn AuditLog() -> impl IntoView {
-    crate::components::page_title(|| "Audit log".to_owned());
+    let title = crate::components::page_title(|| "Audit log".to_owned());
     view! {
+        {title}
         <AdminOnly>
             <AuditScreen />
         </AdminOnly>

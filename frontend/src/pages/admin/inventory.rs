@@ -18,8 +18,9 @@ pub const LOW_STOCK: i64 = 3;
 
 #[component]
 pub fn Inventory() -> impl IntoView {
-    crate::components::page_title(|| "Inventory".to_owned());
+    let title = crate::components::page_title(|| "Inventory".to_owned());
     view! {
+        {title}
         <AdminOnly>
             <InventoryScreen />
         </AdminOnly>

@@ -10,8 +10,9 @@ use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn NewBookPage() -> impl IntoView {
-    crate::components::page_title(|| "New book".to_owned());
+    let title = crate::components::page_title(|| "New book".to_owned());
     view! {
+        {title}
         <AdminOnly>
             <NewBookScreen />
         </AdminOnly>

@@ -10,8 +10,9 @@ use leptos::task::spawn_local;
 
 #[component]
 pub fn AdminOrders() -> impl IntoView {
-    crate::components::page_title(|| "All orders".to_owned());
+    let title = crate::components::page_title(|| "All orders".to_owned());
     view! {
+        {title}
         <AdminOnly>
             <OrdersScreen />
         </AdminOnly>
