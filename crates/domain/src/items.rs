@@ -81,9 +81,7 @@ impl Pager {
     pub fn cursors(&self) -> &CursorCodec {
         &self.cursors
     }
-}
 
-impl Pager {
     /// Sets the query's start from a cursor of the listing `scope`.
     fn start_at(&self, scope: &str, query: &mut Query, cursor: Option<&str>) -> Result<()> {
         if let Some(c) = cursor {
@@ -99,10 +97,8 @@ impl Pager {
         }
         Ok(())
     }
-}
 
-impl Pager {
-    /// Runs a query page by page through signed self.cursors. `scope` names the listing and its
+    /// Runs a query page by page through signed cursors. `scope` names the listing and its
     /// partition, so that a cursor cannot be replayed against another one.
     pub async fn paged(
         &self,
@@ -117,9 +113,7 @@ impl Pager {
             .map(|k| self.cursors.encode(scope, &Value::Object(k)));
         Ok((page.items, next))
     }
-}
 
-impl Pager {
     /// [`paged`], with the items as stored JSON.
     pub async fn paged_raw(
         &self,
@@ -135,21 +129,7 @@ impl Pager {
             .map(|k| self.cursors.encode(scope, &Value::Object(k)));
         Ok((items, next))
     }
-}
 
-/// Orders two items by an index's sort key: numbers numerically, strings bytewise.
-fn index_order(def: &IndexDef, a: &Item, b: &Item) -> std::cmp::Ordering {
-    fn rank(v: Option<&Value>) -> (u8, i64, &str) {
-        match v {
-            Some(Value::Number(n)) => (1, n.as_i64().unwrap_or(0), ""),
-            Some(Value::String(s)) => (2, 0, s.as_str()),
-            _ => (0, 0, ""),
-        }
-    }
-    rank(a.get(def.sk)).cmp(&rank(b.get(def.sk)))
-}
-
-impl Pager {
     /// Pages through an index whose partition is spread over `SHARDS` keys (`<prefix>#<n>`): each
     /// page queries every unfinished shard and merges. The cursor holds each shard's position, so
     /// every item is returned exactly once.
@@ -249,4 +229,16 @@ impl Pager {
         };
         Ok((items, next))
     }
+}
+
+/// Orders two items by an index's sort key: numbers numerically, strings bytewise.
+fn index_order(def: &IndexDef, a: &Item, b: &Item) -> std::cmp::Ordering {
+    fn rank(v: Option<&Value>) -> (u8, i64, &str) {
+        match v {
+            Some(Value::Number(n)) => (1, n.as_i64().unwrap_or(0), ""),
+            Some(Value::String(s)) => (2, 0, s.as_str()),
+            _ => (0, 0, ""),
+        }
+    }
+    rank(a.get(def.sk)).cmp(&rank(b.get(def.sk)))
 }

@@ -47,6 +47,217 @@ impl Orders {
             ttl_secs: self.idempotency_ttl_secs,
         })
     }
+
+    /// Places an order. Returns the order and whether it was placed now (`false`: a replay).
+    pub async fn place(
+        &self,
+        user: &Actor,
+        req: PlaceOrder,
+        idempotency_key: Option<String>,
+    ) -> Result<(Order, bool)> {
+        let store = self.store.as_ref();
+        let idempotency_key = self.key(idempotency_key);
+        req.validate()?;
+        let print = fingerprint(&req);
+        // No read of the idempotency record up front: the order's transaction puts it only if it
+        // is absent, so a retry of a placed order fails there and is answered from the record
+        // (one store round trip fewer per checkout). A retry can also meet a refusal first, e.g.
+        // when the original order took the last copies: every refusal checks the record before
+        // it is sent, so a retry always gets the order it repeats.
+        let refuse = |e: Error| async {
+            if let Some(key) = &idempotency_key
+                && let Some(order) = replay(store, user.id, &key.key, &print).await?
+            {
+                return Ok((order, false));
+            }
+            Err(e)
+        };
+        let ids: Vec<BookId> = req.lines.iter().map(|l| l.book_id).collect();
+        for _ in 0..MAX_ATTEMPTS {
+            let items = get_many(store, &ids).await?;
+            let mut books = Vec::with_capacity(items.len());
+            let mut unknown = Vec::new();
+            for (id, item) in ids.iter().zip(items) {
+                match item {
+                    Some(item) => books.push(from_item::<Book>(item)?),
+                    None => unknown.push(*id),
+                }
+            }
+            if !unknown.is_empty() {
+                return refuse(Error::UnknownBooks(unknown)).await;
+            }
+            let shortages: Vec<Shortage> = req
+                .lines
+                .iter()
+                .zip(&books)
+                .filter(|(l, b)| b.stock < i64::from(l.quantity.get()))
+                .map(|(l, b)| Shortage {
+                    book_id: b.id,
+                    requested: l.quantity.get(),
+                    available: b.stock.max(0),
+                })
+                .collect();
+            if !shortages.is_empty() {
+                return refuse(Error::InsufficientStock(shortages)).await;
+            }
+            let currency = books[0].currency.clone();
+            if books.iter().any(|b| b.currency != currency) {
+                return refuse(Error::Unprocessable(
+                    ProblemCode::MixedCurrency,
+                    "all books of one order must be priced in the same currency".into(),
+                ))
+                .await;
+            }
+            let now = chrono::Utc::now();
+            let lines: Vec<LineRecord> = req
+                .lines
+                .iter()
+                .zip(&books)
+                .map(|(l, b)| LineRecord {
+                    book_id: b.id,
+                    title: b.title.clone(),
+                    unit_price_cents: b.price_cents.get(),
+                    quantity: l.quantity.get(),
+                })
+                .collect();
+            let record = OrderRecord {
+                id: OrderId::new(),
+                user_id: user.id,
+                status: OrderStatus::Placed,
+                total_cents: lines
+                    .iter()
+                    .map(|l| l.unit_price_cents * i64::from(l.quantity))
+                    .sum(),
+                refunded_cents: 0,
+                returned: lines.iter().map(|l| (l.book_id, 0)).collect(),
+                lines,
+                currency,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            };
+            // One update per line: take the stock only if enough is left, and only if the book
+            // is unchanged since read, so the snapshot's title and price are the ones charged.
+            let mut ops: Vec<WriteOp> = req
+                .lines
+                .iter()
+                .zip(&books)
+                .map(|(l, b)| {
+                    let q = i64::from(l.quantity.get());
+                    WriteOp::Update {
+                        key: book_key(b.id),
+                        set: vec![],
+                        add: vec![(Path::attr("stock"), -q), (Path::attr("sold"), q)],
+                        cond: Some(Cond::And(vec![
+                            Cond::Ge(Path::attr("stock"), q),
+                            Cond::Eq(Path::attr("version"), b.version.into()),
+                        ])),
+                    }
+                })
+                .collect();
+            let order_index = ops.len();
+            ops.push(WriteOp::Put {
+                item: order_item(&record)?,
+                cond: Some(Cond::NotExists),
+            });
+            let idem_index = ops.len();
+            if let Some(key) = &idempotency_key {
+                let item = idem_item(
+                    &idem_key(user.id, &key.key),
+                    &print,
+                    now.timestamp() + key.ttl_secs,
+                    &[("order_id", record.id.to_string())],
+                );
+                ops.push(WriteOp::Put {
+                    item,
+                    cond: Some(Cond::NotExists),
+                });
+            }
+            // The order's own item tells, if the store cannot, whether the order was placed.
+            let probe = Probe {
+                key: order_key(record.id),
+                fence: true,
+            };
+            match transact_resolved(store, ops, &probe).await {
+                Ok(()) => return Ok((record.into_order(), true)),
+                Err(StoreError::Unknown(cause)) => {
+                    return Err(Error::OutcomeUnknown {
+                        what: "order",
+                        location: Some(format!("/api/v1/orders/{}", record.id)),
+                        cause,
+                    });
+                }
+                Err(StoreError::ConditionFailed(failed)) => {
+                    if failed.contains(&idem_index)
+                        && let Some(key) = &idempotency_key
+                        && let Some(order) = replay(store, user.id, &key.key, &print).await?
+                    {
+                        return Ok((order, false));
+                    }
+                    // This order's id is new: only an earlier attempt of this very write, applied
+                    // though unconfirmed, can have taken it.
+                    if failed.contains(&order_index)
+                        && let Some(placed) = get_record(store, record.id).await?
+                    {
+                        return Ok((placed.into_order(), true));
+                    }
+                    // Stock ran short or a book changed: read again and decide afresh.
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        refuse(Error::Conflict(
+            ProblemCode::Conflict,
+            "the books changed while ordering; retry".into(),
+        ))
+        .await
+    }
+
+    /// The caller's order; someone else's is reported as missing.
+    pub async fn get_own(&self, user: &Actor, id: OrderId) -> Result<Order> {
+        let store = self.store.as_ref();
+        match get_record(store, id).await? {
+            Some(r) if r.user_id == user.id => Ok(r.into_order()),
+            _ => Err(Error::NotFound("order")),
+        }
+    }
+
+    pub async fn list_mine(&self, user: &Actor, q: &PageQuery) -> Result<Page<Order>> {
+        let limit = page_limit(q.limit)?;
+        let pk = user.id.to_string();
+        let scope = format!("orders:user:{pk}");
+        let query = Query {
+            index: Some(ORDERS_BY_USER),
+            pk,
+            sk_prefix: None,
+            forward: false,
+            limit,
+            start: None,
+        };
+        let (items, next_cursor) = self.pager.paged(&scope, query, q.cursor.as_deref()).await?;
+        Ok(Page {
+            items: decode_orders(items)?,
+            next_cursor,
+        })
+    }
+
+    pub async fn list_all(&self, q: &OrderQuery) -> Result<Page<Order>> {
+        let limit = page_limit(q.limit)?;
+        let (index, prefix) = match q.status {
+            Some(s) => (ORDERS_BY_STATUS, s.as_str()),
+            None => (ORDERS_BY_TIME, "ORDERS"),
+        };
+        let scope = format!("orders:{index}:{prefix}");
+        let (items, next_cursor) = self
+            .pager
+            .sharded_paged(&scope, index, prefix, false, limit, q.cursor.as_deref())
+            .await?;
+        Ok(Page {
+            items: decode_orders(items)?,
+            next_cursor,
+        })
+    }
 }
 
 /// A request's `Idempotency-Key` and how long it is remembered.
@@ -231,174 +442,6 @@ async fn replay(store: &dyn Store, user: UserId, key: &str, print: &str) -> Resu
     Ok(Some(order.into_order()))
 }
 
-impl Orders {
-    /// Places an order. Returns the order and whether it was placed now (`false`: a replay).
-    pub async fn place(
-        &self,
-        user: &Actor,
-        req: PlaceOrder,
-        idempotency_key: Option<String>,
-    ) -> Result<(Order, bool)> {
-        let store = self.store.as_ref();
-        let idempotency_key = self.key(idempotency_key);
-        req.validate()?;
-        let print = fingerprint(&req);
-        // No read of the idempotency record up front: the order's transaction puts it only if it
-        // is absent, so a retry of a placed order fails there and is answered from the record
-        // (one store round trip fewer per checkout). A retry can also meet a refusal first, e.g.
-        // when the original order took the last copies: every refusal checks the record before
-        // it is sent, so a retry always gets the order it repeats.
-        let refuse = |e: Error| async {
-            if let Some(key) = &idempotency_key
-                && let Some(order) = replay(store, user.id, &key.key, &print).await?
-            {
-                return Ok((order, false));
-            }
-            Err(e)
-        };
-        let ids: Vec<BookId> = req.lines.iter().map(|l| l.book_id).collect();
-        for _ in 0..MAX_ATTEMPTS {
-            let items = get_many(store, &ids).await?;
-            let mut books = Vec::with_capacity(items.len());
-            let mut unknown = Vec::new();
-            for (id, item) in ids.iter().zip(items) {
-                match item {
-                    Some(item) => books.push(from_item::<Book>(item)?),
-                    None => unknown.push(*id),
-                }
-            }
-            if !unknown.is_empty() {
-                return refuse(Error::UnknownBooks(unknown)).await;
-            }
-            let shortages: Vec<Shortage> = req
-                .lines
-                .iter()
-                .zip(&books)
-                .filter(|(l, b)| b.stock < i64::from(l.quantity.get()))
-                .map(|(l, b)| Shortage {
-                    book_id: b.id,
-                    requested: l.quantity.get(),
-                    available: b.stock.max(0),
-                })
-                .collect();
-            if !shortages.is_empty() {
-                return refuse(Error::InsufficientStock(shortages)).await;
-            }
-            let currency = books[0].currency.clone();
-            if books.iter().any(|b| b.currency != currency) {
-                return refuse(Error::Unprocessable(
-                    ProblemCode::MixedCurrency,
-                    "all books of one order must be priced in the same currency".into(),
-                ))
-                .await;
-            }
-            let now = chrono::Utc::now();
-            let lines: Vec<LineRecord> = req
-                .lines
-                .iter()
-                .zip(&books)
-                .map(|(l, b)| LineRecord {
-                    book_id: b.id,
-                    title: b.title.clone(),
-                    unit_price_cents: b.price_cents.get(),
-                    quantity: l.quantity.get(),
-                })
-                .collect();
-            let record = OrderRecord {
-                id: OrderId::new(),
-                user_id: user.id,
-                status: OrderStatus::Placed,
-                total_cents: lines
-                    .iter()
-                    .map(|l| l.unit_price_cents * i64::from(l.quantity))
-                    .sum(),
-                refunded_cents: 0,
-                returned: lines.iter().map(|l| (l.book_id, 0)).collect(),
-                lines,
-                currency,
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            };
-            // One update per line: take the stock only if enough is left, and only if the book
-            // is unchanged since read, so the snapshot's title and price are the ones charged.
-            let mut ops: Vec<WriteOp> = req
-                .lines
-                .iter()
-                .zip(&books)
-                .map(|(l, b)| {
-                    let q = i64::from(l.quantity.get());
-                    WriteOp::Update {
-                        key: book_key(b.id),
-                        set: vec![],
-                        add: vec![(Path::attr("stock"), -q), (Path::attr("sold"), q)],
-                        cond: Some(Cond::And(vec![
-                            Cond::Ge(Path::attr("stock"), q),
-                            Cond::Eq(Path::attr("version"), b.version.into()),
-                        ])),
-                    }
-                })
-                .collect();
-            let order_index = ops.len();
-            ops.push(WriteOp::Put {
-                item: order_item(&record)?,
-                cond: Some(Cond::NotExists),
-            });
-            let idem_index = ops.len();
-            if let Some(key) = &idempotency_key {
-                let item = idem_item(
-                    &idem_key(user.id, &key.key),
-                    &print,
-                    now.timestamp() + key.ttl_secs,
-                    &[("order_id", record.id.to_string())],
-                );
-                ops.push(WriteOp::Put {
-                    item,
-                    cond: Some(Cond::NotExists),
-                });
-            }
-            // The order's own item tells, if the store cannot, whether the order was placed.
-            let probe = Probe {
-                key: order_key(record.id),
-                fence: true,
-            };
-            match transact_resolved(store, ops, &probe).await {
-                Ok(()) => return Ok((record.into_order(), true)),
-                Err(StoreError::Unknown(cause)) => {
-                    return Err(Error::OutcomeUnknown {
-                        what: "order",
-                        location: Some(format!("/api/v1/orders/{}", record.id)),
-                        cause,
-                    });
-                }
-                Err(StoreError::ConditionFailed(failed)) => {
-                    if failed.contains(&idem_index)
-                        && let Some(key) = &idempotency_key
-                        && let Some(order) = replay(store, user.id, &key.key, &print).await?
-                    {
-                        return Ok((order, false));
-                    }
-                    // This order's id is new: only an earlier attempt of this very write, applied
-                    // though unconfirmed, can have taken it.
-                    if failed.contains(&order_index)
-                        && let Some(placed) = get_record(store, record.id).await?
-                    {
-                        return Ok((placed.into_order(), true));
-                    }
-                    // Stock ran short or a book changed: read again and decide afresh.
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        refuse(Error::Conflict(
-            ProblemCode::Conflict,
-            "the books changed while ordering; retry".into(),
-        ))
-        .await
-    }
-}
-
 pub(super) async fn get_record(store: &dyn Store, id: OrderId) -> Result<Option<OrderRecord>> {
     store
         .get(&order_key(id))
@@ -408,60 +451,9 @@ pub(super) async fn get_record(store: &dyn Store, id: OrderId) -> Result<Option<
         .transpose()
 }
 
-impl Orders {
-    /// The caller's order; someone else's is reported as missing.
-    pub async fn get_own(&self, user: &Actor, id: OrderId) -> Result<Order> {
-        let store = self.store.as_ref();
-        match get_record(store, id).await? {
-            Some(r) if r.user_id == user.id => Ok(r.into_order()),
-            _ => Err(Error::NotFound("order")),
-        }
-    }
-}
-
 fn decode_orders(items: Vec<Item>) -> Result<Vec<Order>> {
     items
         .into_iter()
         .map(|i| from_item::<OrderRecord>(i).map(OrderRecord::into_order))
         .collect()
-}
-
-impl Orders {
-    pub async fn list_mine(&self, user: &Actor, q: &PageQuery) -> Result<Page<Order>> {
-        let limit = page_limit(q.limit)?;
-        let pk = user.id.to_string();
-        let scope = format!("orders:user:{pk}");
-        let query = Query {
-            index: Some(ORDERS_BY_USER),
-            pk,
-            sk_prefix: None,
-            forward: false,
-            limit,
-            start: None,
-        };
-        let (items, next_cursor) = self.pager.paged(&scope, query, q.cursor.as_deref()).await?;
-        Ok(Page {
-            items: decode_orders(items)?,
-            next_cursor,
-        })
-    }
-}
-
-impl Orders {
-    pub async fn list_all(&self, q: &OrderQuery) -> Result<Page<Order>> {
-        let limit = page_limit(q.limit)?;
-        let (index, prefix) = match q.status {
-            Some(s) => (ORDERS_BY_STATUS, s.as_str()),
-            None => (ORDERS_BY_TIME, "ORDERS"),
-        };
-        let scope = format!("orders:{index}:{prefix}");
-        let (items, next_cursor) = self
-            .pager
-            .sharded_paged(&scope, index, prefix, false, limit, q.cursor.as_deref())
-            .await?;
-        Ok(Page {
-            items: decode_orders(items)?,
-            next_cursor,
-        })
-    }
 }

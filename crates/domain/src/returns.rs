@@ -250,17 +250,7 @@ impl Orders {
         ))
         .await
     }
-}
 
-/// What identifies a return request: the order, its lines (in any order) and the reason.
-fn return_fingerprint(order_id: OrderId, req: &CreateReturn) -> String {
-    json!([order_id.to_string(), sorted_lines(&req.lines), req.reason]).to_string()
-}
-
-/// Returns read per store query.
-const RETURNS_PAGE: usize = 1000;
-
-impl Orders {
     /// The returns of an order, oldest first: every one, over as many store queries as that takes.
     /// (An order has at most as many returns as copies bought, up to 50 lines of 1,000.)
     pub async fn returns_of(&self, user: &Actor, order_id: OrderId) -> Result<Vec<Return>> {
@@ -290,3 +280,11 @@ impl Orders {
         }
     }
 }
+
+/// What identifies a return request: the order, its lines (in any order) and the reason.
+fn return_fingerprint(order_id: OrderId, req: &CreateReturn) -> String {
+    json!([order_id.to_string(), sorted_lines(&req.lines), req.reason]).to_string()
+}
+
+/// Returns read per store query.
+const RETURNS_PAGE: usize = 1000;

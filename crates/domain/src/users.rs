@@ -15,20 +15,7 @@ impl Users {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self { store }
     }
-}
 
-pub fn user_key(email: &Email) -> Key {
-    Key::new(format!("USER#{email}"), "USER")
-}
-
-#[derive(Serialize, Deserialize)]
-struct UserRecord {
-    #[serde(flatten)]
-    user: User,
-    password_hash: String,
-}
-
-impl Users {
     /// Creates an account; 409 if the e-mail is taken.
     pub async fn create(&self, user: &User, password_hash: String) -> Result<()> {
         let store = self.store.as_ref();
@@ -60,9 +47,7 @@ impl Users {
             Err(e) => Err(e.into()),
         }
     }
-}
 
-impl Users {
     /// The account and its password hash.
     pub async fn find(&self, email: &Email) -> Result<Option<(User, String)>> {
         let store = self.store.as_ref();
@@ -74,9 +59,7 @@ impl Users {
             None => Ok(None),
         }
     }
-}
 
-impl Users {
     /// Gives an account another role; `false` if there is no such account.
     pub async fn set_role(&self, email: &Email, role: Role) -> Result<bool> {
         let store = self.store.as_ref();
@@ -95,6 +78,17 @@ impl Users {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+pub fn user_key(email: &Email) -> Key {
+    Key::new(format!("USER#{email}"), "USER")
+}
+
+#[derive(Serialize, Deserialize)]
+struct UserRecord {
+    #[serde(flatten)]
+    user: User,
+    password_hash: String,
 }
 
 pub fn new_user(email: Email, name: PersonName, role: Role) -> User {

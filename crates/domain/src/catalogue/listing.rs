@@ -47,9 +47,7 @@ impl Catalogue {
             .collect::<Result<_>>()?;
         Ok(Page { items, next_cursor })
     }
-}
 
-impl Catalogue {
     /// Genres with their number of books, at most `genres_max_age_ms` old (see [`crate::fresh`]);
     /// current at once on the instance that changed the catalogue.
     pub async fn genres(&self) -> Result<Vec<GenreCount>> {
@@ -58,6 +56,38 @@ impl Catalogue {
             .get(|| count_genres(self.store.as_ref()))
             .await?;
         Ok(counts.as_ref().clone())
+    }
+
+    /// The top `limit` books by units sold (net of returns), at most `bestsellers_max_age_ms` old
+    /// (see [`crate::fresh`]).
+    pub async fn bestsellers(&self, limit: usize) -> Result<Vec<Bestseller>> {
+        let cache = &self.bestsellers;
+        // Computed per call, only what is asked for; cached, the longest list, cut per request.
+        let n = if cache.caches() {
+            MAX_BESTSELLERS
+        } else {
+            limit
+        };
+        let list = cache.get(|| self.ranking(n)).await?;
+        Ok(list.iter().take(limit).cloned().collect())
+    }
+
+    async fn ranking(&self, limit: usize) -> Result<Vec<Bestseller>> {
+        let (items, _) = self
+            .pager
+            .sharded_paged("bestsellers", BOOKS_BY_SOLD, "SOLD", false, limit, None)
+            .await?;
+        let mut out = Vec::new();
+        for item in items {
+            let units_sold = item.get("sold").and_then(Value::as_i64).unwrap_or(0);
+            if units_sold > 0 {
+                out.push(Bestseller {
+                    book: from_item(item)?,
+                    units_sold,
+                });
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -100,39 +130,3 @@ pub(super) async fn count_genres(store: &dyn Store) -> Result<Vec<GenreCount>> {
 
 /// The longest bestseller list served.
 pub const MAX_BESTSELLERS: usize = 50;
-
-impl Catalogue {
-    /// The top `limit` books by units sold (net of returns), at most `bestsellers_max_age_ms` old
-    /// (see [`crate::fresh`]).
-    pub async fn bestsellers(&self, limit: usize) -> Result<Vec<Bestseller>> {
-        let cache = &self.bestsellers;
-        // Computed per call, only what is asked for; cached, the longest list, cut per request.
-        let n = if cache.caches() {
-            MAX_BESTSELLERS
-        } else {
-            limit
-        };
-        let list = cache.get(|| self.ranking(n)).await?;
-        Ok(list.iter().take(limit).cloned().collect())
-    }
-}
-
-impl Catalogue {
-    async fn ranking(&self, limit: usize) -> Result<Vec<Bestseller>> {
-        let (items, _) = self
-            .pager
-            .sharded_paged("bestsellers", BOOKS_BY_SOLD, "SOLD", false, limit, None)
-            .await?;
-        let mut out = Vec::new();
-        for item in items {
-            let units_sold = item.get("sold").and_then(Value::as_i64).unwrap_or(0);
-            if units_sold > 0 {
-                out.push(Bestseller {
-                    book: from_item(item)?,
-                    units_sold,
-                });
-            }
-        }
-        Ok(out)
-    }
-}

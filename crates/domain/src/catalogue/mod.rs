@@ -96,9 +96,7 @@ impl Catalogue {
     pub async fn get(&self, id: BookId) -> Result<Option<Book>> {
         get(self.store.as_ref(), id).await
     }
-}
 
-impl Catalogue {
     /// One book's public JSON.
     pub async fn get_json(&self, id: BookId) -> Result<Option<BookJson>> {
         self.store
@@ -107,18 +105,7 @@ impl Catalogue {
             .map(|raw| self.book_json.of(&raw))
             .transpose()
     }
-}
 
-pub async fn get(store: &dyn Store, id: BookId) -> Result<Option<Book>> {
-    store
-        .get_raw(&book_key(id))
-        .await?
-        .as_deref()
-        .map(from_raw)
-        .transpose()
-}
-
-impl Catalogue {
     /// The public JSON of books by id, skipping missing ones, in the order of `ids`.
     pub(super) async fn get_books_json(&self, ids: &[BookId]) -> Result<Vec<BookJson>> {
         let mut out = Vec::with_capacity(ids.len());
@@ -130,23 +117,7 @@ impl Catalogue {
         }
         Ok(out)
     }
-}
 
-/// Reads any number of books by id; the answer follows the order of `ids`.
-pub async fn get_many(store: &dyn Store, ids: &[BookId]) -> Result<Vec<Option<Item>>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(100) {
-        let keys: Vec<Key> = chunk.iter().map(|id| book_key(*id)).collect();
-        out.extend(store.batch_get(&keys).await?);
-    }
-    Ok(out)
-}
-
-fn isbn_taken() -> Error {
-    Error::Conflict(ProblemCode::IsbnTaken, "another book has this ISBN".into())
-}
-
-impl Catalogue {
     pub async fn create(&self, actor: &Actor, new: NewBook) -> Result<Book> {
         let store = self.store.as_ref();
         new.validate()?;
@@ -210,9 +181,7 @@ impl Catalogue {
             Err(e) => Err(e.into()),
         }
     }
-}
 
-impl Catalogue {
     /// Replaces a book's details; the book as stored.
     pub async fn update(
         &self,
@@ -297,9 +266,7 @@ impl Catalogue {
             Err(e) => Err(e.into()),
         }
     }
-}
 
-impl Catalogue {
     /// Removes a book from the catalogue; the book as it was.
     pub async fn delete(
         &self,
@@ -344,9 +311,7 @@ impl Catalogue {
             Err(e) => Err(e.into()),
         }
     }
-}
 
-impl Catalogue {
     /// Restock or write off. Retries when a sale moves the stock between read and write, so the
     /// audit log records the exact stock before and after.
     pub async fn adjust_stock(
@@ -395,9 +360,7 @@ impl Catalogue {
             "the stock is changing too fast; retry".into(),
         ))
     }
-}
 
-impl Catalogue {
     /// Whether the catalogue is empty (for seeding).
     pub async fn is_empty(&self) -> Result<bool> {
         let store = self.store.as_ref();
@@ -413,4 +376,27 @@ impl Catalogue {
             .await?;
         Ok(page.items.is_empty())
     }
+}
+
+pub async fn get(store: &dyn Store, id: BookId) -> Result<Option<Book>> {
+    store
+        .get_raw(&book_key(id))
+        .await?
+        .as_deref()
+        .map(from_raw)
+        .transpose()
+}
+
+/// Reads any number of books by id; the answer follows the order of `ids`.
+pub async fn get_many(store: &dyn Store, ids: &[BookId]) -> Result<Vec<Option<Item>>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(100) {
+        let keys: Vec<Key> = chunk.iter().map(|id| book_key(*id)).collect();
+        out.extend(store.batch_get(&keys).await?);
+    }
+    Ok(out)
+}
+
+fn isbn_taken() -> Error {
+    Error::Conflict(ProblemCode::IsbnTaken, "another book has this ISBN".into())
 }

@@ -241,9 +241,7 @@ impl Catalogue {
             (end < hits.len()).then(|| self.pager.cursors().encode(&scope, &json!(end)));
         Ok(Page { items, next_cursor })
     }
-}
 
-impl Catalogue {
     /// The ids of every book matching all `query_words` (and `genre`), in `sort` order: the
     /// candidates of the longest word, filtered by the others and the genre.
     pub(super) async fn matches(
