@@ -18,8 +18,9 @@ pub(super) fn to_attrs(item: &Item) -> Result<HashMap<String, AttributeValue>, S
     serde_dynamo::to_item(item).map_err(|e| invalid(format!("not storable: {e}")))
 }
 
-pub(super) fn from_attrs(attrs: &HashMap<String, AttributeValue>) -> Result<Item, StoreError> {
-    serde_dynamo::from_item(attrs.clone())
+/// An item as read, taken from the SDK's answer (serde_dynamo moves its strings into the JSON).
+pub(super) fn from_attrs(attrs: HashMap<String, AttributeValue>) -> Result<Item, StoreError> {
+    serde_dynamo::from_item(attrs)
         .map_err(|e| StoreError::Internal(format!("an item read is not JSON: {e}")))
 }
 
@@ -212,7 +213,7 @@ mod tests {
         let attrs = to_attrs(&item).expect("storable");
         assert_eq!(attrs["n"], AttributeValue::N("-42".into()));
         assert_eq!(attrs["none"], AttributeValue::Null(true));
-        assert_eq!(from_attrs(&attrs).expect("readable"), item);
+        assert_eq!(from_attrs(attrs).expect("readable"), item);
     }
 
     /// Sets read as arrays; binary, which JSON cannot hold, is an error, never a silent null.
@@ -226,7 +227,7 @@ mod tests {
             ("ss".to_owned(), AttributeValue::Ss(vec!["a".into()])),
         ]);
         assert_eq!(
-            Value::Object(from_attrs(&attrs).expect("readable")),
+            Value::Object(from_attrs(attrs).expect("readable")),
             json!({"ns": [1, 2.5], "ss": ["a"]})
         );
         for binary in [
@@ -234,7 +235,7 @@ mod tests {
             AttributeValue::Bs(vec![Blob::new(vec![2])]),
         ] {
             let attrs = HashMap::from([("b".to_owned(), binary)]);
-            assert!(matches!(from_attrs(&attrs), Err(StoreError::Internal(_))));
+            assert!(matches!(from_attrs(attrs), Err(StoreError::Internal(_))));
         }
     }
 }

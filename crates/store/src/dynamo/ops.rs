@@ -220,7 +220,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(read_error)?;
-        out.item().map(from_attrs).transpose()
+        out.item.map(from_attrs).transpose()
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
@@ -242,7 +242,7 @@ impl Store for DynamoStore {
                 .consistent_read(true)
                 .build()
                 .map_err(invalid)?;
-            let out = self
+            let mut out = self
                 .client
                 .batch_get_item()
                 .request_items(&self.table, ka)
@@ -250,8 +250,9 @@ impl Store for DynamoStore {
                 .await
                 .map_err(read_error)?;
             for attrs in out
-                .responses()
-                .and_then(|r| r.get(&self.table))
+                .responses
+                .as_mut()
+                .and_then(|r| r.remove(&self.table))
                 .into_iter()
                 .flatten()
             {
@@ -326,10 +327,10 @@ impl Store for DynamoStore {
                 .send()
                 .await
                 .map_err(|e| query_error(e, q.start.is_some()))?;
-            for attrs in out.items() {
+            start = out.last_evaluated_key;
+            for attrs in out.items.into_iter().flatten() {
                 items.push(from_attrs(attrs)?);
             }
-            start = out.last_evaluated_key().cloned();
             if items.len() > limit || start.is_none() {
                 break;
             }
