@@ -132,8 +132,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// `bookstore dynamo init`: creates the table and its indexes if missing.
 #[cfg(feature = "dynamodb")]
 async fn dynamo_init(settings: &Settings) -> anyhow::Result<()> {
-    let dynamo = crate::startup::dynamo_settings(settings)?;
-    let store = crate::store::dynamo::DynamoStore::connect(dynamo).await;
+    let store = crate::startup::dynamo_store(settings).await?;
     let created = store.init().await?;
     let what = if created { "created" } else { "already exists" };
     println!("table {} {what}", store.table());

@@ -58,17 +58,6 @@ struct CommonResponses;
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let problem = |description: &str| {
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/problem+json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("Problem")))
-                        .build(),
-                )
-                .build()
-        };
         for (path, item) in &mut openapi.paths.paths {
             let admin = path.starts_with("/api/v1/admin/");
             let ops = [
@@ -122,10 +111,15 @@ impl Modify for CommonResponses {
                     op.responses
                         .responses
                         .entry(status.to_owned())
-                        .or_insert_with(|| problem(&descriptions.join("; ")).into());
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(descriptions.join("; "))
+                                .build()
+                                .into()
+                        });
                 }
-                // Every error a handler declares is a problem document: handlers give the
-                // status and its causes, the body is declared here once.
+                // Every error response, these and the handlers' own, is a problem document:
+                // the status and its causes are given above or by the handler, the body here.
                 for (status, response) in op.responses.responses.iter_mut() {
                     let error = status == "default" || status.starts_with(['4', '5']);
                     if let utoipa::openapi::RefOr::T(response) = response

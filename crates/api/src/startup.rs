@@ -55,9 +55,15 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 
 /// The DynamoDB back end as the settings configure it.
 #[cfg(feature = "dynamodb")]
+pub async fn dynamo_store(
+    settings: &Settings,
+) -> anyhow::Result<crate::store::dynamo::DynamoStore> {
+    Ok(crate::store::dynamo::DynamoStore::connect(dynamo_settings(settings)?).await)
+}
+
+#[cfg(feature = "dynamodb")]
 async fn connect_dynamo(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let store = crate::store::dynamo::DynamoStore::connect(dynamo_settings(settings)?).await;
-    Ok(Arc::new(store))
+    Ok(Arc::new(dynamo_store(settings).await?))
 }
 
 #[cfg(not(feature = "dynamodb"))]

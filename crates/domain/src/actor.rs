@@ -9,9 +9,3 @@ pub struct Actor {
     pub email: String,
     pub role: Role,
 }
-
-impl Actor {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-}

@@ -92,11 +92,6 @@ impl Catalogue {
         self.searches.forget(&books);
     }
 
-    /// A book, as stored.
-    pub async fn get(&self, id: BookId) -> Result<Option<Book>> {
-        get(self.store.as_ref(), id).await
-    }
-
     /// One book's public JSON.
     pub async fn get_json(&self, id: BookId) -> Result<Option<BookJson>> {
         self.store
