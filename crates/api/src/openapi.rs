@@ -16,6 +16,8 @@ Listings are paginated with opaque, signed cursors."
         bookstore_model::StockEvent,
         bookstore_model::RemovedEvent,
         bookstore_model::CatalogueEvent,
+        // The body of every webhook delivery.
+        bookstore_model::Event,
         // The body of every error response (see `CommonResponses`).
         bookstore_model::Problem
     )),
@@ -25,6 +27,7 @@ Listings are paginated with opaque, signed cursors."
         (name = "accounts", description = "Register and log in"),
         (name = "orders", description = "Buy and return books"),
         (name = "admin", description = "Manage the inventory (admin token)"),
+        (name = "webhooks", description = "Endpoints that receive the shop's events, signed per the Standard Webhooks specification (admin token)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -48,6 +48,64 @@ pub struct RateLimits {
     pub logins_per_account_per_minute: u32,
 }
 
+/// Webhook deliveries and the outbox's dispatcher (section `webhooks`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Whether endpoints may be loopback or private addresses. Never in production: it lets
+    /// whoever manages webhooks make the server call its own network (SSRF).
+    pub allow_private_targets: bool,
+    /// How long a failing delivery is retried; an endpoint that accepted nothing for this
+    /// long is disabled.
+    pub retry_period_secs: u64,
+    /// The first retry's delay; each next one doubles (with jitter) up to `max_backoff_secs`.
+    pub first_backoff_ms: u64,
+    pub max_backoff_secs: u64,
+    /// How long one delivery attempt may take.
+    pub timeout_ms: u64,
+    /// How long a dispatcher holds a claimed job (at least three attempts' timeouts).
+    pub lease_secs: u64,
+    /// How often each instance reads the outbox for work it was not woken for.
+    pub poll_ms: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            retry_period_secs: 3 * 24 * 3600,
+            first_backoff_ms: 5000,
+            max_backoff_secs: 6 * 3600,
+            timeout_ms: 10_000,
+            lease_secs: 60,
+            poll_ms: 2000,
+        }
+    }
+}
+
+impl WebhookSettings {
+    pub fn webhook_config(&self) -> bookstore_domain::webhooks::WebhookConfig {
+        use std::time::Duration;
+        bookstore_domain::webhooks::WebhookConfig {
+            allow_private: self.allow_private_targets,
+            retry_period: Duration::from_secs(self.retry_period_secs),
+            first_backoff: Duration::from_millis(self.first_backoff_ms),
+            max_backoff: Duration::from_secs(self.max_backoff_secs),
+            timeout: Duration::from_millis(self.timeout_ms.max(1)),
+            ..Default::default()
+        }
+    }
+
+    pub fn dispatch_config(&self) -> bookstore_domain::outbox::dispatch::DispatchConfig {
+        use std::time::Duration;
+        bookstore_domain::outbox::dispatch::DispatchConfig {
+            lease: Duration::from_secs(self.lease_secs.max(1)),
+            poll: Duration::from_millis(self.poll_ms.max(10)),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct AdminBootstrap {
     pub email: String,
@@ -147,6 +205,8 @@ pub struct Settings {
     /// The single-page app's built files (`cargo xtask spa`), relative to the working
     /// directory. Missing: the API works without the app and logs a warning.
     pub static_dir: PathBuf,
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
 }
 
 const DEFAULT_BOOK_JSON_CACHE_BYTES: u64 = 64 << 20;
@@ -249,6 +309,12 @@ impl Settings {
             search_candidates_cache_bytes: DEFAULT_SEARCH_CANDIDATES_BYTES,
             idempotency_ttl_secs: 24 * 3600,
             static_dir: data_dir.join("static"),
+            // The tests' receivers listen on loopback.
+            webhooks: WebhookSettings {
+                allow_private_targets: true,
+                poll_ms: 200,
+                ..Default::default()
+            },
         }
     }
 

@@ -22,7 +22,9 @@ use bookstore_domain::cursor::CursorCodec;
 use bookstore_domain::hashing::{HashPool, PasswordKdf, default_threads};
 use bookstore_domain::live::{Live, POLL_INTERVAL};
 use bookstore_domain::tokens::Tokens;
-use bookstore_domain::{Audit, Catalogue, Orders, Users};
+use bookstore_domain::outbox::Wakeup;
+use bookstore_domain::outbox::dispatch::Dispatcher;
+use bookstore_domain::{Audit, Catalogue, Orders, Users, Webhooks};
 use bookstore_model::{Email, PersonName, ProblemCode, Role};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -35,6 +37,8 @@ pub struct Application {
     server: Server,
     /// `GET /metrics` on a listener of its own (`metrics_listen`), if configured.
     metrics: Option<(u16, Server)>,
+    /// The outbox's dispatcher (webhook deliveries), stopped with the server.
+    dispatcher: tokio::task::JoinHandle<()>,
 }
 
 /// Opens the store the settings name.
@@ -101,15 +105,30 @@ impl Application {
         let metrics = Arc::new(Metrics::new()?);
         let store: Arc<dyn Store> = Arc::new(InstrumentedStore::new(store, metrics.clone()));
         let cursors = Arc::new(CursorCodec::new(&secret));
+        let wakeup = Wakeup::new();
+        let webhooks = Arc::new(Webhooks::new(
+            store.clone(),
+            cursors.clone(),
+            wakeup.clone(),
+            settings.webhooks.webhook_config(),
+        ));
+        let dispatcher = Dispatcher::new(
+            webhooks.clone(),
+            wakeup.clone(),
+            settings.webhooks.dispatch_config(),
+        )?;
         let state = web::Data::new(AppState {
-            catalogue: Catalogue::new(store.clone(), cursors.clone(), &settings.catalogue_config()),
+            catalogue: Catalogue::new(store.clone(), cursors.clone(), &settings.catalogue_config())
+                .with_wakeup(wakeup.clone()),
             orders: Orders::new(
                 store.clone(),
                 cursors.clone(),
                 i64::from(settings.idempotency_ttl_secs),
-            ),
+            )
+            .with_wakeup(wakeup),
             users: Users::new(store.clone()),
             audit: Audit::new(store.clone(), cursors),
+            webhooks,
             store,
             tokens: Tokens::new(&secret, settings.token_ttl_secs),
             metrics,
@@ -201,6 +220,7 @@ impl Application {
             port,
             server: server.run(),
             metrics,
+            dispatcher: dispatcher.start(),
         })
     }
 
@@ -214,6 +234,9 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        // Jobs it holds are picked up by another instance (or this one, restarted) after
+        // their lease.
+        let _dispatcher = AbortOnDrop(self.dispatcher);
         let Some((_, metrics)) = self.metrics else {
             return self.server.await;
         };
@@ -223,6 +246,14 @@ impl Application {
         handle.stop(true).await;
         let _ = metrics.await;
         served
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

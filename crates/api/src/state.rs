@@ -3,7 +3,7 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use bookstore_domain::hashing::HashPool;
 use bookstore_domain::tokens::Tokens;
-use bookstore_domain::{Audit, Catalogue, Orders, Users};
+use bookstore_domain::{Audit, Catalogue, Orders, Users, Webhooks};
 use std::sync::Arc;
 
 /// What every handler can reach: the repositories, the keys and the edge's own parts (rate
@@ -13,6 +13,8 @@ pub struct AppState {
     pub orders: Orders,
     pub users: Users,
     pub audit: Audit,
+    /// Shared with the outbox's dispatcher, which reads the endpoints it delivers to.
+    pub webhooks: Arc<Webhooks>,
     /// The store itself, for the readiness probe and the live-stock poller.
     pub store: Arc<dyn Store>,
     pub tokens: Tokens,

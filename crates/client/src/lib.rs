@@ -264,4 +264,52 @@ impl Client {
     pub async fn admin_audit(&self, q: &PageQuery) -> Result<Page<AuditEntry>> {
         self.get_query(paths::ADMIN_AUDIT, q).await
     }
+
+    // ---- webhooks
+
+    pub async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
+        self.get(paths::ADMIN_WEBHOOKS).await
+    }
+
+    pub async fn create_webhook(&self, req: &WebhookRequest) -> Result<WebhookCreated> {
+        self.post(paths::ADMIN_WEBHOOKS, req).await
+    }
+
+    pub async fn get_webhook(&self, id: WebhookId) -> Result<Webhook> {
+        self.get(&paths::admin_webhook(id)).await
+    }
+
+    pub async fn update_webhook(&self, id: WebhookId, req: &WebhookRequest) -> Result<Webhook> {
+        let r = self.request(Method::PUT, &paths::admin_webhook(id)).json(req);
+        Ok(Self::send(r).await?.value)
+    }
+
+    pub async fn delete_webhook(&self, id: WebhookId) -> Result<()> {
+        let res = self
+            .request(Method::DELETE, &paths::admin_webhook(id))
+            .send()
+            .await?;
+        if res.status() == StatusCode::NO_CONTENT {
+            return Ok(());
+        }
+        Self::decode::<serde_json::Value>(res).await.map(|_| ())
+    }
+
+    pub async fn rotate_webhook_secret(&self, id: WebhookId) -> Result<WebhookSecret> {
+        let r = self.request(Method::POST, &paths::admin_webhook_secret(id));
+        Ok(Self::send(r).await?.value)
+    }
+
+    pub async fn webhook_deliveries(
+        &self,
+        id: WebhookId,
+        q: &DeliveryQuery,
+    ) -> Result<Page<Delivery>> {
+        self.get_query(&paths::admin_webhook_deliveries(id), q).await
+    }
+
+    pub async fn retry_webhook_delivery(&self, id: WebhookId, event: EventId) -> Result<Delivery> {
+        let r = self.request(Method::POST, &paths::admin_webhook_retry(id, event));
+        Ok(Self::send(r).await?.value)
+    }
 }

@@ -16,10 +16,12 @@ pub mod hashing;
 pub mod items;
 pub mod live;
 pub mod orders;
+pub mod outbox;
 pub mod outcome;
 pub mod returns;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 pub use actor::Actor;
 pub use audit::Audit;
@@ -28,3 +30,4 @@ pub use catalogue::{Catalogue, CatalogueConfig};
 pub use error::{Error, Result};
 pub use orders::Orders;
 pub use users::Users;
+pub use webhooks::Webhooks;

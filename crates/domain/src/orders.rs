@@ -6,11 +6,12 @@ use crate::catalogue::{book_key, get_many};
 use crate::cursor::CursorCodec;
 use crate::error::{Error, Result};
 use crate::items::{Pager, from_item, page_limit, time_key, to_item};
+use crate::outbox::{self, Wakeup};
 use crate::outcome::{Probe, is_void, transact_resolved};
 use crate::store::keys::{ORDERS_BY_STATUS, ORDERS_BY_TIME, ORDERS_BY_USER, shard_of};
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
-    Book, BookId, Currency, LineRequest, Order, OrderId, OrderLine, OrderQuery, OrderStatus, Page,
+    Book, BookId, Currency, EventType, LineRequest, Order, OrderId, OrderLine, OrderQuery, OrderStatus, Page,
     PageQuery, PlaceOrder, ProblemCode, Shortage, Title, UserId,
 };
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,8 @@ pub struct Orders {
     pager: Pager,
     /// How long an `Idempotency-Key` of an order or a return is remembered.
     idempotency_ttl_secs: i64,
+    /// Wakes this instance's outbox dispatcher after a write with an event.
+    pub(super) wakeup: Wakeup,
 }
 
 impl Orders {
@@ -37,7 +40,15 @@ impl Orders {
             pager: Pager::new(store.clone(), cursors),
             store,
             idempotency_ttl_secs: idempotency_ttl_secs.max(1),
+            wakeup: Wakeup::new(),
         }
+    }
+
+    /// Wakes `wakeup` (the dispatcher's) after each write, instead of leaving the events
+    /// to the dispatchers' next poll.
+    pub fn with_wakeup(mut self, wakeup: Wakeup) -> Self {
+        self.wakeup = wakeup;
+        self
     }
 
     /// An idempotency key as this repository remembers it.
@@ -173,13 +184,18 @@ impl Orders {
                     cond: Some(Cond::NotExists),
                 });
             }
+            let order = record.clone().into_order();
+            ops.push(outbox::emit(EventType::OrderPlaced, &order)?);
             // The order's own item tells, if the store cannot, whether the order was placed.
             let probe = Probe {
                 key: order_key(record.id),
                 fence: true,
             };
             match transact_resolved(store, ops, &probe).await {
-                Ok(()) => return Ok((record.into_order(), true)),
+                Ok(()) => {
+                    self.wakeup.wake();
+                    return Ok((order, true));
+                }
                 Err(StoreError::Unknown(cause)) => {
                     return Err(Error::OutcomeUnknown {
                         what: "order",

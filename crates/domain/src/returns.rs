@@ -8,10 +8,11 @@ use crate::orders::{
     MAX_ATTEMPTS, Orders, get_record, idem_item, order_key, remembered, return_idem_key,
     sorted_lines, status_key,
 };
+use crate::outbox;
 use crate::outcome::{Probe, is_void, transact_resolved};
 use crate::store::{Cond, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
-    BookId, CreateReturn, OrderId, OrderStatus, ProblemCode, Return, ReturnExcess, ReturnId,
+    BookId, CreateReturn, EventType, OrderId, OrderStatus, ProblemCode, Return, ReturnExcess, ReturnId,
     ReturnLine, ReturnReceipt, UserId,
 };
 use serde_json::{Value, json};
@@ -200,6 +201,18 @@ impl Orders {
                     cond: Some(Cond::NotExists),
                 });
             }
+            let receipt = ReturnReceipt {
+                return_: ret.clone(),
+                order: after.clone().into_order(),
+            };
+            ops.push(outbox::emit(EventType::ReturnReceived, &receipt)?);
+            let refund_event = json!({
+                "order_id": order_id,
+                "return_id": receipt.return_.id,
+                "amount_cents": receipt.return_.refund_cents,
+                "currency": receipt.order.currency,
+            });
+            ops.push(outbox::emit(EventType::RefundIssued, &refund_event)?);
             let probe = Probe {
                 key: Key::new(order_key(order_id).pk, return_sk),
                 fence: true,
@@ -213,10 +226,7 @@ impl Orders {
                     });
                 }
                 Ok(()) => {
-                    let receipt = ReturnReceipt {
-                        return_: ret,
-                        order: after.into_order(),
-                    };
+                    self.wakeup.wake();
                     return Ok((receipt, true));
                 }
                 Err(StoreError::ConditionFailed(failed)) => {
@@ -232,10 +242,6 @@ impl Orders {
                         && let Some(stored) = store.get(&probe.key).await?
                         && !is_void(&stored)
                     {
-                        let receipt = ReturnReceipt {
-                            return_: ret,
-                            order: after.into_order(),
-                        };
                         return Ok((receipt, true));
                     }
                     // The order moved (another return) or a key expired: read again.

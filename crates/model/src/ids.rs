@@ -60,3 +60,12 @@ id_type!(
     /// Identifies an entry of the admin audit log.
     AuditId
 );
+id_type!(
+    /// Identifies a business event (the outbox's, delivered to webhooks). Time-ordered (UUIDv7)
+    /// where the server makes them, so a listing by id is a listing by time.
+    EventId
+);
+id_type!(
+    /// Identifies a webhook endpoint.
+    WebhookId
+);

@@ -15,6 +15,7 @@ pub mod problem;
 pub mod schema;
 pub mod search;
 pub mod validate;
+pub mod webhook;
 
 pub use auth::*;
 pub use book::*;
@@ -25,3 +26,4 @@ pub use page::*;
 pub use problem::*;
 pub use search::{MAX_BOOK_WORDS, MAX_WORD_CHARS, book_words, search_words};
 pub use validate::*;
+pub use webhook::*;

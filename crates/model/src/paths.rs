@@ -1,7 +1,7 @@
 //! The API's paths as clients build them. The typed client (and through it the SPA and the load
 //! generator) takes every path from here; a test checks each template against the OpenAPI
 //! document the server generates from its routes, so the two cannot drift apart.
-use crate::{BookId, OrderId};
+use crate::{BookId, EventId, OrderId, WebhookId};
 
 pub const BOOKS: &str = "/api/v1/books";
 pub const GENRES: &str = "/api/v1/genres";
@@ -14,6 +14,7 @@ pub const ORDERS: &str = "/api/v1/orders";
 pub const ADMIN_BOOKS: &str = "/api/v1/admin/books";
 pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
 pub const ADMIN_AUDIT: &str = "/api/v1/admin/audit";
+pub const ADMIN_WEBHOOKS: &str = "/api/v1/admin/webhooks";
 
 pub fn book(id: BookId) -> String {
     format!("{BOOKS}/{id}")
@@ -35,6 +36,22 @@ pub fn admin_book_stock(id: BookId) -> String {
     format!("{ADMIN_BOOKS}/{id}/stock")
 }
 
+pub fn admin_webhook(id: WebhookId) -> String {
+    format!("{ADMIN_WEBHOOKS}/{id}")
+}
+
+pub fn admin_webhook_secret(id: WebhookId) -> String {
+    format!("{ADMIN_WEBHOOKS}/{id}/secret")
+}
+
+pub fn admin_webhook_deliveries(id: WebhookId) -> String {
+    format!("{ADMIN_WEBHOOKS}/{id}/deliveries")
+}
+
+pub fn admin_webhook_retry(id: WebhookId, delivery: EventId) -> String {
+    format!("{ADMIN_WEBHOOKS}/{id}/deliveries/{delivery}/retry")
+}
+
 /// Every path above as the OpenAPI document writes it (`{id}` for an id).
 pub const TEMPLATES: &[&str] = &[
     BOOKS,
@@ -53,6 +70,11 @@ pub const TEMPLATES: &[&str] = &[
     "/api/v1/admin/books/{id}/stock",
     ADMIN_ORDERS,
     ADMIN_AUDIT,
+    ADMIN_WEBHOOKS,
+    "/api/v1/admin/webhooks/{id}",
+    "/api/v1/admin/webhooks/{id}/secret",
+    "/api/v1/admin/webhooks/{id}/deliveries",
+    "/api/v1/admin/webhooks/{id}/deliveries/{delivery}/retry",
 ];
 
 #[cfg(test)]
@@ -85,5 +107,25 @@ mod tests {
             assert!(TEMPLATES.contains(&template));
             assert_eq!(built, template.replace("{id}", &id));
         }
+        let (hook, event) = (WebhookId::new(), EventId::new());
+        for (built, template) in [
+            (admin_webhook(hook), "/api/v1/admin/webhooks/{id}"),
+            (admin_webhook_secret(hook), "/api/v1/admin/webhooks/{id}/secret"),
+            (
+                admin_webhook_deliveries(hook),
+                "/api/v1/admin/webhooks/{id}/deliveries",
+            ),
+        ] {
+            assert!(TEMPLATES.contains(&template));
+            assert_eq!(built, template.replace("{id}", &hook.to_string()));
+        }
+        let template = "/api/v1/admin/webhooks/{id}/deliveries/{delivery}/retry";
+        assert!(TEMPLATES.contains(&template));
+        assert_eq!(
+            admin_webhook_retry(hook, event),
+            template
+                .replace("{id}", &hook.to_string())
+                .replace("{delivery}", &event.to_string())
+        );
     }
 }

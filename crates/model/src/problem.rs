@@ -96,5 +96,8 @@ codes! {
     RateLimited = "rate_limited",
     ServiceUnavailable = "service_unavailable",
     OutcomeUnknown = "outcome_unknown",
+    WebhookUrlRefused = "webhook_url_refused",
+    TooManyWebhooks = "too_many_webhooks",
+    DeliveryPending = "delivery_pending",
     Internal = "internal",
 }

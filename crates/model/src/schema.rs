@@ -7,7 +7,7 @@
 //! and fuzzers): no lookaround, and explicit classes instead of `\s`, which differs between them.
 use crate::{
     AuthorName, Currency, Description, Email, Genre, Isbn, Password, PersonName, PriceCents,
-    Quantity, ReturnReason, Title,
+    Quantity, ReturnReason, Title, WebhookUrl,
 };
 use utoipa::openapi::schema::{
     KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, SchemaType, Type,
@@ -122,6 +122,25 @@ schema!(
         ReturnReason::MAX_CHARS,
         "Arrived damaged"
     )
+);
+
+/// What [`WebhookUrl::parse`] accepts (with `maxLength`).
+pub fn webhook_url_pattern() -> String {
+    let host = r"(?:\[[0-9A-Fa-f:.]{2,45}\]|[0-9A-Za-z](?:[-.0-9A-Za-z]{0,251}[0-9A-Za-z])?)";
+    format!("^https?://{host}(?::[0-9]{{1,5}})?(?:[/?][!-~]*)?$")
+}
+
+schema!(
+    WebhookUrl,
+    string(
+        "Where deliveries are POSTed: http or https, a host name or IP literal, an optional \
+port, path and query; printable ASCII (percent-encode the rest), at most 2000 characters. In \
+production the host must resolve to public addresses only (else `webhook_url_refused`)."
+            .into(),
+        webhook_url_pattern(),
+        "https://example.com/hooks/bookstore",
+    )
+    .max_length(Some(WebhookUrl::MAX_LEN))
 );
 
 /// A genre slug, trimmed and lower-cased: ASCII letters and digits in runs joined by single
@@ -329,6 +348,32 @@ mod tests {
         out.push("d".repeat(5001));
         out.push(format!("{}@x.io", "e".repeat(249)));
         out.push(format!("{}@x.io", "e".repeat(250)));
+        for url in [
+            "http://a",
+            "https://example.com/hooks?x=1#f",
+            "https://127.0.0.1:8080/",
+            "http://[::1]:99/x",
+            "http://[::1",
+            "http://[zz]/",
+            "http://-a.com/",
+            "http://a-.com",
+            "http://a..b",
+            "ftp://a.com",
+            "http://a.com:/x",
+            "http://a.com:123456",
+            "http://a.com:65535",
+            "http://a.com x",
+            "http://a.com/\u{e9}",
+            "http://a.com#x",
+            "http://user@a.com/",
+            "HTTP://a.com",
+        ] {
+            out.push(url.to_owned());
+        }
+        out.push(format!("http://a.com/{}", "x".repeat(1987)));
+        out.push(format!("http://a.com/{}", "x".repeat(1988)));
+        out.push(format!("http://{}.com", "x".repeat(249)));
+        out.push(format!("http://{}.com", "x".repeat(250)));
         out
     }
 
@@ -366,6 +411,11 @@ mod tests {
             Genre::parse(s).is_ok() || t.len() > Genre::MAX_LEN && slug
         });
         agree::<Currency>("Currency", |s| Currency::parse(s).is_ok());
+        // The length is `maxLength`'s to check, not the pattern's.
+        agree::<WebhookUrl>("WebhookUrl", |s| {
+            let max = WebhookUrl::MAX_LEN;
+            WebhookUrl::parse(s).is_ok() || s.len() > max && WebhookUrl::parse(&s[..max]).is_ok()
+        });
         // Nor does Email's count bytes: a long address passes it if a short one of its shape would.
         agree::<Email>("Email", |s| {
             let t = s.trim();

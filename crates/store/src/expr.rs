@@ -23,6 +23,7 @@ pub fn holds(cond: &Cond, current: Option<&Item>) -> bool {
             .and_then(|i| lookup(i, p))
             .is_some_and(|v| v == want),
         Cond::And(all) => all.iter().all(|c| holds(c, current)),
+        Cond::Or(any) => any.iter().any(|c| holds(c, current)),
     }
 }
 

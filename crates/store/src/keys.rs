@@ -86,14 +86,19 @@ pub const INDEXES: &[IndexDef] = &[
 /// shard and merge.
 pub const SHARDS: u32 = 8;
 
-/// The shard of an id: a stable hash (FNV-1a), the same on every instance and release.
+/// The shard of an id: a stable hash, the same on every instance and release.
 pub fn shard_of(id: &str) -> u32 {
+    stable_hash(id) % SHARDS
+}
+
+/// FNV-1a: stable across instances and releases, unlike std's hasher.
+pub fn stable_hash(id: &str) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for b in id.bytes() {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     }
-    h % SHARDS
+    h
 }
 
 pub fn index(name: &str) -> Option<&'static IndexDef> {

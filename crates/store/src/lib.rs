@@ -87,6 +87,9 @@ pub enum Cond {
     Eq(Path, Value),
     /// Every condition holds.
     And(Vec<Cond>),
+    /// At least one condition holds (none: never), e.g. a counter that is missing or below a
+    /// bound.
+    Or(Vec<Cond>),
 }
 
 /// One operation of a transaction.

@@ -1,6 +1,7 @@
 //! A write acknowledged to a client survives `kill -9` of the server process.
 use crate::helpers::*;
 use bookstore_model::*;
+use std::time::Duration;
 
 #[tokio::test]
 async fn acknowledged_orders_survive_kill_9() {
@@ -72,4 +73,55 @@ async fn acknowledged_orders_survive_kill_9() {
     );
     let after = server.client.get_book(book.id).await.unwrap();
     assert_eq!(after.stock, 100 - i64::from(units) + 1);
+}
+
+/// kill -9 of the instance that holds an event's lease, mid-delivery, loses no event: another
+/// instance delivers it once the lease has run out, under the same `webhook-id`.
+#[tokio::test]
+async fn an_event_whose_deliverer_is_killed_mid_delivery_is_delivered_by_another() {
+    use crate::receiver::{Answer, Receiver};
+    let data = tempfile::tempdir().unwrap();
+    let dynamo = test_dynamo().await;
+    // Attempts of up to 3 s, leases of 9 s: the kill lands while the attempt is open.
+    let env = [
+        ("BOOKSTORE__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true"),
+        ("BOOKSTORE__WEBHOOKS__TIMEOUT_MS", "3000"),
+        ("BOOKSTORE__WEBHOOKS__LEASE_SECS", "9"),
+        ("BOOKSTORE__WEBHOOKS__POLL_MS", "200"),
+    ];
+    let mut first = start_server_with(data.path(), dynamo.as_ref(), &env).await;
+    let admin = first.client.authed(
+        first
+            .client
+            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .unwrap()
+            .token,
+    );
+    let rx = Receiver::start(Answer::Hold(Duration::from_secs(60))).await;
+    admin
+        .create_webhook(&WebhookRequest {
+            url: WebhookUrl::parse(&rx.url).unwrap(),
+            event_types: vec![EventType::BookCreated],
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    admin
+        .admin_create_book(&new_book("Killed mid-delivery", "A", "fiction", 100, 1))
+        .await
+        .unwrap();
+    let held = rx.wait_for(1, 10).await;
+    first.child.kill().expect("SIGKILL");
+    first.child.wait().unwrap();
+    let killed_at = std::time::Instant::now();
+
+    rx.answer(Answer::Status(200));
+    let _second = start_server_with(data.path(), dynamo.as_ref(), &env).await;
+    let got = rx.wait_for(2, 30).await;
+    assert_eq!(got[1].id, held[0].id, "the same event, the same webhook-id");
+    assert_eq!(got[1].body, held[0].body);
+    // Not before the dead instance's lease ran out (claimed just before the first attempt).
+    assert!(got[1].at - held[0].at >= Duration::from_secs(8), "{:?}", got[1].at - held[0].at);
+    assert!(killed_at.elapsed() < Duration::from_secs(30));
 }

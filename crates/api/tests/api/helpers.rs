@@ -278,8 +278,18 @@ pub fn bookstore_on(data: &std::path::Path, dynamo: Option<&DynamoSettings>) -> 
 
 /// Starts `bookstore serve` and waits until it is ready.
 pub async fn start_server(data: &std::path::Path, dynamo: Option<&DynamoSettings>) -> Server {
+    start_server_with(data, dynamo, &[]).await
+}
+
+/// [`start_server`] with more settings, as `BOOKSTORE__...` variables.
+pub async fn start_server_with(
+    data: &std::path::Path,
+    dynamo: Option<&DynamoSettings>,
+    env: &[(&str, &str)],
+) -> Server {
     let port = free_port();
     let child = bookstore_on(data, dynamo)
+        .envs(env.iter().copied())
         .arg("serve")
         .env("BOOKSTORE__LISTEN", format!("127.0.0.1:{port}"))
         .env("BOOKSTORE__JWT_SECRET", JWT_SECRET)

@@ -3,6 +3,7 @@
 #[path = "../../../store/tests/support/dynamo_local.rs"]
 mod dynamo_local;
 mod helpers;
+mod receiver;
 #[path = "../support/slow_proxy.rs"]
 mod slow_proxy;
 

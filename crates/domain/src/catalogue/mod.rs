@@ -11,12 +11,13 @@ use crate::cursor::CursorCodec;
 use crate::error::{Error, Result};
 use crate::fresh::Fresh;
 use crate::items::{Pager, from_item, from_raw, page_limit, time_key, to_item};
+use crate::outbox::{self, Wakeup};
 use crate::outcome::transact_audited;
 use crate::store::keys::*;
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
-    Bestseller, Book, BookDetails, BookId, BookQuery, BookSort, Genre, GenreCount, NewBook, Page,
-    ProblemCode, StockAdjustment,
+    Bestseller, Book, BookDetails, BookId, BookQuery, BookSort, EventType, Genre, GenreCount,
+    NewBook, Page, ProblemCode, StockAdjustment,
 };
 pub use json::{BookJson, BookJsonCache, BookPage, book_etag};
 use keys::*;
@@ -63,6 +64,8 @@ pub struct Catalogue {
     searches: SearchCache,
     genres: Fresh<Vec<GenreCount>>,
     bestsellers: Fresh<Vec<Bestseller>>,
+    /// Wakes this instance's outbox dispatcher after a write with an event.
+    wakeup: Wakeup,
 }
 
 impl Catalogue {
@@ -78,7 +81,15 @@ impl Catalogue {
             ),
             genres: Fresh::new(config.genres_max_age),
             bestsellers: Fresh::new(config.bestsellers_max_age),
+            wakeup: Wakeup::new(),
         }
+    }
+
+    /// Wakes `wakeup` (the dispatcher's) after each write, instead of leaving the events
+    /// to the dispatchers' next poll.
+    pub fn with_wakeup(mut self, wakeup: Wakeup) -> Self {
+        self.wakeup = wakeup;
+        self
     }
 
     /// Forgets what this instance derived from the catalogue and a change of `before` into
@@ -90,6 +101,7 @@ impl Catalogue {
         }
         let books: Vec<&Book> = before.into_iter().chain(after).collect();
         self.searches.forget(&books);
+        self.wakeup.wake();
     }
 
     /// One book's public JSON.
@@ -159,6 +171,7 @@ impl Catalogue {
             genre_op(&book.genre, 1),
         ];
         ops.extend(token_ops(Some(&book), None));
+        ops.push(outbox::emit(EventType::BookCreated, &book)?);
         ops.push(audit::entry(
             actor,
             "book.create",
@@ -235,6 +248,7 @@ impl Catalogue {
             ops.push(genre_op(&new.genre, 1));
         }
         ops.extend(token_ops(Some(&new), Some(&old)));
+        ops.push(outbox::emit(EventType::BookUpdated, &new)?);
         ops.push(audit::entry(
             actor,
             "book.update",
@@ -286,6 +300,7 @@ impl Catalogue {
             genre_op(&old.genre, -1),
         ];
         ops.extend(token_ops(None, Some(&old)));
+        ops.push(outbox::emit(EventType::BookDeleted, &old)?);
         ops.push(audit::entry(
             actor,
             "book.delete",
@@ -335,6 +350,7 @@ impl Catalogue {
                     add: vec![(Path::attr("stock"), adj.delta)],
                     cond: Some(Cond::Eq(Path::attr("stock"), old.stock.into())),
                 },
+                outbox::emit(EventType::BookUpdated, &new)?,
                 audit::entry(
                     actor,
                     "book.stock",
@@ -345,7 +361,10 @@ impl Catalogue {
                 )?,
             ];
             match transact_audited(store, ops).await {
-                Ok(()) => return Ok(new),
+                Ok(()) => {
+                    self.wakeup.wake();
+                    return Ok(new);
+                }
                 Err(StoreError::ConditionFailed(_)) => continue,
                 Err(e) => return Err(e.into()),
             }

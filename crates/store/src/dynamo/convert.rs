@@ -87,6 +87,16 @@ impl Expr {
                 .map(|c| Ok(format!("({})", self.cond(c)?)))
                 .collect::<Result<Vec<_>, StoreError>>()?
                 .join(" AND "),
+            Cond::Or(any) if any.is_empty() => format!(
+                "attribute_exists({}) AND attribute_not_exists({})",
+                self.name("pk"),
+                self.name("pk")
+            ),
+            Cond::Or(any) => any
+                .iter()
+                .map(|c| Ok(format!("({})", self.cond(c)?)))
+                .collect::<Result<Vec<_>, StoreError>>()?
+                .join(" OR "),
         })
     }
 

@@ -146,10 +146,31 @@ async fn items_round_trip_with_conditions() {
             ),
             vec![0]
         );
-        // Update is an upsert; adding to a missing number starts from zero.
-        s.transact(vec![add(k("A", "3"), "count", 2, None)])
+        // Update is an upsert; adding to a missing number starts from zero. A bounded counter
+        // that may not exist yet: missing, or below the bound.
+        let bounded = || {
+            Some(Cond::Or(vec![
+                Cond::NotExists,
+                Cond::Le(Path::attr("count"), 0),
+            ]))
+        };
+        s.transact(vec![add(k("A", "3"), "count", 2, bounded())])
             .await
             .unwrap();
+        assert_eq!(
+            failed(s.transact(vec![add(k("A", "3"), "count", 1, bounded())]).await),
+            vec![0]
+        );
+        assert_eq!(
+            failed(
+                s.transact(vec![WriteOp::Check {
+                    key: k("A", "3"),
+                    cond: Cond::Or(vec![])
+                }])
+                .await
+            ),
+            vec![0]
+        );
         assert_eq!(
             s.get(&k("A", "3")).await.unwrap(),
             Some(item(json!({"pk": "A", "sk": "3", "count": 2})))

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod books;
 pub mod orders;
+pub mod webhooks;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
@@ -12,6 +13,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         scope("/admin")
             .configure(books::routes)
             .configure(orders::routes)
-            .configure(audit::routes),
+            .configure(audit::routes)
+            .configure(webhooks::routes),
     );
 }

@@ -2,3 +2,4 @@
 mod audit;
 mod books;
 mod orders;
+mod webhooks;

@@ -1,0 +1,365 @@
+//! The dispatcher: on every instance, a loop that claims due jobs (a lease each) and does them.
+//! An event job fans the event out into one delivery per subscribed endpoint; a delivery job
+//! makes one attempt and records it, scheduling the next or giving up. Each job's outcome and
+//! its removal are one transaction, conditioned on the lease still being held, so a dispatcher
+//! that stalled past its lease writes nothing and the job's new holder decides.
+use super::{Job, KIND_DELIVER, KIND_EVENT, Lease, SHARDS, Wakeup, claim, due_jobs, finish_op};
+use crate::error::{Error, Result};
+use crate::items::from_item;
+use crate::store::{Cond, Path, Store, StoreError, WriteOp};
+use crate::webhooks::{
+    DeliveryRecord, EndpointRecord, Webhooks, deliver_job, delivery_item, delivery_key,
+    endpoint_key, net, sign, status_value, subscribed,
+};
+use bookstore_model::{DeliveryStatus, Event, EventId, WebhookId};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the dispatcher polls and leases.
+#[derive(Debug, Clone)]
+pub struct DispatchConfig {
+    /// How long a claimed job is this dispatcher's; longer than any attempt can take.
+    pub lease: Duration,
+    /// How often the queue is read when nothing woke the dispatcher (jobs of other instances,
+    /// retries coming due).
+    pub poll: Duration,
+    /// Jobs read per shard and round.
+    pub batch: usize,
+    /// Jobs done at once.
+    pub concurrency: usize,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(60),
+            poll: Duration::from_secs(2),
+            batch: 50,
+            concurrency: 32,
+        }
+    }
+}
+
+pub struct Dispatcher {
+    webhooks: Arc<Webhooks>,
+    wakeup: Wakeup,
+    config: DispatchConfig,
+    client: reqwest::Client,
+}
+
+/// What one attempt of a delivery came to.
+enum Attempt {
+    Accepted(u16),
+    Refused(Option<u16>, String),
+}
+
+impl Dispatcher {
+    pub fn new(webhooks: Arc<Webhooks>, wakeup: Wakeup, mut config: DispatchConfig) -> Result<Self> {
+        let timeout = webhooks.config.timeout;
+        // A lease must outlast the attempt it covers, with room to record it.
+        config.lease = config.lease.max(timeout * 3);
+        let client = net::client(timeout, webhooks.config.allow_private).map_err(Error::internal)?;
+        Ok(Self {
+            webhooks,
+            wakeup,
+            config,
+            client,
+        })
+    }
+
+    /// Runs until the task is dropped.
+    pub fn start(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move { self.run().await })
+    }
+
+    async fn run(self) {
+        loop {
+            let done = match self.round().await {
+                Ok(done) => done,
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox round failed");
+                    0
+                }
+            };
+            if done == 0 {
+                tokio::select! {
+                    () = self.wakeup.woken() => {}
+                    () = tokio::time::sleep(self.config.poll) => {}
+                }
+            }
+        }
+    }
+
+    /// One pass over every shard; the number of jobs done.
+    async fn round(&self) -> Result<usize> {
+        let store = self.webhooks.store();
+        let now = Utc::now();
+        let shards = futures::future::join_all(
+            (0..SHARDS).map(|shard| due_jobs(store, shard, now, self.config.batch)),
+        )
+        .await;
+        let mut jobs = Vec::new();
+        for shard in shards {
+            jobs.extend(shard?);
+        }
+        let done = futures::stream::iter(jobs)
+            .map(|job| self.claim_and_do(job))
+            .buffer_unordered(self.config.concurrency.max(1))
+            .filter(|r| std::future::ready(matches!(r, Ok(true))))
+            .count()
+            .await;
+        Ok(done)
+    }
+
+    async fn claim_and_do(&self, job: Job) -> Result<bool> {
+        let store = self.webhooks.store();
+        let lease_ms = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
+        let Some(lease) = claim(store, &job, lease_ms).await? else {
+            return Ok(false);
+        };
+        let result = match job.kind.as_str() {
+            KIND_EVENT => self.fan_out(&job, &lease).await,
+            KIND_DELIVER => self.deliver(&job, &lease).await,
+            other => {
+                tracing::error!(kind = other, key = ?job.key, "unknown job kind; dropped");
+                finish(store, vec![finish_op(&job, &lease)]).await
+            }
+        };
+        if let Err(e) = &result {
+            // The lease runs out and the job is tried again, here or elsewhere.
+            tracing::warn!(error = %e, key = ?job.key, "outbox job failed");
+        }
+        result.map(|()| true)
+    }
+
+    /// One delivery (and its first job) per endpoint subscribed to the event, and the event's
+    /// job removed: all or nothing.
+    async fn fan_out(&self, job: &Job, lease: &Lease) -> Result<()> {
+        let event: Event = serde_json::from_value(
+            job.item
+                .get("event")
+                .cloned()
+                .ok_or_else(|| Error::internal("event job without its event"))?,
+        )
+        .map_err(Error::internal)?;
+        let now = Utc::now();
+        let mut ops = Vec::new();
+        for endpoint in self.webhooks.load_endpoints().await? {
+            if subscribed(&endpoint, event.type_) {
+                let id = endpoint.webhook.id;
+                ops.push(WriteOp::Put {
+                    item: delivery_item(id, &event, now)?,
+                    cond: Some(Cond::NotExists),
+                });
+                ops.push(deliver_job(id, event.id, now));
+            }
+        }
+        let fanned = ops.len() / 2;
+        ops.push(finish_op(job, lease));
+        finish(self.webhooks.store(), ops).await?;
+        if fanned > 0 {
+            self.wakeup.wake();
+        }
+        Ok(())
+    }
+
+    async fn deliver(&self, job: &Job, lease: &Lease) -> Result<()> {
+        let store = self.webhooks.store();
+        let field = |name: &str| job.item.get(name).and_then(Value::as_str).unwrap_or("");
+        let (Ok(endpoint_id), Ok(event_id)) = (
+            field("endpoint_id").parse::<WebhookId>(),
+            field("event_id").parse::<EventId>(),
+        ) else {
+            return Err(Error::internal("delivery job without its ids"));
+        };
+        let Some(item) = store.get(&delivery_key(endpoint_id, event_id)).await? else {
+            return finish(store, vec![finish_op(job, lease)]).await;
+        };
+        let record: DeliveryRecord = from_item(item)?;
+        let endpoint = match self.webhooks.record(endpoint_id).await {
+            Ok(e) => Some(e),
+            Err(Error::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let now = Utc::now();
+        let (attempt, endpoint) = match endpoint {
+            None => (Attempt::Refused(None, "the endpoint was deleted".into()), None),
+            Some(e) if !e.webhook.enabled => {
+                (Attempt::Refused(None, "the endpoint is disabled".into()), None)
+            }
+            Some(e) => (self.attempt(&e, &record, now).await, Some(e)),
+        };
+        let attempts = record.delivery.attempts + 1;
+        let key = delivery_key(endpoint_id, event_id);
+        let mut set = vec![(Path::attr("last_attempt_at"), json!(now))];
+        let mut ops = Vec::new();
+        let mut give_up = false;
+        match &attempt {
+            Attempt::Accepted(code) => {
+                set.push((Path::attr("status"), status_value(DeliveryStatus::Succeeded)));
+                set.push((Path::attr("last_status_code"), json!(code)));
+                set.push((Path::attr("last_error"), Value::Null));
+                set.push((Path::attr("next_attempt_at"), Value::Null));
+                ops.push(WriteOp::Update {
+                    key: endpoint_key(endpoint_id),
+                    set: vec![(Path::attr("last_success_at"), json!(now))],
+                    add: vec![],
+                    cond: Some(Cond::Exists),
+                });
+            }
+            Attempt::Refused(code, error) => {
+                set.push((Path::attr("last_status_code"), json!(code)));
+                set.push((Path::attr("last_error"), json!(error)));
+                let next = now + self.backoff(attempts);
+                let deadline = record.delivery.created_at
+                    + chrono::Duration::from_std(self.webhooks.config.retry_period)
+                        .unwrap_or(chrono::Duration::days(3));
+                if endpoint.is_some() && next <= deadline {
+                    set.push((Path::attr("status"), status_value(DeliveryStatus::Pending)));
+                    set.push((Path::attr("next_attempt_at"), json!(next)));
+                    ops.push(deliver_job(endpoint_id, event_id, next));
+                } else {
+                    give_up = true;
+                    set.push((Path::attr("status"), status_value(DeliveryStatus::Failed)));
+                    set.push((Path::attr("next_attempt_at"), Value::Null));
+                }
+            }
+        }
+        ops.insert(
+            0,
+            WriteOp::Update {
+                key,
+                set,
+                add: vec![(Path::attr("attempts"), 1)],
+                cond: Some(Cond::Exists),
+            },
+        );
+        ops.push(finish_op(job, lease));
+        finish(store, ops).await?;
+        if give_up && let Some(e) = endpoint {
+            self.disable_if_failing(&e, record.delivery.created_at).await?;
+        }
+        Ok(())
+    }
+
+    /// One POST of the event, signed with every current secret.
+    async fn attempt(
+        &self,
+        endpoint: &EndpointRecord,
+        record: &DeliveryRecord,
+        now: DateTime<Utc>,
+    ) -> Attempt {
+        let url = endpoint.webhook.url.as_str();
+        if let Err(refused) = net::check_url(url, self.webhooks.config.allow_private).await {
+            return Attempt::Refused(None, refused.to_string());
+        }
+        let id = record.delivery.event_id.to_string();
+        let ts = now.timestamp();
+        let signatures: Vec<String> = endpoint
+            .signing_secrets(now)
+            .into_iter()
+            .filter_map(|s| sign::sign(s, &id, ts, record.body.as_bytes()))
+            .collect();
+        let sent = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", ts.to_string())
+            .header("webhook-signature", signatures.join(" "))
+            .body(record.body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => Attempt::Accepted(r.status().as_u16()),
+            Ok(r) => Attempt::Refused(
+                Some(r.status().as_u16()),
+                format!("the endpoint answered {}", r.status()),
+            ),
+            Err(e) => Attempt::Refused(None, describe(&e)),
+        }
+    }
+
+    /// The delay before attempt `attempts + 1`: doubling from the first backoff, capped, with
+    /// jitter (half to all of it) so that retries of many deliveries spread out.
+    fn backoff(&self, attempts: u32) -> chrono::Duration {
+        let c = &self.webhooks.config;
+        let exp = c
+            .first_backoff
+            .saturating_mul(1u32 << attempts.saturating_sub(1).min(20))
+            .min(c.max_backoff);
+        let r = f64::from(uuid::Uuid::new_v4().as_u128() as u16) / f64::from(u16::MAX);
+        chrono::Duration::from_std(exp.mul_f64(0.5 + r / 2.0)).unwrap_or(chrono::Duration::hours(1))
+    }
+
+    /// Disables an endpoint that accepted nothing since `since` (a delivery's whole retry
+    /// period): it only collects failures. The owner sees why on the endpoint.
+    async fn disable_if_failing(&self, e: &EndpointRecord, since: DateTime<Utc>) -> Result<()> {
+        if e.webhook.last_success_at.is_some_and(|t| t >= since) {
+            return Ok(());
+        }
+        let reason = format!(
+            "disabled at {} after deliveries failed for the whole retry period",
+            Utc::now().to_rfc3339()
+        );
+        let op = WriteOp::Update {
+            key: endpoint_key(e.webhook.id),
+            set: vec![
+                (Path::attr("enabled"), false.into()),
+                (Path::attr("disabled_reason"), reason.clone().into()),
+                (Path::attr("updated_at"), json!(Utc::now())),
+            ],
+            add: vec![(Path::attr("version"), 1)],
+            cond: Some(Cond::And(vec![
+                Cond::Exists,
+                Cond::Eq(Path::attr("enabled"), true.into()),
+            ])),
+        };
+        match self.webhooks.store().transact(vec![op]).await {
+            Ok(()) => {
+                self.webhooks.forget_endpoints();
+                tracing::warn!(webhook = %e.webhook.id, url = %e.webhook.url, "{reason}");
+                Ok(())
+            }
+            Err(StoreError::ConditionFailed(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Writes a job's outcome; a lost lease (another dispatcher has the job now) is no error.
+async fn finish(store: &dyn Store, ops: Vec<WriteOp>) -> Result<()> {
+    match store.transact(ops).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed(failed)) => {
+            tracing::info!(?failed, "an outbox job's outcome was not recorded: lease lost");
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A transport error, without the URL's query (it may carry a token of the receiver's).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}

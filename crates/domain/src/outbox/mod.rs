@@ -1,0 +1,201 @@
+//! The transactional outbox: a business event is a job item written by the transaction of the
+//! change that causes it, so an event exists exactly when its change does. Dispatchers on every
+//! instance ([`dispatch`]) claim due jobs with a conditional write (a lease), fan each event out
+//! to the webhook endpoints subscribed to it, and deliver; a dispatcher that dies mid-job leaves
+//! the job to whoever claims it after the lease.
+//!
+//! Jobs live in [`SHARDS`] partitions (`JOBS#<n>`), sorted by when they are due, so a dispatcher
+//! reads only what is due, in order, and no partition takes more than its share of the writes
+//! (the numbers are in `docs/dynamodb.md`).
+pub mod dispatch;
+
+use crate::error::{Error, Result};
+use crate::items::to_item;
+use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
+use bookstore_model::{Event, EventId, EventType};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Partitions of the job queue. Each DynamoDB partition takes about 1,000 write units a second;
+/// an event costs a put and a delete of ~1-5 KB, so 32 keep 10,000 events/s off any limit.
+pub const SHARDS: u32 = 32;
+
+/// What a job asks of a dispatcher.
+pub(crate) const KIND_EVENT: &str = "event";
+pub(crate) const KIND_DELIVER: &str = "deliver";
+
+/// Tells this instance's dispatcher that jobs were written, so it need not wait for its next
+/// poll. Other instances find them by polling (and take over if this one dies).
+#[derive(Clone, Default)]
+pub struct Wakeup(Arc<Notify>);
+
+impl Wakeup {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    pub(crate) async fn woken(&self) {
+        self.0.notified().await;
+    }
+}
+
+/// A new event of `type_` about `data` (the resource's public representation, now).
+pub fn event(type_: EventType, data: &impl Serialize) -> Result<Event> {
+    Ok(Event {
+        id: EventId(uuid::Uuid::now_v7()),
+        type_,
+        timestamp: Utc::now(),
+        data: serde_json::to_value(data).map_err(Error::internal)?,
+    })
+}
+
+/// The write that records `event` in the outbox, for the transaction of its change.
+pub fn event_op(event: &Event) -> Result<WriteOp> {
+    let mut item = job_item(
+        &event.id.to_string(),
+        event.timestamp,
+        KIND_EVENT,
+        shard_of_id(&event.id.to_string()),
+    );
+    item.insert("event".into(), Value::Object(to_item(event)?));
+    Ok(WriteOp::Put {
+        item,
+        cond: Some(Cond::NotExists),
+    })
+}
+
+/// Shorthand: the outbox write of a new event.
+pub fn emit(type_: EventType, data: &impl Serialize) -> Result<WriteOp> {
+    event_op(&event(type_, data)?)
+}
+
+pub(crate) fn shard_of_id(id: &str) -> u32 {
+    crate::store::keys::stable_hash(id) % SHARDS
+}
+
+/// A job's key: its shard, then its due time (epoch milliseconds, fixed width) and id.
+pub(crate) fn job_key(shard: u32, due: DateTime<Utc>, id: &str) -> Key {
+    Key::new(
+        format!("JOBS#{shard}"),
+        format!("{:015}#{id}", due.timestamp_millis().max(0)),
+    )
+}
+
+/// A job item, unleased.
+pub(crate) fn job_item(id: &str, due: DateTime<Utc>, kind: &str, shard: u32) -> Item {
+    let mut item = crate::store::expr::key_item(&job_key(shard, due, id));
+    item.insert("kind".into(), kind.into());
+    item.insert("job_id".into(), id.into());
+    item.insert("lease_until".into(), 0.into());
+    item
+}
+
+/// A due job as read: its key, kind, lease and whole item.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub key: Key,
+    pub kind: String,
+    pub item: Item,
+}
+
+impl Job {
+    fn due_ms(&self) -> i64 {
+        self.key
+            .sk
+            .split('#')
+            .next()
+            .and_then(|ms| ms.parse().ok())
+            .unwrap_or(i64::MAX)
+    }
+
+    fn lease_until(&self) -> i64 {
+        self.item
+            .get("lease_until")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+    }
+}
+
+/// Up to `limit` jobs of one shard that are due at `now` and not leased, in due order.
+pub(crate) async fn due_jobs(
+    store: &dyn Store,
+    shard: u32,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> std::result::Result<Vec<Job>, StoreError> {
+    let now_ms = now.timestamp_millis();
+    let page = store
+        .query(&Query {
+            index: None,
+            pk: format!("JOBS#{shard}"),
+            sk_prefix: None,
+            forward: true,
+            limit,
+            start: None,
+        })
+        .await?;
+    Ok(page
+        .items
+        .into_iter()
+        .filter_map(|item| {
+            let key = Key::of(&item)?;
+            let kind = item.get("kind")?.as_str()?.to_owned();
+            Some(Job { key, kind, item })
+        })
+        .take_while(|j| j.due_ms() <= now_ms)
+        .filter(|j| j.lease_until() <= now_ms)
+        .collect())
+}
+
+/// A claimed job: only the holder of `token` may finish it, until `until`.
+#[derive(Debug, Clone)]
+pub(crate) struct Lease {
+    pub token: String,
+}
+
+/// Claims `job` for `lease_ms`: a conditional write that only one claimant wins, and only once
+/// any earlier lease has run out. `None` if someone else holds or finished it.
+pub(crate) async fn claim(
+    store: &dyn Store,
+    job: &Job,
+    lease_ms: i64,
+) -> std::result::Result<Option<Lease>, StoreError> {
+    let now = Utc::now().timestamp_millis();
+    let token = uuid::Uuid::new_v4().to_string();
+    let op = WriteOp::Update {
+        key: job.key.clone(),
+        set: vec![
+            (Path::attr("lease_until"), (now + lease_ms).into()),
+            (Path::attr("lease_token"), token.clone().into()),
+        ],
+        add: vec![],
+        cond: Some(Cond::And(vec![
+            Cond::Exists,
+            Cond::Le(Path::attr("lease_until"), now),
+        ])),
+    };
+    match store.transact(vec![op]).await {
+        Ok(()) => Ok(Some(Lease { token })),
+        Err(StoreError::ConditionFailed(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes a finished job, if the lease is still ours (for the same transaction as the job's
+/// outcome: a holder whose lease ran out writes nothing).
+pub(crate) fn finish_op(job: &Job, lease: &Lease) -> WriteOp {
+    WriteOp::Delete {
+        key: job.key.clone(),
+        cond: Some(Cond::Eq(
+            Path::attr("lease_token"),
+            lease.token.clone().into(),
+        )),
+    }
+}
