@@ -280,7 +280,9 @@ impl Client {
     }
 
     pub async fn update_webhook(&self, id: WebhookId, req: &WebhookRequest) -> Result<Webhook> {
-        let r = self.request(Method::PUT, &paths::admin_webhook(id)).json(req);
+        let r = self
+            .request(Method::PUT, &paths::admin_webhook(id))
+            .json(req);
         Ok(Self::send(r).await?.value)
     }
 
@@ -305,7 +307,8 @@ impl Client {
         id: WebhookId,
         q: &DeliveryQuery,
     ) -> Result<Page<Delivery>> {
-        self.get_query(&paths::admin_webhook_deliveries(id), q).await
+        self.get_query(&paths::admin_webhook_deliveries(id), q)
+            .await
     }
 
     pub async fn retry_webhook_delivery(&self, id: WebhookId, event: EventId) -> Result<Delivery> {

@@ -11,8 +11,8 @@ use crate::outcome::{Probe, is_void, transact_resolved};
 use crate::store::keys::{ORDERS_BY_STATUS, ORDERS_BY_TIME, ORDERS_BY_USER, shard_of};
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
-    Book, BookId, Currency, EventType, LineRequest, Order, OrderId, OrderLine, OrderQuery, OrderStatus, Page,
-    PageQuery, PlaceOrder, ProblemCode, Shortage, Title, UserId,
+    Book, BookId, Currency, EventType, LineRequest, Order, OrderId, OrderLine, OrderQuery,
+    OrderStatus, Page, PageQuery, PlaceOrder, ProblemCode, Shortage, Title, UserId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

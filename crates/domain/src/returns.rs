@@ -12,8 +12,8 @@ use crate::outbox;
 use crate::outcome::{Probe, is_void, transact_resolved};
 use crate::store::{Cond, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
-    BookId, CreateReturn, EventType, OrderId, OrderStatus, ProblemCode, Return, ReturnExcess, ReturnId,
-    ReturnLine, ReturnReceipt, UserId,
+    BookId, CreateReturn, EventType, OrderId, OrderStatus, ProblemCode, Return, ReturnExcess,
+    ReturnId, ReturnLine, ReturnReceipt, UserId,
 };
 use serde_json::{Value, json};
 

@@ -110,7 +110,10 @@ mod tests {
         let (hook, event) = (WebhookId::new(), EventId::new());
         for (built, template) in [
             (admin_webhook(hook), "/api/v1/admin/webhooks/{id}"),
-            (admin_webhook_secret(hook), "/api/v1/admin/webhooks/{id}/secret"),
+            (
+                admin_webhook_secret(hook),
+                "/api/v1/admin/webhooks/{id}/secret",
+            ),
             (
                 admin_webhook_deliveries(hook),
                 "/api/v1/admin/webhooks/{id}/deliveries",

@@ -8,7 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 
 /// The kinds of business events. Each is written in the same store transaction as the change
 /// that causes it, so none is lost and none is emitted for a change that did not happen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 pub enum EventType {
     /// An order was placed (`data`: the order).
     #[serde(rename = "order.placed")]
@@ -223,7 +225,9 @@ impl WebhookUrl {
             let edges_ok = host.starts_with(|c: char| c.is_ascii_alphanumeric())
                 && host.ends_with(|c: char| c.is_ascii_alphanumeric());
             if host.is_empty() || host.len() > 253 || !edges_ok {
-                return Err(bad("needs a host name of letters, digits, hyphens and dots"));
+                return Err(bad(
+                    "needs a host name of letters, digits, hyphens and dots",
+                ));
             }
             (host, &rest[end..])
         };
@@ -241,7 +245,9 @@ impl WebhookUrl {
             None => after,
         };
         if !(after.is_empty() || after.starts_with('/') || after.starts_with('?')) {
-            return Err(bad("must continue with a port, a path or a query after the host"));
+            return Err(bad(
+                "must continue with a port, a path or a query after the host",
+            ));
         }
         if !after.bytes().all(|b| (b'!'..=b'~').contains(&b)) {
             return Err(bad(

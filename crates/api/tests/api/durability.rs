@@ -122,6 +122,10 @@ async fn an_event_whose_deliverer_is_killed_mid_delivery_is_delivered_by_another
     assert_eq!(got[1].id, held[0].id, "the same event, the same webhook-id");
     assert_eq!(got[1].body, held[0].body);
     // Not before the dead instance's lease ran out (claimed just before the first attempt).
-    assert!(got[1].at - held[0].at >= Duration::from_secs(8), "{:?}", got[1].at - held[0].at);
+    assert!(
+        got[1].at - held[0].at >= Duration::from_secs(8),
+        "{:?}",
+        got[1].at - held[0].at
+    );
     assert!(killed_at.elapsed() < Duration::from_secs(30));
 }

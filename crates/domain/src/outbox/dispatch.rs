@@ -57,11 +57,16 @@ enum Attempt {
 }
 
 impl Dispatcher {
-    pub fn new(webhooks: Arc<Webhooks>, wakeup: Wakeup, mut config: DispatchConfig) -> Result<Self> {
+    pub fn new(
+        webhooks: Arc<Webhooks>,
+        wakeup: Wakeup,
+        mut config: DispatchConfig,
+    ) -> Result<Self> {
         let timeout = webhooks.config.timeout;
         // A lease must outlast the attempt it covers, with room to record it.
         config.lease = config.lease.max(timeout * 3);
-        let client = net::client(timeout, webhooks.config.allow_private).map_err(Error::internal)?;
+        let client =
+            net::client(timeout, webhooks.config.allow_private).map_err(Error::internal)?;
         Ok(Self {
             webhooks,
             wakeup,
@@ -186,10 +191,14 @@ impl Dispatcher {
         };
         let now = Utc::now();
         let (attempt, endpoint) = match endpoint {
-            None => (Attempt::Refused(None, "the endpoint was deleted".into()), None),
-            Some(e) if !e.webhook.enabled => {
-                (Attempt::Refused(None, "the endpoint is disabled".into()), None)
-            }
+            None => (
+                Attempt::Refused(None, "the endpoint was deleted".into()),
+                None,
+            ),
+            Some(e) if !e.webhook.enabled => (
+                Attempt::Refused(None, "the endpoint is disabled".into()),
+                None,
+            ),
             Some(e) => (self.attempt(&e, &record, now).await, Some(e)),
         };
         let attempts = record.delivery.attempts + 1;
@@ -199,7 +208,10 @@ impl Dispatcher {
         let mut give_up = false;
         match &attempt {
             Attempt::Accepted(code) => {
-                set.push((Path::attr("status"), status_value(DeliveryStatus::Succeeded)));
+                set.push((
+                    Path::attr("status"),
+                    status_value(DeliveryStatus::Succeeded),
+                ));
                 set.push((Path::attr("last_status_code"), json!(code)));
                 set.push((Path::attr("last_error"), Value::Null));
                 set.push((Path::attr("next_attempt_at"), Value::Null));
@@ -240,7 +252,8 @@ impl Dispatcher {
         ops.push(finish_op(job, lease));
         finish(store, ops).await?;
         if give_up && let Some(e) = endpoint {
-            self.disable_if_failing(&e, record.delivery.created_at).await?;
+            self.disable_if_failing(&e, record.delivery.created_at)
+                .await?;
         }
         Ok(())
     }
@@ -335,7 +348,10 @@ async fn finish(store: &dyn Store, ops: Vec<WriteOp>) -> Result<()> {
     match store.transact(ops).await {
         Ok(()) => Ok(()),
         Err(StoreError::ConditionFailed(failed)) => {
-            tracing::info!(?failed, "an outbox job's outcome was not recorded: lease lost");
+            tracing::info!(
+                ?failed,
+                "an outbox job's outcome was not recorded: lease lost"
+            );
             Ok(())
         }
         Err(e) => Err(e.into()),

@@ -330,7 +330,10 @@ impl Webhooks {
     }
 
     async fn replace(&self, record: &EndpointRecord, old_version: i64) -> Result<()> {
-        let op = put_endpoint(record, Some(Cond::Eq(Path::attr("version"), old_version.into())))?;
+        let op = put_endpoint(
+            record,
+            Some(Cond::Eq(Path::attr("version"), old_version.into())),
+        )?;
         let result = self.store.transact(vec![op]).await;
         self.forget_endpoints();
         match result {

@@ -103,10 +103,9 @@ impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
-            let public: Vec<SocketAddr> = all.iter().copied().filter(|a| is_public(a.ip())).collect();
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> =
+                all.iter().copied().filter(|a| is_public(a.ip())).collect();
             if public.is_empty() {
                 let err: Box<dyn std::error::Error + Send + Sync> =
                     format!("{host} resolves to no public address ({all:?})").into();
@@ -191,6 +190,9 @@ mod tests {
             .send()
             .await
             .unwrap_err();
-        assert!(err.is_connect() || err.to_string().contains("error"), "{err}");
+        assert!(
+            err.is_connect() || err.to_string().contains("error"),
+            "{err}"
+        );
     }
 }

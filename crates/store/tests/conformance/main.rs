@@ -158,7 +158,10 @@ async fn items_round_trip_with_conditions() {
             .await
             .unwrap();
         assert_eq!(
-            failed(s.transact(vec![add(k("A", "3"), "count", 1, bounded())]).await),
+            failed(
+                s.transact(vec![add(k("A", "3"), "count", 1, bounded())])
+                    .await
+            ),
             vec![0]
         );
         assert_eq!(

@@ -34,7 +34,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
     responses((status = 200, description = "The endpoints (at most 30)", body = Vec<Webhook>))
 )]
 #[get("")]
-pub async fn list(state: web::Data<AppState>, _admin: AdminUser) -> ApiResult<web::Json<Vec<Webhook>>> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+) -> ApiResult<web::Json<Vec<Webhook>>> {
     Ok(web::Json(state.webhooks.list().await?))
 }
 
@@ -108,7 +111,9 @@ pub async fn update(
     id: web::Path<WebhookId>,
     body: web::Json<WebhookRequest>,
 ) -> ApiResult<web::Json<Webhook>> {
-    Ok(web::Json(state.webhooks.update(*id, body.into_inner()).await?))
+    Ok(web::Json(
+        state.webhooks.update(*id, body.into_inner()).await?,
+    ))
 }
 
 /// Removes the endpoint; deliveries still due to it fail.

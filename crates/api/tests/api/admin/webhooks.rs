@@ -94,7 +94,10 @@ async fn each_event_reaches_each_subscribed_endpoint_signed() {
     assert_eq!(types, ["book.created", "order.placed"]);
     assert!(got.iter().all(|r| r.signed_by(&books_hook.secret)));
     // The same event reaches both endpoints under the same id.
-    let placed = got.iter().find(|r| r.event_type() == "order.placed").unwrap();
+    let placed = got
+        .iter()
+        .find(|r| r.event_type() == "order.placed")
+        .unwrap();
     assert_eq!(placed.id, orders_rx.received()[0].id);
 
     // Not subscribed: nothing. A stock change is a `book.updated`, which nobody asked for.
@@ -226,7 +229,10 @@ async fn a_failing_endpoint_is_retried_with_growing_delays_then_disabled() {
     let gaps: Vec<Duration> = got.windows(2).map(|w| w[1].at - w[0].at).collect();
     for (n, gap) in gaps.iter().enumerate() {
         let floor = Duration::from_millis(50 << n);
-        assert!(*gap >= floor, "gap {n} was {gap:?}, below {floor:?}: {gaps:?}");
+        assert!(
+            *gap >= floor,
+            "gap {n} was {gap:?}, below {floor:?}: {gaps:?}"
+        );
     }
     assert!(gaps.last().unwrap() > &(gaps[0] * 2), "{gaps:?}");
 
@@ -234,7 +240,11 @@ async fn a_failing_endpoint_is_retried_with_growing_delays_then_disabled() {
     let disabled = app.admin.get_webhook(hook.webhook.id).await.unwrap();
     assert!(!disabled.enabled);
     assert!(
-        disabled.disabled_reason.as_deref().unwrap().contains("retry period"),
+        disabled
+            .disabled_reason
+            .as_deref()
+            .unwrap()
+            .contains("retry period"),
         "{disabled:?}"
     );
     let before = rx.received().len();
@@ -246,7 +256,11 @@ async fn a_failing_endpoint_is_retried_with_growing_delays_then_disabled() {
     rx.answer(Answer::Status(200));
     let mut req = subscription(&rx.url, &[EventType::BookCreated]);
     req.enabled = true;
-    let enabled = app.admin.update_webhook(hook.webhook.id, &req).await.unwrap();
+    let enabled = app
+        .admin
+        .update_webhook(hook.webhook.id, &req)
+        .await
+        .unwrap();
     assert!(enabled.enabled && enabled.disabled_reason.is_none());
     let event_id: EventId = event.parse().unwrap();
     let replay = app
@@ -289,14 +303,25 @@ async fn a_rotated_secret_signs_alongside_the_new_one_for_a_while() {
         .await
         .unwrap();
     assert_ne!(rotated.secret, hook.secret);
-    assert!(rotated.previous_valid_until.unwrap() > chrono::Utc::now() + chrono::Duration::hours(23));
+    assert!(
+        rotated.previous_valid_until.unwrap() > chrono::Utc::now() + chrono::Duration::hours(23)
+    );
     app.book("Signed twice", 1).await;
     let got = rx.wait_for(1, 10).await;
     assert_eq!(got[0].signature.split(' ').count(), 2);
     assert!(got[0].signed_by(&hook.secret));
     assert!(got[0].signed_by(&rotated.secret));
     // The secret is never shown again.
-    let listed = app.http.get(app.url(paths::ADMIN_WEBHOOKS)).bearer_auth(app.admin.token().unwrap()).send().await.unwrap().text().await.unwrap();
+    let listed = app
+        .http
+        .get(app.url(paths::ADMIN_WEBHOOKS))
+        .bearer_auth(app.admin.token().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!listed.contains(&hook.secret) && !listed.contains(&rotated.secret));
     assert!(!listed.contains("whsec_"));
 }
@@ -340,7 +365,11 @@ async fn endpoints_are_managed_validated_and_bounded() {
         serde_json::json!({"url": rx.url, "event_types": ["order.placed"], "secret": "mine"}),
     ] {
         let res = post(body.clone()).await.unwrap();
-        assert!(matches!(res.status().as_u16(), 400 | 422), "{body}: {}", res.status());
+        assert!(
+            matches!(res.status().as_u16(), 400 | 422),
+            "{body}: {}",
+            res.status()
+        );
     }
     // A customer may not manage webhooks.
     let shopper = app.customer().await;
@@ -459,7 +488,11 @@ async fn two_instances_never_deliver_one_event_at_once() {
     // Books created through both instances; both dispatchers see all the jobs.
     let other = Client::new(&addresses[1]).authed(admin.token().unwrap());
     let made = futures::future::join_all((0..30).map(|i| {
-        let c = if i % 2 == 0 { admin.clone() } else { other.clone() };
+        let c = if i % 2 == 0 {
+            admin.clone()
+        } else {
+            other.clone()
+        };
         async move {
             c.admin_create_book(&new_book(&format!("Raced {i}"), "A", "fiction", 100, 1))
                 .await
