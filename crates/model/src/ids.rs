@@ -60,3 +60,7 @@ id_type!(
     /// Identifies an entry of the admin audit log.
     AuditId
 );
+id_type!(
+    /// Identifies an address in a customer's address book.
+    AddressId
+);
