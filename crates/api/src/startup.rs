@@ -22,7 +22,7 @@ use bookstore_domain::cursor::CursorCodec;
 use bookstore_domain::hashing::{HashPool, PasswordKdf, default_threads};
 use bookstore_domain::live::{Live, POLL_INTERVAL};
 use bookstore_domain::tokens::Tokens;
-use bookstore_domain::{Audit, Catalogue, Orders, Users};
+use bookstore_domain::{Addresses, Audit, Catalogue, Orders, Users};
 use bookstore_model::{Email, PersonName, ProblemCode, Role};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -97,6 +97,7 @@ impl Application {
         store: Arc<dyn Store>,
     ) -> anyhow::Result<Self> {
         let secret = settings.jwt_secret()?;
+        let shipping = settings.shipping()?;
         let kdf = settings.password_kdf()?;
         let metrics = Arc::new(Metrics::new()?);
         let store: Arc<dyn Store> = Arc::new(InstrumentedStore::new(store, metrics.clone()));
@@ -109,6 +110,8 @@ impl Application {
                 i64::from(settings.idempotency_ttl_secs),
             ),
             users: Users::new(store.clone()),
+            addresses: Addresses::new(store.clone()),
+            shipping,
             audit: Audit::new(store.clone(), cursors),
             store,
             tokens: Tokens::new(&secret, settings.token_ttl_secs),
