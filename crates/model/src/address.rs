@@ -43,7 +43,7 @@ pub struct AddressInput {
     pub region: Option<String>,
     #[schema(schema_with = crate::schema::postal_code)]
     pub postal_code: String,
-    #[schema(schema_with = crate::schema::country)]
+    #[schema(value_type = CountryCode)]
     pub country: String,
     /// For the carrier.
     #[serde(default)]
