@@ -225,7 +225,8 @@ mod tests {
 
     #[test]
     fn each_refusal_names_its_field() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut AddressInput)>)> = vec![
+        type Change = Box<dyn Fn(&mut AddressInput)>;
+        let cases: Vec<(&str, Change)> = vec![
             ("name", Box::new(|a| a.name = " ".into())),
             ("name", Box::new(|a| a.name = "x".repeat(101))),
             ("line1", Box::new(|a| a.line1 = "a\nb".into())),
