@@ -7,7 +7,8 @@
   400, 412 and 422 through (schemathesis.toml) because some refusals of schema-valid data are
   about the data's meaning, not its shape: a random book id on an order line
   (`unknown_book`), a random cursor (`invalid_cursor`, cursors are signed), a stale `If-Match`
-  (`precondition_failed`), a key reused for another body, a mix of currencies. This check fails
+  (`precondition_failed`), a key reused for another body, a mix of currencies, a full address
+  book (`too_many_addresses`: the fuzzer adds far more than 20). This check fails
   on every other refusal of schema-valid data, i.e. where validation is stricter than the
   schema (`validation_failed`, `invalid_query`, `invalid_header`, `invalid_id`, ...).
 """
@@ -30,6 +31,7 @@ SEMANTIC_CODES = {
     "idempotency_key_reused",
     "mixed_currency",
     "precondition_failed",
+    "too_many_addresses",
 }
 
 
