@@ -14,7 +14,15 @@ import sys
 import uuid
 
 from bookstore_client import AuthenticatedClient, Client
-from bookstore_client.api.accounts import get_me, login, register
+from bookstore_client.api.accounts import (
+    create_my_address,
+    delete_my_address,
+    get_me,
+    list_my_addresses,
+    login,
+    register,
+    replace_my_address,
+)
 from bookstore_client.api.admin import (
     adjust_stock,
     create_book,
@@ -29,10 +37,13 @@ from bookstore_client.api.orders import (
     get_order,
     list_orders,
     list_returns,
+    list_shipping_options,
     place_order,
 )
 from bookstore_client.models import (
+    AddressInput,
     BookDetails,
+    CountryCode,
     CreateReturn,
     LineRequest,
     LoginRequest,
@@ -119,6 +130,34 @@ def main():
     )
     me = step("me", get_me.sync_detailed(client=customer), 200)
     check(me.email == email, "me is the account")
+
+    home = AddressInput(
+        name="Spec Reader",
+        line1="1 Generated Road",
+        city="Berlin",
+        postal_code="10115",
+        country=CountryCode("DE"),
+        phone="+49 30 1234567",
+    )
+    address = step(
+        "add an address", create_my_address.sync_detailed(client=customer, body=home), 201
+    )
+    home.line2 = "Hinterhaus"
+    replaced = step(
+        "replace it",
+        replace_my_address.sync_detailed(client=customer, id=address.id, body=home),
+        200,
+    )
+    check(replaced.line2 == "Hinterhaus", "the address is replaced")
+    book = step("list my addresses", list_my_addresses.sync_detailed(client=customer), 200)
+    check([a.id for a in book] == [address.id], "my addresses are this one")
+    step("delete it", delete_my_address.sync_detailed(client=customer, id=address.id), 204)
+    shipping = step(
+        "shipping options to DE",
+        list_shipping_options.sync_detailed(client=public, country=CountryCode("DE")),
+        200,
+    )
+    check(len(shipping.options) > 0 and shipping.currency, "some option ships to DE")
 
     key = secrets.token_hex(8)
     order_body = PlaceOrder(lines=[LineRequest(book_id=target.id, quantity=2)])

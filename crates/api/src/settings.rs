@@ -2,9 +2,12 @@
 //! (`bookstore.toml` or the file named by `--config` / `BOOKSTORE_CONFIG`), then environment
 //! variables `BOOKSTORE__<FIELD>` (nested fields with `__`, e.g. `BOOKSTORE__ADMIN__EMAIL`).
 use anyhow::{Context, bail};
+use bookstore_domain::Shipping;
 use bookstore_domain::hashing::{MIN_MEMORY_KIB, MIN_MEMORY_PASSES, PasswordKdf};
+use bookstore_model::{CountryCode, ShippingOption};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -202,11 +205,48 @@ pub struct Settings {
     /// How long an `Idempotency-Key` of an order or a return is remembered: a retry within it
     /// gets the first answer; afterwards the key may be used for a new request.
     pub idempotency_ttl_secs: u32,
+    /// The shop's currency (ISO 4217): of shipping prices and of checkout.
+    pub currency: String,
+    /// The ways to ship an order (checked at start; see `Shipping::new`).
+    #[serde(default = "default_shipping_options")]
+    pub shipping_options: Vec<ShippingOption>,
+    /// Tax rates by country (alpha-2, any case), in basis points: 1900 is 19 %. A country not
+    /// listed pays no tax.
+    #[serde(default)]
+    pub tax_rates: BTreeMap<String, u32>,
     /// The single-page app's built files (`cargo xtask spa`), relative to the working
     /// directory. Missing: the API works without the app and logs a warning.
     pub static_dir: PathBuf,
     #[serde(default)]
     pub webhooks: WebhookSettings,
+}
+
+/// Standard to everywhere; express to a few neighbouring countries of a shop in euros.
+fn default_shipping_options() -> Vec<ShippingOption> {
+    let express_to = ["AT", "BE", "DE", "FR", "LU", "NL"];
+    vec![
+        ShippingOption {
+            id: "standard".into(),
+            name: "Standard delivery".into(),
+            price_per_order_cents: 495,
+            price_per_item_cents: 0,
+            countries: vec![],
+            delivery_days_min: 3,
+            delivery_days_max: 7,
+        },
+        ShippingOption {
+            id: "express".into(),
+            name: "Express delivery".into(),
+            price_per_order_cents: 1295,
+            price_per_item_cents: 100,
+            countries: express_to
+                .iter()
+                .filter_map(|c| CountryCode::parse(c).ok())
+                .collect(),
+            delivery_days_min: 1,
+            delivery_days_max: 2,
+        },
+    ]
 }
 
 const DEFAULT_BOOK_JSON_CACHE_BYTES: u64 = 64 << 20;
@@ -247,7 +287,8 @@ impl Settings {
             .set_default("idempotency_ttl_secs", 24 * 3600)?
             .set_default("password_hash_memory_kib", 19456)?
             .set_default("password_hash_passes", 2)?
-            .set_default("static_dir", "frontend/dist")?;
+            .set_default("static_dir", "frontend/dist")?
+            .set_default("currency", "EUR")?;
         builder = match file {
             Some(f) => builder.add_source(config::File::from(f).required(true)),
             None => builder.add_source(config::File::with_name("bookstore").required(false)),
@@ -315,6 +356,9 @@ impl Settings {
                 poll_ms: 200,
                 ..Default::default()
             },
+            currency: "EUR".into(),
+            shipping_options: default_shipping_options(),
+            tax_rates: BTreeMap::new(),
         }
     }
 
@@ -329,6 +373,16 @@ impl Settings {
             search_results_bytes: self.search_results_cache_bytes,
             search_candidates_bytes: self.search_candidates_cache_bytes,
         }
+    }
+
+    /// The currency, shipping options and tax rates, checked: a mistake stops the start.
+    pub fn shipping(&self) -> anyhow::Result<Shipping> {
+        Shipping::new(
+            &self.currency,
+            self.shipping_options.clone(),
+            self.tax_rates.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
     }
 
     pub fn seed_demo(&self) -> bool {
@@ -436,6 +490,51 @@ mod tests {
         assert!(s.jwt_secret().is_err());
         s.jwt_secret = Some(SecretString::from("k3Jq8vR2mXp9sT4wY7zB1nC6dF0gH5jL"));
         assert!(s.jwt_secret().is_ok());
+    }
+
+    #[test]
+    fn shipping_defaults_are_valid_and_mistakes_stop_the_start() {
+        let mut s = Settings::for_tests(&std::env::temp_dir());
+        let shipping = s.shipping().unwrap();
+        assert_eq!(shipping.currency().as_str(), "EUR");
+        assert_eq!(shipping.options().len(), 2);
+        s.tax_rates.insert("de".into(), 1900);
+        let de = CountryCode::parse("DE").unwrap();
+        assert_eq!(s.shipping().unwrap().tax_rate_bps(&de), 1900);
+        s.tax_rates.insert("XX".into(), 1900);
+        assert!(s.shipping().is_err());
+        s.tax_rates.clear();
+        s.shipping_options[1].id = "standard".into();
+        assert!(s.shipping().is_err());
+    }
+
+    #[test]
+    fn shipping_settings_load_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("shop.toml");
+        std::fs::write(
+            &file,
+            r#"
+currency = "USD"
+[tax_rates]
+US = 725
+[[shipping_options]]
+id = "ground"
+name = "Ground"
+price_per_order_cents = 599
+price_per_item_cents = 50
+countries = ["US", "CA"]
+delivery_days_min = 2
+delivery_days_max = 6
+"#,
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file)).unwrap();
+        let shipping = s.shipping().unwrap();
+        assert_eq!(shipping.currency().as_str(), "USD");
+        assert_eq!(shipping.options().len(), 1);
+        let us = CountryCode::parse("US").unwrap();
+        assert_eq!(shipping.tax_rate_bps(&us), 725);
     }
 
     #[test]

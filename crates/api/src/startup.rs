@@ -24,7 +24,7 @@ use bookstore_domain::live::{Live, POLL_INTERVAL};
 use bookstore_domain::outbox::Wakeup;
 use bookstore_domain::outbox::dispatch::Dispatcher;
 use bookstore_domain::tokens::Tokens;
-use bookstore_domain::{Audit, Catalogue, Orders, Users, Webhooks};
+use bookstore_domain::{Addresses, Audit, Catalogue, Orders, Users, Webhooks};
 use bookstore_model::{Email, PersonName, ProblemCode, Role};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -101,6 +101,7 @@ impl Application {
         store: Arc<dyn Store>,
     ) -> anyhow::Result<Self> {
         let secret = settings.jwt_secret()?;
+        let shipping = settings.shipping()?;
         let kdf = settings.password_kdf()?;
         let metrics = Arc::new(Metrics::new()?);
         let store: Arc<dyn Store> = Arc::new(InstrumentedStore::new(store, metrics.clone()));
@@ -127,6 +128,8 @@ impl Application {
             )
             .with_wakeup(wakeup),
             users: Users::new(store.clone()),
+            addresses: Addresses::new(store.clone()),
+            shipping,
             audit: Audit::new(store.clone(), cursors),
             webhooks,
             store,

@@ -3,7 +3,7 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use bookstore_domain::hashing::HashPool;
 use bookstore_domain::tokens::Tokens;
-use bookstore_domain::{Audit, Catalogue, Orders, Users, Webhooks};
+use bookstore_domain::{Addresses, Audit, Catalogue, Orders, Shipping, Users, Webhooks};
 use std::sync::Arc;
 
 /// What every handler can reach: the repositories, the keys and the edge's own parts (rate
@@ -12,6 +12,9 @@ pub struct AppState {
     pub catalogue: Catalogue,
     pub orders: Orders,
     pub users: Users,
+    pub addresses: Addresses,
+    /// The currency, shipping options and tax rates, checked at start-up.
+    pub shipping: Shipping,
     pub audit: Audit,
     /// Shared with the outbox's dispatcher, which reads the endpoints it delivers to.
     pub webhooks: Arc<Webhooks>,

@@ -174,6 +174,40 @@ impl Client {
         self.get(paths::ME).await
     }
 
+    // ---- address book
+
+    pub async fn my_addresses(&self) -> Result<Vec<Address>> {
+        self.get(paths::MY_ADDRESSES).await
+    }
+
+    /// Adds an address; the status is 201.
+    pub async fn create_address(&self, req: &AddressInput) -> Result<WithStatus<Address>> {
+        Self::send(self.request(Method::POST, paths::MY_ADDRESSES).json(req)).await
+    }
+
+    pub async fn replace_address(&self, id: AddressId, req: &AddressInput) -> Result<Address> {
+        let r = self.request(Method::PUT, &paths::my_address(id)).json(req);
+        Ok(Self::send(r).await?.value)
+    }
+
+    pub async fn delete_address(&self, id: AddressId) -> Result<()> {
+        let res = self
+            .request(Method::DELETE, &paths::my_address(id))
+            .send()
+            .await?;
+        if res.status() == StatusCode::NO_CONTENT {
+            return Ok(());
+        }
+        Self::decode::<serde_json::Value>(res).await.map(|_| ())
+    }
+
+    // ---- shipping
+
+    /// The shipping options (those serving `q.country`, if given) and the shop's currency.
+    pub async fn shipping_options(&self, q: &ShippingQuery) -> Result<ShippingOptions> {
+        self.get_query(paths::SHIPPING_OPTIONS, q).await
+    }
+
     // ---- orders
 
     /// Places an order; the status is 201 when placed now, 200 for a replayed retry.

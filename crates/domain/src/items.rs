@@ -10,6 +10,8 @@
 //! | search token    | `TOK#<2 chars>` (note) | `<token>#<book id>`       |                              |
 //! | genre counter   | `GENRES`               | `<genre>`                 |                              |
 //! | user            | `USER#<email>`         | `USER`                    |                              |
+//! | address         | `USER#<email>`         | `ADDR#<id>`               |                              |
+//! | address counter | `USER#<email>`         | `ADDRESSES`               |                              |
 //! | order           | `ORDER#<id>`           | `ORDER`                   | by user, by time, by status  |
 //! | return          | `ORDER#<id>`           | `RETURN#<time>#<id>`      |                              |
 //! | idempotency key | `IDEM#<user>#<key>`    | `IDEM` (order), `RETURN`  |                              |

@@ -1,12 +1,15 @@
 //! The shop's rules on the storage interface: the catalogue (books, search, genres, best
-//! sellers and their caches), orders and returns (placement, idempotency), users, the audit
-//! log, live stock, tokens, password hashing and cursors.
+//! sellers and their caches), orders and returns (placement, idempotency), users and their
+//! address books, shipping and tax, the audit log, live stock, tokens, password hashing and
+//! cursors.
 //!
 //! No HTTP here: callers say who acts with an [`Actor`] and get domain [`Error`]s, which the
 //! HTTP layer maps once to problem documents. Each repository ([`Catalogue`], [`Orders`],
-//! [`Users`], [`Audit`]) owns its store handle, cursor codec and caches, and invalidates its
-//! caches in its own writes.
+//! [`Users`], [`Addresses`], [`Audit`]) owns its store handle, cursor codec and caches, and
+//! invalidates its caches in its own writes. [`Shipping`] is configuration and arithmetic:
+//! the shipping options and tax rates checkout charges.
 pub mod actor;
+pub mod addresses;
 pub mod audit;
 pub mod catalogue;
 pub mod cursor;
@@ -19,15 +22,18 @@ pub mod orders;
 pub mod outbox;
 pub mod outcome;
 pub mod returns;
+pub mod shipping;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
 
 pub use actor::Actor;
+pub use addresses::Addresses;
 pub use audit::Audit;
 pub use bookstore_store as store;
 pub use catalogue::{Catalogue, CatalogueConfig};
 pub use error::{Error, Result};
 pub use orders::Orders;
+pub use shipping::Shipping;
 pub use users::Users;
 pub use webhooks::Webhooks;

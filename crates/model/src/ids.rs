@@ -69,3 +69,7 @@ id_type!(
     /// Identifies a webhook endpoint.
     WebhookId
 );
+id_type!(
+    /// Identifies an address in a customer's address book.
+    AddressId
+);

@@ -4,8 +4,10 @@
 //! Input types validate while deserialising (`#[serde(try_from = ...)]`), so a value of a
 //! newtype such as [`Isbn`] or [`Email`] is valid by construction.
 
+pub mod address;
 pub mod auth;
 pub mod book;
+pub mod country;
 pub mod ids;
 pub mod live;
 pub mod order;
@@ -14,16 +16,20 @@ pub mod paths;
 pub mod problem;
 pub mod schema;
 pub mod search;
+pub mod shipping;
 pub mod validate;
 pub mod webhook;
 
+pub use address::{Address, AddressInput, MAX_ADDRESSES};
 pub use auth::*;
 pub use book::*;
+pub use country::CountryCode;
 pub use ids::*;
 pub use live::*;
 pub use order::*;
 pub use page::*;
 pub use problem::*;
 pub use search::{MAX_BOOK_WORDS, MAX_WORD_CHARS, book_words, search_words};
+pub use shipping::*;
 pub use validate::*;
 pub use webhook::*;

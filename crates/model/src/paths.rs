@@ -1,7 +1,7 @@
 //! The API's paths as clients build them. The typed client (and through it the SPA and the load
 //! generator) takes every path from here; a test checks each template against the OpenAPI
 //! document the server generates from its routes, so the two cannot drift apart.
-use crate::{BookId, EventId, OrderId, WebhookId};
+use crate::{AddressId, BookId, EventId, OrderId, WebhookId};
 
 pub const BOOKS: &str = "/api/v1/books";
 pub const GENRES: &str = "/api/v1/genres";
@@ -10,6 +10,8 @@ pub const EVENTS: &str = "/api/v1/events";
 pub const REGISTER: &str = "/api/v1/auth/register";
 pub const LOGIN: &str = "/api/v1/auth/login";
 pub const ME: &str = "/api/v1/me";
+pub const MY_ADDRESSES: &str = "/api/v1/me/addresses";
+pub const SHIPPING_OPTIONS: &str = "/api/v1/shipping-options";
 pub const ORDERS: &str = "/api/v1/orders";
 pub const ADMIN_BOOKS: &str = "/api/v1/admin/books";
 pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
@@ -26,6 +28,10 @@ pub fn order(id: OrderId) -> String {
 
 pub fn order_returns(id: OrderId) -> String {
     format!("{ORDERS}/{id}/returns")
+}
+
+pub fn my_address(id: AddressId) -> String {
+    format!("{MY_ADDRESSES}/{id}")
 }
 
 pub fn admin_book(id: BookId) -> String {
@@ -62,6 +68,9 @@ pub const TEMPLATES: &[&str] = &[
     REGISTER,
     LOGIN,
     ME,
+    MY_ADDRESSES,
+    "/api/v1/me/addresses/{id}",
+    SHIPPING_OPTIONS,
     ORDERS,
     "/api/v1/orders/{id}",
     "/api/v1/orders/{id}/returns",
@@ -84,10 +93,15 @@ mod tests {
     /// The functions build what the templates say.
     #[test]
     fn paths_fill_their_templates() {
-        let (book_id, order_id) = (BookId::new(), OrderId::new());
+        let (book_id, order_id, address_id) = (BookId::new(), OrderId::new(), AddressId::new());
         for (built, template, id) in [
             (book(book_id), "/api/v1/books/{id}", book_id.to_string()),
             (order(order_id), "/api/v1/orders/{id}", order_id.to_string()),
+            (
+                my_address(address_id),
+                "/api/v1/me/addresses/{id}",
+                address_id.to_string(),
+            ),
             (
                 order_returns(order_id),
                 "/api/v1/orders/{id}/returns",

@@ -87,6 +87,7 @@ codes! {
     StockWouldGoNegative = "stock_would_go_negative",
     UnknownBook = "unknown_book",
     MixedCurrency = "mixed_currency",
+    TooManyAddresses = "too_many_addresses",
     Conflict = "conflict",
     IdempotencyKeyReused = "idempotency_key_reused",
     PreconditionFailed = "precondition_failed",

@@ -8,6 +8,7 @@ pub mod genres;
 pub mod health;
 pub mod me;
 pub mod orders;
+pub mod shipping_options;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
@@ -28,6 +29,7 @@ pub fn register(cfg: &mut ServiceConfig, with_metrics: bool) {
             .configure(auth::routes)
             .configure(me::routes)
             .configure(orders::routes)
+            .configure(shipping_options::routes)
             .configure(admin::routes),
     );
 }

@@ -15,7 +15,9 @@ mod books;
 mod events;
 mod genres;
 mod health;
+mod me;
 mod orders;
+mod shipping_options;
 
 mod cli;
 mod durability;

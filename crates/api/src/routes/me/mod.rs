@@ -1,3 +1,6 @@
+//! `/api/v1/me`: the caller's own account and what hangs off it.
+pub mod addresses;
+
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -7,7 +10,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 /// Registers this resource's routes (for actix and the OpenAPI document alike).
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(scope("/me").service(show));
+    cfg.service(scope("/me").service(show).configure(addresses::routes));
 }
 
 /// The account the token belongs to.

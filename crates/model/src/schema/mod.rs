@@ -273,19 +273,23 @@ pub fn stock_reason() -> Schema {
         .into()
 }
 
+// After `schema!`, which it uses.
+mod address;
+pub use address::*;
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use utoipa::PartialSchema;
 
-    fn pattern_of(schema: RefOr<Schema>) -> regex::Regex {
+    pub(crate) fn pattern_of(schema: RefOr<Schema>) -> regex::Regex {
         let json = serde_json::to_value(schema).unwrap();
         let p = json["pattern"].as_str().expect("a pattern");
         regex::Regex::new(p).expect("the pattern compiles")
     }
 
     /// Strings near every rule's edge: white space of each kind, control characters, lengths.
-    fn samples() -> Vec<String> {
+    pub(crate) fn samples() -> Vec<String> {
         let mut out: Vec<String> = [
             "",
             " ",

@@ -1,0 +1,3 @@
+//! `/api/v1/me` and what hangs off it. (The account itself is covered with sign-up in
+//! `auth.rs`.)
+mod addresses;
