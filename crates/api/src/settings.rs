@@ -109,6 +109,53 @@ impl WebhookSettings {
     }
 }
 
+/// Mail to customers over SMTP (section `mail`); without it the shop sends none.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub smtp_host: String,
+    #[serde(default = "default_smtp_port")]
+    pub smtp_port: u16,
+    /// `starttls` (default), `tls`, or `none` (only for a server on this host or network).
+    #[serde(default = "default_smtp_security")]
+    pub security: bookstore_domain::mail::SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    /// The sender, e.g. `Bookstore <shop@example.com>`.
+    pub from: String,
+    /// The shop's public URL, for links in mails.
+    pub shop_url: String,
+    #[serde(default = "default_smtp_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_smtp_security() -> bookstore_domain::mail::SmtpSecurity {
+    bookstore_domain::mail::SmtpSecurity::Starttls
+}
+
+fn default_smtp_timeout_ms() -> u64 {
+    10_000
+}
+
+impl MailSettings {
+    pub fn mail_config(&self) -> bookstore_domain::mail::MailConfig {
+        bookstore_domain::mail::MailConfig {
+            host: self.smtp_host.clone(),
+            port: self.smtp_port,
+            security: self.security,
+            username: self.username.clone(),
+            password: self.password.as_ref().map(|p| p.expose_secret().to_owned()),
+            from: self.from.clone(),
+            shop_url: self.shop_url.clone(),
+            timeout: std::time::Duration::from_millis(self.timeout_ms.max(1)),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct AdminBootstrap {
     pub email: String,
@@ -219,6 +266,8 @@ pub struct Settings {
     pub static_dir: PathBuf,
     #[serde(default)]
     pub webhooks: WebhookSettings,
+    #[serde(default)]
+    pub mail: Option<MailSettings>,
 }
 
 /// Standard to everywhere; express to a few neighbouring countries of a shop in euros.
@@ -356,6 +405,7 @@ impl Settings {
                 poll_ms: 200,
                 ..Default::default()
             },
+            mail: None,
             currency: "EUR".into(),
             shipping_options: default_shipping_options(),
             tax_rates: BTreeMap::new(),

@@ -21,6 +21,7 @@ use anyhow::Context;
 use bookstore_domain::cursor::CursorCodec;
 use bookstore_domain::hashing::{HashPool, PasswordKdf, default_threads};
 use bookstore_domain::live::{Live, POLL_INTERVAL};
+use bookstore_domain::mail::Mailer;
 use bookstore_domain::outbox::Wakeup;
 use bookstore_domain::outbox::dispatch::Dispatcher;
 use bookstore_domain::tokens::Tokens;
@@ -113,8 +114,15 @@ impl Application {
             wakeup.clone(),
             settings.webhooks.webhook_config(),
         ));
+        let mailer = match &settings.mail {
+            Some(m) => Some(Arc::new(
+                Mailer::new(&m.mail_config()).map_err(|e| anyhow::anyhow!("mail: {e}"))?,
+            )),
+            None => None,
+        };
         let dispatcher = Dispatcher::new(
             webhooks.clone(),
+            mailer,
             wakeup.clone(),
             settings.webhooks.dispatch_config(),
         )?;

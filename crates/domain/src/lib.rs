@@ -18,6 +18,7 @@ pub mod fresh;
 pub mod hashing;
 pub mod items;
 pub mod live;
+pub mod mail;
 pub mod orders;
 pub mod outbox;
 pub mod outcome;

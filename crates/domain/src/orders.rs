@@ -134,6 +134,7 @@ impl Orders {
             let record = OrderRecord {
                 id: OrderId::new(),
                 user_id: user.id,
+                customer_email: user.email.clone(),
                 status: OrderStatus::Placed,
                 total_cents: lines
                     .iter()
@@ -335,6 +336,8 @@ pub(super) struct LineRecord {
 pub(super) struct OrderRecord {
     pub(super) id: OrderId,
     pub(super) user_id: UserId,
+    #[serde(default)]
+    pub(super) customer_email: String,
     pub(super) status: OrderStatus,
     pub(super) lines: Vec<LineRecord>,
     pub(super) returned: BTreeMap<BookId, u32>,
@@ -362,6 +365,7 @@ impl OrderRecord {
         Order {
             id: self.id,
             user_id: self.user_id,
+            customer_email: self.customer_email,
             status: self.status,
             lines,
             total_cents: self.total_cents,

@@ -87,6 +87,9 @@ pub struct OrderLine {
 pub struct Order {
     pub id: OrderId,
     pub user_id: UserId,
+    /// The customer's e-mail when the order was placed (empty for orders placed before the
+    /// shop recorded it): where its mails go.
+    pub customer_email: String,
     pub status: OrderStatus,
     pub lines: Vec<OrderLine>,
     pub total_cents: i64,

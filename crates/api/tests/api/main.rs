@@ -6,6 +6,8 @@ mod helpers;
 mod receiver;
 #[path = "../support/slow_proxy.rs"]
 mod slow_proxy;
+#[path = "../support/smtp.rs"]
+mod smtp;
 
 // One file per resource, mirroring `src/routes/`; then what spans them.
 mod admin;
@@ -21,6 +23,7 @@ mod shipping_options;
 
 mod cli;
 mod durability;
+mod mail;
 mod middleware;
 mod openapi;
 mod spa;

@@ -3,9 +3,13 @@
 //! makes one attempt and records it, scheduling the next or giving up. Each job's outcome and
 //! its removal are one transaction, conditioned on the lease still being held, so a dispatcher
 //! that stalled past its lease writes nothing and the job's new holder decides.
-use super::{Job, KIND_DELIVER, KIND_EVENT, Lease, SHARDS, Wakeup, claim, due_jobs, finish_op};
+use super::{
+    Job, KIND_DELIVER, KIND_EVENT, KIND_MAIL, Lease, SHARDS, Wakeup, claim, due_jobs, finish_op,
+    job_item, shard_of_id,
+};
 use crate::error::{Error, Result};
 use crate::items::from_item;
+use crate::mail::{Mailer, templates};
 use crate::store::{Cond, Path, Store, StoreError, WriteOp};
 use crate::webhooks::{
     DeliveryRecord, EndpointRecord, Webhooks, deliver_job, delivery_item, delivery_key,
@@ -45,6 +49,8 @@ impl Default for DispatchConfig {
 
 pub struct Dispatcher {
     webhooks: Arc<Webhooks>,
+    /// Mails go out only when SMTP is configured.
+    mailer: Option<Arc<Mailer>>,
     wakeup: Wakeup,
     config: DispatchConfig,
     client: reqwest::Client,
@@ -59,6 +65,7 @@ enum Attempt {
 impl Dispatcher {
     pub fn new(
         webhooks: Arc<Webhooks>,
+        mailer: Option<Arc<Mailer>>,
         wakeup: Wakeup,
         mut config: DispatchConfig,
     ) -> Result<Self> {
@@ -69,6 +76,7 @@ impl Dispatcher {
             net::client(timeout, webhooks.config.allow_private).map_err(Error::internal)?;
         Ok(Self {
             webhooks,
+            mailer,
             wakeup,
             config,
             client,
@@ -128,6 +136,7 @@ impl Dispatcher {
         let result = match job.kind.as_str() {
             KIND_EVENT => self.fan_out(&job, &lease).await,
             KIND_DELIVER => self.deliver(&job, &lease).await,
+            KIND_MAIL => self.mail(&job, &lease).await,
             other => {
                 tracing::error!(kind = other, key = ?job.key, "unknown job kind; dropped");
                 finish(store, vec![finish_op(&job, &lease)]).await
@@ -162,7 +171,14 @@ impl Dispatcher {
                 ops.push(deliver_job(id, event.id, now));
             }
         }
-        let fanned = ops.len() / 2;
+        let mut fanned = ops.len() / 2;
+        if let Some(mailer) = &self.mailer
+            && let Some(to) = templates::recipient(&event)
+            && templates::render(&event, &mailer.shop_url).is_some()
+        {
+            ops.push(mail_job(&event, &to, 0, now)?);
+            fanned += 1;
+        }
         ops.push(finish_op(job, lease));
         finish(self.webhooks.store(), ops).await?;
         if fanned > 0 {
@@ -258,6 +274,54 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Sends an event's mail; a refusal or an unreachable server is retried like a webhook
+    /// delivery, over the same period.
+    async fn mail(&self, job: &Job, lease: &Lease) -> Result<()> {
+        let store = self.webhooks.store();
+        let event: Event = serde_json::from_value(
+            job.item
+                .get("event")
+                .cloned()
+                .ok_or_else(|| Error::internal("mail job without its event"))?,
+        )
+        .map_err(Error::internal)?;
+        let to = job
+            .item
+            .get("to")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let attempts = job
+            .item
+            .get("attempts")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let (Some(mailer), Some(mail)) = (
+            &self.mailer,
+            self.mailer
+                .as_ref()
+                .and_then(|m| templates::render(&event, &m.shop_url)),
+        ) else {
+            return finish(store, vec![finish_op(job, lease)]).await;
+        };
+        let sent = mailer.send(&event.id.to_string(), to, &mail).await;
+        let mut ops = vec![finish_op(job, lease)];
+        if let Err(error) = sent {
+            let now = Utc::now();
+            let attempts = u32::try_from(attempts + 1).unwrap_or(u32::MAX);
+            let next = now + self.backoff(attempts);
+            let deadline = event.timestamp
+                + chrono::Duration::from_std(self.webhooks.config.retry_period)
+                    .unwrap_or(chrono::Duration::days(3));
+            if next <= deadline {
+                tracing::warn!(event = %event.id, %error, attempts, "mail not sent; retrying");
+                ops.push(mail_job(&event, to, attempts, next)?);
+            } else {
+                tracing::error!(event = %event.id, %error, attempts, "mail not sent; given up");
+            }
+        }
+        finish(store, ops).await
+    }
+
     /// One POST of the event, signed with every current secret.
     async fn attempt(
         &self,
@@ -341,6 +405,22 @@ impl Dispatcher {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The job that sends an event's mail to `to` at `due` (`attempts` made so far).
+fn mail_job(event: &Event, to: &str, attempts: u32, due: DateTime<Utc>) -> Result<WriteOp> {
+    let id = format!("{}:mail", event.id);
+    let mut item = job_item(&id, due, KIND_MAIL, shard_of_id(&id));
+    item.insert(
+        "event".into(),
+        serde_json::to_value(event).map_err(Error::internal)?,
+    );
+    item.insert("to".into(), to.into());
+    item.insert("attempts".into(), attempts.into());
+    Ok(WriteOp::Put {
+        item,
+        cond: Some(Cond::NotExists),
+    })
 }
 
 /// Writes a job's outcome; a lost lease (another dispatcher has the job now) is no error.

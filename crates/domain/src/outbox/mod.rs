@@ -26,6 +26,7 @@ pub const SHARDS: u32 = 32;
 /// What a job asks of a dispatcher.
 pub(crate) const KIND_EVENT: &str = "event";
 pub(crate) const KIND_DELIVER: &str = "deliver";
+pub(crate) const KIND_MAIL: &str = "mail";
 
 /// Tells this instance's dispatcher that jobs were written, so it need not wait for its next
 /// poll. Other instances find them by polling (and take over if this one dies).

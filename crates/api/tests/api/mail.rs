@@ -1,0 +1,102 @@
+//! Mails to customers, through the outbox to a real SMTP server (aiosmtpd).
+use crate::helpers::*;
+use crate::smtp::SmtpServer;
+use bookstore_api::settings::{MailSettings, Settings};
+use bookstore_domain::mail::SmtpSecurity;
+use bookstore_model::*;
+
+fn mail_to(smtp: &SmtpServer) -> impl FnOnce(&mut Settings) {
+    let port = smtp.port;
+    move |s: &mut Settings| {
+        s.mail = Some(MailSettings {
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: port,
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "Bookstore <shop@bookstore.test>".into(),
+            shop_url: "https://shop.example".into(),
+            timeout_ms: 2000,
+        });
+        s.webhooks.first_backoff_ms = 100;
+    }
+}
+
+#[tokio::test]
+async fn customers_get_an_order_confirmation_and_a_return_receipt() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(mail_to(&smtp)).await;
+    let book = app.book("Mail <b>me</b> & more", 5).await;
+    let shopper = app.customer().await;
+    let email = shopper.me().await.unwrap().email;
+    let order = shopper
+        .place_order(&order_of(vec![line(book.id, 2)]), None)
+        .await
+        .unwrap()
+        .value;
+
+    let got = smtp.wait_for(1, 10).await;
+    let m = &got[0];
+    assert_eq!(m.header("To").unwrap(), email.as_str());
+    assert!(m.header("From").unwrap().contains("shop@bookstore.test"));
+    assert!(
+        m.header("Subject").unwrap().contains("is confirmed"),
+        "{}",
+        m.raw
+    );
+    assert!(m.header("Message-ID").unwrap().contains("@bookstore.test>"));
+    let text = m.text();
+    assert!(text.contains("multipart/alternative"), "{text}");
+    assert!(
+        text.contains("2 x Mail <b>me</b> & more"),
+        "plain text as typed: {text}"
+    );
+    assert!(
+        text.contains("Mail &lt;b&gt;me&lt;/b&gt; &amp; more"),
+        "HTML escaped: {text}"
+    );
+    assert!(
+        text.contains("Total: 20.00 USD") || text.contains("Total: 20.00"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("https://shop.example/orders/{}", order.id)));
+
+    shopper
+        .create_return(order.id, &return_of(vec![line(book.id, 1)]))
+        .await
+        .unwrap();
+    let got = smtp.wait_for(2, 10).await;
+    let m = &got[1];
+    assert_eq!(m.header("To").unwrap(), email.as_str());
+    assert!(
+        m.header("Subject")
+            .unwrap()
+            .contains("received your return")
+    );
+    assert!(m.text().contains("Refund: 10.00"), "{}", m.text());
+    // Admin changes mail nobody.
+    app.book("No mail for this", 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert_eq!(smtp.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn a_mail_the_server_did_not_take_is_sent_when_it_is_back() {
+    let mut smtp = SmtpServer::start();
+    let port = smtp.port;
+    let app = TestApp::spawn_with(mail_to(&smtp)).await;
+    smtp.stop();
+    let book = app.book("Retried mail", 5).await;
+    let shopper = app.customer().await;
+    shopper
+        .place_order(&order_of(vec![line(book.id, 1)]), None)
+        .await
+        .unwrap();
+    // A few attempts fail meanwhile (connection refused).
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let back = SmtpServer::start_on(port);
+    let got = back.wait_for(1, 15).await;
+    assert!(got[0].header("Subject").unwrap().contains("is confirmed"));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(back.messages().len(), 1, "sent once");
+}

@@ -1,0 +1,166 @@
+//! The shop's mails, each in plain text and HTML, from an event's data. Everything a customer
+//! or the owner typed is escaped in the HTML part.
+use bookstore_model::{Event, EventType, Order, ReturnReceipt};
+use std::fmt::Write;
+
+/// A rendered mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Whom an event is mailed to, if anyone: the customer of the order it is about.
+pub fn recipient(event: &Event) -> Option<String> {
+    let email = match event.type_ {
+        EventType::OrderPlaced => event.data.get("customer_email"),
+        EventType::ReturnReceived => event
+            .data
+            .get("order")
+            .and_then(|o| o.get("customer_email")),
+        _ => None,
+    }?;
+    email.as_str().filter(|e| !e.is_empty()).map(str::to_owned)
+}
+
+/// The mail of an event, if it has one; `shop` is the shop's public URL for links.
+pub fn render(event: &Event, shop: &str) -> Option<Mail> {
+    match event.type_ {
+        EventType::OrderPlaced => {
+            let order: Order = serde_json::from_value(event.data.clone()).ok()?;
+            Some(order_confirmation(&order, shop))
+        }
+        EventType::ReturnReceived => {
+            let r: ReturnReceipt = serde_json::from_value(event.data.clone()).ok()?;
+            Some(return_received(&r, shop))
+        }
+        _ => None,
+    }
+}
+
+fn money(cents: i64, currency: &str) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    format!("{sign}{}.{:02} {currency}", c / 100, c % 100)
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head>\
+<body style=\"font-family:sans-serif;max-width:36em\">{body}</body></html>",
+        escape(title)
+    )
+}
+
+fn order_confirmation(o: &Order, shop: &str) -> Mail {
+    let cur = o.currency.as_str();
+    let subject = format!("Your order {} is confirmed", short(&o.id.to_string()));
+    let link = format!("{shop}/orders/{}", o.id);
+    let mut text = format!("Thank you for your order.\n\nOrder {}\n\n", o.id);
+    let mut rows = String::new();
+    for l in &o.lines {
+        let line_total = l.unit_price_cents * i64::from(l.quantity);
+        let _ = writeln!(
+            text,
+            "{} x {}  {}",
+            l.quantity,
+            l.title,
+            money(line_total, cur)
+        );
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td style=\"text-align:right\">{}</td></tr>",
+            l.quantity,
+            escape(l.title.as_str()),
+            money(line_total, cur)
+        );
+    }
+    let total = money(o.total_cents, cur);
+    let _ = write!(text, "\nTotal: {total}\n\nFollow your order: {link}\n");
+    let html = page(
+        &subject,
+        &format!(
+            "<h1>Thank you for your order</h1><p>Order {}</p><table>{rows}</table>\
+<p><strong>Total: {total}</strong></p><p><a href=\"{}\">Follow your order</a></p>",
+            o.id,
+            escape(&link)
+        ),
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}
+
+fn return_received(r: &ReturnReceipt, shop: &str) -> Mail {
+    let cur = r.order.currency.as_str();
+    let ret = &r.return_;
+    let copies: u32 = ret.lines.iter().map(|l| l.quantity).sum();
+    let refund = money(ret.refund_cents, cur);
+    let subject = format!(
+        "We received your return for order {}",
+        short(&r.order.id.to_string())
+    );
+    let link = format!("{shop}/orders/{}", r.order.id);
+    let text = format!(
+        "We received {copies} returned cop{} from order {}.\n\nReason: {}\nRefund: {refund}\n\n\
+Your order: {link}\n",
+        if copies == 1 { "y" } else { "ies" },
+        r.order.id,
+        ret.reason
+    );
+    let html = page(
+        &subject,
+        &format!(
+            "<h1>Return received</h1><p>We received {copies} returned cop{} from order {}.</p>\
+<p>Reason: {}</p><p><strong>Refund: {refund}</strong></p><p><a href=\"{}\">Your order</a></p>",
+            if copies == 1 { "y" } else { "ies" },
+            r.order.id,
+            escape(ret.reason.as_str()),
+            escape(&link)
+        ),
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped_and_money_is_exact() {
+        assert_eq!(
+            escape("<b>\"x\" & 'y'</b>"),
+            "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;"
+        );
+        assert_eq!(money(1234, "EUR"), "12.34 EUR");
+        assert_eq!(money(5, "USD"), "0.05 USD");
+        assert_eq!(money(-250, "EUR"), "-2.50 EUR");
+    }
+}
