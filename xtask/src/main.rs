@@ -205,15 +205,87 @@ fn serve(extra: &[String]) -> Result<(), String> {
     let dist = dist?;
     steps::print_summary();
     let bin = target_dir().join("release/bookstore");
-    eprintln!(
-        "==> serving: the shop at http://127.0.0.1:8080/, the API docs at /docs/ (Ctrl-C stops)"
-    );
     let mut cmd = Command::new(bin);
     cmd.current_dir(root())
         .env("BOOKSTORE__STATIC_DIR", dist)
         .arg("serve")
         .args(extra);
+    // Development: the shop's mail goes to a local SMTP server that keeps every message in a
+    // Maildir, and webhooks may point at this machine (explicitly allowed here, never by
+    // default). A configured SMTP server wins.
+    let _smtp = match std::env::var("BOOKSTORE__MAIL__SMTP_HOST") {
+        Ok(_) => None,
+        Err(_) => {
+            let smtp = steps::timed("start the development mail server", DevSmtp::start)?;
+            cmd.env("BOOKSTORE__MAIL__SMTP_HOST", "127.0.0.1")
+                .env("BOOKSTORE__MAIL__SMTP_PORT", smtp.port.to_string())
+                .env("BOOKSTORE__MAIL__SECURITY", "none")
+                .env("BOOKSTORE__MAIL__FROM", "Bookstore <shop@localhost>")
+                .env("BOOKSTORE__MAIL__SHOP_URL", "http://127.0.0.1:8080");
+            Some(smtp)
+        }
+    };
+    if std::env::var("BOOKSTORE__WEBHOOKS__ALLOW_PRIVATE_TARGETS").is_err() {
+        cmd.env("BOOKSTORE__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true");
+    }
+    eprintln!(
+        "==> serving: the shop at http://127.0.0.1:8080/, the API docs at /docs/ (Ctrl-C stops)"
+    );
+    if let Some(smtp) = &_smtp {
+        eprintln!(
+            "==> the shop's mail: one file per message in {}",
+            smtp.maildir.join("new").display()
+        );
+    }
     run("bookstore serve", &mut cmd)
+}
+
+/// aiosmtpd (scripts/smtp-server.sh) on a free port, keeping mail in `data/mail`.
+struct DevSmtp {
+    child: std::process::Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl DevSmtp {
+    fn start() -> Result<Self, String> {
+        let script = root().join("scripts/smtp-server.sh");
+        run(
+            "install the mail server",
+            Command::new("bash").arg(&script).arg("install"),
+        )?;
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("python")
+            .output()
+            .map_err(|e| e.to_string())?;
+        let python = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let data = std::env::var("BOOKSTORE__DATA_DIR").unwrap_or_else(|_| "data".into());
+        let maildir = root().join(data).join("mail");
+        let child = Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting the mail server: {e}"))?;
+        Ok(Self {
+            child,
+            port,
+            maildir,
+        })
+    }
+}
+
+impl Drop for DevSmtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn openapi() -> Result<(), String> {
