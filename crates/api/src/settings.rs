@@ -81,7 +81,7 @@ impl Default for WebhookSettings {
             max_backoff_secs: 6 * 3600,
             timeout_ms: 10_000,
             lease_secs: 60,
-            poll_ms: 2000,
+            poll_ms: 5000,
         }
     }
 }

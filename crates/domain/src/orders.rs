@@ -6,7 +6,7 @@ use crate::catalogue::{book_key, get_many};
 use crate::cursor::CursorCodec;
 use crate::error::{Error, Result};
 use crate::items::{Pager, from_item, page_limit, time_key, to_item};
-use crate::outbox::{self, Wakeup};
+use crate::outbox::Wakeup;
 use crate::outcome::{Probe, is_void, transact_resolved};
 use crate::store::keys::{ORDERS_BY_STATUS, ORDERS_BY_TIME, ORDERS_BY_USER, shard_of};
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
@@ -186,7 +186,7 @@ impl Orders {
                 });
             }
             let order = record.clone().into_order();
-            ops.push(outbox::emit(EventType::OrderPlaced, &order)?);
+            ops.push(self.wakeup.emit(EventType::OrderPlaced, &order)?);
             // The order's own item tells, if the store cannot, whether the order was placed.
             let probe = Probe {
                 key: order_key(record.id),

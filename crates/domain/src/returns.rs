@@ -8,7 +8,6 @@ use crate::orders::{
     MAX_ATTEMPTS, Orders, get_record, idem_item, order_key, remembered, return_idem_key,
     sorted_lines, status_key,
 };
-use crate::outbox;
 use crate::outcome::{Probe, is_void, transact_resolved};
 use crate::store::{Cond, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
@@ -205,14 +204,14 @@ impl Orders {
                 return_: ret.clone(),
                 order: after.clone().into_order(),
             };
-            ops.push(outbox::emit(EventType::ReturnReceived, &receipt)?);
+            ops.push(self.wakeup.emit(EventType::ReturnReceived, &receipt)?);
             let refund_event = json!({
                 "order_id": order_id,
                 "return_id": receipt.return_.id,
                 "amount_cents": receipt.return_.refund_cents,
                 "currency": receipt.order.currency,
             });
-            ops.push(outbox::emit(EventType::RefundIssued, &refund_event)?);
+            ops.push(self.wakeup.emit(EventType::RefundIssued, &refund_event)?);
             let probe = Probe {
                 key: Key::new(order_key(order_id).pk, return_sk),
                 fence: true,

@@ -11,7 +11,7 @@ use crate::cursor::CursorCodec;
 use crate::error::{Error, Result};
 use crate::fresh::Fresh;
 use crate::items::{Pager, from_item, from_raw, page_limit, time_key, to_item};
-use crate::outbox::{self, Wakeup};
+use crate::outbox::Wakeup;
 use crate::outcome::transact_audited;
 use crate::store::keys::*;
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
@@ -171,7 +171,7 @@ impl Catalogue {
             genre_op(&book.genre, 1),
         ];
         ops.extend(token_ops(Some(&book), None));
-        ops.push(outbox::emit(EventType::BookCreated, &book)?);
+        ops.push(self.wakeup.emit(EventType::BookCreated, &book)?);
         ops.push(audit::entry(
             actor,
             "book.create",
@@ -248,7 +248,7 @@ impl Catalogue {
             ops.push(genre_op(&new.genre, 1));
         }
         ops.extend(token_ops(Some(&new), Some(&old)));
-        ops.push(outbox::emit(EventType::BookUpdated, &new)?);
+        ops.push(self.wakeup.emit(EventType::BookUpdated, &new)?);
         ops.push(audit::entry(
             actor,
             "book.update",
@@ -300,7 +300,7 @@ impl Catalogue {
             genre_op(&old.genre, -1),
         ];
         ops.extend(token_ops(None, Some(&old)));
-        ops.push(outbox::emit(EventType::BookDeleted, &old)?);
+        ops.push(self.wakeup.emit(EventType::BookDeleted, &old)?);
         ops.push(audit::entry(
             actor,
             "book.delete",
@@ -350,7 +350,7 @@ impl Catalogue {
                     add: vec![(Path::attr("stock"), adj.delta)],
                     cond: Some(Cond::Eq(Path::attr("stock"), old.stock.into())),
                 },
-                outbox::emit(EventType::BookUpdated, &new)?,
+                self.wakeup.emit(EventType::BookUpdated, &new)?,
                 audit::entry(
                     actor,
                     "book.stock",

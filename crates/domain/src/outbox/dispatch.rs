@@ -40,7 +40,7 @@ impl Default for DispatchConfig {
     fn default() -> Self {
         Self {
             lease: Duration::from_secs(60),
-            poll: Duration::from_secs(2),
+            poll: Duration::from_secs(5),
             batch: 50,
             concurrency: 32,
         }
@@ -89,8 +89,17 @@ impl Dispatcher {
     }
 
     async fn run(self) {
+        let mut next_full = tokio::time::Instant::now();
         loop {
-            let done = match self.round().await {
+            // Every shard on each poll; in between, the shards this instance wrote jobs to.
+            let shards = if tokio::time::Instant::now() >= next_full {
+                next_full = tokio::time::Instant::now() + self.config.poll;
+                self.wakeup.take_hinted();
+                (0..SHARDS).collect()
+            } else {
+                self.wakeup.take_hinted()
+            };
+            let done = match self.round(&shards).await {
                 Ok(done) => done,
                 Err(e) => {
                     tracing::warn!(error = %e, "outbox round failed");
@@ -100,23 +109,32 @@ impl Dispatcher {
             if done == 0 {
                 tokio::select! {
                     () = self.wakeup.woken() => {}
-                    () = tokio::time::sleep(self.config.poll) => {}
+                    () = tokio::time::sleep_until(next_full) => {}
                 }
             }
         }
     }
 
-    /// One pass over every shard; the number of jobs done.
-    async fn round(&self) -> Result<usize> {
+    /// One pass over `shards`; the number of jobs done. A shard that had a full batch is read
+    /// again next round.
+    async fn round(&self, shards: &[u32]) -> Result<usize> {
         let store = self.webhooks.store();
         let now = Utc::now();
-        let shards = futures::future::join_all(
-            (0..SHARDS).map(|shard| due_jobs(store, shard, now, self.config.batch)),
+        let batch = self.config.batch;
+        let read = futures::future::join_all(
+            shards
+                .iter()
+                .map(|shard| due_jobs(store, *shard, now, batch)),
         )
         .await;
         let mut jobs = Vec::new();
-        for shard in shards {
-            jobs.extend(shard?);
+        let mut full = Vec::new();
+        for (shard, got) in shards.iter().zip(read) {
+            let got = got?;
+            if got.len() >= batch {
+                full.push(*shard);
+            }
+            jobs.extend(got);
         }
         let done = futures::stream::iter(jobs)
             .map(|job| self.claim_and_do(job))
@@ -124,6 +142,9 @@ impl Dispatcher {
             .filter(|r| std::future::ready(matches!(r, Ok(true))))
             .count()
             .await;
+        if !full.is_empty() {
+            self.wakeup.hint_shards(&full);
+        }
         Ok(done)
     }
 
@@ -180,6 +201,7 @@ impl Dispatcher {
             fanned += 1;
         }
         ops.push(finish_op(job, lease));
+        self.wakeup.hint_jobs(&ops);
         finish(self.webhooks.store(), ops).await?;
         if fanned > 0 {
             self.wakeup.wake();

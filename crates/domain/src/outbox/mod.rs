@@ -16,34 +16,91 @@ use bookstore_model::{Event, EventId, EventType};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
-/// Partitions of the job queue. Each DynamoDB partition takes about 1,000 write units a second;
-/// an event costs a put and a delete of ~1-5 KB, so 32 keep 10,000 events/s off any limit.
-pub const SHARDS: u32 = 32;
+/// Partitions of the job queue: DynamoDB takes about 1,000 write units a second per partition,
+/// and each job costs three (put, claim, delete); 128 carry ~10,000 events/s with two endpoints
+/// and a mail each (the numbers are in `docs/dynamodb.md`). A `u128` holds one bit per shard.
+pub const SHARDS: u32 = 128;
 
 /// What a job asks of a dispatcher.
 pub(crate) const KIND_EVENT: &str = "event";
 pub(crate) const KIND_DELIVER: &str = "deliver";
 pub(crate) const KIND_MAIL: &str = "mail";
 
-/// Tells this instance's dispatcher that jobs were written, so it need not wait for its next
-/// poll. Other instances find them by polling (and take over if this one dies).
+/// Tells this instance's dispatcher which shards got jobs, so it reads those at once instead of
+/// waiting for its next full poll (which finds other instances' jobs and retries coming due).
 #[derive(Clone, Default)]
-pub struct Wakeup(Arc<Notify>);
+pub struct Wakeup(Arc<WakeupInner>);
+
+#[derive(Default)]
+struct WakeupInner {
+    notify: Notify,
+    /// One bit per shard with new jobs.
+    hinted: Mutex<u128>,
+}
 
 impl Wakeup {
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The outbox write of a new event, for the transaction of its change; its shard is read
+    /// at the next [`wake`](Self::wake) (a wasted read if the transaction fails).
+    pub fn emit(&self, type_: EventType, data: &impl Serialize) -> Result<WriteOp> {
+        let op = event_op(&event(type_, data)?)?;
+        self.hint_jobs(std::slice::from_ref(&op));
+        Ok(op)
+    }
+
+    /// Notes the shards of the jobs `ops` put.
+    pub(crate) fn hint_jobs(&self, ops: &[WriteOp]) {
+        let mut mask = 0u128;
+        for op in ops {
+            if let WriteOp::Put { item, .. } = op
+                && let Some(shard) = item
+                    .get("pk")
+                    .and_then(Value::as_str)
+                    .and_then(|pk| pk.strip_prefix("JOBS#"))
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .filter(|n| *n < SHARDS)
+            {
+                mask |= 1u128 << shard;
+            }
+        }
+        if mask != 0
+            && let Ok(mut h) = self.0.hinted.lock()
+        {
+            *h |= mask;
+        }
+    }
+
+    pub(crate) fn hint_shards(&self, shards: &[u32]) {
+        if let Ok(mut h) = self.0.hinted.lock() {
+            for s in shards {
+                *h |= 1u128 << (s % SHARDS);
+            }
+        }
+    }
+
     pub fn wake(&self) {
-        self.0.notify_one();
+        self.0.notify.notify_one();
     }
 
     pub(crate) async fn woken(&self) {
-        self.0.notified().await;
+        self.0.notify.notified().await;
+    }
+
+    /// The hinted shards, forgotten as they are taken.
+    pub(crate) fn take_hinted(&self) -> Vec<u32> {
+        let mask = self
+            .0
+            .hinted
+            .lock()
+            .map(|mut h| std::mem::take(&mut *h))
+            .unwrap_or(u128::MAX);
+        (0..SHARDS).filter(|s| mask & (1u128 << s) != 0).collect()
     }
 }
 
@@ -70,11 +127,6 @@ pub fn event_op(event: &Event) -> Result<WriteOp> {
         item,
         cond: Some(Cond::NotExists),
     })
-}
-
-/// Shorthand: the outbox write of a new event.
-pub fn emit(type_: EventType, data: &impl Serialize) -> Result<WriteOp> {
-    event_op(&event(type_, data)?)
 }
 
 pub(crate) fn shard_of_id(id: &str) -> u32 {

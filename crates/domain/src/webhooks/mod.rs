@@ -299,6 +299,7 @@ impl Webhooks {
             },
             deliver_job(id, event, now),
         ];
+        self.wakeup.hint_jobs(&ops);
         match self.store.transact(ops).await {
             Ok(()) => {}
             Err(StoreError::ConditionFailed(_)) => {
