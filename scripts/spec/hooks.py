@@ -41,6 +41,9 @@ SEMANTIC_CODES = {
     "webhook_url_refused",
     "too_many_webhooks",
     "delivery_pending",
+    # An API key's `expires_at` in the past: any date-time fits the schema; whether it is still
+    # to come depends on the clock.
+    "expiry_in_past",
 }
 
 

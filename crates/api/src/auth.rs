@@ -1,11 +1,14 @@
-//! The `AuthUser` / `AdminUser` extractors: the bearer token's [`Actor`], checked.
+//! The `AuthUser` / `AdminUser` extractors: the bearer token's [`Actor`], checked; and
+//! [`Authorized`], an admin's token or an API key with the operation's scope.
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use bookstore_domain::Actor;
-use bookstore_model::{Email, Role};
+use bookstore_domain::api_keys::{KeyHolder, looks_like_key};
+use bookstore_model::{Email, Role, Scope};
 use futures::future::LocalBoxFuture;
 use std::future::{Ready, ready};
+use std::marker::PhantomData;
 
 /// The caller, authenticated by a bearer token: the domain's [`Actor`].
 #[derive(Debug, Clone)]
@@ -70,21 +73,143 @@ impl FromRequest for AdminUser {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let credential = credential(req);
         let user = authenticate(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let user = user?;
-            if user.role != Role::Admin {
-                return Err(ApiError::Forbidden);
-            }
             let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
-            let email = Email::parse(&user.email).map_err(|_| ApiError::Forbidden)?;
-            match state.users.find(&email).await? {
-                Some((account, _)) if account.id == user.id && account.role == Role::Admin => {
-                    Ok(AdminUser(user))
-                }
-                _ => Err(ApiError::Forbidden),
+            // A valid key is refused with 403 (an invalid one with 401): keys never manage
+            // keys nor read the audit log.
+            if let Credential::Key(key) = credential? {
+                state.api_keys.authenticate(&key).await?;
+                return Err(ApiError::InsufficientScope(
+                    "API keys cannot do this; it takes an admin's login".into(),
+                ));
             }
+            admin(&state, user?).await.map(AdminUser)
         })
     }
+}
+
+/// The user, if the account is still an admin's.
+async fn admin(state: &AppState, user: AuthUser) -> Result<AuthUser, ApiError> {
+    if user.role != Role::Admin {
+        return Err(ApiError::Forbidden);
+    }
+    let email = Email::parse(&user.email).map_err(|_| ApiError::Forbidden)?;
+    match state.users.find(&email).await? {
+        Some((account, _)) if account.id == user.id && account.role == Role::Admin => Ok(user),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+/// What a request authenticates with.
+enum Credential {
+    /// `X-Api-Key: <key>`, or `Authorization: Bearer <key>` with a key's prefix.
+    Key(String),
+    /// Any other bearer credential: a user's token (checked by [`authenticate`]).
+    Token,
+}
+
+fn credential(req: &HttpRequest) -> Result<Credential, ApiError> {
+    const HOW: &str = "send Authorization: Bearer <token or API key>, or X-Api-Key: <key>";
+    if let Some(v) = req.headers().get("x-api-key") {
+        let key = v.to_str().map(str::trim).unwrap_or_default();
+        return match looks_like_key(key) {
+            true => Ok(Credential::Key(key.to_owned())),
+            false => Err(ApiError::Unauthorized("X-Api-Key is not an API key")),
+        };
+    }
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::Unauthorized(HOW))?;
+    match value.to_str().ok().and_then(bearer_token) {
+        Some(t) if looks_like_key(t) => Ok(Credential::Key(t.to_owned())),
+        Some(_) => Ok(Credential::Token),
+        None => Err(ApiError::Unauthorized(HOW)),
+    }
+}
+
+/// A scope an operation needs, as a type (see [`scope`]).
+pub trait ScopeMarker {
+    const SCOPE: Scope;
+}
+
+/// The scopes as types, one per [`Scope`], for [`Authorized`].
+pub mod scope {
+    use super::{Scope, ScopeMarker};
+
+    macro_rules! markers {
+        ($($name:ident),* $(,)?) => {$(
+            #[doc = concat!("Needs `", stringify!($name), "` (see [`Scope`]).")]
+            pub struct $name;
+            impl ScopeMarker for $name {
+                const SCOPE: Scope = Scope::$name;
+            }
+        )*};
+    }
+
+    markers!(
+        CatalogueRead,
+        CatalogueWrite,
+        OrdersRead,
+        OrdersWrite,
+        WebhooksManage
+    );
+}
+
+/// The caller of an operation that needs scope `S`: an admin's token (admins may do
+/// everything, as [`AdminUser`]) or an API key with `S`; a key without it gets 403
+/// `insufficient_scope`. For a key, the actor is the admin who made it, named in the audit
+/// log as `api-key:<prefix>` (never the key). Each key has a rate limit of its own.
+pub struct Authorized<S: ScopeMarker>(pub Actor, PhantomData<fn() -> S>);
+
+impl<S: ScopeMarker> std::ops::Deref for Authorized<S> {
+    type Target = Actor;
+
+    fn deref(&self) -> &Actor {
+        &self.0
+    }
+}
+
+impl<S: ScopeMarker> FromRequest for Authorized<S> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let credential = credential(req);
+        let user = authenticate(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
+            let actor = match credential? {
+                Credential::Key(key) => {
+                    let holder = state.api_keys.authenticate(&key).await?;
+                    permit(&state, &holder, S::SCOPE)?;
+                    holder.actor
+                }
+                Credential::Token => admin(&state, user?).await?.0,
+            };
+            Ok(Self(actor, PhantomData))
+        })
+    }
+}
+
+/// Whether a valid key may make this request: its scope, then its rate limit.
+fn permit(state: &AppState, holder: &KeyHolder, scope: Scope) -> Result<(), ApiError> {
+    if !holder.allows(scope) {
+        return Err(ApiError::InsufficientScope(format!(
+            "this API key ({}) lacks the scope {scope}",
+            holder.prefix
+        )));
+    }
+    state.limits.check_api_key(holder.id).map_err(|secs| {
+        state
+            .metrics
+            .rate_limited
+            .with_label_values(&["api_key"])
+            .inc();
+        ApiError::RateLimited(secs)
+    })
 }

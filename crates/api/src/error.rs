@@ -17,6 +17,9 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("this needs an admin account")]
     Forbidden,
+    /// An API key that may not do this (the message says what it would take).
+    #[error("{0}")]
+    InsufficientScope(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{1}")]
@@ -65,6 +68,7 @@ impl ApiError {
             Self::Unauthorized(_) => ProblemCode::Unauthorized,
             Self::InvalidCredentials => ProblemCode::InvalidCredentials,
             Self::Forbidden => ProblemCode::Forbidden,
+            Self::InsufficientScope(_) => ProblemCode::InsufficientScope,
             Self::NotFound(_) => ProblemCode::NotFound,
             Self::InsufficientStock(_) => ProblemCode::InsufficientStock,
             Self::ReturnExceedsPurchase(_) => ProblemCode::ReturnExceedsPurchase,
@@ -134,7 +138,7 @@ impl ResponseError for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(..) | Self::InsufficientStock(_) | Self::ReturnExceedsPurchase(_) => {
                 StatusCode::CONFLICT

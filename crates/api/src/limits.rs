@@ -3,6 +3,7 @@
 use actix_web::dev::ServiceRequest;
 use actix_web::http::Method;
 use actix_web::http::header::HeaderValue;
+use bookstore_model::ApiKeyId;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, NotUntil, Quota};
 use std::net::IpAddr;
@@ -18,6 +19,8 @@ pub struct Limiters {
     reads: DefaultKeyedRateLimiter<IpAddr>,
     /// Per account (normalised e-mail), whatever the address.
     logins: DefaultKeyedRateLimiter<String>,
+    /// Per API key, whatever the address.
+    api_keys: DefaultKeyedRateLimiter<ApiKeyId>,
     trusted_proxies: u8,
     checks: AtomicU64,
 }
@@ -36,6 +39,9 @@ impl Limiters {
             logins: DefaultKeyedRateLimiter::keyed(Quota::per_minute(n(
                 s.logins_per_account_per_minute
             ))),
+            api_keys: DefaultKeyedRateLimiter::keyed(
+                Quota::per_second(n(s.api_key_per_second)).allow_burst(n(s.api_key_burst)),
+            ),
             trusted_proxies,
             checks: AtomicU64::new(0),
         }
@@ -60,6 +66,14 @@ impl Limiters {
     pub fn check_login(&self, account: &str) -> Result<(), u64> {
         self.logins
             .check_key(&account.to_owned())
+            .map_err(|not_until| retry_after(&not_until))
+    }
+
+    /// A request made with API key `id` (checked once the key is known to be valid, so made-up
+    /// keys fill no table); `Err(seconds to wait)` past the key's limit.
+    pub fn check_api_key(&self, id: ApiKeyId) -> Result<(), u64> {
+        self.api_keys
+            .check_key(&id)
             .map_err(|not_until| retry_after(&not_until))
     }
 
@@ -90,6 +104,7 @@ impl Limiters {
             self.writes.retain_recent();
             self.reads.retain_recent();
             self.logins.retain_recent();
+            self.api_keys.retain_recent();
         }
         limiter
             .1

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers and model types.
 use crate::routes;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -28,6 +28,7 @@ Listings are paginated with opaque, signed cursors."
         (name = "orders", description = "Buy and return books"),
         (name = "admin", description = "Manage the inventory (admin token)"),
         (name = "webhooks", description = "Endpoints that receive the shop's events, signed per the Standard Webhooks specification (admin token)"),
+        (name = "api-keys", description = "Scoped keys for integrators (admin token only). An operation that a key may call lists the scope it needs under `api_key` (`Authorization: Bearer bk_live_…`) and `api_key_header` (`X-Api-Key`); a key without it gets 403 `insufficient_scope`"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -47,6 +48,25 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        // An API key as a bearer credential (told from a JWT by its `bk_live_` prefix)...
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("bk_live_<8 characters>_<secret>")
+                    .description(Some("An API key; the operation lists the scope it needs"))
+                    .build(),
+            ),
+        );
+        // ...or in a header of its own.
+        components.add_security_scheme(
+            "api_key_header",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Api-Key",
+                "An API key; the operation lists the scope it needs",
+            ))),
+        );
     }
 }
 
@@ -54,7 +74,7 @@ impl Modify for BearerAuth {
 /// that each handler need not repeat them (one listed by a handler, with its own description,
 /// is kept): 400 for a malformed path, query or header parameter; for a JSON body 400
 /// (malformed), 413, 415 and 422 (invalid); 401 with a bearer token, 403 on admin routes; 429
-/// on the API (rate limits); and `default`, any other error (500, 503), always a problem. Every
+/// on the API (rate limits, also per API key); and `default`, any other error (500, 503), always a problem. Every
 /// error response, these and the handlers' own, has the problem document as its body.
 struct CommonResponses;
 
@@ -88,17 +108,21 @@ impl Modify for CommonResponses {
                 if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
                     add.push((
                         "401",
-                        "No token, or an expired or invalid one (`unauthorized`)",
+                        "No credential, or an expired, invalid or revoked one (`unauthorized`)",
                     ));
                 }
                 if admin {
-                    add.push(("403", "The token is not an admin's (`forbidden`)"));
+                    add.push((
+                        "403",
+                        "The token is not an admin's (`forbidden`), or an API key may not do \
+                         this (`insufficient_scope`)",
+                    ));
                 }
                 // Reads and writes alike (`rate_limit.*`).
                 if path.starts_with("/api/") {
                     add.push((
                         "429",
-                        "Too many requests from this client (`rate_limited`); see `Retry-After`",
+                        "Too many requests from this client or API key (`rate_limited`); see `Retry-After`",
                     ));
                 }
                 add.push((

@@ -49,6 +49,11 @@ pub struct RateLimits {
     /// Login attempts per account (e-mail) and minute, from any number of addresses: password
     /// guessing spread over many clients still meets this.
     pub logins_per_account_per_minute: u32,
+    /// Requests per API key and second, whatever address they come from (on top of the
+    /// per-client limits), so one integration cannot crowd out the others...
+    pub api_key_per_second: u32,
+    /// ...with bursts up to this many.
+    pub api_key_burst: u32,
 }
 
 /// Webhook deliveries and the outbox's dispatcher (section `webhooks`).
@@ -324,6 +329,8 @@ impl Settings {
             .set_default("rate_limit.read_burst", 400)?
             .set_default("rate_limit.streams_per_client", 32)?
             .set_default("rate_limit.logins_per_account_per_minute", 10)?
+            .set_default("rate_limit.api_key_per_second", 10)?
+            .set_default("rate_limit.api_key_burst", 20)?
             .set_default("bestsellers_max_age_ms", 5000)?
             .set_default("genres_max_age_ms", 5000)?
             .set_default("search_max_age_ms", 5000)?
@@ -386,6 +393,8 @@ impl Settings {
                 read_burst: 1_000_000,
                 streams_per_client: 1_000_000,
                 logins_per_account_per_minute: 1_000_000,
+                api_key_per_second: 1_000_000,
+                api_key_burst: 1_000_000,
             },
             trusted_proxies: 0,
             cors_origins: vec![],

@@ -25,7 +25,7 @@ use bookstore_domain::mail::Mailer;
 use bookstore_domain::outbox::Wakeup;
 use bookstore_domain::outbox::dispatch::Dispatcher;
 use bookstore_domain::tokens::Tokens;
-use bookstore_domain::{Addresses, Audit, Catalogue, Orders, Users, Webhooks};
+use bookstore_domain::{Addresses, ApiKeys, Audit, Catalogue, Orders, Users, Webhooks};
 use bookstore_model::{Email, PersonName, ProblemCode, Role};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -138,7 +138,8 @@ impl Application {
             users: Users::new(store.clone()),
             addresses: Addresses::new(store.clone()),
             shipping,
-            audit: Audit::new(store.clone(), cursors),
+            audit: Audit::new(store.clone(), cursors.clone()),
+            api_keys: ApiKeys::new(store.clone(), cursors),
             webhooks,
             store,
             tokens: Tokens::new(&secret, settings.token_ttl_secs),

@@ -3,7 +3,7 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use bookstore_domain::hashing::HashPool;
 use bookstore_domain::tokens::Tokens;
-use bookstore_domain::{Addresses, Audit, Catalogue, Orders, Shipping, Users, Webhooks};
+use bookstore_domain::{Addresses, ApiKeys, Audit, Catalogue, Orders, Shipping, Users, Webhooks};
 use std::sync::Arc;
 
 /// What every handler can reach: the repositories, the keys and the edge's own parts (rate
@@ -16,6 +16,7 @@ pub struct AppState {
     /// The currency, shipping options and tax rates, checked at start-up.
     pub shipping: Shipping,
     pub audit: Audit,
+    pub api_keys: ApiKeys,
     /// Shared with the outbox's dispatcher, which reads the endpoints it delivers to.
     pub webhooks: Arc<Webhooks>,
     /// The store itself, for the readiness probe and the live-stock poller.

@@ -349,4 +349,30 @@ impl Client {
         let r = self.request(Method::POST, &paths::admin_webhook_retry(id, event));
         Ok(Self::send(r).await?.value)
     }
+
+    // ---- API keys (an admin's login; a client made with `authed(key)` acts with a key)
+
+    pub async fn list_api_keys(&self, q: &PageQuery) -> Result<Page<ApiKey>> {
+        self.get_query(paths::ADMIN_API_KEYS, q).await
+    }
+
+    /// The answer holds the key, shown only this once.
+    pub async fn create_api_key(&self, req: &NewApiKey) -> Result<ApiKeyCreated> {
+        self.post(paths::ADMIN_API_KEYS, req).await
+    }
+
+    pub async fn get_api_key(&self, id: ApiKeyId) -> Result<ApiKey> {
+        self.get(&paths::admin_api_key(id)).await
+    }
+
+    pub async fn revoke_api_key(&self, id: ApiKeyId) -> Result<()> {
+        let res = self
+            .request(Method::DELETE, &paths::admin_api_key(id))
+            .send()
+            .await?;
+        if res.status() == StatusCode::NO_CONTENT {
+            return Ok(());
+        }
+        Self::decode::<serde_json::Value>(res).await.map(|_| ())
+    }
 }

@@ -16,6 +16,7 @@
 //! | return          | `ORDER#<id>`           | `RETURN#<time>#<id>`      |                              |
 //! | idempotency key | `IDEM#<user>#<key>`    | `IDEM` (order), `RETURN`  |                              |
 //! | audit entry     | `AUDIT`                | `<time>#<id>`             |                              |
+//! | API key         | `APIKEYS`              | `KEY#<id>`                |                              |
 //!
 //! A token's group is its first character and its second folded into `[0-9a-z~]`
 //! (`catalogue::keys::token_group`), so a one-letter word's matches lie in 38 known groups.

@@ -1,6 +1,6 @@
 //! The shop's rules on the storage interface: the catalogue (books, search, genres, best
 //! sellers and their caches), orders and returns (placement, idempotency), users and their
-//! address books, shipping and tax, the audit log, live stock, tokens, password hashing and
+//! address books, shipping and tax, the audit log, API keys, live stock, tokens, password hashing and
 //! cursors.
 //!
 //! No HTTP here: callers say who acts with an [`Actor`] and get domain [`Error`]s, which the
@@ -10,6 +10,7 @@
 //! the shipping options and tax rates checkout charges.
 pub mod actor;
 pub mod addresses;
+pub mod api_keys;
 pub mod audit;
 pub mod catalogue;
 pub mod cursor;
@@ -30,6 +31,7 @@ pub mod webhooks;
 
 pub use actor::Actor;
 pub use addresses::Addresses;
+pub use api_keys::ApiKeys;
 pub use audit::Audit;
 pub use bookstore_store as store;
 pub use catalogue::{Catalogue, CatalogueConfig};

@@ -73,3 +73,7 @@ id_type!(
     /// Identifies an address in a customer's address book.
     AddressId
 );
+id_type!(
+    /// Identifies an API key (its first 8 characters are the key's visible prefix).
+    ApiKeyId
+);

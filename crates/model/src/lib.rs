@@ -5,6 +5,7 @@
 //! newtype such as [`Isbn`] or [`Email`] is valid by construction.
 
 pub mod address;
+pub mod api_key;
 pub mod auth;
 pub mod book;
 pub mod country;
@@ -21,6 +22,7 @@ pub mod validate;
 pub mod webhook;
 
 pub use address::{Address, AddressInput, MAX_ADDRESSES};
+pub use api_key::*;
 pub use auth::*;
 pub use book::*;
 pub use country::CountryCode;

@@ -1,7 +1,7 @@
 //! The API's paths as clients build them. The typed client (and through it the SPA and the load
 //! generator) takes every path from here; a test checks each template against the OpenAPI
 //! document the server generates from its routes, so the two cannot drift apart.
-use crate::{AddressId, BookId, EventId, OrderId, WebhookId};
+use crate::{AddressId, ApiKeyId, BookId, EventId, OrderId, WebhookId};
 
 pub const BOOKS: &str = "/api/v1/books";
 pub const GENRES: &str = "/api/v1/genres";
@@ -17,6 +17,7 @@ pub const ADMIN_BOOKS: &str = "/api/v1/admin/books";
 pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
 pub const ADMIN_AUDIT: &str = "/api/v1/admin/audit";
 pub const ADMIN_WEBHOOKS: &str = "/api/v1/admin/webhooks";
+pub const ADMIN_API_KEYS: &str = "/api/v1/admin/api-keys";
 
 pub fn book(id: BookId) -> String {
     format!("{BOOKS}/{id}")
@@ -58,6 +59,10 @@ pub fn admin_webhook_retry(id: WebhookId, delivery: EventId) -> String {
     format!("{ADMIN_WEBHOOKS}/{id}/deliveries/{delivery}/retry")
 }
 
+pub fn admin_api_key(id: ApiKeyId) -> String {
+    format!("{ADMIN_API_KEYS}/{id}")
+}
+
 /// Every path above as the OpenAPI document writes it (`{id}` for an id).
 pub const TEMPLATES: &[&str] = &[
     BOOKS,
@@ -84,6 +89,8 @@ pub const TEMPLATES: &[&str] = &[
     "/api/v1/admin/webhooks/{id}/secret",
     "/api/v1/admin/webhooks/{id}/deliveries",
     "/api/v1/admin/webhooks/{id}/deliveries/{delivery}/retry",
+    ADMIN_API_KEYS,
+    "/api/v1/admin/api-keys/{id}",
 ];
 
 #[cfg(test)]
@@ -136,6 +143,13 @@ mod tests {
             assert!(TEMPLATES.contains(&template));
             assert_eq!(built, template.replace("{id}", &hook.to_string()));
         }
+        let key = ApiKeyId::new();
+        let template = "/api/v1/admin/api-keys/{id}";
+        assert!(TEMPLATES.contains(&template));
+        assert_eq!(
+            admin_api_key(key),
+            template.replace("{id}", &key.to_string())
+        );
         let template = "/api/v1/admin/webhooks/{id}/deliveries/{delivery}/retry";
         assert!(TEMPLATES.contains(&template));
         assert_eq!(

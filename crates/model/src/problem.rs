@@ -78,6 +78,7 @@ codes! {
     Unauthorized = "unauthorized",
     InvalidCredentials = "invalid_credentials",
     Forbidden = "forbidden",
+    InsufficientScope = "insufficient_scope",
     NotFound = "not_found",
     MethodNotAllowed = "method_not_allowed",
     EmailTaken = "email_taken",
@@ -100,5 +101,6 @@ codes! {
     WebhookUrlRefused = "webhook_url_refused",
     TooManyWebhooks = "too_many_webhooks",
     DeliveryPending = "delivery_pending",
+    ExpiryInPast = "expiry_in_past",
     Internal = "internal",
 }

@@ -222,6 +222,20 @@ impl PersonName {
 }
 
 string_newtype!(
+    /// An API key's name, to recognise it by (1..=100 characters).
+    ApiKeyName
+);
+
+impl ApiKeyName {
+    /// In characters, after trimming.
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        bounded_text(s, "name", Self::MAX_CHARS).map(Self)
+    }
+}
+
+string_newtype!(
     /// A book title (1..=300 characters).
     Title
 );

@@ -6,8 +6,8 @@
 //! Patterns must mean the same in ECMA-262 (OpenAPI) and Python's `re` (the usual generators
 //! and fuzzers): no lookaround, and explicit classes instead of `\s`, which differs between them.
 use crate::{
-    AuthorName, Currency, Description, Email, Genre, Isbn, Password, PersonName, PriceCents,
-    Quantity, ReturnReason, Title, WebhookUrl,
+    ApiKeyName, AuthorName, Currency, Description, Email, Genre, Isbn, Password, PersonName,
+    PriceCents, Quantity, ReturnReason, Title, WebhookUrl,
 };
 use utoipa::openapi::schema::{
     KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, SchemaType, Type,
@@ -106,6 +106,10 @@ schema!(
 schema!(
     PersonName,
     text("A person's name", PersonName::MAX_CHARS, "Ada Lovelace")
+);
+schema!(
+    ApiKeyName,
+    text("An API key's name", ApiKeyName::MAX_CHARS, "Warehouse sync")
 );
 schema!(
     Title,
@@ -396,6 +400,7 @@ pub(crate) mod tests {
     fn patterns_accept_exactly_what_parse_accepts() {
         agree::<PersonName>("PersonName", |s| PersonName::parse(s).is_ok());
         agree::<Title>("Title", |s| Title::parse(s).is_ok());
+        agree::<ApiKeyName>("ApiKeyName", |s| ApiKeyName::parse(s).is_ok());
         agree::<AuthorName>("AuthorName", |s| AuthorName::parse(s).is_ok());
         agree::<ReturnReason>("ReturnReason", |s| ReturnReason::parse(s).is_ok());
         agree::<Description>("Description", |s| Description::parse(s).is_ok());

@@ -1,4 +1,4 @@
-use crate::auth::AdminUser;
+use crate::auth::{Authorized, scope::CatalogueWrite};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::{IfMatch, book_response, parse_if_match};
 use crate::state::AppState;
@@ -22,7 +22,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     post,
     operation_id = "createBook",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:write"]), ("api_key_header" = ["catalogue:write"])),
     request_body = NewBook,
     responses(
         (status = 201, description = "Added", body = Book, headers(("ETag" = String, description = "The book's `ETag`: `\"<version>-<hash>\"`"), ("Location" = String, description = "The book's URL"))),
@@ -32,7 +32,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[post("")]
 pub async fn create(
     state: web::Data<AppState>,
-    admin: AdminUser,
+    admin: Authorized<CatalogueWrite>,
     body: web::Json<NewBook>,
 ) -> ApiResult<HttpResponse> {
     let book = state.catalogue.create(&admin.0, body.into_inner()).await?;
@@ -47,7 +47,7 @@ pub async fn create(
     put,
     operation_id = "updateBook",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:write"]), ("api_key_header" = ["catalogue:write"])),
     params(("id" = BookId, Path, description = "Book id"), ("If-Match" = String, Header, description = "`*` (the book exists), the book's `ETag` as read (`\"3-…\"`, also weak) or its version (`\"3\"`); only the version is compared", pattern = "^(?:\\*|(?:W/)?\"*\\+?0*[0-9]{1,18}(?:-[\t -~]*)?\"*)$")),
     request_body = BookDetails,
     responses(
@@ -61,7 +61,7 @@ pub async fn create(
 #[put("/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
-    admin: AdminUser,
+    admin: Authorized<CatalogueWrite>,
     req: HttpRequest,
     id: web::Path<BookId>,
     body: web::Json<BookDetails>,
@@ -82,7 +82,7 @@ pub async fn update(
     delete,
     operation_id = "deleteBook",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:write"]), ("api_key_header" = ["catalogue:write"])),
     params(("id" = BookId, Path, description = "Book id"), ("If-Match" = Option<String>, Header, nullable = false, description = "`*` (the book exists), the book's `ETag` as read (`\"3-…\"`, also weak) or its version (`\"3\"`); only the version is compared", pattern = "^(?:\\*|(?:W/)?\"*\\+?0*[0-9]{1,18}(?:-[\t -~]*)?\"*)$")),
     responses(
         (status = 204, description = "Deleted"),
@@ -93,7 +93,7 @@ pub async fn update(
 #[delete("/{id}")]
 pub async fn remove(
     state: web::Data<AppState>,
-    admin: AdminUser,
+    admin: Authorized<CatalogueWrite>,
     req: HttpRequest,
     id: web::Path<BookId>,
 ) -> ApiResult<HttpResponse> {
@@ -107,7 +107,7 @@ pub async fn remove(
     post,
     operation_id = "adjustStock",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:write"]), ("api_key_header" = ["catalogue:write"])),
     params(("id" = BookId, Path, description = "Book id")),
     request_body = StockAdjustment,
     responses(
@@ -119,7 +119,7 @@ pub async fn remove(
 #[post("/{id}/stock")]
 pub async fn adjust_stock(
     state: web::Data<AppState>,
-    admin: AdminUser,
+    admin: Authorized<CatalogueWrite>,
     id: web::Path<BookId>,
     body: web::Json<StockAdjustment>,
 ) -> ApiResult<HttpResponse> {

@@ -1,5 +1,7 @@
-//! `/api/v1/admin`: every handler takes an `AdminUser`, so a customer token gets 403 and a
-//! missing or bad one 401.
+//! `/api/v1/admin`: every handler takes an `AdminUser`, or an `Authorized<scope>` (an admin or
+//! an API key with that scope), so a customer token gets 403, a key without the scope 403
+//! `insufficient_scope`, and a missing or bad credential 401.
+pub mod api_keys;
 pub mod audit;
 pub mod books;
 pub mod orders;
@@ -14,6 +16,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(books::routes)
             .configure(orders::routes)
             .configure(audit::routes)
-            .configure(webhooks::routes),
+            .configure(webhooks::routes)
+            .configure(api_keys::routes),
     );
 }

@@ -1,4 +1,4 @@
-use crate::auth::AdminUser;
+use crate::auth::{Authorized, scope::OrdersRead};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use actix_web::{get, web};
@@ -15,7 +15,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     get,
     operation_id = "listAllOrders",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["orders:read"]), ("api_key_header" = ["orders:read"])),
     params(OrderQuery),
     responses(
         (status = 200, description = "A page of every customer's orders", body = Page<Order>),
@@ -25,7 +25,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[get("")]
 pub async fn list(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _admin: Authorized<OrdersRead>,
     q: web::Query<OrderQuery>,
 ) -> ApiResult<web::Json<Page<Order>>> {
     Ok(web::Json(state.orders.list_all(&q).await?))

@@ -1,6 +1,6 @@
 //! `/api/v1/admin/webhooks`: endpoints that receive the shop's events, their secrets and
 //! delivery logs.
-use crate::auth::AdminUser;
+use crate::auth::{Authorized, scope::WebhooksManage};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, put, web};
@@ -30,13 +30,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
     get,
     operation_id = "listWebhooks",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
     responses((status = 200, description = "The endpoints (at most 30)", body = Vec<Webhook>))
 )]
 #[get("")]
 pub async fn list(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _admin: Authorized<WebhooksManage>,
 ) -> ApiResult<web::Json<Vec<Webhook>>> {
     Ok(web::Json(state.webhooks.list().await?))
 }
@@ -46,7 +46,7 @@ pub async fn list(
     post,
     operation_id = "createWebhook",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
     request_body = WebhookRequest,
     responses(
         (status = 201, description = "Added; `secret` verifies the `webhook-signature` of every delivery (Standard Webhooks)", body = WebhookCreated, headers(("Location" = String, description = "The endpoint's URL"))),
@@ -56,7 +56,7 @@ pub async fn list(
 #[post("")]
 pub async fn create(
     state: web::Data<AppState>,
-    admin: AdminUser,
+    admin: Authorized<WebhooksManage>,
     body: web::Json<WebhookRequest>,
 ) -> ApiResult<HttpResponse> {
     let created = state.webhooks.create(&admin.0, body.into_inner()).await?;
@@ -72,7 +72,7 @@ pub async fn create(
     get,
     operation_id = "getWebhook",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
     params(("id" = WebhookId, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "The endpoint", body = Webhook),
@@ -82,7 +82,7 @@ pub async fn create(
 #[get("/{id}")]
 pub async fn show(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _admin: Authorized<WebhooksManage>,
     id: web::Path<WebhookId>,
 ) -> ApiResult<web::Json<Webhook>> {
     Ok(web::Json(state.webhooks.get(*id).await?))
@@ -94,7 +94,7 @@ pub async fn show(
     put,
     operation_id = "updateWebhook",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
     params(("id" = WebhookId, Path, description = "Endpoint id")),
     request_body = WebhookRequest,
     responses(
@@ -107,7 +107,7 @@ pub async fn show(
 #[put("/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _admin: Authorized<WebhooksManage>,
     id: web::Path<WebhookId>,
     body: web::Json<WebhookRequest>,
 ) -> ApiResult<web::Json<Webhook>> {
@@ -121,7 +121,7 @@ pub async fn update(
     delete,
     operation_id = "deleteWebhook",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
     params(("id" = WebhookId, Path, description = "Endpoint id")),
     responses(
         (status = 204, description = "Deleted"),
@@ -131,7 +131,7 @@ pub async fn update(
 #[delete("/{id}")]
 pub async fn remove(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _admin: Authorized<WebhooksManage>,
     id: web::Path<WebhookId>,
 ) -> ApiResult<HttpResponse> {
     state.webhooks.delete(*id).await?;
@@ -144,7 +144,7 @@ pub async fn remove(
     post,
     operation_id = "rotateWebhookSecret",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
     params(("id" = WebhookId, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "The new secret", body = WebhookSecret),
@@ -155,7 +155,7 @@ pub async fn remove(
 #[post("/{id}/secret")]
 pub async fn rotate_secret(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _admin: Authorized<WebhooksManage>,
     id: web::Path<WebhookId>,
 ) -> ApiResult<web::Json<WebhookSecret>> {
     Ok(web::Json(state.webhooks.rotate_secret(*id).await?))
@@ -166,7 +166,7 @@ pub async fn rotate_secret(
     get,
     operation_id = "listWebhookDeliveries",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
     params(("id" = WebhookId, Path, description = "Endpoint id"), DeliveryQuery),
     responses(
         (status = 200, description = "A page of deliveries", body = Page<Delivery>),
@@ -177,7 +177,7 @@ pub async fn rotate_secret(
 #[get("/{id}/deliveries")]
 pub async fn deliveries(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _admin: Authorized<WebhooksManage>,
     id: web::Path<WebhookId>,
     q: web::Query<DeliveryQuery>,
 ) -> ApiResult<web::Json<Page<Delivery>>> {
@@ -189,7 +189,7 @@ pub async fn deliveries(
     post,
     operation_id = "retryWebhookDelivery",
     tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
     params(
         ("id" = WebhookId, Path, description = "Endpoint id"),
         ("delivery" = EventId, Path, description = "The delivery's event id")
@@ -203,7 +203,7 @@ pub async fn deliveries(
 #[post("/{id}/deliveries/{delivery}/retry")]
 pub async fn retry(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _admin: Authorized<WebhooksManage>,
     path: web::Path<(WebhookId, EventId)>,
 ) -> ApiResult<HttpResponse> {
     let (id, event) = path.into_inner();

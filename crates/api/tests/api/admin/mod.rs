@@ -1,4 +1,5 @@
 //! `/api/v1/admin/...`, one file per resource.
+mod api_keys;
 mod audit;
 mod books;
 mod orders;
