@@ -3,7 +3,6 @@ use crate::helpers::*;
 use crate::smtp::SmtpServer;
 use bookstore_api::settings::{MailSettings, Settings};
 use bookstore_domain::mail::SmtpSecurity;
-use bookstore_model::*;
 
 fn mail_to(smtp: &SmtpServer) -> impl FnOnce(&mut Settings) {
     let port = smtp.port;
