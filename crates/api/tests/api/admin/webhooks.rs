@@ -236,8 +236,16 @@ async fn a_failing_endpoint_is_retried_with_growing_delays_then_disabled() {
     }
     assert!(gaps.last().unwrap() > &(gaps[0] * 2), "{gaps:?}");
 
-    // Nothing got through for the whole retry period: the endpoint is disabled, and says why.
-    let disabled = app.admin.get_webhook(hook.webhook.id).await.unwrap();
+    // Nothing got through for the whole retry period: the endpoint is disabled (just after the
+    // delivery's last state is written), and says why.
+    let mut disabled = app.admin.get_webhook(hook.webhook.id).await.unwrap();
+    for _ in 0..100 {
+        if !disabled.enabled {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        disabled = app.admin.get_webhook(hook.webhook.id).await.unwrap();
+    }
     assert!(!disabled.enabled);
     assert!(
         disabled
