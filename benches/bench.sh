@@ -5,6 +5,8 @@
 #   benches/bench.sh http           # embedded store: GET book, GET list, POST orders vs ceiling
 #   benches/bench.sh tpcw [MIX]     # TPC-W mix (default shopping), 64 shoppers, think 0
 #                                   # (HASH_THREADS, HASH_COST, WORKER_NICE, LOADGEN_NICE: see cmd_tpcw)
+#   benches/bench.sh outbox         # events through the outbox to a webhook receiver, both back ends:
+#                                   # events/s and latency from each order's transaction to arrival
 #   benches/bench.sh store          # YCSB A/B/C/F on the Store interface, both back ends
 #   benches/bench.sh dynamo         # DynamoDB Local: API vs raw SDK (GetItem, TransactWriteItems)
 #   benches/bench.sh scaling        # 1/2/3 API instances behind a balancer (needs infra/topology.sh),
@@ -191,6 +193,37 @@ for be in ["embedded", "dynamodb"]:
 PY
 }
 
+cmd_outbox() {
+  build; start_dynamo
+  local orders="${ORDERS:-5000}" table="outbox-$(date +%s)"
+  BOOKSTORE__STORE=dynamodb BOOKSTORE__DYNAMODB__TABLE=$table BOOKSTORE__DYNAMODB__ENDPOINT=$DDB \
+    "$REL/bookstore" dynamo init >/dev/null
+  for be in embedded dynamodb; do
+    if [ "$be" = embedded ]; then
+      start_shop "outbox-$be" env BOOKSTORE__WEBHOOKS__ALLOW_PRIVATE_TARGETS=true
+    else
+      start_shop "outbox-$be" env BOOKSTORE__WEBHOOKS__ALLOW_PRIVATE_TARGETS=true BOOKSTORE__STORE=dynamodb \
+        BOOKSTORE__DYNAMODB__TABLE="$table" BOOKSTORE__DYNAMODB__ENDPOINT="$DDB"
+    fi
+    for i in $(seq "$REPEAT"); do
+      "$REL/bookstore-loadgen" outbox --base "$BASE" --orders "$orders" --concurrency "${CONCURRENCY:-32}" \
+        --json "$OUT/outbox-$be-$i.json" >/dev/null
+    done
+    kill "$SHOP_PID"; wait "$SHOP_PID" 2>/dev/null || true
+  done
+  python3 - "$OUT" "$REPEAT" <<'PY' | tee -a "$OUT/summary.txt"
+import json, sys, statistics
+out, n = sys.argv[1], int(sys.argv[2])
+for be in ["embedded", "dynamodb"]:
+    runs = [json.load(open(f"{out}/outbox-{be}-{i}.json")) for i in range(1, n + 1)]
+    m = lambda f: statistics.median(f(r) for r in runs)
+    print(f"outbox {be}: {runs[0]['orders']} orders x {n}, {m(lambda r: r['orders_per_sec']):.0f} orders/s acknowledged, "
+          f"{m(lambda r: r['events_per_sec']):.0f} events/s delivered, {min(r['events'] for r in runs)}/{runs[0]['orders']} events "
+          f"(duplicates {max(r['duplicates'] for r in runs)}), latency p50 {m(lambda r: r['latency']['p50_ms']):.1f} "
+          f"p90 {m(lambda r: r['latency']['p90_ms']):.1f} p99 {m(lambda r: r['latency']['p99_ms']):.1f} ms")
+PY
+}
+
 cmd_dynamo() {
   build; start_ceiling; start_dynamo
   local table="bench-$(date +%s)"
@@ -293,6 +326,7 @@ case "${1:-}" in
   ceiling) cmd_ceiling ;;
   http) cmd_http ;;
   tpcw) shift; cmd_tpcw "$@" ;;
+  outbox) cmd_outbox ;;
   store) cmd_store ;;
   dynamo) cmd_dynamo ;;
   scaling) cmd_scaling ;;

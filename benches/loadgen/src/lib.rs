@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod dataset;
 pub mod dynraw;
+pub mod outbox;
 pub mod rng;
 pub mod shop;
 pub mod stats;

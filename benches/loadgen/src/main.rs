@@ -133,6 +133,18 @@ enum Cmd {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Events through the outbox: orders as fast as possible, one webhook receiver here;
+    /// events/s and the latency from each order's transaction to its event's arrival.
+    Outbox {
+        #[command(flatten)]
+        shop: Shop,
+        #[arg(long, default_value_t = 5_000)]
+        orders: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Raw aws-sdk-dynamodb comparator on the shop's own table (see `dynraw`).
     DynamoRaw {
         #[arg(long)]
@@ -164,6 +176,21 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(cmd: Cmd) -> anyhow::Result<()> {
     match cmd {
+        Cmd::Outbox {
+            shop,
+            orders,
+            concurrency,
+            json,
+        } => {
+            let admin =
+                dataset::admin_client(&shop.base, &shop.admin_email, &shop.admin_password).await?;
+            let report = bookstore_loadgen::outbox::run(&admin, orders, concurrency).await?;
+            let text = serde_json::to_string_pretty(&report)?;
+            if let Some(path) = json {
+                std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+            }
+            println!("{text}");
+        }
         Cmd::Dataset {
             shop,
             books,
