@@ -238,6 +238,11 @@ impl Api {
         self.check(r)
     }
 
+    pub async fn webhook(&self, id: WebhookId) -> ApiResult<Webhook> {
+        let r = self.authed().get_webhook(id).await;
+        self.check(r)
+    }
+
     /// The answer carries the signing secret: the only time it is shown.
     pub async fn create_webhook(&self, req: &WebhookRequest) -> ApiResult<WebhookCreated> {
         let r = self.authed().create_webhook(req).await;

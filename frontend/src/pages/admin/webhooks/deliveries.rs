@@ -37,8 +37,13 @@ fn time_or_dash(t: Option<&chrono::DateTime<chrono::Utc>>) -> String {
     t.map_or_else(|| "—".to_owned(), when)
 }
 
+/// `on_refreshed` is called each time the newest page has been (re)loaded: the endpoint's
+/// own state (last success, disabled) may have changed with it.
 #[component]
-pub fn DeliveryLog(id: WebhookId) -> impl IntoView {
+pub fn DeliveryLog(
+    id: WebhookId,
+    on_refreshed: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let api = use_api();
     let rows: RwSignal<Vec<Delivery>> = RwSignal::new(Vec::new());
     let cursor: RwSignal<Option<String>> = RwSignal::new(None);
@@ -66,6 +71,7 @@ pub fn DeliveryLog(id: WebhookId) -> impl IntoView {
                         rows.update(|d| d.extend(page.items));
                     } else {
                         rows.set(page.items);
+                        on_refreshed();
                     }
                     cursor.set(page.next_cursor);
                     error.set(None);
@@ -141,12 +147,10 @@ fn DeliveryRow(
         spawn_local(async move {
             match api.retry_delivery(hook, event).await {
                 Ok(d) => on_retried(d),
-                Err(e) if e.code() == Some(ProblemCode::DeliveryPending) => error.set(Some(
-                    format!(
-                        "{} It is still being attempted: wait until it succeeds or fails, then retry.",
-                        e.detail()
-                    ),
-                )),
+                Err(e) if e.code() == Some(ProblemCode::DeliveryPending) => error.set(Some(format!(
+                    "Not retried: {}. A delivery is sent again only once it has succeeded or failed; refresh the log to see where it stands.",
+                    e.detail()
+                ))),
                 Err(e) => error.set(Some(e.detail())),
             }
             busy.set(false);
@@ -167,7 +171,7 @@ fn DeliveryRow(
                 <td data-label="Last answer" class="last-answer">{last_answer(&delivery)}</td>
                 <td data-label="Last attempt">{time_or_dash(delivery.last_attempt_at.as_ref())}</td>
                 <td data-label="Next attempt">{time_or_dash(delivery.next_attempt_at.as_ref())}</td>
-                <td class="actions">
+                <td class="retry-cell">
                     {(status != DeliveryStatus::Pending).then(|| view! {
                         <button type="button" class="btn small retry" on:click=retry disabled=move || busy.get()
                             aria-label=format!("Retry the delivery of event {event}")>

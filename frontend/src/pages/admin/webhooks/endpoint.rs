@@ -100,6 +100,14 @@ pub fn EndpointCard(
             busy.set(false);
         });
     };
+    // The log was reloaded: the endpoint's last success or state may have moved on too.
+    let reread = move || {
+        spawn_local(async move {
+            if let Ok(w) = api.webhook(id).await {
+                hook.set(w);
+            }
+        });
+    };
     let delete = move |_| {
         busy.set(true);
         spawn_local(async move {
@@ -221,7 +229,7 @@ pub fn EndpointCard(
             }}
             <div id=log_id.clone() hidden=move || !log_open.get()>
                 <Show when=move || log_open.get()>
-                    <DeliveryLog id=id />
+                    <DeliveryLog id=id on_refreshed=reread />
                 </Show>
             </div>
         </li>
