@@ -218,3 +218,33 @@ pub fn SecretBox(
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_becomes_a_request_in_the_lists_order_or_says_what_to_fix() {
+        let form = WebhookForm::empty();
+        form.url.set(" https://example.com/hooks ".into());
+        assert_eq!(
+            form.request().unwrap_err(),
+            "Choose at least one event type."
+        );
+        form.types
+            .set(vec![EventType::BookDeleted, EventType::OrderPlaced]);
+        let req = form.request().unwrap();
+        assert_eq!(req.url.as_str(), "https://example.com/hooks");
+        assert_eq!(
+            req.event_types,
+            vec![EventType::OrderPlaced, EventType::BookDeleted]
+        );
+        assert!(req.enabled);
+        form.url.set("ftp://example.com".into());
+        assert!(form.request().unwrap_err().contains("http://"));
+        assert_eq!(
+            type_box_id("wh-new", EventType::BookCreated),
+            "wh-new-type-book-created"
+        );
+    }
+}
