@@ -1,5 +1,5 @@
 //! A real webhook receiver for the browser tests: a small HTTP/1.1 server on a free loopback
-//! port that records every request and answers 200. (After `crates/api/tests/api/receiver.rs`,
+//! port that records every request and answers 200 (at once, or after a hold). (After `crates/api/tests/api/receiver.rs`,
 //! without actix: a test crate cannot import another's tests.)
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -36,29 +36,39 @@ impl Received {
     }
 }
 
+type Log = Arc<Mutex<Vec<Received>>>;
+
 pub struct Receiver {
     pub url: String,
-    received: Arc<Mutex<Vec<Received>>>,
+    received: Log,
+    hold: Arc<Mutex<Duration>>,
 }
 
 impl Receiver {
     pub async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let log = received.clone();
+        let received: Log = Arc::new(Mutex::new(Vec::new()));
+        let hold = Arc::new(Mutex::new(Duration::ZERO));
+        let (log, delay) = (received.clone(), hold.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let log = log.clone();
+                let (log, delay) = (log.clone(), delay.clone());
                 tokio::spawn(async move {
-                    let _ = serve(stream, log).await;
+                    let _ = serve(stream, log, delay).await;
                 });
             }
         });
         Self {
             url: format!("http://127.0.0.1:{port}/hooks"),
             received,
+            hold,
         }
+    }
+
+    /// Answers each request only after `d` from now on (a slow receiver).
+    pub fn hold(&self, d: Duration) {
+        *self.hold.lock().unwrap() = d;
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -93,7 +103,7 @@ pub fn closed_url() -> String {
 }
 
 /// Answers each request of a (kept-alive) connection with 200, recording it.
-async fn serve(mut stream: TcpStream, log: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+async fn serve(mut stream: TcpStream, log: Log, hold: Arc<Mutex<Duration>>) -> std::io::Result<()> {
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
@@ -132,6 +142,8 @@ async fn serve(mut stream: TcpStream, log: Arc<Mutex<Vec<Received>>>) -> std::io
             body,
         });
         buf.drain(..head_end + len);
+        let delay = *hold.lock().unwrap();
+        tokio::time::sleep(delay).await;
         stream
             .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
             .await?;

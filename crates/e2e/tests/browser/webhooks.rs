@@ -217,9 +217,39 @@ async fn an_owner_adds_a_webhook_watches_its_deliveries_and_repairs_a_failing_en
         "the page is {overflow} px wider than a phone"
     );
     b.screenshot("phone-admin-webhooks").await;
+    b.c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView();",
+        vec![serde_json::json!(format!("{card} .delivery-log"))],
+    )
+    .await
+    .unwrap();
+    b.screenshot("phone-admin-webhook-log").await;
     b.c.set_window_size(1280, 900).await.unwrap();
 
+    // A retry of a delivery that is being attempted again meanwhile (here through the API,
+    // to a receiver slow to answer) is refused, and the log says why.
+    receiver.hold(Duration::from_secs(4));
+    let before = receiver.received().len();
+    shop.admin
+        .retry_webhook_delivery(hook.id, failed_id)
+        .await
+        .unwrap();
+    b.click(&format!(
+        "{failed_row}[data-status='succeeded'] button.retry"
+    ))
+    .await;
+    b.wait_contains(
+        &format!("{failed_row} .error"),
+        "only once it has succeeded or failed",
+    )
+    .await;
+    b.screenshot("admin-webhook-retry-pending").await;
+    receiver.hold(Duration::ZERO);
+    receiver.wait_for(before + 1, 15).await;
+
     // Deleted, after confirming.
+    b.goto("/admin/webhooks").await;
+    b.wait_contains(&card, "book.created").await;
     b.click_text(&format!("{card} button"), "Delete").await;
     b.wait_contains(&format!("{card} .confirm"), "cannot be undone")
         .await;
