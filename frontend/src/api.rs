@@ -230,4 +230,55 @@ impl Api {
         let r = self.authed().admin_audit(&q).await;
         self.check(r)
     }
+
+    // ---- webhooks (admin token)
+
+    pub async fn webhooks(&self) -> ApiResult<Vec<Webhook>> {
+        let r = self.authed().list_webhooks().await;
+        self.check(r)
+    }
+
+    pub async fn webhook(&self, id: WebhookId) -> ApiResult<Webhook> {
+        let r = self.authed().get_webhook(id).await;
+        self.check(r)
+    }
+
+    /// The answer carries the signing secret: the only time it is shown.
+    pub async fn create_webhook(&self, req: &WebhookRequest) -> ApiResult<WebhookCreated> {
+        let r = self.authed().create_webhook(req).await;
+        self.check(r)
+    }
+
+    pub async fn update_webhook(&self, id: WebhookId, req: &WebhookRequest) -> ApiResult<Webhook> {
+        let r = self.authed().update_webhook(id, req).await;
+        self.check(r)
+    }
+
+    pub async fn delete_webhook(&self, id: WebhookId) -> ApiResult<()> {
+        let r = self.authed().delete_webhook(id).await;
+        self.check(r)
+    }
+
+    pub async fn rotate_webhook_secret(&self, id: WebhookId) -> ApiResult<WebhookSecret> {
+        let r = self.authed().rotate_webhook_secret(id).await;
+        self.check(r)
+    }
+
+    pub async fn webhook_deliveries(
+        &self,
+        id: WebhookId,
+        cursor: Option<String>,
+    ) -> ApiResult<Page<Delivery>> {
+        let q = DeliveryQuery {
+            limit: Some(20),
+            cursor,
+        };
+        let r = self.authed().webhook_deliveries(id, &q).await;
+        self.check(r)
+    }
+
+    pub async fn retry_delivery(&self, id: WebhookId, event: EventId) -> ApiResult<Delivery> {
+        let r = self.authed().retry_webhook_delivery(id, event).await;
+        self.check(r)
+    }
 }

@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/books/new") view=pages::admin::new_book::NewBookPage />
                     <Route path=path!("/admin/orders") view=pages::admin::orders::AdminOrders />
                     <Route path=path!("/admin/audit") view=pages::admin::audit::AuditLog />
+                    <Route path=path!("/admin/webhooks") view=pages::admin::webhooks::Webhooks />
                 </Routes>
             </main>
             <footer class="footer">
@@ -101,6 +102,7 @@ fn Header() -> impl IntoView {
                         <li><A href="/admin">"Inventory"</A></li>
                         <li><A href="/admin/orders">"Orders"</A></li>
                         <li><A href="/admin/audit">"Audit log"</A></li>
+                        <li><A href="/admin/webhooks">"Webhooks"</A></li>
                     </Show>
                     <li>
                         <A href="/cart" attr:class="cart-link">

@@ -3,8 +3,10 @@
 //! Needs `cargo xtask spa` (which `cargo xtask test` runs first) and Debian's `chromium` and
 //! `chromium-driver`. Screenshots of the main screens go to `<target dir>/screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
+mod receiver;
 mod support;
 
 mod admin;
 mod docs;
 mod shopper;
+mod webhooks;

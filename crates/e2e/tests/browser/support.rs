@@ -65,12 +65,20 @@ static SEQ: AtomicU64 = AtomicU64::new(1);
 
 impl Shop {
     pub async fn start() -> Self {
+        Self::start_with(|_| ()).await
+    }
+
+    /// [`Shop::start`], with settings changed by `configure` first.
+    pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> Self {
         if std::env::var_os("BOOKSTORE_E2E_LOG").is_some() {
             bookstore_api::telemetry::init();
         }
         let data = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings::for_tests(data.path());
         settings.static_dir = dist();
+        // The tests' webhook receivers listen on loopback.
+        settings.webhooks.allow_private_targets = true;
+        configure(&mut settings);
         settings.admin = Some(AdminBootstrap {
             email: ADMIN_EMAIL.into(),
             password: ADMIN_PASSWORD.to_owned().into(),

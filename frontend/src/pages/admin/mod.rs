@@ -4,6 +4,7 @@ pub mod audit;
 pub mod inventory;
 pub mod new_book;
 pub mod orders;
+pub mod webhooks;
 
 use crate::session::use_session;
 use bookstore_model::AuditEntry;
