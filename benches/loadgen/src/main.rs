@@ -187,7 +187,8 @@ async fn run(cmd: Cmd) -> anyhow::Result<()> {
             let report = bookstore_loadgen::outbox::run(&admin, orders, concurrency).await?;
             let text = serde_json::to_string_pretty(&report)?;
             if let Some(path) = json {
-                std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, &text)
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
             println!("{text}");
         }

@@ -2,10 +2,10 @@
 //! clients can, with one webhook endpoint subscribed to `order.placed` served by a receiver
 //! in this process, and measures how many events a second reach it and how long each takes
 //! from its change (the event's `timestamp`, set in the order's transaction) to its arrival.
+use crate::dataset::DatasetSpec;
 use crate::stats::{Percentiles, histogram};
 use actix_web::{HttpResponse, web};
 use bookstore_client::Client;
-use crate::dataset::DatasetSpec;
 use bookstore_model::{EventType, LineRequest, PlaceOrder, Quantity, WebhookRequest, WebhookUrl};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -60,7 +60,11 @@ async fn receive(body: web::Bytes, seen: web::Data<Mutex<Received>>) -> HttpResp
     HttpResponse::Ok().finish()
 }
 
-pub async fn run(admin: &Client, orders: usize, concurrency: usize) -> anyhow::Result<OutboxReport> {
+pub async fn run(
+    admin: &Client,
+    orders: usize,
+    concurrency: usize,
+) -> anyhow::Result<OutboxReport> {
     let seen = web::Data::new(Mutex::new(Received {
         latency: Some(histogram()),
         ..Received::default()
@@ -127,7 +131,9 @@ pub async fn run(admin: &Client, orders: usize, concurrency: usize) -> anyhow::R
     }
     admin.delete_webhook(hook.webhook.id).await?;
     handle.stop(false).await;
-    let s = seen.lock().map_err(|_| anyhow::anyhow!("receiver state poisoned"))?;
+    let s = seen
+        .lock()
+        .map_err(|_| anyhow::anyhow!("receiver state poisoned"))?;
     let until = s.last.unwrap_or_else(Instant::now);
     Ok(OutboxReport {
         orders,

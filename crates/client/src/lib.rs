@@ -137,6 +137,15 @@ impl Client {
             .value)
     }
 
+    /// A request whose success has no body (204).
+    async fn no_content(&self, method: Method, path: &str) -> Result<()> {
+        let res = self.request(method, path).send().await?;
+        if res.status() == StatusCode::NO_CONTENT {
+            return Ok(());
+        }
+        Self::decode::<serde_json::Value>(res).await.map(|_| ())
+    }
+
     // ---- catalogue
 
     pub async fn list_books(&self, q: &BookQuery) -> Result<Page<Book>> {
@@ -145,6 +154,17 @@ impl Client {
 
     pub async fn get_book(&self, id: BookId) -> Result<Book> {
         self.get(&paths::book(id)).await
+    }
+
+    /// Asks to be mailed when the sold-out book is back in stock.
+    pub async fn notify_me(&self, id: BookId) -> Result<()> {
+        self.no_content(Method::PUT, &paths::book_notify_me(id))
+            .await
+    }
+
+    pub async fn stop_notifying(&self, id: BookId) -> Result<()> {
+        self.no_content(Method::DELETE, &paths::book_notify_me(id))
+            .await
     }
 
     pub async fn genres(&self) -> Result<Vec<GenreCount>> {

@@ -23,6 +23,10 @@ pub fn book(id: BookId) -> String {
     format!("{BOOKS}/{id}")
 }
 
+pub fn book_notify_me(id: BookId) -> String {
+    format!("{BOOKS}/{id}/notify-me")
+}
+
 pub fn order(id: OrderId) -> String {
     format!("{ORDERS}/{id}")
 }
@@ -67,6 +71,7 @@ pub fn admin_api_key(id: ApiKeyId) -> String {
 pub const TEMPLATES: &[&str] = &[
     BOOKS,
     "/api/v1/books/{id}",
+    "/api/v1/books/{id}/notify-me",
     GENRES,
     BESTSELLERS,
     EVENTS,
@@ -103,6 +108,11 @@ mod tests {
         let (book_id, order_id, address_id) = (BookId::new(), OrderId::new(), AddressId::new());
         for (built, template, id) in [
             (book(book_id), "/api/v1/books/{id}", book_id.to_string()),
+            (
+                book_notify_me(book_id),
+                "/api/v1/books/{id}/notify-me",
+                book_id.to_string(),
+            ),
             (order(order_id), "/api/v1/orders/{id}", order_id.to_string()),
             (
                 my_address(address_id),

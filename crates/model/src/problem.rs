@@ -101,6 +101,7 @@ codes! {
     WebhookUrlRefused = "webhook_url_refused",
     TooManyWebhooks = "too_many_webhooks",
     DeliveryPending = "delivery_pending",
+    InStock = "in_stock",
     ExpiryInPast = "expiry_in_past",
     Internal = "internal",
 }

@@ -30,6 +30,9 @@ pub enum EventType {
     /// A book was removed (`data`: the book as it was).
     #[serde(rename = "book.deleted")]
     BookDeleted,
+    /// A sold-out book has copies again (`data`: the book). Shoppers who asked are mailed.
+    #[serde(rename = "stock.back_in_stock")]
+    StockBackInStock,
 }
 
 impl EventType {
@@ -40,6 +43,7 @@ impl EventType {
         Self::BookCreated,
         Self::BookUpdated,
         Self::BookDeleted,
+        Self::StockBackInStock,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +54,7 @@ impl EventType {
             Self::BookCreated => "book.created",
             Self::BookUpdated => "book.updated",
             Self::BookDeleted => "book.deleted",
+            Self::StockBackInStock => "stock.back_in_stock",
         }
     }
 }
@@ -83,8 +88,8 @@ pub const MAX_WEBHOOKS: usize = 30;
 #[serde(deny_unknown_fields)]
 pub struct WebhookRequest {
     pub url: WebhookUrl,
-    /// The events to deliver: 1 to 6 distinct types.
-    #[schema(min_items = 1, max_items = 6)]
+    /// The events to deliver: 1 to 7 distinct types.
+    #[schema(min_items = 1, max_items = 7)]
     pub event_types: Vec<EventType>,
     /// Deliveries are made only while enabled (default true). Enabling an endpoint that was
     /// disabled for failing clears its `disabled_reason`.

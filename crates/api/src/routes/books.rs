@@ -1,13 +1,20 @@
+use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use bookstore_model::{Book, BookId, BookQuery, MAX_QUERY_CHARS, Page, ProblemCode};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 /// Registers this resource's routes (for actix and the OpenAPI document alike).
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(scope("/books").service(list).service(show));
+    cfg.service(
+        scope("/books")
+            .service(list)
+            .service(show)
+            .service(notify_me)
+            .service(stop_notifying),
+    );
 }
 
 /// Browse and search the catalogue.
@@ -71,4 +78,50 @@ pub async fn show(
         .insert_header(etag)
         .content_type(ContentType::json())
         .body(book.json.get().to_owned()))
+}
+
+/// Asks to be mailed, once, when this sold-out book is back in stock.
+#[utoipa::path(
+    put,
+    operation_id = "notifyMeWhenInStock",
+    tag = "catalogue",
+    security(("bearer" = [])),
+    params(("id" = BookId, Path, description = "Book id")),
+    responses(
+        (status = 204, description = "Subscribed (again: nothing changes)"),
+        (status = 401, description = "No token, or an invalid one (`unauthorized`)"),
+        (status = 404, description = "No such book (`not_found`)"),
+        (status = 409, description = "The book is in stock: order it (`in_stock`)")
+    )
+)]
+#[put("/{id}/notify-me")]
+pub async fn notify_me(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<BookId>,
+) -> ApiResult<HttpResponse> {
+    state.catalogue.notify_me(&user, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Withdraws a "notify me" (nothing happens if there was none).
+#[utoipa::path(
+    delete,
+    operation_id = "stopNotifyingWhenInStock",
+    tag = "catalogue",
+    security(("bearer" = [])),
+    params(("id" = BookId, Path, description = "Book id")),
+    responses(
+        (status = 204, description = "No subscription left"),
+        (status = 401, description = "No token, or an invalid one (`unauthorized`)")
+    )
+)]
+#[delete("/{id}/notify-me")]
+pub async fn stop_notifying(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<BookId>,
+) -> ApiResult<HttpResponse> {
+    state.catalogue.stop_notifying(&user, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

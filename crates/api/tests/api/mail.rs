@@ -65,7 +65,11 @@ async fn customers_get_an_order_confirmation_and_a_return_receipt() {
         .await
         .unwrap();
     let got = smtp.wait_for(2, 10).await;
-    let m = &got[1];
+    // Maildir file names do not sort by arrival within a second: find it by its subject.
+    let m = got
+        .iter()
+        .find(|m| !m.header("Subject").unwrap().contains("is confirmed"))
+        .unwrap();
     assert_eq!(m.header("To").unwrap(), email.as_str());
     assert!(
         m.header("Subject")
@@ -98,4 +102,69 @@ async fn a_mail_the_server_did_not_take_is_sent_when_it_is_back() {
     assert!(got[0].header("Subject").unwrap().contains("is confirmed"));
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(back.messages().len(), 1, "sent once");
+}
+
+#[tokio::test]
+async fn shoppers_who_asked_are_mailed_once_when_a_book_is_back_in_stock() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(mail_to(&smtp)).await;
+    let book = app.book("Sold out & wanted", 0).await;
+    let (a, b, c) = (
+        app.customer().await,
+        app.customer().await,
+        app.customer().await,
+    );
+    a.notify_me(book.id).await.unwrap();
+    a.notify_me(book.id).await.unwrap(); // twice is once
+    b.notify_me(book.id).await.unwrap();
+    c.notify_me(book.id).await.unwrap();
+    c.stop_notifying(book.id).await.unwrap();
+    assert_eq!(code_of(app.api.notify_me(book.id).await).0, 401);
+    let unknown = bookstore_model::BookId::new();
+    assert_eq!(code_of(a.notify_me(unknown).await).0, 404);
+    let in_stock = app.book("Plenty", 3).await;
+    assert_eq!(
+        code_of(a.notify_me(in_stock.id).await),
+        (409, bookstore_model::ProblemCode::InStock)
+    );
+
+    let restock = |delta| bookstore_model::StockAdjustment {
+        delta,
+        reason: None,
+    };
+    app.admin
+        .admin_adjust_stock(book.id, &restock(4))
+        .await
+        .unwrap();
+    let got = smtp.wait_for(2, 10).await;
+    let mut to: Vec<String> = got.iter().map(|m| m.header("To").unwrap()).collect();
+    to.sort();
+    let mut want = vec![
+        a.me().await.unwrap().email.to_string(),
+        b.me().await.unwrap().email.to_string(),
+    ];
+    want.sort();
+    assert_eq!(to, want);
+    for m in &got {
+        assert!(
+            m.header("Subject")
+                .unwrap()
+                .contains("Back in stock: Sold out & wanted")
+        );
+        assert!(
+            m.text()
+                .contains(&format!("https://shop.example/books/{}", book.id))
+        );
+    }
+    // The subscriptions are gone: selling out and restocking again mails nobody.
+    app.admin
+        .admin_adjust_stock(book.id, &restock(-4))
+        .await
+        .unwrap();
+    app.admin
+        .admin_adjust_stock(book.id, &restock(2))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(smtp.messages().len(), 2);
 }

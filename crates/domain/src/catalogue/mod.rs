@@ -3,6 +3,7 @@
 mod json;
 mod keys;
 mod listing;
+pub(crate) mod notify;
 mod search;
 
 use crate::Actor;
@@ -343,7 +344,7 @@ impl Catalogue {
             }
             let mut new = old.clone();
             new.stock = new_stock;
-            let ops = vec![
+            let mut ops = vec![
                 WriteOp::Update {
                     key: book_key(id),
                     set: vec![],
@@ -351,15 +352,20 @@ impl Catalogue {
                     cond: Some(Cond::Eq(Path::attr("stock"), old.stock.into())),
                 },
                 self.wakeup.emit(EventType::BookUpdated, &new)?,
-                audit::entry(
-                    actor,
-                    "book.stock",
-                    id,
-                    Some(json!({ "stock": old.stock })),
-                    Some(json!({ "stock": new_stock })),
-                    adj.reason.clone(),
-                )?,
             ];
+            // Sold out before, copies now: whoever asked is told (once per crossing: the
+            // write is conditioned on the stock it saw).
+            if old.stock <= 0 && new_stock > 0 {
+                ops.push(self.wakeup.emit(EventType::StockBackInStock, &new)?);
+            }
+            ops.push(audit::entry(
+                actor,
+                "book.stock",
+                id,
+                Some(json!({ "stock": old.stock })),
+                Some(json!({ "stock": new_stock })),
+                adj.reason.clone(),
+            )?);
             match transact_audited(store, ops).await {
                 Ok(()) => {
                     self.wakeup.wake();

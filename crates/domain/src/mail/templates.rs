@@ -1,6 +1,6 @@
 //! The shop's mails, each in plain text and HTML, from an event's data. Everything a customer
 //! or the owner typed is escaped in the HTML part.
-use bookstore_model::{Event, EventType, Order, ReturnReceipt};
+use bookstore_model::{Book, Event, EventType, Order, ReturnReceipt};
 use std::fmt::Write;
 
 /// A rendered mail.
@@ -35,7 +35,38 @@ pub fn render(event: &Event, shop: &str) -> Option<Mail> {
             let r: ReturnReceipt = serde_json::from_value(event.data.clone()).ok()?;
             Some(return_received(&r, shop))
         }
+        EventType::StockBackInStock => {
+            let b: Book = serde_json::from_value(event.data.clone()).ok()?;
+            Some(back_in_stock(&b, shop))
+        }
         _ => None,
+    }
+}
+
+/// To the shoppers who asked (their addresses come from their subscriptions, not the event).
+fn back_in_stock(b: &Book, shop: &str) -> Mail {
+    let subject = format!("Back in stock: {}", b.title);
+    let link = format!("{shop}/books/{}", b.id);
+    let text = format!(
+        "Good news: {} is back in stock ({} copies right now).\n\n{link}\n\n\
+You asked to be told once; you will not get this mail again for this book.\n",
+        b.title, b.stock
+    );
+    let html = page(
+        &subject,
+        &format!(
+            "<h1>Back in stock</h1><p><strong>{}</strong> is back in stock ({} copies right \
+now).</p><p><a href=\"{}\">See the book</a></p><p>You asked to be told once; you will not get \
+this mail again for this book.</p>",
+            escape(b.title.as_str()),
+            b.stock,
+            escape(&link)
+        ),
+    );
+    Mail {
+        subject,
+        text,
+        html,
     }
 }
 

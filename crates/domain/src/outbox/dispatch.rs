@@ -4,18 +4,19 @@
 //! its removal are one transaction, conditioned on the lease still being held, so a dispatcher
 //! that stalled past its lease writes nothing and the job's new holder decides.
 use super::{
-    Job, KIND_DELIVER, KIND_EVENT, KIND_MAIL, Lease, SHARDS, Wakeup, claim, due_jobs, finish_op,
-    job_item, shard_of_id,
+    Job, KIND_DELIVER, KIND_EVENT, KIND_MAIL, KIND_NOTIFY, Lease, SHARDS, Wakeup, claim, due_jobs,
+    finish_op, job_item, shard_of_id,
 };
+use crate::catalogue::notify::NOTIFY_PREFIX;
 use crate::error::{Error, Result};
 use crate::items::from_item;
 use crate::mail::{Mailer, templates};
-use crate::store::{Cond, Path, Store, StoreError, WriteOp};
+use crate::store::{Cond, Key, Path, Query, Store, StoreError, WriteOp};
 use crate::webhooks::{
     DeliveryRecord, EndpointRecord, Webhooks, deliver_job, delivery_item, delivery_key,
     endpoint_key, net, sign, status_value, subscribed,
 };
-use bookstore_model::{DeliveryStatus, Event, EventId, WebhookId};
+use bookstore_model::{DeliveryStatus, Event, EventId, EventType, WebhookId};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -158,6 +159,7 @@ impl Dispatcher {
             KIND_EVENT => self.fan_out(&job, &lease).await,
             KIND_DELIVER => self.deliver(&job, &lease).await,
             KIND_MAIL => self.mail(&job, &lease).await,
+            KIND_NOTIFY => self.notify(&job, &lease).await,
             other => {
                 tracing::error!(kind = other, key = ?job.key, "unknown job kind; dropped");
                 finish(store, vec![finish_op(&job, &lease)]).await
@@ -198,6 +200,11 @@ impl Dispatcher {
             && templates::render(&event, &mailer.shop_url).is_some()
         {
             ops.push(mail_job(&event, &to, 0, now)?);
+            fanned += 1;
+        }
+        // A book back in stock: its subscribers, page by page (`notify`).
+        if self.mailer.is_some() && event.type_ == EventType::StockBackInStock {
+            ops.push(notify_job(&event, 0, now)?);
             fanned += 1;
         }
         ops.push(finish_op(job, lease));
@@ -344,6 +351,57 @@ impl Dispatcher {
         finish(store, ops).await
     }
 
+    /// Mails a page of a book's subscribers and removes their subscriptions, in one
+    /// transaction with the job's next page (if any): each subscriber is mailed once.
+    async fn notify(&self, job: &Job, lease: &Lease) -> Result<()> {
+        let store = self.webhooks.store();
+        let event: Event = serde_json::from_value(
+            job.item
+                .get("event")
+                .cloned()
+                .ok_or_else(|| Error::internal("notify job without its event"))?,
+        )
+        .map_err(Error::internal)?;
+        let page_no = job.item.get("page").and_then(Value::as_u64).unwrap_or(0);
+        let book = event
+            .data
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::internal("back-in-stock event without a book id"))?;
+        let page = store
+            .query(&Query {
+                index: None,
+                pk: format!("BOOK#{book}"),
+                sk_prefix: Some(NOTIFY_PREFIX.into()),
+                forward: true,
+                limit: NOTIFY_PAGE,
+                start: None,
+            })
+            .await?;
+        let now = Utc::now();
+        let mut ops = vec![finish_op(job, lease)];
+        for item in &page.items {
+            let (Some(key), Some(to)) = (Key::of(item), item.get("email").and_then(Value::as_str))
+            else {
+                continue;
+            };
+            ops.push(mail_job(&event, to, 0, now)?);
+            ops.push(WriteOp::Delete {
+                key,
+                cond: Some(Cond::Exists),
+            });
+        }
+        // Subscriptions were removed above, so the next page starts at the first one left.
+        if page.last_key.is_some() {
+            let next = u32::try_from(page_no + 1).unwrap_or(u32::MAX);
+            ops.push(notify_job(&event, next, now)?);
+        }
+        self.wakeup.hint_jobs(&ops);
+        finish(store, ops).await?;
+        self.wakeup.wake();
+        Ok(())
+    }
+
     /// One POST of the event, signed with every current secret.
     async fn attempt(
         &self,
@@ -429,9 +487,32 @@ impl Dispatcher {
     }
 }
 
+/// Subscribers mailed per `notify` job: two writes each, within a transaction's 100.
+const NOTIFY_PAGE: usize = 45;
+
+/// The job that mails page `page` of a back-in-stock book's subscribers.
+fn notify_job(event: &Event, page: u32, due: DateTime<Utc>) -> Result<WriteOp> {
+    let id = format!("{}:notify:{page}", event.id);
+    let mut item = job_item(&id, due, KIND_NOTIFY, shard_of_id(&id));
+    item.insert(
+        "event".into(),
+        serde_json::to_value(event).map_err(Error::internal)?,
+    );
+    item.insert("page".into(), page.into());
+    Ok(WriteOp::Put {
+        item,
+        cond: Some(Cond::NotExists),
+    })
+}
+
 /// The job that sends an event's mail to `to` at `due` (`attempts` made so far).
 fn mail_job(event: &Event, to: &str, attempts: u32, due: DateTime<Utc>) -> Result<WriteOp> {
-    let id = format!("{}:mail", event.id);
+    // One job per event and recipient; the address is not in the key.
+    let id = format!(
+        "{}:mail:{:08x}",
+        event.id,
+        crate::store::keys::stable_hash(to)
+    );
     let mut item = job_item(&id, due, KIND_MAIL, shard_of_id(&id));
     item.insert(
         "event".into(),

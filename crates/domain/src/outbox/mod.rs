@@ -28,6 +28,7 @@ pub const SHARDS: u32 = 128;
 pub(crate) const KIND_EVENT: &str = "event";
 pub(crate) const KIND_DELIVER: &str = "deliver";
 pub(crate) const KIND_MAIL: &str = "mail";
+pub(crate) const KIND_NOTIFY: &str = "notify";
 
 /// Tells this instance's dispatcher which shards got jobs, so it reads those at once instead of
 /// waiting for its next full poll (which finds other instances' jobs and retries coming due).
