@@ -44,6 +44,13 @@ SEMANTIC_CODES = {
     # An API key's `expires_at` in the past: any date-time fits the schema; whether it is still
     # to come depends on the clock.
     "expiry_in_past",
+    # A password-reset or e-mail-confirmation token that is unknown, used or expired: any string
+    # fits the schema; only the store knows the token.
+    "invalid_reset_token",
+    "invalid_email_token",
+    # The current password given to confirm an account change is wrong (403, not checked
+    # here, listed for the record): any string fits the schema.
+    "wrong_password",
 }
 
 

@@ -7,7 +7,6 @@ use bookstore_domain::Actor;
 use bookstore_domain::api_keys::{KeyHolder, looks_like_key};
 use bookstore_model::{Email, Role, Scope};
 use futures::future::LocalBoxFuture;
-use std::future::{Ready, ready};
 use std::marker::PhantomData;
 
 /// The caller, authenticated by a bearer token: the domain's [`Actor`].
@@ -22,7 +21,9 @@ impl std::ops::Deref for AuthUser {
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+/// The bearer token's user and when the token was issued (`iat`), its signature and expiry
+/// checked; [`authenticate`] checks the session too.
+fn verify(req: &HttpRequest) -> Result<(AuthUser, i64), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("AppState missing"))?;
@@ -36,11 +37,25 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
         .and_then(bearer_token)
         .ok_or(ApiError::Unauthorized("send Authorization: Bearer <token>"))?;
     let claims = state.tokens.verify(token)?;
-    Ok(AuthUser(Actor {
+    let user = AuthUser(Actor {
         id: claims.sub,
         email: claims.email,
         role: claims.role,
-    }))
+    });
+    Ok((user, claims.iat))
+}
+
+/// The bearer token's user, if the token is still a session of its account: the account
+/// exists, under the token's e-mail, and has not revoked its tokens since the token was issued
+/// (a password change or reset). One cached read (`Users::check_session`: this instance's own
+/// revocations at once, another instance's within `SESSION_CACHE_TTL`).
+async fn authenticate(
+    state: &AppState,
+    verified: Result<(AuthUser, i64), ApiError>,
+) -> Result<AuthUser, ApiError> {
+    let (user, iat) = verified?;
+    state.users.check_session(&user.email, user.id, iat).await?;
+    Ok(user)
 }
 
 /// The token of an `Authorization` value: the scheme name is case-insensitive (RFC 9110,
@@ -53,10 +68,15 @@ fn bearer_token(value: &str) -> Option<&str> {
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let verified = verify(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
+            authenticate(&state, verified).await
+        })
     }
 }
 
@@ -74,7 +94,7 @@ impl FromRequest for AdminUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let credential = credential(req);
-        let user = authenticate(req);
+        let user = verify(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
@@ -86,7 +106,8 @@ impl FromRequest for AdminUser {
                     "API keys cannot do this; it takes an admin's login".into(),
                 ));
             }
-            admin(&state, user?).await.map(AdminUser)
+            let user = authenticate(&state, user).await?;
+            admin(&state, user).await.map(AdminUser)
         })
     }
 }
@@ -107,7 +128,7 @@ async fn admin(state: &AppState, user: AuthUser) -> Result<AuthUser, ApiError> {
 enum Credential {
     /// `X-Api-Key: <key>`, or `Authorization: Bearer <key>` with a key's prefix.
     Key(String),
-    /// Any other bearer credential: a user's token (checked by [`authenticate`]).
+    /// Any other bearer credential: a user's token (checked by [`verify`], [`authenticate`]).
     Token,
 }
 
@@ -179,7 +200,7 @@ impl<S: ScopeMarker> FromRequest for Authorized<S> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let credential = credential(req);
-        let user = authenticate(req);
+        let user = verify(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
@@ -189,7 +210,7 @@ impl<S: ScopeMarker> FromRequest for Authorized<S> {
                     permit(&state, &holder, S::SCOPE)?;
                     holder.actor
                 }
-                Credential::Token => admin(&state, user?).await?.0,
+                Credential::Token => admin(&state, authenticate(&state, user).await?).await?.0,
             };
             Ok(Self(actor, PhantomData))
         })

@@ -15,6 +15,10 @@ pub enum ApiError {
     Unauthorized(&'static str),
     #[error("wrong e-mail or password")]
     InvalidCredentials,
+    /// The current password given to confirm an account change is wrong. Not 401: the
+    /// session is fine, and a client that signs out on 401 would lose it.
+    #[error("the current password is wrong")]
+    WrongPassword,
     #[error("this needs an admin account")]
     Forbidden,
     /// An API key that may not do this (the message says what it would take).
@@ -67,6 +71,7 @@ impl ApiError {
             Self::Validation(_) => ProblemCode::ValidationFailed,
             Self::Unauthorized(_) => ProblemCode::Unauthorized,
             Self::InvalidCredentials => ProblemCode::InvalidCredentials,
+            Self::WrongPassword => ProblemCode::WrongPassword,
             Self::Forbidden => ProblemCode::Forbidden,
             Self::InsufficientScope(_) => ProblemCode::InsufficientScope,
             Self::NotFound(_) => ProblemCode::NotFound,
@@ -138,7 +143,9 @@ impl ResponseError for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::InsufficientScope(_) | Self::WrongPassword => {
+                StatusCode::FORBIDDEN
+            }
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(..) | Self::InsufficientStock(_) | Self::ReturnExceedsPurchase(_) => {
                 StatusCode::CONFLICT

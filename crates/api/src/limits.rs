@@ -19,6 +19,8 @@ pub struct Limiters {
     reads: DefaultKeyedRateLimiter<IpAddr>,
     /// Per account (normalised e-mail), whatever the address.
     logins: DefaultKeyedRateLimiter<String>,
+    /// Password-reset mails per account (normalised e-mail), whatever the address.
+    resets: DefaultKeyedRateLimiter<String>,
     /// Per API key, whatever the address.
     api_keys: DefaultKeyedRateLimiter<ApiKeyId>,
     trusted_proxies: u8,
@@ -39,6 +41,10 @@ impl Limiters {
             logins: DefaultKeyedRateLimiter::keyed(Quota::per_minute(n(
                 s.logins_per_account_per_minute
             ))),
+            resets: DefaultKeyedRateLimiter::keyed(
+                Quota::per_hour(n(s.password_resets_per_account_per_hour))
+                    .allow_burst(n(s.password_resets_per_account_per_hour)),
+            ),
             api_keys: DefaultKeyedRateLimiter::keyed(
                 Quota::per_second(n(s.api_key_per_second)).allow_burst(n(s.api_key_burst)),
             ),
@@ -65,6 +71,13 @@ impl Limiters {
     /// A login attempt for `account`; `Err(seconds to wait)` past the account's limit.
     pub fn check_login(&self, account: &str) -> Result<(), u64> {
         self.logins
+            .check_key(&account.to_owned())
+            .map_err(|not_until| retry_after(&not_until))
+    }
+
+    /// A password-reset request for `account`; `Err(seconds to wait)` past the account's limit.
+    pub fn check_password_reset(&self, account: &str) -> Result<(), u64> {
+        self.resets
             .check_key(&account.to_owned())
             .map_err(|not_until| retry_after(&not_until))
     }
@@ -104,6 +117,7 @@ impl Limiters {
             self.writes.retain_recent();
             self.reads.retain_recent();
             self.logins.retain_recent();
+            self.resets.retain_recent();
             self.api_keys.retain_recent();
         }
         limiter

@@ -49,6 +49,8 @@ pub struct RateLimits {
     /// Login attempts per account (e-mail) and minute, from any number of addresses: password
     /// guessing spread over many clients still meets this.
     pub logins_per_account_per_minute: u32,
+    /// Password-reset mails per account (e-mail) and hour, asked from any address.
+    pub password_resets_per_account_per_hour: u32,
     /// Requests per API key and second, whatever address they come from (on top of the
     /// per-client limits), so one integration cannot crowd out the others...
     pub api_key_per_second: u32,
@@ -195,6 +197,10 @@ pub struct Settings {
     pub jwt_secret: Option<SecretString>,
     /// Lifetime of an access token.
     pub token_ttl_secs: i64,
+    /// How long a password-reset link works.
+    pub password_reset_ttl_secs: i64,
+    /// How long the link confirming a new e-mail works.
+    pub email_change_ttl_secs: i64,
     /// Load the demo catalogue into an empty store at start (default: in dev mode only).
     #[serde(default)]
     pub seed_demo: Option<bool>,
@@ -320,6 +326,8 @@ impl Settings {
             .set_default("store", "embedded")?
             .set_default("data_dir", "./data")?
             .set_default("token_ttl_secs", 12 * 3600)?
+            .set_default("password_reset_ttl_secs", 30 * 60)?
+            .set_default("email_change_ttl_secs", 24 * 3600)?
             .set_default("max_body_bytes", 64 * 1024)?
             .set_default("keep_alive_secs", 75)?
             .set_default("rate_limit.auth_per_minute", 30)?
@@ -329,6 +337,7 @@ impl Settings {
             .set_default("rate_limit.read_burst", 400)?
             .set_default("rate_limit.streams_per_client", 32)?
             .set_default("rate_limit.logins_per_account_per_minute", 10)?
+            .set_default("rate_limit.password_resets_per_account_per_hour", 5)?
             .set_default("rate_limit.api_key_per_second", 10)?
             .set_default("rate_limit.api_key_burst", 20)?
             .set_default("bestsellers_max_age_ms", 5000)?
@@ -377,6 +386,8 @@ impl Settings {
                 "test-secret-that-is-long-enough-0123456789",
             )),
             token_ttl_secs: 3600,
+            password_reset_ttl_secs: 30 * 60,
+            email_change_ttl_secs: 24 * 3600,
             seed_demo: Some(false),
             max_body_bytes: 64 * 1024,
             keep_alive_secs: 75,
@@ -393,6 +404,7 @@ impl Settings {
                 read_burst: 1_000_000,
                 streams_per_client: 1_000_000,
                 logins_per_account_per_minute: 1_000_000,
+                password_resets_per_account_per_hour: 1_000_000,
                 api_key_per_second: 1_000_000,
                 api_key_burst: 1_000_000,
             },
@@ -418,6 +430,14 @@ impl Settings {
             currency: "EUR".into(),
             shipping_options: default_shipping_options(),
             tax_rates: BTreeMap::new(),
+        }
+    }
+
+    /// How long the links mailed to accounts work.
+    pub fn link_ttls(&self) -> bookstore_domain::users::LinkTtls {
+        bookstore_domain::users::LinkTtls {
+            password_reset_secs: self.password_reset_ttl_secs,
+            email_change_secs: self.email_change_ttl_secs,
         }
     }
 

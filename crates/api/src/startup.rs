@@ -134,8 +134,10 @@ impl Application {
                 cursors.clone(),
                 i64::from(settings.idempotency_ttl_secs),
             )
-            .with_wakeup(wakeup),
-            users: Users::new(store.clone()),
+            .with_wakeup(wakeup.clone()),
+            users: Users::new(store.clone())
+                .with_wakeup(wakeup)
+                .with_link_ttls(settings.link_ttls()),
             addresses: Addresses::new(store.clone()),
             shipping,
             audit: Audit::new(store.clone(), cursors.clone()),

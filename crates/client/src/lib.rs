@@ -194,6 +194,79 @@ impl Client {
         self.get(paths::ME).await
     }
 
+    /// Asks for a password-reset link by mail; the status is 202 whether or not the e-mail
+    /// has an account.
+    pub async fn request_password_reset(&self, email: &Email) -> Result<WithStatus<LinkSent>> {
+        let body = PasswordResetRequest {
+            email: email.clone(),
+        };
+        Self::send(
+            self.request(Method::POST, paths::PASSWORD_RESET)
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Sets a new password with a reset link's token.
+    pub async fn reset_password(&self, token: &str, new_password: &Password) -> Result<()> {
+        let body = PasswordResetConfirm {
+            token: token.into(),
+            new_password: new_password.clone(),
+        };
+        self.no_content_with(Method::POST, paths::PASSWORD_RESET_CONFIRM, &body)
+            .await
+    }
+
+    /// Changes the password; the answer's token replaces this client's (the others end).
+    pub async fn change_password(&self, req: &ChangePassword) -> Result<AuthResponse> {
+        self.post(paths::MY_PASSWORD, req).await
+    }
+
+    pub async fn update_me(&self, req: &UpdateProfile) -> Result<User> {
+        let r = self.request(Method::PUT, paths::ME).json(req);
+        Ok(Self::send(r).await?.value)
+    }
+
+    /// Asks to move the account to another e-mail (a link is mailed there); the status is 202.
+    pub async fn change_email(&self, req: &ChangeEmail) -> Result<WithStatus<LinkSent>> {
+        Self::send(self.request(Method::POST, paths::MY_EMAIL).json(req)).await
+    }
+
+    /// Confirms a new e-mail with the mailed link's token.
+    pub async fn confirm_email(&self, token: &str) -> Result<()> {
+        let body = ConfirmEmail {
+            token: token.into(),
+        };
+        self.no_content_with(Method::POST, paths::MY_EMAIL_CONFIRM, &body)
+            .await
+    }
+
+    pub async fn export_me(&self) -> Result<AccountExport> {
+        self.get(paths::MY_EXPORT).await
+    }
+
+    /// Deletes the caller's account.
+    pub async fn delete_me(&self, current_password: &str) -> Result<()> {
+        let body = DeleteAccount {
+            current_password: current_password.into(),
+        };
+        self.no_content_with(Method::DELETE, paths::ME, &body).await
+    }
+
+    /// A request answered with 204 and no body on success.
+    async fn no_content_with<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<()> {
+        let res = self.request(method, path).json(body).send().await?;
+        if res.status() == StatusCode::NO_CONTENT {
+            return Ok(());
+        }
+        Self::decode::<serde_json::Value>(res).await.map(|_| ())
+    }
+
     // ---- address book
 
     pub async fn my_addresses(&self) -> Result<Vec<Address>> {

@@ -12,6 +12,8 @@
 //! | user            | `USER#<email>`         | `USER`                    |                              |
 //! | address         | `USER#<email>`         | `ADDR#<id>`               |                              |
 //! | address counter | `USER#<email>`         | `ADDRESSES`               |                              |
+//! | reset link      | `RESET#<sha-256>`      | `RESET`                   |                              |
+//! | e-mail link     | `EMAILCHANGE#<sha-256>`| `EMAILCHANGE`             |                              |
 //! | order           | `ORDER#<id>`           | `ORDER`                   | by user, by time, by status  |
 //! | return          | `ORDER#<id>`           | `RETURN#<time>#<id>`      |                              |
 //! | idempotency key | `IDEM#<user>#<key>`    | `IDEM` (order), `RETURN`  |                              |

@@ -1,6 +1,7 @@
 //! The shop's rules on the storage interface: the catalogue (books, search, genres, best
 //! sellers and their caches), orders and returns (placement, idempotency), users and their
-//! address books, shipping and tax, the audit log, API keys, live stock, tokens, password hashing and
+//! address books (accounts: sessions' revocation, password-reset and e-mail links, export
+//! and deletion), shipping and tax, the audit log, API keys, live stock, tokens, password hashing and
 //! cursors.
 //!
 //! No HTTP here: callers say who acts with an [`Actor`] and get domain [`Error`]s, which the

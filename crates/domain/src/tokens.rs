@@ -47,13 +47,24 @@ impl Tokens {
     }
 
     pub fn issue(&self, user: &User) -> Result<(String, DateTime<Utc>), Error> {
+        self.issue_after(user, 0)
+    }
+
+    /// A token whose `iat` is no earlier than `valid_after` (the account's
+    /// `tokens_valid_after`, epoch seconds), so a revocation in this very second, which refuses
+    /// tokens up to the end of it, does not refuse this one.
+    pub fn issue_after(
+        &self,
+        user: &User,
+        valid_after: i64,
+    ) -> Result<(String, DateTime<Utc>), Error> {
         let now = Utc::now();
         let exp = now + chrono::Duration::seconds(self.ttl_secs);
         let claims = Claims {
             sub: user.id,
             email: user.email.to_string(),
             role: user.role,
-            iat: now.timestamp(),
+            iat: now.timestamp().max(valid_after),
             exp: exp.timestamp(),
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),

@@ -4,6 +4,7 @@
 //! Input types validate while deserialising (`#[serde(try_from = ...)]`), so a value of a
 //! newtype such as [`Isbn`] or [`Email`] is valid by construction.
 
+pub mod account;
 pub mod address;
 pub mod api_key;
 pub mod auth;
@@ -21,6 +22,7 @@ pub mod shipping;
 pub mod validate;
 pub mod webhook;
 
+pub use account::*;
 pub use address::{Address, AddressInput, MAX_ADDRESSES};
 pub use api_key::*;
 pub use auth::*;

@@ -9,7 +9,13 @@ pub const BESTSELLERS: &str = "/api/v1/bestsellers";
 pub const EVENTS: &str = "/api/v1/events";
 pub const REGISTER: &str = "/api/v1/auth/register";
 pub const LOGIN: &str = "/api/v1/auth/login";
+pub const PASSWORD_RESET: &str = "/api/v1/auth/password-reset";
+pub const PASSWORD_RESET_CONFIRM: &str = "/api/v1/auth/password-reset/confirm";
 pub const ME: &str = "/api/v1/me";
+pub const MY_PASSWORD: &str = "/api/v1/me/password";
+pub const MY_EMAIL: &str = "/api/v1/me/email";
+pub const MY_EMAIL_CONFIRM: &str = "/api/v1/me/email/confirm";
+pub const MY_EXPORT: &str = "/api/v1/me/export";
 pub const MY_ADDRESSES: &str = "/api/v1/me/addresses";
 pub const SHIPPING_OPTIONS: &str = "/api/v1/shipping-options";
 pub const ORDERS: &str = "/api/v1/orders";
@@ -77,7 +83,13 @@ pub const TEMPLATES: &[&str] = &[
     EVENTS,
     REGISTER,
     LOGIN,
+    PASSWORD_RESET,
+    PASSWORD_RESET_CONFIRM,
     ME,
+    MY_PASSWORD,
+    MY_EMAIL,
+    MY_EMAIL_CONFIRM,
+    MY_EXPORT,
     MY_ADDRESSES,
     "/api/v1/me/addresses/{id}",
     SHIPPING_OPTIONS,

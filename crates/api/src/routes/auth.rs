@@ -1,12 +1,21 @@
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::{HttpResponse, post, web};
-use bookstore_model::{AuthResponse, Email, LoginRequest, RegisterRequest, Role};
+use bookstore_model::{
+    AuthResponse, Email, LinkSent, LoginRequest, PasswordResetConfirm, PasswordResetRequest,
+    RegisterRequest, Role,
+};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 /// Registers this resource's routes (for actix and the OpenAPI document alike).
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(scope("/auth").service(register).service(login));
+    cfg.service(
+        scope("/auth")
+            .service(register)
+            .service(login)
+            .service(request_password_reset)
+            .service(reset_password),
+    );
 }
 
 /// Create a customer account and log in.
@@ -72,20 +81,86 @@ pub async fn login(
         return Err(ApiError::RateLimited(retry_after));
     }
     let found = match Email::parse(&email) {
-        Ok(email) => state.users.find(&email).await?,
+        Ok(email) => state.users.account(&email).await?,
         Err(_) => None,
     };
-    let stored = found.as_ref().map(|(_, hash)| hash.clone());
+    let stored = found.as_ref().map(|a| a.password_hash.clone());
     let ok = state.hashing.verify(password, stored).await?;
     match found {
-        Some((user, _)) if ok => {
-            let (token, expires_at) = state.tokens.issue(&user)?;
+        Some(account) if ok => {
+            let (token, expires_at) = state
+                .tokens
+                .issue_after(&account.user, account.tokens_valid_after)?;
             Ok(HttpResponse::Ok().json(AuthResponse {
                 token,
                 expires_at,
-                user,
+                user: account.user,
             }))
         }
         _ => Err(ApiError::InvalidCredentials),
     }
+}
+
+/// Ask for a password-reset link by e-mail. The answer is the same, and as quick, whether or
+/// not the e-mail has an account: the work is done after answering.
+#[utoipa::path(
+    post,
+    operation_id = "requestPasswordReset",
+    tag = "accounts",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "If the e-mail has an account, a link valid for `password_reset_ttl_secs` is on its way", body = LinkSent),
+        (status = 422, description = "An invalid field (`validation_failed`)"),
+        (status = 429, description = "Too many requests from this client, or for this e-mail from any (`rate_limited`); see `Retry-After`")
+    )
+)]
+#[post("/password-reset")]
+pub async fn request_password_reset(
+    state: web::Data<AppState>,
+    body: web::Json<PasswordResetRequest>,
+) -> ApiResult<HttpResponse> {
+    let PasswordResetRequest { email } = body.into_inner();
+    if let Err(retry_after) = state.limits.check_password_reset(email.as_str()) {
+        state
+            .metrics
+            .rate_limited
+            .with_label_values(&["password_resets"])
+            .inc();
+        return Err(ApiError::RateLimited(retry_after));
+    }
+    let background = state.clone();
+    actix_web::rt::spawn(async move {
+        if let Err(error) = background.users.request_password_reset(&email).await {
+            tracing::error!(%error, "password-reset request failed");
+        }
+    });
+    Ok(HttpResponse::Accepted().json(LinkSent {
+        detail: "if an account has this e-mail, a link to reset its password is on its way".into(),
+    }))
+}
+
+/// Set a new password with the token of a reset link; every session of the account ends.
+#[utoipa::path(
+    post,
+    operation_id = "resetPassword",
+    tag = "accounts",
+    request_body = PasswordResetConfirm,
+    responses(
+        (status = 204, description = "The password is set; log in with it"),
+        (status = 400, description = "The link is unknown, used or expired (`invalid_reset_token`)"),
+        (status = 422, description = "An invalid field (`validation_failed`)")
+    )
+)]
+#[post("/password-reset/confirm")]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    body: web::Json<PasswordResetConfirm>,
+) -> ApiResult<HttpResponse> {
+    let PasswordResetConfirm {
+        token,
+        new_password,
+    } = body.into_inner();
+    let hash = state.hashing.hash(new_password.expose().to_owned()).await?;
+    state.users.reset_password(&token, hash).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -4,7 +4,7 @@ use crate::smtp::SmtpServer;
 use bookstore_api::settings::{MailSettings, Settings};
 use bookstore_domain::mail::SmtpSecurity;
 
-fn mail_to(smtp: &SmtpServer) -> impl FnOnce(&mut Settings) {
+pub fn mail_to(smtp: &SmtpServer) -> impl FnOnce(&mut Settings) {
     let port = smtp.port;
     move |s: &mut Settings| {
         s.mail = Some(MailSettings {

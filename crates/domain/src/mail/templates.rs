@@ -11,9 +11,13 @@ pub struct Mail {
     pub html: String,
 }
 
-/// Whom an event is mailed to, if anyone: the customer of the order it is about.
+/// Whom an event is mailed to, if anyone: the customer of the order it is about, or the
+/// address an account link is for.
 pub fn recipient(event: &Event) -> Option<String> {
     let email = match event.type_ {
+        EventType::PasswordResetRequested | EventType::EmailChangeRequested => {
+            event.data.get("email")
+        }
         EventType::OrderPlaced => event.data.get("customer_email"),
         EventType::ReturnReceived => event
             .data
@@ -39,6 +43,23 @@ pub fn render(event: &Event, shop: &str) -> Option<Mail> {
             let b: Book = serde_json::from_value(event.data.clone()).ok()?;
             Some(back_in_stock(&b, shop))
         }
+        EventType::PasswordResetRequested => Some(account_link(
+            event,
+            shop,
+            "reset-password",
+            "Reset your password",
+            "Someone (we hope you) asked to reset the password of your account. Follow this \
+link to choose a new one",
+            "If it was not you, ignore this mail: your password stays as it is.",
+        )?),
+        EventType::EmailChangeRequested => Some(account_link(
+            event,
+            shop,
+            "confirm-email",
+            "Confirm your new e-mail address",
+            "Your account asked to use this address from now on. Follow this link to confirm it",
+            "If it was not you, ignore this mail: nothing changes.",
+        )?),
         _ => None,
     }
 }
@@ -174,6 +195,50 @@ Your order: {link}\n",
         text,
         html,
     }
+}
+
+/// A mail with a single-use link `{shop}/{page}?token=...` (the token is URL-safe base64).
+fn account_link(
+    event: &Event,
+    shop: &str,
+    page_path: &str,
+    subject: &str,
+    lead: &str,
+    otherwise: &str,
+) -> Option<Mail> {
+    let token = event.data.get("token")?.as_str()?;
+    let name = event
+        .data
+        .get("name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("");
+    let expires = event
+        .data
+        .get("expires_at")
+        .and_then(|n| n.as_str())
+        .unwrap_or("");
+    let link = format!("{shop}/{page_path}?token={token}");
+    let text = format!(
+        "Hello {name},\n\n{lead} (it works once, until {expires}):\n\n{link}\n\n{otherwise}\n"
+    );
+    let html = page(
+        subject,
+        &format!(
+            "<p>Hello {},</p><p>{} (it works once, until {}):</p><p><a href=\"{}\">{}</a></p>\
+<p>{}</p>",
+            escape(name),
+            escape(lead),
+            escape(expires),
+            escape(&link),
+            escape(subject),
+            escape(otherwise)
+        ),
+    );
+    Some(Mail {
+        subject: subject.to_owned(),
+        text,
+        html,
+    })
 }
 
 fn short(id: &str) -> &str {

@@ -455,9 +455,10 @@ pub(crate) fn delivery_item(
     Ok(item)
 }
 
-/// Whether an endpoint takes events of this type now.
+/// Whether an endpoint takes events of this type now. Never the account events, whose data
+/// holds a secret (`EventType::WEBHOOK`), whatever an endpoint's stored subscription says.
 pub(crate) fn subscribed(e: &EndpointRecord, t: EventType) -> bool {
-    e.webhook.enabled && e.webhook.event_types.contains(&t)
+    t.to_webhooks() && e.webhook.enabled && e.webhook.event_types.contains(&t)
 }
 
 /// The value a delivery's status has in the store.

@@ -134,7 +134,7 @@ async fn returns_refunds_and_book_changes_are_events_too() {
     let app = TestApp::spawn().await;
     let rx = Receiver::start(Answer::Status(200)).await;
     app.admin
-        .create_webhook(&subscription(&rx.url, EventType::ALL))
+        .create_webhook(&subscription(&rx.url, EventType::WEBHOOK))
         .await
         .unwrap();
     let book = app.book("Evented", 5).await;

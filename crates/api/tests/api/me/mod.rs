@@ -1,3 +1,4 @@
-//! `/api/v1/me` and what hangs off it. (The account itself is covered with sign-up in
-//! `auth.rs`.)
+//! `/api/v1/me` and what hangs off it. Sign-up is in `auth/`; changing,
+//! exporting and deleting the account in `account.rs`.
+mod account;
 mod addresses;

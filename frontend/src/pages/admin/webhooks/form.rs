@@ -38,7 +38,7 @@ impl WebhookForm {
         let url = WebhookUrl::parse(self.url.get_untracked().trim()).map_err(|e| e.to_string())?;
         let chosen = self.types.get_untracked();
         // In the order of the list, whatever the order they were ticked in.
-        let event_types: Vec<EventType> = EventType::ALL
+        let event_types: Vec<EventType> = EventType::WEBHOOK
             .iter()
             .copied()
             .filter(|t| chosen.contains(t))
@@ -63,6 +63,9 @@ fn describe(t: EventType) -> &'static str {
         EventType::BookCreated => "a book was added",
         EventType::BookUpdated => "a book's details or stock changed",
         EventType::BookDeleted => "a book was removed",
+        EventType::StockBackInStock => "a sold-out book has copies again",
+        // Never offered (not in `EventType::WEBHOOK`).
+        EventType::PasswordResetRequested | EventType::EmailChangeRequested => "",
     }
 }
 
@@ -76,7 +79,7 @@ pub fn type_box_id(prefix: &str, t: EventType) -> String {
 pub fn WebhookFields(form: WebhookForm, prefix: String) -> impl IntoView {
     let url_id = format!("{prefix}-url");
     let enabled_id = format!("{prefix}-enabled");
-    let boxes = EventType::ALL
+    let boxes = EventType::WEBHOOK
         .iter()
         .copied()
         .map(|t| {

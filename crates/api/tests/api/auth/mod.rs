@@ -1,3 +1,6 @@
+//! `/api/v1/auth`: registration and sign-in here; password resets in `password_reset.rs`.
+pub(crate) mod password_reset;
+
 use crate::helpers::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
