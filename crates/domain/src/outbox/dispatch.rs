@@ -151,25 +151,33 @@ impl Dispatcher {
 
     async fn claim_and_do(&self, job: Job) -> Result<bool> {
         let store = self.webhooks.store();
-        let lease_ms = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
-        let Some(lease) = claim(store, &job, lease_ms).await? else {
+        let Some(lease) = claim(store, &job, self.lease_ms()).await? else {
             return Ok(false);
         };
-        let result = match job.kind.as_str() {
-            KIND_EVENT => self.fan_out(&job, &lease).await,
-            KIND_DELIVER => self.deliver(&job, &lease).await,
-            KIND_MAIL => self.mail(&job, &lease).await,
-            KIND_NOTIFY => self.notify(&job, &lease).await,
-            other => {
-                tracing::error!(kind = other, key = ?job.key, "unknown job kind; dropped");
-                finish(store, vec![finish_op(&job, &lease)]).await
-            }
-        };
+        let result = self.do_job(&job, &lease).await;
         if let Err(e) = &result {
             // The lease runs out and the job is tried again, here or elsewhere.
             tracing::warn!(error = %e, key = ?job.key, "outbox job failed");
         }
         result.map(|()| true)
+    }
+
+    /// Does a job this dispatcher holds the lease of.
+    async fn do_job(&self, job: &Job, lease: &Lease) -> Result<()> {
+        match job.kind.as_str() {
+            KIND_EVENT => Box::pin(self.fan_out(job, lease)).await,
+            KIND_DELIVER => self.deliver(job, lease).await,
+            KIND_MAIL => self.mail(job, lease).await,
+            KIND_NOTIFY => self.notify(job, lease).await,
+            other => {
+                tracing::error!(kind = other, key = ?job.key, "unknown job kind; dropped");
+                finish(self.webhooks.store(), vec![finish_op(job, lease)]).await
+            }
+        }
+    }
+
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX)
     }
 
     /// One delivery (and its first job) per endpoint subscribed to the event, and the event's
@@ -183,7 +191,31 @@ impl Dispatcher {
         )
         .map_err(Error::internal)?;
         let now = Utc::now();
+        // The deliveries and the mail are this dispatcher's from the start (written leased to
+        // it): it does them right after the fan-out commits, without a claim or a queue read.
+        // Should it die first, their leases run out and any dispatcher does them.
+        let own = Lease {
+            token: uuid::Uuid::new_v4().to_string(),
+        };
+        let until = now.timestamp_millis() + self.lease_ms();
         let mut ops = Vec::new();
+        let mut mine = Vec::new();
+        let mut lease_to_me = |op: WriteOp, ops: &mut Vec<WriteOp>| {
+            if let WriteOp::Put { mut item, cond } = op {
+                item.insert("lease_until".into(), until.into());
+                item.insert("lease_token".into(), own.token.clone().into());
+                if let (Some(key), Some(kind)) =
+                    (Key::of(&item), item.get("kind").and_then(Value::as_str))
+                {
+                    mine.push(Job {
+                        key,
+                        kind: kind.to_owned(),
+                        item: item.clone(),
+                    });
+                }
+                ops.push(WriteOp::Put { item, cond });
+            }
+        };
         for endpoint in self.webhooks.load_endpoints().await? {
             if subscribed(&endpoint, event.type_) {
                 let id = endpoint.webhook.id;
@@ -191,27 +223,28 @@ impl Dispatcher {
                     item: delivery_item(id, &event, now)?,
                     cond: Some(Cond::NotExists),
                 });
-                ops.push(deliver_job(id, event.id, now));
+                lease_to_me(deliver_job(id, event.id, now), &mut ops);
             }
         }
-        let mut fanned = ops.len() / 2;
         if let Some(mailer) = &self.mailer
             && let Some(to) = templates::recipient(&event)
             && templates::render(&event, &mailer.shop_url).is_some()
         {
-            ops.push(mail_job(&event, &to, 0, now)?);
-            fanned += 1;
+            lease_to_me(mail_job(&event, &to, 0, now)?, &mut ops);
         }
         // A book back in stock: its subscribers, page by page (`notify`).
         if self.mailer.is_some() && event.type_ == EventType::StockBackInStock {
-            ops.push(notify_job(&event, 0, now)?);
-            fanned += 1;
+            lease_to_me(notify_job(&event, 0, now)?, &mut ops);
         }
         ops.push(finish_op(job, lease));
-        self.wakeup.hint_jobs(&ops);
-        finish(self.webhooks.store(), ops).await?;
-        if fanned > 0 {
-            self.wakeup.wake();
+        if !commit(self.webhooks.store(), ops).await? {
+            return Ok(());
+        }
+        let done = futures::future::join_all(mine.iter().map(|j| self.do_job(j, &own))).await;
+        for (j, r) in mine.iter().zip(done) {
+            if let Err(e) = r {
+                tracing::warn!(error = %e, key = ?j.key, "outbox job failed");
+            }
         }
         Ok(())
     }
@@ -229,11 +262,14 @@ impl Dispatcher {
             return finish(store, vec![finish_op(job, lease)]).await;
         };
         let record: DeliveryRecord = from_item(item)?;
-        let endpoint = match self.webhooks.record(endpoint_id).await {
-            Ok(e) => Some(e),
-            Err(Error::NotFound(_)) => None,
-            Err(e) => return Err(e),
-        };
+        // From this instance's copy of the endpoints (at most a second old): one item read by
+        // every delivery would be a hot key. A change made elsewhere applies within that second.
+        let endpoint = self
+            .webhooks
+            .load_endpoints()
+            .await?
+            .into_iter()
+            .find(|e| e.webhook.id == endpoint_id);
         let now = Utc::now();
         let (attempt, endpoint) = match endpoint {
             None => (
@@ -260,12 +296,21 @@ impl Dispatcher {
                 set.push((Path::attr("last_status_code"), json!(code)));
                 set.push((Path::attr("last_error"), Value::Null));
                 set.push((Path::attr("next_attempt_at"), Value::Null));
-                ops.push(WriteOp::Update {
-                    key: endpoint_key(endpoint_id),
-                    set: vec![(Path::attr("last_success_at"), json!(now))],
-                    add: vec![],
-                    cond: Some(Cond::Exists),
+                // At most once a minute per endpoint (as seen here): it only has to tell an
+                // endpoint that accepts from one that has failed for days.
+                let stale = endpoint.as_ref().is_some_and(|e| {
+                    e.webhook
+                        .last_success_at
+                        .is_none_or(|t| now - t > chrono::Duration::seconds(60))
                 });
+                if stale {
+                    ops.push(WriteOp::Update {
+                        key: endpoint_key(endpoint_id),
+                        set: vec![(Path::attr("last_success_at"), json!(now))],
+                        add: vec![],
+                        cond: Some(Cond::Exists),
+                    });
+                }
             }
             Attempt::Refused(code, error) => {
                 set.push((Path::attr("last_status_code"), json!(code)));
@@ -455,6 +500,12 @@ impl Dispatcher {
     /// Disables an endpoint that accepted nothing since `since` (a delivery's whole retry
     /// period): it only collects failures. The owner sees why on the endpoint.
     async fn disable_if_failing(&self, e: &EndpointRecord, since: DateTime<Utc>) -> Result<()> {
+        // Read afresh: rare, and the copy's `last_success_at` may be a minute old.
+        let e = match self.webhooks.record(e.webhook.id).await {
+            Ok(fresh) => fresh,
+            Err(Error::NotFound(_)) => return Ok(()),
+            Err(err) => return Err(err),
+        };
         if e.webhook.last_success_at.is_some_and(|t| t >= since) {
             return Ok(());
         }
@@ -524,6 +575,21 @@ fn mail_job(event: &Event, to: &str, attempts: u32, due: DateTime<Utc>) -> Resul
         item,
         cond: Some(Cond::NotExists),
     })
+}
+
+/// Writes a job's outcome: whether it was written (`false`: the lease was lost meanwhile).
+async fn commit(store: &dyn Store, ops: Vec<WriteOp>) -> Result<bool> {
+    match store.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed(failed)) => {
+            tracing::info!(
+                ?failed,
+                "an outbox job's outcome was not recorded: lease lost"
+            );
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Writes a job's outcome; a lost lease (another dispatcher has the job now) is no error.
