@@ -75,10 +75,10 @@ const NEEDS: &[Need] = &[
         test_only: true,
     },
     Need {
-        what: "python3 with venv (infra/check.sh)",
+        what: "python3 with venv (the mail server of `run` and the tests, infra/check.sh)",
         packages: &["python3-venv"],
         present: || quiet(Command::new("python3").args(["-c", "import ensurepip, venv"])),
-        test_only: true,
+        test_only: false,
     },
 ];
 
