@@ -318,3 +318,34 @@ pub async fn start_server_with(
     }
     panic!("the server did not become ready");
 }
+
+/// `n` app instances on one store (the embedded store in a temp dir, or a fresh DynamoDB Local
+/// table), as several processes would share one table; with the bootstrap admin.
+pub struct Instances {
+    pub urls: Vec<String>,
+    _data: TempDir,
+}
+
+pub async fn instances_on_one_store(n: usize) -> Instances {
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = Settings::for_tests(data.path());
+    if let Some(dynamo) = test_dynamo().await {
+        settings.store = StoreKind::Dynamodb;
+        settings.dynamodb = Some(dynamo);
+    }
+    settings.admin = Some(AdminBootstrap {
+        email: ADMIN_EMAIL.into(),
+        password: ADMIN_PASSWORD.to_owned().into(),
+        name: "Admin".into(),
+    });
+    let store = bookstore_api::startup::open_store(&settings).await.unwrap();
+    let mut urls = Vec::new();
+    for _ in 0..n {
+        let app = Application::build_with_store(settings.clone(), store.clone())
+            .await
+            .unwrap();
+        urls.push(format!("http://127.0.0.1:{}", app.port()));
+        tokio::spawn(app.run_until_stopped());
+    }
+    Instances { urls, _data: data }
+}

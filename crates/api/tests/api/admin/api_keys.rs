@@ -2,8 +2,6 @@
 //! header forms), revocation on every instance at once, expiry, last use, the per-key rate
 //! limit, the audit log's naming of keys, and the validation of new keys.
 use crate::helpers::*;
-use bookstore_api::settings::Settings;
-use bookstore_api::startup::{Application, open_store};
 use bookstore_client::Client;
 use bookstore_model::*;
 use reqwest::Method;
@@ -239,26 +237,8 @@ async fn each_scope_allows_exactly_its_operations() {
 /// Two instances on one store: a key revoked through either is refused by both at once.
 #[tokio::test]
 async fn a_revoked_key_is_refused_at_once_on_every_instance() {
-    let data = tempfile::tempdir().unwrap();
-    let mut settings = Settings::for_tests(data.path());
-    if let Some(dynamo) = test_dynamo().await {
-        settings.store = bookstore_api::settings::StoreKind::Dynamodb;
-        settings.dynamodb = Some(dynamo);
-    }
-    settings.admin = Some(bookstore_api::settings::AdminBootstrap {
-        email: ADMIN_EMAIL.into(),
-        password: ADMIN_PASSWORD.to_owned().into(),
-        name: "Admin".into(),
-    });
-    let store = open_store(&settings).await.unwrap();
-    let mut addresses = Vec::new();
-    for _ in 0..2 {
-        let app = Application::build_with_store(settings.clone(), store.clone())
-            .await
-            .unwrap();
-        addresses.push(format!("http://127.0.0.1:{}", app.port()));
-        tokio::spawn(app.run_until_stopped());
-    }
+    let instances = instances_on_one_store(2).await;
+    let addresses = &instances.urls;
     let api = Client::new(&addresses[0]);
     let token = api.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap().token;
     let admins = [
@@ -267,7 +247,7 @@ async fn a_revoked_key_is_refused_at_once_on_every_instance() {
     ];
     for (revoker, other) in [(0, 1), (1, 0)] {
         let created = make_key(&admins[revoker], &[Scope::OrdersRead]).await;
-        for address in &addresses {
+        for address in addresses {
             let res = send(
                 address,
                 Form::Header,

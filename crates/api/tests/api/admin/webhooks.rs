@@ -2,8 +2,6 @@
 //! delivery log, replay and the SSRF guard, against a real HTTP receiver.
 use crate::helpers::*;
 use crate::receiver::{Answer, Receiver};
-use bookstore_api::settings::Settings;
-use bookstore_api::startup::{Application, open_store};
 use bookstore_client::Client;
 use bookstore_model::*;
 use std::time::Duration;
@@ -466,26 +464,8 @@ async fn redirects_are_not_followed() {
 /// requests of one event at once), and exactly once while no lease runs out.
 #[tokio::test]
 async fn two_instances_never_deliver_one_event_at_once() {
-    let data = tempfile::tempdir().unwrap();
-    let mut settings = Settings::for_tests(data.path());
-    if let Some(dynamo) = test_dynamo().await {
-        settings.store = bookstore_api::settings::StoreKind::Dynamodb;
-        settings.dynamodb = Some(dynamo);
-    }
-    settings.admin = Some(bookstore_api::settings::AdminBootstrap {
-        email: ADMIN_EMAIL.into(),
-        password: ADMIN_PASSWORD.to_owned().into(),
-        name: "Admin".into(),
-    });
-    let store = open_store(&settings).await.unwrap();
-    let mut addresses = Vec::new();
-    for _ in 0..2 {
-        let app = Application::build_with_store(settings.clone(), store.clone())
-            .await
-            .unwrap();
-        addresses.push(format!("http://127.0.0.1:{}", app.port()));
-        tokio::spawn(app.run_until_stopped());
-    }
+    let instances = instances_on_one_store(2).await;
+    let addresses = &instances.urls;
     let rx = Receiver::start(Answer::Hold(Duration::from_millis(150))).await;
     let api = Client::new(&addresses[0]);
     let admin = api.authed(api.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap().token);

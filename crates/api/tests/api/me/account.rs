@@ -4,8 +4,6 @@ use crate::auth::password_reset::{customer_with_email, link_token};
 use crate::helpers::*;
 use crate::mail::mail_to;
 use crate::smtp::SmtpServer;
-use bookstore_api::settings::{AdminBootstrap, Settings, StoreKind};
-use bookstore_api::startup::{Application, open_store};
 use bookstore_client::Client;
 use bookstore_model::*;
 use std::time::{Duration, Instant};
@@ -25,36 +23,10 @@ fn address() -> AddressInput {
     }
 }
 
-/// Two instances on one store; their base URLs.
-async fn two_instances() -> Vec<String> {
-    let data = tempfile::tempdir().unwrap();
-    let mut settings = Settings::for_tests(data.path());
-    if let Some(dynamo) = test_dynamo().await {
-        settings.store = StoreKind::Dynamodb;
-        settings.dynamodb = Some(dynamo);
-    }
-    settings.admin = Some(AdminBootstrap {
-        email: ADMIN_EMAIL.into(),
-        password: ADMIN_PASSWORD.to_owned().into(),
-        name: "Admin".into(),
-    });
-    let store = open_store(&settings).await.unwrap();
-    let mut out = Vec::new();
-    for _ in 0..2 {
-        let app = Application::build_with_store(settings.clone(), store.clone())
-            .await
-            .unwrap();
-        out.push(format!("http://127.0.0.1:{}", app.port()));
-        tokio::spawn(app.run_until_stopped());
-    }
-    // The store's directory must outlive the test's servers.
-    std::mem::forget(data);
-    out
-}
-
 #[tokio::test]
 async fn a_password_change_ends_the_other_sessions_on_every_instance() {
-    let urls = two_instances().await;
+    let instances = instances_on_one_store(2).await;
+    let urls = &instances.urls;
     let (a, b) = (Client::new(&urls[0]), Client::new(&urls[1]));
     let email = Email::parse(&format!("pw-{}@example.com", uuid::Uuid::new_v4().simple())).unwrap();
     let reg = RegisterRequest {
