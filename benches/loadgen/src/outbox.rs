@@ -89,25 +89,48 @@ pub async fn run(
             enabled: true,
         })
         .await?;
-    // A book of its own (an ISBN no dataset uses), with stock for every order.
-    let mut new = crate::dataset::book(7_000_000 + usize::from(port), &DatasetSpec::default())?;
-    new.stock = i64::try_from(orders)? * 2;
-    let book = admin.admin_create_book(&new).await?;
-    let order = PlaceOrder {
-        lines: vec![LineRequest {
-            book_id: book.id,
-            quantity: Quantity::parse(1)?,
-        }],
-    };
+    // Books of their own (ISBNs no dataset uses), with stock for every order, so that orders
+    // spread over items as a shop's do (one book would be one hot item).
+    const BOOKS: usize = 32;
+    let mut orders_of = Vec::with_capacity(BOOKS);
+    for b in 0..BOOKS {
+        let i = 7_000_000 + usize::from(port) * BOOKS + b;
+        let mut new = crate::dataset::book(i, &DatasetSpec::default())?;
+        new.stock = i64::try_from(orders)? * 2;
+        let book = admin.admin_create_book(&new).await?;
+        orders_of.push(PlaceOrder {
+            lines: vec![LineRequest {
+                book_id: book.id,
+                quantity: Quantity::parse(1)?,
+            }],
+        });
+    }
+    let orders_of = Arc::new(orders_of);
     let started = Instant::now();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let workers = (0..concurrency.max(1)).map(|_| {
-        let (admin, order, next) = (admin.clone(), order.clone(), next.clone());
+        let (admin, orders_of, next) = (admin.clone(), orders_of.clone(), next.clone());
         tokio::spawn(async move {
-            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < orders {
-                admin.place_order(&order, None).await?;
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= orders {
+                    return anyhow::Ok(());
+                }
+                // A store that is busy answers 503 (nothing done): retry with the same key.
+                let key = uuid::Uuid::new_v4().to_string();
+                let order = &orders_of[n % orders_of.len()];
+                let mut tries = 0;
+                loop {
+                    match admin.place_order(order, Some(&key)).await {
+                        Ok(_) => break,
+                        Err(e) if tries < 20 && matches!(e.status(), Some(503 | 504)) => {
+                            tries += 1;
+                            tokio::time::sleep(Duration::from_millis(50 * tries)).await;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
             }
-            anyhow::Ok(())
         })
     });
     for w in futures::future::join_all(workers).await {

@@ -3,15 +3,15 @@
 //! makes one attempt and records it, scheduling the next or giving up. Each job's outcome and
 //! its removal are one transaction, conditioned on the lease still being held, so a dispatcher
 //! that stalled past its lease writes nothing and the job's new holder decides.
+use super::mailing::{mail_job, notify_job};
 use super::{
     Job, KIND_DELIVER, KIND_EVENT, KIND_MAIL, KIND_NOTIFY, Lease, SHARDS, Wakeup, claim, due_jobs,
-    finish_op, job_item, shard_of_id,
+    finish_op,
 };
-use crate::catalogue::notify::NOTIFY_PREFIX;
 use crate::error::{Error, Result};
 use crate::items::from_item;
 use crate::mail::{Mailer, templates};
-use crate::store::{Cond, Key, Path, Query, Store, StoreError, WriteOp};
+use crate::store::{Cond, Key, Path, Store, StoreError, WriteOp};
 use crate::webhooks::{
     DeliveryRecord, EndpointRecord, Webhooks, deliver_job, delivery_item, delivery_key,
     endpoint_key, net, sign, status_value, subscribed,
@@ -49,10 +49,10 @@ impl Default for DispatchConfig {
 }
 
 pub struct Dispatcher {
-    webhooks: Arc<Webhooks>,
+    pub(super) webhooks: Arc<Webhooks>,
     /// Mails go out only when SMTP is configured.
-    mailer: Option<Arc<Mailer>>,
-    wakeup: Wakeup,
+    pub(super) mailer: Option<Arc<Mailer>>,
+    pub(super) wakeup: Wakeup,
     config: DispatchConfig,
     client: reqwest::Client,
 }
@@ -95,10 +95,9 @@ impl Dispatcher {
             // Every shard on each poll; in between, the shards this instance wrote jobs to.
             let shards = if tokio::time::Instant::now() >= next_full {
                 next_full = tokio::time::Instant::now() + self.config.poll;
-                self.wakeup.take_hinted();
                 (0..SHARDS).collect()
             } else {
-                self.wakeup.take_hinted()
+                self.wakeup.hinted()
             };
             let done = match self.round(&shards).await {
                 Ok(done) => done,
@@ -348,105 +347,6 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Sends an event's mail; a refusal or an unreachable server is retried like a webhook
-    /// delivery, over the same period.
-    async fn mail(&self, job: &Job, lease: &Lease) -> Result<()> {
-        let store = self.webhooks.store();
-        let event: Event = serde_json::from_value(
-            job.item
-                .get("event")
-                .cloned()
-                .ok_or_else(|| Error::internal("mail job without its event"))?,
-        )
-        .map_err(Error::internal)?;
-        let to = job
-            .item
-            .get("to")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let attempts = job
-            .item
-            .get("attempts")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
-        let (Some(mailer), Some(mail)) = (
-            &self.mailer,
-            self.mailer
-                .as_ref()
-                .and_then(|m| templates::render(&event, &m.shop_url)),
-        ) else {
-            return finish(store, vec![finish_op(job, lease)]).await;
-        };
-        let sent = mailer.send(&event.id.to_string(), to, &mail).await;
-        let mut ops = vec![finish_op(job, lease)];
-        if let Err(error) = sent {
-            let now = Utc::now();
-            let attempts = u32::try_from(attempts + 1).unwrap_or(u32::MAX);
-            let next = now + self.backoff(attempts);
-            let deadline = event.timestamp
-                + chrono::Duration::from_std(self.webhooks.config.retry_period)
-                    .unwrap_or(chrono::Duration::days(3));
-            if next <= deadline {
-                tracing::warn!(event = %event.id, %error, attempts, "mail not sent; retrying");
-                ops.push(mail_job(&event, to, attempts, next)?);
-            } else {
-                tracing::error!(event = %event.id, %error, attempts, "mail not sent; given up");
-            }
-        }
-        finish(store, ops).await
-    }
-
-    /// Mails a page of a book's subscribers and removes their subscriptions, in one
-    /// transaction with the job's next page (if any): each subscriber is mailed once.
-    async fn notify(&self, job: &Job, lease: &Lease) -> Result<()> {
-        let store = self.webhooks.store();
-        let event: Event = serde_json::from_value(
-            job.item
-                .get("event")
-                .cloned()
-                .ok_or_else(|| Error::internal("notify job without its event"))?,
-        )
-        .map_err(Error::internal)?;
-        let page_no = job.item.get("page").and_then(Value::as_u64).unwrap_or(0);
-        let book = event
-            .data
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::internal("back-in-stock event without a book id"))?;
-        let page = store
-            .query(&Query {
-                index: None,
-                pk: format!("BOOK#{book}"),
-                sk_prefix: Some(NOTIFY_PREFIX.into()),
-                forward: true,
-                limit: NOTIFY_PAGE,
-                start: None,
-            })
-            .await?;
-        let now = Utc::now();
-        let mut ops = vec![finish_op(job, lease)];
-        for item in &page.items {
-            let (Some(key), Some(to)) = (Key::of(item), item.get("email").and_then(Value::as_str))
-            else {
-                continue;
-            };
-            ops.push(mail_job(&event, to, 0, now)?);
-            ops.push(WriteOp::Delete {
-                key,
-                cond: Some(Cond::Exists),
-            });
-        }
-        // Subscriptions were removed above, so the next page starts at the first one left.
-        if page.last_key.is_some() {
-            let next = u32::try_from(page_no + 1).unwrap_or(u32::MAX);
-            ops.push(notify_job(&event, next, now)?);
-        }
-        self.wakeup.hint_jobs(&ops);
-        finish(store, ops).await?;
-        self.wakeup.wake();
-        Ok(())
-    }
-
     /// One POST of the event, signed with every current secret.
     async fn attempt(
         &self,
@@ -487,7 +387,7 @@ impl Dispatcher {
 
     /// The delay before attempt `attempts + 1`: doubling from the first backoff, capped, with
     /// jitter (half to all of it) so that retries of many deliveries spread out.
-    fn backoff(&self, attempts: u32) -> chrono::Duration {
+    pub(super) fn backoff(&self, attempts: u32) -> chrono::Duration {
         let c = &self.webhooks.config;
         let exp = c
             .first_backoff
@@ -538,45 +438,6 @@ impl Dispatcher {
     }
 }
 
-/// Subscribers mailed per `notify` job: two writes each, within a transaction's 100.
-const NOTIFY_PAGE: usize = 45;
-
-/// The job that mails page `page` of a back-in-stock book's subscribers.
-fn notify_job(event: &Event, page: u32, due: DateTime<Utc>) -> Result<WriteOp> {
-    let id = format!("{}:notify:{page}", event.id);
-    let mut item = job_item(&id, due, KIND_NOTIFY, shard_of_id(&id));
-    item.insert(
-        "event".into(),
-        serde_json::to_value(event).map_err(Error::internal)?,
-    );
-    item.insert("page".into(), page.into());
-    Ok(WriteOp::Put {
-        item,
-        cond: Some(Cond::NotExists),
-    })
-}
-
-/// The job that sends an event's mail to `to` at `due` (`attempts` made so far).
-fn mail_job(event: &Event, to: &str, attempts: u32, due: DateTime<Utc>) -> Result<WriteOp> {
-    // One job per event and recipient; the address is not in the key.
-    let id = format!(
-        "{}:mail:{:08x}",
-        event.id,
-        crate::store::keys::stable_hash(to)
-    );
-    let mut item = job_item(&id, due, KIND_MAIL, shard_of_id(&id));
-    item.insert(
-        "event".into(),
-        serde_json::to_value(event).map_err(Error::internal)?,
-    );
-    item.insert("to".into(), to.into());
-    item.insert("attempts".into(), attempts.into());
-    Ok(WriteOp::Put {
-        item,
-        cond: Some(Cond::NotExists),
-    })
-}
-
 /// Writes a job's outcome: whether it was written (`false`: the lease was lost meanwhile).
 async fn commit(store: &dyn Store, ops: Vec<WriteOp>) -> Result<bool> {
     match store.transact(ops).await {
@@ -593,7 +454,7 @@ async fn commit(store: &dyn Store, ops: Vec<WriteOp>) -> Result<bool> {
 }
 
 /// Writes a job's outcome; a lost lease (another dispatcher has the job now) is no error.
-async fn finish(store: &dyn Store, ops: Vec<WriteOp>) -> Result<()> {
+pub(super) async fn finish(store: &dyn Store, ops: Vec<WriteOp>) -> Result<()> {
     match store.transact(ops).await {
         Ok(()) => Ok(()),
         Err(StoreError::ConditionFailed(failed)) => {

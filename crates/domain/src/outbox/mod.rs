@@ -8,6 +8,7 @@
 //! reads only what is due, in order, and no partition takes more than its share of the writes
 //! (the numbers are in `docs/dynamodb.md`).
 pub mod dispatch;
+mod mailing;
 
 use crate::error::{Error, Result};
 use crate::items::to_item;
@@ -32,23 +33,30 @@ pub(crate) const KIND_NOTIFY: &str = "notify";
 
 /// Tells this instance's dispatcher which shards got jobs, so it reads those at once instead of
 /// waiting for its next full poll (which finds other instances' jobs and retries coming due).
+///
+/// A shard is marked when a job is written into a transaction, before it commits, and stays
+/// marked for [`HINT_WINDOW_MS`]: a read made between the mark and the commit finds nothing, and
+/// the wake after the commit must read the shard again.
 #[derive(Clone, Default)]
 pub struct Wakeup(Arc<WakeupInner>);
 
 #[derive(Default)]
 struct WakeupInner {
     notify: Notify,
-    /// One bit per shard with new jobs.
-    hinted: Mutex<u128>,
+    /// Per shard, when a job was last written to it (epoch ms; 0: never).
+    hinted: Mutex<Vec<i64>>,
 }
+
+/// Longer than any transaction takes to commit.
+const HINT_WINDOW_MS: i64 = 10_000;
 
 impl Wakeup {
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The outbox write of a new event, for the transaction of its change; its shard is read
-    /// at the next [`wake`](Self::wake) (a wasted read if the transaction fails).
+    /// The outbox write of a new event, for the transaction of its change; call
+    /// [`wake`](Self::wake) once it committed.
     pub fn emit(&self, type_: EventType, data: &impl Serialize) -> Result<WriteOp> {
         let op = event_op(&event(type_, data)?)?;
         self.hint_jobs(std::slice::from_ref(&op));
@@ -57,30 +65,28 @@ impl Wakeup {
 
     /// Notes the shards of the jobs `ops` put.
     pub(crate) fn hint_jobs(&self, ops: &[WriteOp]) {
-        let mut mask = 0u128;
-        for op in ops {
-            if let WriteOp::Put { item, .. } = op
-                && let Some(shard) = item
+        let shards: Vec<u32> = ops
+            .iter()
+            .filter_map(|op| match op {
+                WriteOp::Put { item, .. } => item
                     .get("pk")
                     .and_then(Value::as_str)
                     .and_then(|pk| pk.strip_prefix("JOBS#"))
-                    .and_then(|n| n.parse::<u32>().ok())
-                    .filter(|n| *n < SHARDS)
-            {
-                mask |= 1u128 << shard;
-            }
-        }
-        if mask != 0
-            && let Ok(mut h) = self.0.hinted.lock()
-        {
-            *h |= mask;
-        }
+                    .and_then(|n| n.parse::<u32>().ok()),
+                _ => None,
+            })
+            .collect();
+        self.hint_shards(&shards);
     }
 
     pub(crate) fn hint_shards(&self, shards: &[u32]) {
+        let now = Utc::now().timestamp_millis();
         if let Ok(mut h) = self.0.hinted.lock() {
+            if h.is_empty() {
+                h.resize(SHARDS as usize, 0);
+            }
             for s in shards {
-                *h |= 1u128 << (s % SHARDS);
+                h[(s % SHARDS) as usize] = now;
             }
         }
     }
@@ -93,15 +99,18 @@ impl Wakeup {
         self.0.notify.notified().await;
     }
 
-    /// The hinted shards, forgotten as they are taken.
-    pub(crate) fn take_hinted(&self) -> Vec<u32> {
-        let mask = self
-            .0
+    /// The shards marked within the window.
+    pub(crate) fn hinted(&self) -> Vec<u32> {
+        let since = Utc::now().timestamp_millis() - HINT_WINDOW_MS;
+        self.0
             .hinted
             .lock()
-            .map(|mut h| std::mem::take(&mut *h))
-            .unwrap_or(u128::MAX);
-        (0..SHARDS).filter(|s| mask & (1u128 << s) != 0).collect()
+            .map(|h| {
+                (0..SHARDS)
+                    .filter(|s| h.get(*s as usize).is_some_and(|t| *t > since))
+                    .collect()
+            })
+            .unwrap_or_else(|_| (0..SHARDS).collect())
     }
 }
 
