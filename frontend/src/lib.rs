@@ -64,6 +64,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cart") view=pages::cart::CartPage />
                     <Route path=path!("/login") view=pages::account::Login />
                     <Route path=path!("/register") view=pages::account::Register />
+                    <Route path=path!("/reset-password") view=pages::recovery::ResetPassword />
+                    <Route path=path!("/confirm-email") view=pages::recovery::ConfirmEmail />
                     <Route path=path!("/orders") view=pages::orders::MyOrders />
                     <Route path=path!("/orders/:id") view=pages::orders::OrderPage />
                     <Route path=path!("/admin") view=pages::admin::inventory::Inventory />

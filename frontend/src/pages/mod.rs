@@ -7,3 +7,4 @@ pub mod catalogue;
 pub mod home;
 pub mod not_found;
 pub mod orders;
+pub mod recovery;

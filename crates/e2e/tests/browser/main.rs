@@ -9,6 +9,7 @@ mod receiver;
 mod smtp;
 mod support;
 
+mod accounts;
 mod admin;
 mod docs;
 mod shopper;
