@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=pages::account::Register />
                     <Route path=path!("/reset-password") view=pages::recovery::ResetPassword />
                     <Route path=path!("/confirm-email") view=pages::recovery::ConfirmEmail />
+                    <Route path=path!("/account") view=pages::my_account::AccountPage />
                     <Route path=path!("/orders") view=pages::orders::MyOrders />
                     <Route path=path!("/orders/:id") view=pages::orders::OrderPage />
                     <Route path=path!("/admin") view=pages::admin::inventory::Inventory />
@@ -119,9 +120,9 @@ fn Header() -> impl IntoView {
                         fallback=|| view! { <li><A href="/login">"Log in"</A></li> }
                     >
                         <li class="who">
-                            <span class="user-name">
+                            <A href="/account" attr:class="user-name" attr:title="Your account">
                                 {move || session.user().map(|u| u.name.to_string()).unwrap_or_default()}
-                            </span>
+                            </A>
                             <button type="button" class="btn link" on:click=logout.clone()>
                                 "Log out"
                             </button>
