@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/orders") view=pages::admin::orders::AdminOrders />
                     <Route path=path!("/admin/audit") view=pages::admin::audit::AuditLog />
                     <Route path=path!("/admin/webhooks") view=pages::admin::webhooks::Webhooks />
+                    <Route path=path!("/admin/api-keys") view=pages::admin::api_keys::ApiKeys />
                 </Routes>
             </main>
             <footer class="footer">
@@ -106,6 +107,7 @@ fn Header() -> impl IntoView {
                         <li><A href="/admin/orders">"Orders"</A></li>
                         <li><A href="/admin/audit">"Audit log"</A></li>
                         <li><A href="/admin/webhooks">"Webhooks"</A></li>
+                        <li><A href="/admin/api-keys">"API keys"</A></li>
                     </Show>
                     <li>
                         <A href="/cart" attr:class="cart-link">

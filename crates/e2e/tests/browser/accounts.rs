@@ -55,20 +55,6 @@ async fn a_forgotten_password_is_reset_through_the_mailed_link() {
     b.close().await;
 }
 
-/// Fails unless the page fits the window's width (nothing to scroll sideways).
-async fn fits_width(b: &Browser, what: &str) {
-    let fits =
-        b.c.execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    if fits != serde_json::json!(true) {
-        b.failed(&format!("{what} is wider than the window")).await;
-    }
-}
-
 #[tokio::test]
 async fn a_shopper_manages_their_account_then_deletes_it() {
     let _serial = serial().await;
@@ -102,7 +88,7 @@ async fn a_shopper_manages_their_account_then_deletes_it() {
         .await;
     b.wait_attr("#addr-new-postal-code", "aria-invalid", "true")
         .await;
-    fits_width(&b, "the account page with an address form").await;
+    b.fits_width("the account page with an address form").await;
     b.screenshot("account-address-error-390").await;
     b.fill("#addr-new-postal-code", "SW1Y 4JH").await;
     b.click(".address-form button[type=submit]").await;
@@ -150,7 +136,7 @@ async fn a_shopper_manages_their_account_then_deletes_it() {
     b.click("#export-data").await;
     b.wait_contains("#export-done", "1 address and 0 orders")
         .await;
-    fits_width(&b, "the account page").await;
+    b.fits_width("the account page").await;
     b.screenshot("account-390").await;
 
     // Deleting takes the password and the typed word; then the account is gone.

@@ -11,6 +11,7 @@ mod support;
 
 mod accounts;
 mod admin;
+mod api_keys;
 mod docs;
 mod shopper;
 mod webhooks;

@@ -538,6 +538,22 @@ impl Browser {
         self.c.find(Locator::Css(css)).await.is_ok()
     }
 
+    /// Fails unless the page fits the window's width (nothing to scroll sideways).
+    pub async fn fits_width(&self, what: &str) {
+        let fits = self
+            .c
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth;",
+                vec![],
+            )
+            .await
+            .expect("page width");
+        if fits != serde_json::json!(true) {
+            self.failed(&format!("{what} is wider than the window"))
+                .await;
+        }
+    }
+
     /// Saves a PNG of the window as `<screenshot dir>/<name>.png`.
     pub async fn screenshot(&self, name: &str) {
         // Let fonts and the last update settle.
