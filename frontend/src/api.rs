@@ -130,6 +130,19 @@ impl Api {
             .map_err(Into::into)
     }
 
+    // ---- back-in-stock mails (customer token)
+
+    /// Asks to be mailed once when the sold-out book is back (409 `in_stock` if it has copies).
+    pub async fn notify_me(&self, id: BookId) -> ApiResult<()> {
+        let r = self.authed().notify_me(id).await;
+        self.check(r)
+    }
+
+    pub async fn stop_notifying(&self, id: BookId) -> ApiResult<()> {
+        let r = self.authed().stop_notifying(id).await;
+        self.check(r)
+    }
+
     // ---- accounts
 
     pub async fn register(&self, req: &RegisterRequest) -> ApiResult<AuthResponse> {
@@ -138,6 +151,77 @@ impl Api {
 
     pub async fn login(&self, email: &str, password: &str) -> ApiResult<AuthResponse> {
         self.anon().login(email, password).await.map_err(Into::into)
+    }
+
+    /// Always answers 202 (whether or not the e-mail has an account): the words to show.
+    pub async fn request_password_reset(&self, email: &Email) -> ApiResult<String> {
+        let r = self.anon().request_password_reset(email).await;
+        r.map(|w| w.value.detail).map_err(Into::into)
+    }
+
+    pub async fn reset_password(&self, token: &str, new_password: &Password) -> ApiResult<()> {
+        let r = self.anon().reset_password(token, new_password).await;
+        r.map_err(Into::into)
+    }
+
+    /// Needs no login: the token is the proof.
+    pub async fn confirm_email(&self, token: &str) -> ApiResult<()> {
+        self.anon().confirm_email(token).await.map_err(Into::into)
+    }
+
+    // ---- my account (any logged-in user)
+
+    pub async fn me(&self) -> ApiResult<User> {
+        let r = self.authed().me().await;
+        self.check(r)
+    }
+
+    pub async fn rename(&self, req: &UpdateProfile) -> ApiResult<User> {
+        let r = self.authed().update_me(req).await;
+        self.check(r)
+    }
+
+    /// The answer's token replaces the session's: every other session of the account ends.
+    /// A wrong current password is a 403 (`wrong_password`), which keeps the session.
+    pub async fn change_password(&self, req: &ChangePassword) -> ApiResult<AuthResponse> {
+        let r = self.authed().change_password(req).await;
+        self.check(r)
+    }
+
+    /// A link goes to the new address; the answer's words say so.
+    pub async fn change_email(&self, req: &ChangeEmail) -> ApiResult<String> {
+        let r = self.authed().change_email(req).await;
+        self.check(r).map(|w| w.value.detail)
+    }
+
+    pub async fn export_me(&self) -> ApiResult<AccountExport> {
+        let r = self.authed().export_me().await;
+        self.check(r)
+    }
+
+    pub async fn delete_me(&self, current_password: &str) -> ApiResult<()> {
+        let r = self.authed().delete_me(current_password).await;
+        self.check(r)
+    }
+
+    pub async fn addresses(&self) -> ApiResult<Vec<Address>> {
+        let r = self.authed().my_addresses().await;
+        self.check(r)
+    }
+
+    pub async fn create_address(&self, req: &AddressInput) -> ApiResult<Address> {
+        let r = self.authed().create_address(req).await;
+        self.check(r).map(|w| w.value)
+    }
+
+    pub async fn replace_address(&self, id: AddressId, req: &AddressInput) -> ApiResult<Address> {
+        let r = self.authed().replace_address(id, req).await;
+        self.check(r)
+    }
+
+    pub async fn delete_address(&self, id: AddressId) -> ApiResult<()> {
+        let r = self.authed().delete_address(id).await;
+        self.check(r)
     }
 
     // ---- orders (customer token)
@@ -279,6 +363,28 @@ impl Api {
 
     pub async fn retry_delivery(&self, id: WebhookId, event: EventId) -> ApiResult<Delivery> {
         let r = self.authed().retry_webhook_delivery(id, event).await;
+        self.check(r)
+    }
+
+    // ---- API keys (admin token)
+
+    pub async fn api_keys(&self, cursor: Option<String>) -> ApiResult<Page<ApiKey>> {
+        let q = PageQuery {
+            limit: Some(50),
+            cursor,
+        };
+        let r = self.authed().list_api_keys(&q).await;
+        self.check(r)
+    }
+
+    /// The answer holds the key: the only time it is shown.
+    pub async fn create_api_key(&self, req: &NewApiKey) -> ApiResult<ApiKeyCreated> {
+        let r = self.authed().create_api_key(req).await;
+        self.check(r)
+    }
+
+    pub async fn revoke_api_key(&self, id: ApiKeyId) -> ApiResult<()> {
+        let r = self.authed().revoke_api_key(id).await;
         self.check(r)
     }
 }

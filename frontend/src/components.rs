@@ -4,6 +4,7 @@ use crate::cart::use_cart;
 use crate::live::use_live;
 use bookstore_model::{Book, BookId};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 /// `1234` USD → `$12.34`; other currencies → `12.34 EUR`.
@@ -210,6 +211,93 @@ pub fn CardSkeletons(count: usize) -> impl IntoView {
 /// Part of the page's view.
 pub fn page_title(what: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
     view! { <leptos_meta::Title text=what /> }
+}
+
+/// Writes `text` to the clipboard; `false` when the browser has no clipboard API here (an
+/// insecure origin) or refused.
+async fn copy_to_clipboard(text: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let navigator = window.navigator();
+    let has = js_sys::Reflect::get(&navigator, &"clipboard".into())
+        .map(|c| !c.is_undefined() && !c.is_null())
+        .unwrap_or(false);
+    if !has {
+        return false;
+    }
+    let promise = navigator.clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}
+
+/// A secret shown once (a webhook's signing secret, an API key): selectable, with a copy
+/// button and a plain warning. `what` names it ("signing secret"), `input_id` is its field's
+/// id, `children` say what it is for; `note` says more (after a rotation: until when the old
+/// secret signs too).
+#[component]
+pub fn SecretBox(
+    secret: String,
+    heading: String,
+    what: &'static str,
+    input_id: &'static str,
+    #[prop(optional)] note: Option<String>,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+    children: Children,
+) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    let copied: RwSignal<Option<&'static str>> = RwSignal::new(None);
+    let node = NodeRef::<leptos::html::Div>::new();
+    // Moves focus (and the view) to the secret: it is the one thing to do now.
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            let _ = el.focus();
+        }
+    });
+    let select = move || {
+        if let Some(el) = input.get_untracked() {
+            el.select();
+        }
+    };
+    let label = heading.clone();
+    let for_copy = secret.clone();
+    let copy = move |_| {
+        let text = for_copy.clone();
+        select();
+        spawn_local(async move {
+            copied.set(Some(if copy_to_clipboard(&text).await {
+                "Copied to the clipboard."
+            } else {
+                "Selected: press Ctrl+C (⌘C) to copy."
+            }));
+        });
+    };
+    view! {
+        <div class="secret-box" role="region" aria-label=label tabindex="-1" node_ref=node>
+            <h2>{heading}</h2>
+            <p class="secret-warning">
+                <strong>{format!("Copy this {what} now: it will not be shown again.")}</strong>
+                " "
+                {children()}
+            </p>
+            {note.map(|n| view! { <p>{n}</p> })}
+            <div class="secret-row">
+                <label for=input_id class="sr-only">{what}</label>
+                <input
+                    id=input_id
+                    class="secret"
+                    readonly
+                    spellcheck="false"
+                    autocomplete="off"
+                    value=secret
+                    node_ref=input
+                    on:focus=move |_| select()
+                />
+                <button type="button" class="btn primary" id="copy-secret" on:click=copy>"Copy"</button>
+            </div>
+            <p class="muted" role="status">{move || copied.get()}</p>
+            <button type="button" class="btn" on:click=move |_| on_done()>"I have saved it"</button>
+        </div>
+    }
 }
 
 #[cfg(test)]

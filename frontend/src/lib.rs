@@ -64,6 +64,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cart") view=pages::cart::CartPage />
                     <Route path=path!("/login") view=pages::account::Login />
                     <Route path=path!("/register") view=pages::account::Register />
+                    <Route path=path!("/reset-password") view=pages::recovery::ResetPassword />
+                    <Route path=path!("/confirm-email") view=pages::recovery::ConfirmEmail />
+                    <Route path=path!("/account") view=pages::my_account::AccountPage />
                     <Route path=path!("/orders") view=pages::orders::MyOrders />
                     <Route path=path!("/orders/:id") view=pages::orders::OrderPage />
                     <Route path=path!("/admin") view=pages::admin::inventory::Inventory />
@@ -71,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/orders") view=pages::admin::orders::AdminOrders />
                     <Route path=path!("/admin/audit") view=pages::admin::audit::AuditLog />
                     <Route path=path!("/admin/webhooks") view=pages::admin::webhooks::Webhooks />
+                    <Route path=path!("/admin/api-keys") view=pages::admin::api_keys::ApiKeys />
                 </Routes>
             </main>
             <footer class="footer">
@@ -103,6 +107,7 @@ fn Header() -> impl IntoView {
                         <li><A href="/admin/orders">"Orders"</A></li>
                         <li><A href="/admin/audit">"Audit log"</A></li>
                         <li><A href="/admin/webhooks">"Webhooks"</A></li>
+                        <li><A href="/admin/api-keys">"API keys"</A></li>
                     </Show>
                     <li>
                         <A href="/cart" attr:class="cart-link">
@@ -117,9 +122,9 @@ fn Header() -> impl IntoView {
                         fallback=|| view! { <li><A href="/login">"Log in"</A></li> }
                     >
                         <li class="who">
-                            <span class="user-name">
+                            <A href="/account" attr:class="user-name" attr:title="Your account">
                                 {move || session.user().map(|u| u.name.to_string()).unwrap_or_default()}
-                            </span>
+                            </A>
                             <button type="button" class="btn link" on:click=logout.clone()>
                                 "Log out"
                             </button>

@@ -45,6 +45,15 @@ impl Session {
         self.auth.set(Some(auth));
     }
 
+    /// The account changed (a new name): the session shows it, its token stays.
+    pub fn set_user(&self, user: User) {
+        let Some(mut auth) = self.auth.get_untracked() else {
+            return;
+        };
+        auth.user = user;
+        self.login(auth);
+    }
+
     pub fn logout(&self) {
         if let Some(s) = storage() {
             let _ = s.remove_item(KEY);

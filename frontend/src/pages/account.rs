@@ -14,11 +14,14 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 /// and control characters (tabs and newlines are dropped from URLs: `/\t/host`) are refused.
 fn next_path(next: Option<String>, role: Role) -> String {
     match next {
-        Some(n) if is_local_path(&n) && n != "/login" && n != "/register" => n,
+        Some(n) if is_local_path(&n) && !NOT_NEXT.iter().any(|p| n.starts_with(p)) => n,
         _ if role == Role::Admin => "/admin".to_owned(),
         _ => "/".to_owned(),
     }
 }
+
+/// Pages that make no sense to come back to after logging in.
+const NOT_NEXT: &[&str] = &["/login", "/register", "/reset-password", "/confirm-email"];
 
 fn is_local_path(n: &str) -> bool {
     n.starts_with('/')
@@ -108,6 +111,7 @@ pub fn Login() -> impl IntoView {
                     {move || if busy.get() { "Logging in…" } else { "Log in" }}
                 </button>
             </form>
+            <p><A href="/reset-password" attr:id="forgot-password">"Forgot your password?"</A></p>
             <p>"New here? " <A href=move || with_next("/register", query.read().get("next"))>"Create an account"</A></p>
         </section>
     }

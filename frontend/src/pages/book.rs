@@ -1,9 +1,13 @@
-//! One book: details, live availability, and "add to cart" with a quantity bounded by stock.
+//! One book: details, live availability, and "add to cart" with a quantity bounded by stock;
+//! when it is sold out, a shopper may ask to be mailed once it is back.
+use crate::api::ApiError;
 use crate::components::{AddToCart, Availability, Cover, ErrorBox, Loading, money};
 use crate::live::use_live;
+use crate::session::use_session;
 use crate::use_api;
-use bookstore_model::{Book, BookId, Quantity};
+use bookstore_model::{Book, BookId, ProblemCode, Quantity};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -123,6 +127,9 @@ fn BookDetails(book: Book) -> impl IntoView {
                     />
                     <AddToCart book=book.clone() quantity=Signal::derive(move || quantity.get()) />
                 </div>
+                <Show when=move || { stock() <= 0 && !live.is_removed(id) }>
+                    <NotifyMe id=id />
+                </Show>
                 <dl class="facts">
                     <dt>"Genre"</dt>
                     <dd><A href=format!("/books?genre={}", js_sys::encode_uri_component(book.genre.as_str()))>{book.genre.to_string()}</A></dd>
@@ -134,5 +141,99 @@ fn BookDetails(book: Book) -> impl IntoView {
                 <p class="description">{book.description.to_string()}</p>
             </div>
         </article>
+    }
+}
+
+/// Where the "notify me" request stands (the API does not say whether one is pending, so the
+/// page starts from "not asked").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Notify {
+    NotAsked,
+    Asked,
+    /// Refused with 409 `in_stock`: copies came back meanwhile.
+    InStock,
+}
+
+/// "Notify me when it's back", for a sold-out book: a signed-in shopper asks (and may undo);
+/// others are invited to log in first. Admins are not shoppers.
+#[component]
+fn NotifyMe(id: BookId) -> impl IntoView {
+    let api = use_api();
+    let session = use_session();
+    let state = RwSignal::new(Notify::NotAsked);
+    let busy = RwSignal::new(false);
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let act = move |ask: bool| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let r = if ask {
+                api.notify_me(id).await
+            } else {
+                api.stop_notifying(id).await
+            };
+            busy.set(false);
+            match r {
+                Ok(()) => state.set(if ask { Notify::Asked } else { Notify::NotAsked }),
+                Err(e) if e.code() == Some(ProblemCode::InStock) => state.set(Notify::InStock),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let login = format!(
+        "/login?next={}",
+        js_sys::encode_uri_component(&format!("/books/{id}"))
+    );
+    view! {
+        <div class="notify-me" aria-live="polite">
+            <Show
+                when=move || session.is_logged_in()
+                fallback=move || view! {
+                    <p class="notify-login">
+                        <A href=login.clone()>"Log in"</A>
+                        " to be mailed when this book is back in stock."
+                    </p>
+                }
+            >
+                <Show when=move || !session.is_admin()>
+                    {move || match state.get() {
+                        Notify::NotAsked => view! {
+                            <button
+                                type="button"
+                                class="btn"
+                                id="notify-me"
+                                disabled=move || busy.get()
+                                on:click=move |_| act(true)
+                            >
+                                "Notify me when it's back"
+                            </button>
+                        }.into_any(),
+                        Notify::Asked => view! {
+                            <p class="notice" role="status">
+                                "We'll mail you once when this book is back in stock. "
+                                <button
+                                    type="button"
+                                    class="btn link"
+                                    id="notify-undo"
+                                    disabled=move || busy.get()
+                                    on:click=move |_| act(false)
+                                >
+                                    "Undo"
+                                </button>
+                            </p>
+                        }.into_any(),
+                        Notify::InStock => view! {
+                            <p class="notice" role="status">
+                                "No need to wait: copies are back in stock, so there is nothing to notify you of. Reload the page to buy one."
+                            </p>
+                        }.into_any(),
+                    }}
+                </Show>
+            </Show>
+            {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
+        </div>
     }
 }

@@ -5,5 +5,7 @@ pub mod book;
 pub mod cart;
 pub mod catalogue;
 pub mod home;
+pub mod my_account;
 pub mod not_found;
 pub mod orders;
+pub mod recovery;

@@ -4,9 +4,14 @@
 //! `chromium-driver`. Screenshots of the main screens go to `<target dir>/screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 mod receiver;
+#[path = "../../../api/tests/support/smtp.rs"]
+#[allow(dead_code)] // Shared with the HTTP suite, which uses more of it.
+mod smtp;
 mod support;
 
+mod accounts;
 mod admin;
+mod api_keys;
 mod docs;
 mod shopper;
 mod webhooks;

@@ -316,3 +316,63 @@ async fn a_checkout_whose_answer_was_lost_is_retried_without_buying_twice() {
     assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 3);
     b.close().await;
 }
+
+#[tokio::test]
+async fn a_shopper_asks_to_be_mailed_when_a_sold_out_book_is_back() {
+    let _serial = serial().await;
+    let smtp = crate::smtp::SmtpServer::start();
+    let shop = Shop::start_with(mail_to(&smtp)).await;
+    let book = shop.book("The Long Wait", "Ida Penn", 1500, 0).await;
+    let (email, _) = shop.customer().await;
+    let b = Browser::start(&shop.url).await;
+
+    // Signed out: an invitation to log in, and back to the book afterwards.
+    b.goto(&format!("/books/{}", book.id)).await;
+    b.wait_contains(".notify-me", "to be mailed when this book is back")
+        .await;
+    b.click_text(".notify-me a", "Log in").await;
+    b.wait_path(|p| p == "/login", "the login page").await;
+    b.fill("#login-email", &email).await;
+    b.fill("#login-password", PASSWORD).await;
+    b.click("form button[type=submit]").await;
+    b.wait_path(|p| p.starts_with("/books/"), "back at the book")
+        .await;
+
+    // Ask, undo, ask again.
+    b.click("#notify-me").await;
+    b.wait_contains(".notify-me .notice", "We'll mail you")
+        .await;
+    b.screenshot("book-notify-me").await;
+    b.click("#notify-undo").await;
+    b.find("#notify-me").await;
+    b.click("#notify-me").await;
+    b.wait_contains(".notify-me .notice", "We'll mail you")
+        .await;
+
+    // Copies come back: the offer goes (live), and the shopper gets one mail.
+    shop.admin
+        .admin_adjust_stock(
+            book.id,
+            &StockAdjustment {
+                delta: 3,
+                reason: Some("reprint".into()),
+            },
+        )
+        .await
+        .unwrap();
+    b.wait_text(".book-info", "the offer gone", |t| {
+        !t.contains("We'll mail you") && t.contains("3 left")
+    })
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !smtp.messages().iter().any(|m| {
+        m.header("To").is_some_and(|t| t.contains(&email)) && m.text().contains("The Long Wait")
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no back-in-stock mail to {email}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    b.close().await;
+}

@@ -53,6 +53,55 @@ pub fn screenshot_dir() -> PathBuf {
         .join("screenshots")
 }
 
+/// Settings that send the shop's mails to `smtp` (links point to `https://shop.example`).
+pub fn mail_to(smtp: &crate::smtp::SmtpServer) -> impl FnOnce(&mut Settings) {
+    let port = smtp.port;
+    move |s: &mut Settings| {
+        s.mail = Some(
+            serde_json::from_value(serde_json::json!({
+                "smtp_host": "127.0.0.1",
+                "smtp_port": port,
+                "security": "none",
+                "from": "Bookstore <shop@bookstore.test>",
+                "shop_url": "https://shop.example",
+                "timeout_ms": 2000,
+            }))
+            .expect("mail settings"),
+        );
+        s.webhooks.first_backoff_ms = 100;
+    }
+}
+
+/// The token of the link to `https://shop.example/<page>?token=` in the last mail to `to`.
+pub async fn mailed_token(smtp: &crate::smtp::SmtpServer, to: &str, page: &str) -> String {
+    let prefix = format!("https://shop.example/{page}?token=");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let found = smtp
+            .messages()
+            .into_iter()
+            .rev()
+            .filter(|m| m.header("To").is_some_and(|t| t.contains(to)))
+            .find_map(|m| {
+                let text = m.text();
+                let at = text.find(&prefix)? + prefix.len();
+                let token: String = text[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect();
+                (!token.is_empty()).then_some(token)
+            });
+        if let Some(t) = found {
+            return t;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no mail to {to} linking to /{page}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The whole shop on a fresh store, with an admin account.
 pub struct Shop {
     pub url: String,
@@ -376,9 +425,17 @@ impl Browser {
     }
 
     pub async fn click(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
+        let el = self.find(css).await;
+        // To the middle of the window: at its top, a sticky header (on a narrow window) would
+        // take the click.
+        let _ = self
+            .c
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'center' });",
+                vec![serde_json::to_value(&el).expect("element ref")],
+            )
+            .await;
+        el.click()
             .await
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
@@ -479,6 +536,22 @@ impl Browser {
 
     pub async fn exists(&self, css: &str) -> bool {
         self.c.find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// Fails unless the page fits the window's width (nothing to scroll sideways).
+    pub async fn fits_width(&self, what: &str) {
+        let fits = self
+            .c
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth;",
+                vec![],
+            )
+            .await
+            .expect("page width");
+        if fits != serde_json::json!(true) {
+            self.failed(&format!("{what} is wider than the window"))
+                .await;
+        }
     }
 
     /// Saves a PNG of the window as `<screenshot dir>/<name>.png`.

@@ -1,5 +1,6 @@
 //! The admin screens. Each renders only for an admin session: anyone else sees a notice, and
 //! no admin request is ever sent for them.
+pub mod api_keys;
 pub mod audit;
 pub mod inventory;
 pub mod new_book;

@@ -1,7 +1,8 @@
 //! One endpoint: what it receives and whether it is on (the shop's reason first, when the shop
 //! turned it off), and edit, re-enable, rotate the secret, delete, and its delivery log.
 use super::deliveries::DeliveryLog;
-use super::form::{SecretBox, WebhookFields, WebhookForm};
+use super::form::{WebhookFields, WebhookForm};
+use crate::components::SecretBox;
 use crate::components::when;
 use crate::use_api;
 use bookstore_model::{Webhook, WebhookId, WebhookRequest, WebhookSecret};
@@ -166,9 +167,13 @@ pub fn EndpointCard(
                 <SecretBox
                     secret=s.secret
                     heading="New signing secret".to_owned()
+                    what="signing secret"
+                    input_id="webhook-secret"
                     note=note
                     on_done=move || rotated.set(None)
-                />
+                >
+                    "Your receiver needs it to check each delivery's " <code>"webhook-signature"</code> "."
+                </SecretBox>
             }
         })
     };

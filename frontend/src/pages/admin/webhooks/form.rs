@@ -1,8 +1,7 @@
 //! What adding and editing an endpoint share: its fields (URL, event types, enabled), checked by
-//! the model's own rules before they are sent; and the box that shows a signing secret once.
+//! the model's own rules before they are sent.
 use bookstore_model::{EventType, Webhook, WebhookRequest, WebhookUrl};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 /// An endpoint's fields, as typed.
 #[derive(Clone, Copy)]
@@ -135,89 +134,6 @@ pub fn WebhookFields(form: WebhookForm, prefix: String) -> impl IntoView {
                 on:change=move |ev| form.enabled.set(event_target_checked(&ev))
             />
             <label for=enabled_id>"Enabled (deliveries are made only while enabled)"</label>
-        </div>
-    }
-}
-
-/// Writes `text` to the clipboard; `false` when the browser has no clipboard API here (an
-/// insecure origin) or refused.
-async fn copy_to_clipboard(text: &str) -> bool {
-    let Some(window) = web_sys::window() else {
-        return false;
-    };
-    let navigator = window.navigator();
-    let has = js_sys::Reflect::get(&navigator, &"clipboard".into())
-        .map(|c| !c.is_undefined() && !c.is_null())
-        .unwrap_or(false);
-    if !has {
-        return false;
-    }
-    let promise = navigator.clipboard().write_text(text);
-    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
-}
-
-/// A signing secret, shown once: selectable, with a copy button and a plain warning.
-/// `note` says more (after a rotation: until when the old secret signs too).
-#[component]
-pub fn SecretBox(
-    secret: String,
-    heading: String,
-    #[prop(optional)] note: Option<String>,
-    on_done: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let input = NodeRef::<leptos::html::Input>::new();
-    let copied: RwSignal<Option<&'static str>> = RwSignal::new(None);
-    let node = NodeRef::<leptos::html::Div>::new();
-    // Moves focus (and the view) to the secret: it is the one thing to do now.
-    Effect::new(move |_| {
-        if let Some(el) = node.get() {
-            let _ = el.focus();
-        }
-    });
-    let select = move || {
-        if let Some(el) = input.get_untracked() {
-            el.select();
-        }
-    };
-    let label = heading.clone();
-    let for_copy = secret.clone();
-    let copy = move |_| {
-        let text = for_copy.clone();
-        select();
-        spawn_local(async move {
-            copied.set(Some(if copy_to_clipboard(&text).await {
-                "Copied to the clipboard."
-            } else {
-                "Selected: press Ctrl+C (⌘C) to copy."
-            }));
-        });
-    };
-    view! {
-        <div class="secret-box" role="region" aria-label=label tabindex="-1" node_ref=node>
-            <h2>{heading}</h2>
-            <p class="secret-warning">
-                <strong>"Copy this signing secret now: it will not be shown again."</strong>
-                " Your receiver needs it to check each delivery's "
-                <code>"webhook-signature"</code>
-                "."
-            </p>
-            {note.map(|n| view! { <p>{n}</p> })}
-            <div class="secret-row">
-                <label for="webhook-secret" class="sr-only">"Signing secret"</label>
-                <input
-                    id="webhook-secret"
-                    class="secret"
-                    readonly
-                    spellcheck="false"
-                    autocomplete="off"
-                    value=secret
-                    node_ref=input
-                    on:focus=move |_| select()
-                />
-                <button type="button" class="btn primary" id="copy-secret" on:click=copy>"Copy"</button>
-            </div>
-            <p class="muted" role="status">{move || copied.get()}</p>
-            <button type="button" class="btn" on:click=move |_| on_done()>"I have saved it"</button>
         </div>
     }
 }

@@ -10,11 +10,12 @@ mod form;
 
 use super::AdminOnly;
 use crate::api::ApiError;
+use crate::components::SecretBox;
 use crate::components::{ErrorBox, Loading};
 use crate::use_api;
 use bookstore_model::{MAX_WEBHOOKS, Webhook, WebhookId};
 use endpoint::EndpointCard;
-use form::{SecretBox, WebhookFields, WebhookForm};
+use form::{WebhookFields, WebhookForm};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -84,9 +85,13 @@ fn WebhooksScreen() -> impl IntoView {
                 <SecretBox
                     secret=c.secret
                     heading="Endpoint added".to_owned()
+                    what="signing secret"
+                    input_id="webhook-secret"
                     note=format!("It signs the deliveries to {}.", c.url)
                     on_done=move || created.set(None)
-                />
+                >
+                    "Your receiver needs it to check each delivery's " <code>"webhook-signature"</code> "."
+                </SecretBox>
             })}
             {move || notice.get().map(|n| view! { <p class="success" role="status">{n}</p> })}
             {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
