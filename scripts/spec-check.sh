@@ -72,6 +72,9 @@ lots=1000000
         BOOKSTORE__RATE_LIMIT__READS_PER_SECOND=$lots \
         BOOKSTORE__RATE_LIMIT__READ_BURST=$lots \
         BOOKSTORE__RATE_LIMIT__STREAMS_PER_CLIENT=$lots \
+        BOOKSTORE__RATE_LIMIT__PASSWORD_RESETS_PER_ACCOUNT_PER_HOUR=$lots \
+        BOOKSTORE__RATE_LIMIT__API_KEY_PER_SECOND=$lots \
+        BOOKSTORE__RATE_LIMIT__API_KEY_BURST=$lots \
         "$bin" serve
 ) >"$scratch/server.log" 2>&1 &
 server=$!
