@@ -369,27 +369,27 @@ async fn each_key_has_a_rate_limit_of_its_own() {
     .await;
     let a = make_key(&app.admin, &[Scope::OrdersRead]).await.key;
     let b = make_key(&app.admin, &[Scope::OrdersRead]).await.key;
-    for _ in 0..2 {
-        let res = send(
+    // At once, both header forms: the burst of 2 goes, the rest is refused (a slow store may
+    // let one more through as the bucket refills, at 1 a second).
+    let sent = futures::future::join_all((0..5).map(|i| {
+        let form = if i % 2 == 0 {
+            Form::Header
+        } else {
+            Form::Bearer
+        };
+        send(
             &app.address,
-            Form::Header,
+            form,
             &a,
             Method::GET,
             paths::ADMIN_ORDERS,
             None,
         )
-        .await;
-        assert_eq!(res.status(), 200);
-    }
-    let res = send(
-        &app.address,
-        Form::Bearer,
-        &a,
-        Method::GET,
-        paths::ADMIN_ORDERS,
-        None,
-    )
+    }))
     .await;
+    let ok = sent.iter().filter(|r| r.status() == 200).count();
+    assert!((2..=3).contains(&ok), "{ok} of 5 went through");
+    let res = sent.into_iter().find(|r| r.status() == 429).unwrap();
     let retry_after: u64 = res.headers()["retry-after"]
         .to_str()
         .unwrap()

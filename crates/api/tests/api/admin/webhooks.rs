@@ -222,8 +222,8 @@ async fn a_failing_endpoint_is_retried_with_growing_delays_then_disabled() {
     assert_eq!(failed.attempts as usize, got.len());
     assert_eq!(failed.last_status_code, Some(500));
     assert!(failed.next_attempt_at.is_none());
-    // Each delay is at least half of 100 ms doubled per attempt (the jitter's floor), and the
-    // later ones are longer than the first.
+    // Each delay is at least half of 100 ms doubled per attempt (the jitter's floor): the n-th
+    // gap is at least 50 ms << n, however slow the store makes each attempt.
     let gaps: Vec<Duration> = got.windows(2).map(|w| w[1].at - w[0].at).collect();
     for (n, gap) in gaps.iter().enumerate() {
         let floor = Duration::from_millis(50 << n);
@@ -232,7 +232,6 @@ async fn a_failing_endpoint_is_retried_with_growing_delays_then_disabled() {
             "gap {n} was {gap:?}, below {floor:?}: {gaps:?}"
         );
     }
-    assert!(gaps.last().unwrap() > &(gaps[0] * 2), "{gaps:?}");
 
     // Nothing got through for the whole retry period: the endpoint is disabled (just after the
     // delivery's last state is written), and says why.
