@@ -319,9 +319,11 @@ impl Settings {
             idempotency_ttl_secs: 24 * 3600,
             static_dir: data_dir.join("static"),
             // The tests' receivers listen on loopback.
+            // Tests that wait for retries poll faster themselves: every poll of every test app
+            // reads the 128 outbox shards, which on DynamoDB Local slows the whole suite.
             webhooks: WebhookSettings {
                 allow_private_targets: true,
-                poll_ms: 200,
+                poll_ms: 1000,
                 ..Default::default()
             },
             mail: None,

@@ -18,6 +18,7 @@ pub fn mail_to(smtp: &SmtpServer) -> impl FnOnce(&mut Settings) {
             timeout_ms: 2000,
         });
         s.webhooks.first_backoff_ms = 100;
+        s.webhooks.poll_ms = 200;
     }
 }
 

@@ -127,6 +127,7 @@ impl Shop {
         settings.static_dir = dist();
         // The tests' webhook receivers listen on loopback.
         settings.webhooks.allow_private_targets = true;
+        settings.webhooks.poll_ms = 200;
         configure(&mut settings);
         settings.admin = Some(AdminBootstrap {
             email: ADMIN_EMAIL.into(),
