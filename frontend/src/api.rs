@@ -301,6 +301,7 @@ impl Api {
             status,
             limit: Some(20),
             cursor,
+            ..Default::default()
         };
         let r = self.authed().admin_list_orders(&q).await;
         self.check(r)

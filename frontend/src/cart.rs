@@ -5,7 +5,7 @@
 //! succeeds, so a double click or a retry after a network error sends the same key and the
 //! server answers with the order already placed instead of buying twice. Changing the cart
 //! makes it a different order, so the key is dropped then.
-use bookstore_model::{Book, BookId, LineRequest, PlaceOrder, Quantity};
+use bookstore_model::{Book, BookId, LineRequest, Quantity};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -46,21 +46,19 @@ impl CartState {
             .map_or(0, |l| l.quantity)
     }
 
-    pub fn order(&self) -> PlaceOrder {
-        PlaceOrder {
-            lines: self
-                .lines
-                .iter()
-                .filter_map(|l| {
-                    // Lines hold 1..=Quantity::MAX (add and set_quantity bound them; empty
-                    // lines are dropped), so every line of the cart is in the order.
-                    Some(LineRequest {
-                        book_id: l.book_id,
-                        quantity: Quantity::parse(i64::from(l.quantity.min(Quantity::MAX))).ok()?,
-                    })
+    /// The cart's lines as an order's (checkout adds where and how to ship and the card).
+    pub fn line_requests(&self) -> Vec<LineRequest> {
+        self.lines
+            .iter()
+            .filter_map(|l| {
+                // Lines hold 1..=Quantity::MAX (add and set_quantity bound them; empty
+                // lines are dropped), so every line of the cart is in the order.
+                Some(LineRequest {
+                    book_id: l.book_id,
+                    quantity: Quantity::parse(i64::from(l.quantity.min(Quantity::MAX))).ok()?,
                 })
-                .collect(),
-        }
+            })
+            .collect()
     }
 }
 

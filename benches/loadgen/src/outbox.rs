@@ -6,7 +6,7 @@ use crate::dataset::DatasetSpec;
 use crate::stats::{Percentiles, histogram};
 use actix_web::{HttpResponse, web};
 use bookstore_client::Client;
-use bookstore_model::{EventType, LineRequest, PlaceOrder, Quantity, WebhookRequest, WebhookUrl};
+use bookstore_model::{EventType, LineRequest, Quantity, WebhookRequest, WebhookUrl};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -98,12 +98,13 @@ pub async fn run(
         let mut new = crate::dataset::book(i, &DatasetSpec::default())?;
         new.stock = i64::try_from(orders)? * 2;
         let book = admin.admin_create_book(&new).await?;
-        orders_of.push(PlaceOrder {
-            lines: vec![LineRequest {
+        orders_of.push(crate::checkout(
+            vec![LineRequest {
                 book_id: book.id,
                 quantity: Quantity::parse(1)?,
             }],
-        });
+            b,
+        ));
     }
     let orders_of = Arc::new(orders_of);
     let started = Instant::now();

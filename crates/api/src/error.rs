@@ -48,6 +48,23 @@ pub enum ApiError {
     RateLimited(u64),
     #[error("{0}")]
     Unavailable(String),
+    /// The card was refused; nothing was charged.
+    #[error("the payment was declined: {0}")]
+    PaymentDeclined(String),
+    #[error(
+        "the card needs the shopper's authentication: complete it with the provider's script \
+         and `client_secret`, then POST {location}/payment"
+    )]
+    PaymentRequiresAction {
+        location: String,
+        client_secret: String,
+    },
+    /// The payment provider did not answer.
+    #[error("{cause}")]
+    PaymentUnavailable {
+        location: Option<String>,
+        cause: String,
+    },
     /// A write was sent but the store did not confirm it, and reading back could not tell
     /// whether it was applied. `location` is where to look.
     #[error("the store did not confirm in time whether this {what} was applied: {cause}")]
@@ -84,6 +101,9 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => ProblemCode::UnsupportedMediaType,
             Self::RateLimited(_) => ProblemCode::RateLimited,
             Self::Unavailable(_) => ProblemCode::ServiceUnavailable,
+            Self::PaymentDeclined(_) => ProblemCode::PaymentDeclined,
+            Self::PaymentRequiresAction { .. } => ProblemCode::PaymentRequiresAction,
+            Self::PaymentUnavailable { .. } => ProblemCode::PaymentUnavailable,
             Self::OutcomeUnknown { .. } => ProblemCode::OutcomeUnknown,
             Self::Internal(_) => ProblemCode::Internal,
         }
@@ -96,6 +116,16 @@ impl ApiError {
             Self::Unavailable(_) => {
                 "the store is unavailable and nothing was changed; retry shortly".to_owned()
             }
+            Self::PaymentUnavailable { location, .. } => match location {
+                Some(l) => format!(
+                    "the payment provider did not answer; the order ({l}) holds its copies \
+                     until its payment expires: repeat the request with the same \
+                     Idempotency-Key, or POST {l}/payment, to complete it"
+                ),
+                None => "the payment provider did not answer and nothing was ordered; retry \
+                         shortly"
+                    .to_owned(),
+            },
             // Never "retry": a retry could repeat a write that was applied.
             Self::OutcomeUnknown { what, location, .. } => match location {
                 Some(l) => format!(
@@ -122,13 +152,23 @@ impl ApiError {
             unknown_books: None,
             current_version: None,
             location: None,
+            client_secret: None,
         };
         match self {
             Self::InsufficientStock(s) => p.shortages = Some(s.clone()),
             Self::ReturnExceedsPurchase(e) => p.excess = Some(e.clone()),
             Self::UnknownBooks(ids) => p.unknown_books = Some(ids.clone()),
             Self::PreconditionFailed(v) => p.current_version = Some(*v),
-            Self::OutcomeUnknown { location, .. } => p.location.clone_from(location),
+            Self::OutcomeUnknown { location, .. } | Self::PaymentUnavailable { location, .. } => {
+                p.location.clone_from(location)
+            }
+            Self::PaymentRequiresAction {
+                location,
+                client_secret,
+            } => {
+                p.location = Some(location.clone());
+                p.client_secret = Some(client_secret.clone());
+            }
             _ => {}
         }
         p
@@ -155,7 +195,12 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::PaymentUnavailable { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::PaymentDeclined(_) | Self::PaymentRequiresAction { .. } => {
+                StatusCode::PAYMENT_REQUIRED
+            }
             // Not 503: that, with Retry-After, invites the retry that could buy twice.
             Self::OutcomeUnknown { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -166,6 +211,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Internal(cause) => tracing::error!(%cause, "internal error"),
             Self::Unavailable(cause) => tracing::warn!(%cause, "store unavailable"),
+            Self::PaymentUnavailable { cause, .. } => {
+                tracing::warn!(%cause, "payment provider unavailable")
+            }
             Self::OutcomeUnknown { what, cause, .. } => {
                 tracing::error!(%cause, what, "write outcome unknown")
             }
@@ -176,6 +224,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::PaymentUnavailable { .. } => {
+                res.insert_header((header::RETRY_AFTER, "5"));
             }
             Self::RateLimited(secs) => {
                 res.insert_header((header::RETRY_AFTER, secs.to_string()));
@@ -220,6 +271,17 @@ impl From<bookstore_domain::Error> for ApiError {
                 location,
                 cause,
             },
+            D::PaymentDeclined(m) => Self::PaymentDeclined(m),
+            D::PaymentRequiresAction {
+                location,
+                client_secret,
+            } => Self::PaymentRequiresAction {
+                location,
+                client_secret,
+            },
+            D::PaymentUnavailable { location, cause } => {
+                Self::PaymentUnavailable { location, cause }
+            }
             D::Internal(m) => Self::Internal(m),
         }
     }

@@ -25,7 +25,7 @@ use bookstore_domain::mail::Mailer;
 use bookstore_domain::outbox::Wakeup;
 use bookstore_domain::outbox::dispatch::Dispatcher;
 use bookstore_domain::tokens::Tokens;
-use bookstore_domain::{Addresses, ApiKeys, Audit, Catalogue, Orders, Users, Webhooks};
+use bookstore_domain::{Addresses, ApiKeys, Audit, Catalogue, Orders, Payments, Users, Webhooks};
 use bookstore_model::{Email, PersonName, ProblemCode, Role};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -120,21 +120,38 @@ impl Application {
             )),
             None => None,
         };
+        let payments = match &settings.payments {
+            Some(p) => Some(Arc::new(
+                Payments::new(p.payments_config()).map_err(|e| anyhow::anyhow!("payments: {e}"))?,
+            )),
+            None => {
+                tracing::warn!("no payment provider is configured: checkout answers 503");
+                None
+            }
+        };
+        let shipping = Arc::new(shipping);
+        let orders = Arc::new(
+            Orders::new(
+                store.clone(),
+                cursors.clone(),
+                i64::from(settings.idempotency_ttl_secs),
+                shipping.clone(),
+                payments,
+            )
+            .with_wakeup(wakeup.clone())
+            .with_return_window(settings.return_window_days),
+        );
         let dispatcher = Dispatcher::new(
             webhooks.clone(),
             mailer,
             wakeup.clone(),
             settings.webhooks.dispatch_config(),
-        )?;
+        )?
+        .with_orders(orders.clone());
         let state = web::Data::new(AppState {
             catalogue: Catalogue::new(store.clone(), cursors.clone(), &settings.catalogue_config())
                 .with_wakeup(wakeup.clone()),
-            orders: Orders::new(
-                store.clone(),
-                cursors.clone(),
-                i64::from(settings.idempotency_ttl_secs),
-            )
-            .with_wakeup(wakeup.clone()),
+            orders,
             users: Users::new(store.clone())
                 .with_wakeup(wakeup)
                 .with_link_ttls(settings.link_ttls()),

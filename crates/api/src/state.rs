@@ -10,11 +10,11 @@ use std::sync::Arc;
 /// limits, metrics). Cheap to share across workers.
 pub struct AppState {
     pub catalogue: Catalogue,
-    pub orders: Orders,
+    pub orders: std::sync::Arc<Orders>,
     pub users: Users,
     pub addresses: Addresses,
     /// The currency, shipping options and tax rates, checked at start-up.
-    pub shipping: Shipping,
+    pub shipping: std::sync::Arc<Shipping>,
     pub audit: Audit,
     pub api_keys: ApiKeys,
     /// Shared with the outbox's dispatcher, which reads the endpoints it delivers to.

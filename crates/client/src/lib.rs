@@ -324,6 +324,27 @@ impl Client {
         self.get(&paths::order(id)).await
     }
 
+    pub async fn cancel_order(&self, id: OrderId) -> Result<Order> {
+        Ok(
+            Self::send(self.request(Method::POST, &paths::order_cancel(id)))
+                .await?
+                .value,
+        )
+    }
+
+    /// Asks the shop to settle a `pending_payment` order (after 3-D Secure, or a 503).
+    pub async fn complete_payment(&self, id: OrderId) -> Result<Order> {
+        Ok(
+            Self::send(self.request(Method::POST, &paths::order_payment(id)))
+                .await?
+                .value,
+        )
+    }
+
+    pub async fn payment_config(&self) -> Result<PaymentConfig> {
+        self.get(paths::PAYMENT_CONFIG).await
+    }
+
     pub async fn create_return(&self, order: OrderId, req: &CreateReturn) -> Result<ReturnReceipt> {
         Ok(self.create_return_with_key(order, req, None).await?.value)
     }
@@ -386,6 +407,24 @@ impl Client {
 
     pub async fn admin_list_orders(&self, q: &OrderQuery) -> Result<Page<Order>> {
         self.get_query(paths::ADMIN_ORDERS, q).await
+    }
+
+    pub async fn admin_get_order(&self, id: OrderId) -> Result<Order> {
+        self.get(&paths::admin_order(id)).await
+    }
+
+    pub async fn admin_ship_order(&self, id: OrderId, req: &ShipOrder) -> Result<Order> {
+        self.post(&paths::admin_order_action(id, "ship"), req).await
+    }
+
+    pub async fn admin_deliver_order(&self, id: OrderId) -> Result<Order> {
+        let r = self.request(Method::POST, &paths::admin_order_action(id, "deliver"));
+        Ok(Self::send(r).await?.value)
+    }
+
+    pub async fn admin_cancel_order(&self, id: OrderId) -> Result<Order> {
+        let r = self.request(Method::POST, &paths::admin_order_action(id, "cancel"));
+        Ok(Self::send(r).await?.value)
     }
 
     pub async fn admin_audit(&self, q: &PageQuery) -> Result<Page<AuditEntry>> {

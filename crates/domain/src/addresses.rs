@@ -61,6 +61,14 @@ impl Addresses {
         Ok(out)
     }
 
+    /// One of the caller's addresses; someone else's is reported as missing.
+    pub async fn find(&self, actor: &Actor, id: AddressId) -> Result<Address> {
+        match self.store.get(&address_key(&partition(actor)?, id)).await? {
+            Some(item) if !is_void(&item) => from_item(item),
+            _ => Err(Error::NotFound("address")),
+        }
+    }
+
     /// Adds an address to the caller's book; 422 `too_many_addresses` when it is full.
     pub async fn create(&self, actor: &Actor, input: AddressInput) -> Result<Address> {
         let address = input.into_address(AddressId::new(), chrono::Utc::now())?;

@@ -41,6 +41,21 @@ pub enum Error {
         location: Option<String>,
         cause: String,
     },
+    /// The card was refused; nothing was charged.
+    #[error("{0}")]
+    PaymentDeclined(String),
+    /// The card wants the shopper to authenticate (3-D Secure) in the browser.
+    #[error("the card needs the shopper's authentication")]
+    PaymentRequiresAction {
+        location: String,
+        client_secret: String,
+    },
+    /// The payment provider did not answer; the order (at `location`) stays reserved.
+    #[error("the payment provider is unavailable")]
+    PaymentUnavailable {
+        location: Option<String>,
+        cause: String,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }

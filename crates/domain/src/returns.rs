@@ -81,6 +81,31 @@ impl Orders {
                 Some(r) if r.user_id == user.id => r,
                 _ => return refuse(Error::NotFound("order")).await,
             };
+            if !matches!(
+                record.status,
+                OrderStatus::Delivered | OrderStatus::PartiallyReturned | OrderStatus::Returned
+            ) {
+                return refuse(Error::Conflict(
+                    ProblemCode::InvalidTransition,
+                    format!(
+                        "the order is {}: copies can be returned once it is delivered",
+                        record.status.as_str()
+                    ),
+                ))
+                .await;
+            }
+            if let Some(delivered) = record.delivered_at()
+                && chrono::Utc::now() - delivered > self.return_window
+            {
+                return refuse(Error::Unprocessable(
+                    ProblemCode::ReturnWindowClosed,
+                    format!(
+                        "returns are accepted within {} days of delivery",
+                        self.return_window.num_days()
+                    ),
+                ))
+                .await;
+            }
             let mut excess = Vec::new();
             let mut return_lines = Vec::new();
             for l in &req.lines {

@@ -1,5 +1,7 @@
 use crate::{
-    BookId, Currency, OrderId, Quantity, ReturnId, ReturnReason, Title, UserId, ValidationError,
+    AddressId, AddressInput, BookId, Currency, OrderId, OrderPayment, OrderShipping,
+    PaymentMethodId, Quantity, ReturnId, ReturnReason, TimelineEntry, Title, UserId,
+    ValidationError,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -39,36 +41,121 @@ fn validate_lines(lines: &[LineRequest]) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// The body of `POST /api/v1/orders`.
+/// The body of `POST /api/v1/orders`: what to buy, where to ship it, how, and the card.
+/// Exactly one of `address_id` and `shipping_address`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrder {
     /// 1 to 50 lines, each of another book.
     #[schema(min_items = 1, max_items = 50)]
     pub lines: Vec<LineRequest>,
+    /// An address of the caller's address book.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub address_id: Option<AddressId>,
+    /// An address given with the order (checked as the address book checks it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub shipping_address: Option<AddressInput>,
+    /// The id of a shipping option that serves the address's country.
+    #[schema(pattern = "^[0-9a-z-]{1,40}$")]
+    pub shipping_option: String,
+    /// The card, as a payment method the shopper's browser made at the provider.
+    pub payment_method: PaymentMethodId,
 }
 
 impl PlaceOrder {
+    /// An order shipped to an address given with it.
+    pub fn shipped_to(
+        lines: Vec<LineRequest>,
+        address: AddressInput,
+        shipping_option: &str,
+        payment_method: PaymentMethodId,
+    ) -> Self {
+        Self {
+            lines,
+            address_id: None,
+            shipping_address: Some(address),
+            shipping_option: shipping_option.to_owned(),
+            payment_method,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), ValidationError> {
-        validate_lines(&self.lines)
+        validate_lines(&self.lines)?;
+        match (&self.address_id, &self.shipping_address) {
+            (Some(_), Some(_)) => Err(ValidationError::new(
+                "give either address_id or shipping_address, not both",
+            )),
+            (None, None) => Err(ValidationError::new(
+                "an order needs address_id or shipping_address",
+            )),
+            _ => Ok(()),
+        }?;
+        let o = &self.shipping_option;
+        if o.is_empty()
+            || o.len() > 40
+            || !o
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(ValidationError::new(
+                "shipping_option must be a shipping option's id (1 to 40 lower-case letters, \
+                 digits or hyphens)",
+            ));
+        }
+        Ok(())
     }
 }
 
+/// Where an order is in its life: `pending_payment → paid → shipped → delivered`, then
+/// `partially_returned` / `returned`; or `payment_failed`, or `cancelled` (by the customer or
+/// the shop before shipping, or when the payment was not completed in time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
-    Placed,
+    /// The copies are reserved; the payment is being authorized.
+    PendingPayment,
+    /// The payment is authorized: ready to ship. (Orders placed before payments existed were
+    /// `placed`; they read as paid.)
+    #[serde(alias = "placed")]
+    Paid,
+    PaymentFailed,
+    Cancelled,
+    Shipped,
+    Delivered,
     PartiallyReturned,
     Returned,
 }
 
 impl OrderStatus {
+    pub const ALL: &[Self] = &[
+        Self::PendingPayment,
+        Self::Paid,
+        Self::PaymentFailed,
+        Self::Cancelled,
+        Self::Shipped,
+        Self::Delivered,
+        Self::PartiallyReturned,
+        Self::Returned,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Placed => "placed",
+            Self::PendingPayment => "pending_payment",
+            Self::Paid => "paid",
+            Self::PaymentFailed => "payment_failed",
+            Self::Cancelled => "cancelled",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
             Self::PartiallyReturned => "partially_returned",
             Self::Returned => "returned",
         }
+    }
+
+    /// Whether the order can still be cancelled (it has not left the shop).
+    pub fn cancellable(self) -> bool {
+        matches!(self, Self::PendingPayment | Self::Paid)
     }
 }
 
@@ -92,10 +179,26 @@ pub struct Order {
     pub customer_email: String,
     pub status: OrderStatus,
     pub lines: Vec<OrderLine>,
+    /// The lines' total, in minor units.
+    pub items_cents: i64,
+    pub shipping_cents: i64,
+    pub tax_cents: i64,
+    /// What the customer pays: items, shipping and tax.
     pub total_cents: i64,
-    /// Refunded so far by returns.
+    /// Refunded so far (cancellation after capture, returns).
     pub refunded_cents: i64,
     pub currency: Currency,
+    /// Absent on orders placed before checkout took an address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping: Option<OrderShipping>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<OrderPayment>,
+    /// Until when a `pending_payment` order holds its copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_expires_at: Option<DateTime<Utc>>,
+    /// Every change of status, oldest first.
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -151,6 +254,10 @@ pub struct OrderQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[param(inline)]
     pub status: Option<OrderStatus>,
+    /// Oldest first (admin listing only; newest first by default). The fulfilment queue is
+    /// `?status=paid&oldest_first=true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_first: Option<bool>,
     /// Page size, 1..=100 (default 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[param(minimum = 1, maximum = 100)]

@@ -18,6 +18,7 @@ pub const MY_EMAIL_CONFIRM: &str = "/api/v1/me/email/confirm";
 pub const MY_EXPORT: &str = "/api/v1/me/export";
 pub const MY_ADDRESSES: &str = "/api/v1/me/addresses";
 pub const SHIPPING_OPTIONS: &str = "/api/v1/shipping-options";
+pub const PAYMENT_CONFIG: &str = "/api/v1/payment-config";
 pub const ORDERS: &str = "/api/v1/orders";
 pub const ADMIN_BOOKS: &str = "/api/v1/admin/books";
 pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
@@ -39,6 +40,22 @@ pub fn order(id: OrderId) -> String {
 
 pub fn order_returns(id: OrderId) -> String {
     format!("{ORDERS}/{id}/returns")
+}
+
+pub fn order_cancel(id: OrderId) -> String {
+    format!("{ORDERS}/{id}/cancel")
+}
+
+pub fn order_payment(id: OrderId) -> String {
+    format!("{ORDERS}/{id}/payment")
+}
+
+pub fn admin_order(id: OrderId) -> String {
+    format!("{ADMIN_ORDERS}/{id}")
+}
+
+pub fn admin_order_action(id: OrderId, action: &str) -> String {
+    format!("{ADMIN_ORDERS}/{id}/{action}")
 }
 
 pub fn my_address(id: AddressId) -> String {
@@ -93,13 +110,20 @@ pub const TEMPLATES: &[&str] = &[
     MY_ADDRESSES,
     "/api/v1/me/addresses/{id}",
     SHIPPING_OPTIONS,
+    PAYMENT_CONFIG,
     ORDERS,
     "/api/v1/orders/{id}",
     "/api/v1/orders/{id}/returns",
+    "/api/v1/orders/{id}/cancel",
+    "/api/v1/orders/{id}/payment",
     ADMIN_BOOKS,
     "/api/v1/admin/books/{id}",
     "/api/v1/admin/books/{id}/stock",
     ADMIN_ORDERS,
+    "/api/v1/admin/orders/{id}",
+    "/api/v1/admin/orders/{id}/ship",
+    "/api/v1/admin/orders/{id}/deliver",
+    "/api/v1/admin/orders/{id}/cancel",
     ADMIN_AUDIT,
     ADMIN_WEBHOOKS,
     "/api/v1/admin/webhooks/{id}",

@@ -29,6 +29,11 @@ pub struct Problem {
     /// can be read, to find out whether it was (e.g. `/api/v1/orders/{id}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// For `payment_requires_action`: the secret with which the shopper's browser completes
+    /// the card's authentication through the provider's script (then
+    /// `POST /api/v1/orders/{id}/payment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 impl std::fmt::Display for Problem {
@@ -106,5 +111,11 @@ codes! {
     DeliveryPending = "delivery_pending",
     InStock = "in_stock",
     ExpiryInPast = "expiry_in_past",
+    ShippingUnavailable = "shipping_unavailable",
+    PaymentDeclined = "payment_declined",
+    PaymentRequiresAction = "payment_requires_action",
+    PaymentUnavailable = "payment_unavailable",
+    InvalidTransition = "invalid_transition",
+    ReturnWindowClosed = "return_window_closed",
     Internal = "internal",
 }

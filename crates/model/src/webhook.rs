@@ -12,9 +12,26 @@ use utoipa::{IntoParams, ToSchema};
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
 )]
 pub enum EventType {
-    /// An order was placed (`data`: the order).
+    /// An order was placed: its copies are reserved and its payment is being authorized
+    /// (`data`: the order).
     #[serde(rename = "order.placed")]
     OrderPlaced,
+    /// An order's payment was authorized: it is ready to ship (`data`: the order).
+    #[serde(rename = "order.paid")]
+    OrderPaid,
+    /// The card was declined; the copies went back to stock (`data`: the order).
+    #[serde(rename = "order.payment_failed")]
+    OrderPaymentFailed,
+    /// An order was cancelled by the customer or the shop, or its payment was not completed
+    /// in time; the copies went back to stock (`data`: the order).
+    #[serde(rename = "order.cancelled")]
+    OrderCancelled,
+    /// An order left the shop (`data`: the order, with carrier and tracking number).
+    #[serde(rename = "order.shipped")]
+    OrderShipped,
+    /// An order arrived (`data`: the order).
+    #[serde(rename = "order.delivered")]
+    OrderDelivered,
     /// Returned copies are back in stock (`data`: the return and the order).
     #[serde(rename = "return.received")]
     ReturnReceived,
@@ -47,6 +64,11 @@ pub enum EventType {
 impl EventType {
     pub const ALL: &[Self] = &[
         Self::OrderPlaced,
+        Self::OrderPaid,
+        Self::OrderPaymentFailed,
+        Self::OrderCancelled,
+        Self::OrderShipped,
+        Self::OrderDelivered,
         Self::ReturnReceived,
         Self::RefundIssued,
         Self::BookCreated,
@@ -64,6 +86,11 @@ impl EventType {
     /// an endpoint stored before this rule.
     pub const WEBHOOK: &[Self] = &[
         Self::OrderPlaced,
+        Self::OrderPaid,
+        Self::OrderPaymentFailed,
+        Self::OrderCancelled,
+        Self::OrderShipped,
+        Self::OrderDelivered,
         Self::ReturnReceived,
         Self::RefundIssued,
         Self::BookCreated,
@@ -80,6 +107,11 @@ impl EventType {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OrderPlaced => "order.placed",
+            Self::OrderPaid => "order.paid",
+            Self::OrderPaymentFailed => "order.payment_failed",
+            Self::OrderCancelled => "order.cancelled",
+            Self::OrderShipped => "order.shipped",
+            Self::OrderDelivered => "order.delivered",
             Self::ReturnReceived => "return.received",
             Self::RefundIssued => "refund.issued",
             Self::BookCreated => "book.created",
@@ -136,9 +168,9 @@ pub const MAX_WEBHOOKS: usize = 30;
 #[serde(deny_unknown_fields)]
 pub struct WebhookRequest {
     pub url: WebhookUrl,
-    /// The events to deliver: 1 to 7 distinct types (the account events are never delivered
+    /// The events to deliver: 1 to 12 distinct types (the account events are never delivered
     /// to webhooks, see `EventType::WEBHOOK`).
-    #[schema(min_items = 1, max_items = 7, value_type = Vec<WebhookEventType>)]
+    #[schema(min_items = 1, max_items = 12, value_type = Vec<WebhookEventType>)]
     pub event_types: Vec<EventType>,
     /// Deliveries are made only while enabled (default true). Enabling an endpoint that was
     /// disabled for failing clears its `disabled_reason`.

@@ -10,7 +10,7 @@ use crate::components::{Cover, money};
 use crate::live::use_live;
 use crate::session::use_session;
 use crate::use_api;
-use bookstore_model::{BookId, ProblemCode, Quantity, Shortage};
+use bookstore_model::{BookId, Quantity, Shortage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -130,38 +130,13 @@ fn CheckoutButton(placing: RwSignal<bool>, error: RwSignal<Option<ApiError>>) ->
     let cart = use_cart();
     let api = use_api();
     let navigate = use_navigate();
+    // Checkout asks where to ship, how, and for the card, in steps (`pages/checkout`).
     let checkout = move |_| {
-        if placing.get_untracked() {
+        if cart.state().line_requests().is_empty() {
             return;
         }
-        let order = cart.state().order();
-        if order.lines.is_empty() {
-            return;
-        }
-        let key = cart.idempotency_key();
-        placing.set(true);
-        error.set(None);
-        let navigate = navigate.clone();
-        spawn_local(async move {
-            let result = api.place_order(&order, &key).await;
-            placing.set(false);
-            match result {
-                Ok(order) => {
-                    cart.clear();
-                    navigate(
-                        &format!("/orders/{}?placed=1", order.id),
-                        Default::default(),
-                    );
-                }
-                Err(e) => {
-                    if e.code() == Some(ProblemCode::IdempotencyKeyReused) {
-                        // The key belongs to another body; the next press makes a new one.
-                        cart.forget_key();
-                    }
-                    error.set(Some(e));
-                }
-            }
-        });
+        let _ = (&api, &placing, &error);
+        navigate("/checkout", Default::default());
     };
     view! {
         <button

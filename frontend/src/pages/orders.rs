@@ -16,7 +16,12 @@ use std::collections::HashMap;
 
 pub fn status_label(s: OrderStatus) -> &'static str {
     match s {
-        OrderStatus::Placed => "Placed",
+        OrderStatus::PendingPayment => "Awaiting payment",
+        OrderStatus::Paid => "Paid",
+        OrderStatus::PaymentFailed => "Payment failed",
+        OrderStatus::Cancelled => "Cancelled",
+        OrderStatus::Shipped => "Shipped",
+        OrderStatus::Delivered => "Delivered",
         OrderStatus::PartiallyReturned => "Partly returned",
         OrderStatus::Returned => "Returned",
     }

@@ -12,8 +12,8 @@ use anyhow::{Context, bail};
 use bookstore_client::{Client, ClientError};
 use bookstore_model::{
     Book, BookDetails, BookId, BookQuery, BookSort, CreateReturn, Email, LineRequest, OrderId,
-    PageQuery, Password, PersonName, PlaceOrder, PriceCents, ProblemCode, Quantity,
-    RegisterRequest, ReturnReason,
+    PageQuery, Password, PersonName, PriceCents, ProblemCode, Quantity, RegisterRequest,
+    ReturnReason,
 };
 use futures::StreamExt;
 use serde::Serialize;

@@ -8,6 +8,7 @@ pub mod genres;
 pub mod health;
 pub mod me;
 pub mod orders;
+pub mod payment_config;
 pub mod shipping_options;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
@@ -30,6 +31,7 @@ pub fn register(cfg: &mut ServiceConfig, with_metrics: bool) {
             .configure(me::routes)
             .configure(orders::routes)
             .configure(shipping_options::routes)
+            .configure(payment_config::routes)
             .configure(admin::routes),
     );
 }

@@ -8,7 +8,9 @@ use bookstore_model::{CountryCode, ShippingOption};
 use secrecy::{ExposeSecret, SecretString};
 
 mod outbound;
+mod payments;
 pub use outbound::{MailSettings, WebhookSettings};
+pub use payments::PaymentSettings;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -177,6 +179,15 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     #[serde(default)]
     pub mail: Option<MailSettings>,
+    #[serde(default)]
+    pub payments: Option<PaymentSettings>,
+    /// How many days after delivery a customer may return copies.
+    #[serde(default = "default_return_window_days")]
+    pub return_window_days: u32,
+}
+
+fn default_return_window_days() -> u32 {
+    30
 }
 
 /// Standard to everywhere; express to a few neighbouring countries of a shop in euros.
@@ -327,6 +338,8 @@ impl Settings {
                 ..Default::default()
             },
             mail: None,
+            payments: None,
+            return_window_days: 30,
             currency: "EUR".into(),
             shipping_options: default_shipping_options(),
             tax_rates: BTreeMap::new(),

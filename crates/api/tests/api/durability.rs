@@ -41,6 +41,15 @@ async fn acknowledged_orders_survive_kill_9() {
     for p in placed {
         acknowledged.push(p.expect("order").value);
     }
+    let ship = ShipOrder {
+        carrier: "DHL".into(),
+        tracking_number: "KILL 9".into(),
+    };
+    admin
+        .admin_ship_order(acknowledged[0].id, &ship)
+        .await
+        .unwrap();
+    admin.admin_deliver_order(acknowledged[0].id).await.unwrap();
     let returned = shopper
         .create_return(acknowledged[0].id, &return_of(vec![line(book.id, 1)]))
         .await

@@ -51,6 +51,7 @@ impl TestApp {
             settings.dynamodb = Some(dynamo);
         }
         settings.jwt_secret = Some(JWT_SECRET.to_owned().into());
+        settings.payments = Some(payment_settings());
         settings.admin = Some(AdminBootstrap {
             email: ADMIN_EMAIL.into(),
             password: ADMIN_PASSWORD.to_owned().into(),
@@ -102,6 +103,16 @@ impl TestApp {
         };
         let res = self.api.register(&req).await.expect("register");
         self.api.authed(res.token)
+    }
+
+    /// Ships and delivers an order through the admin API (copies can be returned after).
+    pub async fn deliver(&self, id: OrderId) -> Order {
+        let ship = ShipOrder {
+            carrier: "DHL".into(),
+            tracking_number: "TEST 0001".into(),
+        };
+        self.admin.admin_ship_order(id, &ship).await.expect("ship");
+        self.admin.admin_deliver_order(id).await.expect("deliver")
     }
 
     /// Adds a book through the admin API.
@@ -170,8 +181,45 @@ pub fn line(book: BookId, quantity: i64) -> LineRequest {
     }
 }
 
+/// An order of `lines` to [`test_address`], shipped standard, paid with a card that works.
 pub fn order_of(lines: Vec<LineRequest>) -> PlaceOrder {
-    PlaceOrder { lines }
+    paid_with(lines, crate::payment_server::CARD_OK)
+}
+
+/// An order of `lines` paid with `payment_method`.
+pub fn paid_with(lines: Vec<LineRequest>, payment_method: &str) -> PlaceOrder {
+    PlaceOrder::shipped_to(
+        lines,
+        test_address(),
+        "standard",
+        PaymentMethodId::parse(payment_method).unwrap(),
+    )
+}
+
+pub fn test_address() -> AddressInput {
+    AddressInput {
+        name: "Test Reader".into(),
+        line1: "1 Test Street".into(),
+        line2: None,
+        city: "Berlin".into(),
+        region: None,
+        postal_code: "10115".into(),
+        country: "DE".into(),
+        phone: None,
+    }
+}
+
+/// The settings of the shared payment server.
+pub fn payment_settings() -> bookstore_api::settings::PaymentSettings {
+    let url = crate::payment_server::url();
+    bookstore_api::settings::PaymentSettings {
+        api_url: url.to_owned(),
+        secret_key: crate::payment_server::SECRET_KEY.to_owned().into(),
+        publishable_key: crate::payment_server::PUBLISHABLE_KEY.into(),
+        js_url: format!("{url}/js.stripe.com/v3/"),
+        timeout_ms: 10_000,
+        payment_timeout_secs: 900,
+    }
 }
 
 pub fn return_of(lines: Vec<LineRequest>) -> CreateReturn {
@@ -257,6 +305,16 @@ fn free_port() -> u16 {
 pub fn bookstore_on(data: &std::path::Path, dynamo: Option<&DynamoSettings>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bookstore"));
     cmd.env("BOOKSTORE__DATA_DIR", data).env("RUST_LOG", "warn");
+    let payments = crate::payment_server::url();
+    cmd.env("BOOKSTORE__PAYMENTS__API_URL", payments)
+        .env(
+            "BOOKSTORE__PAYMENTS__SECRET_KEY",
+            crate::payment_server::SECRET_KEY,
+        )
+        .env(
+            "BOOKSTORE__PAYMENTS__PUBLISHABLE_KEY",
+            crate::payment_server::PUBLISHABLE_KEY,
+        );
     if let Some(d) = dynamo {
         cmd.env("BOOKSTORE__STORE", "dynamodb")
             .env("BOOKSTORE__DYNAMODB__TABLE", &d.table)
@@ -327,6 +385,11 @@ pub struct Instances {
 }
 
 pub async fn instances_on_one_store(n: usize) -> Instances {
+    instances_with(n, |_| {}).await
+}
+
+/// [`instances_on_one_store`] with adjusted settings.
+pub async fn instances_with(n: usize, adjust: impl FnOnce(&mut Settings)) -> Instances {
     let data = tempfile::tempdir().unwrap();
     let mut settings = Settings::for_tests(data.path());
     if let Some(dynamo) = test_dynamo().await {
@@ -338,6 +401,8 @@ pub async fn instances_on_one_store(n: usize) -> Instances {
         password: ADMIN_PASSWORD.to_owned().into(),
         name: "Admin".into(),
     });
+    settings.payments = Some(payment_settings());
+    adjust(&mut settings);
     let store = bookstore_api::startup::open_store(&settings).await.unwrap();
     let mut urls = Vec::new();
     for _ in 0..n {

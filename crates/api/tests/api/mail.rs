@@ -61,6 +61,7 @@ async fn customers_get_an_order_confirmation_and_a_return_receipt() {
     );
     assert!(text.contains(&format!("https://shop.example/orders/{}", order.id)));
 
+    app.deliver(order.id).await;
     shopper
         .create_return(order.id, &return_of(vec![line(book.id, 1)]))
         .await

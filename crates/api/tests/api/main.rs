@@ -3,6 +3,8 @@
 #[path = "../../../store/tests/support/dynamo_local.rs"]
 mod dynamo_local;
 mod helpers;
+#[path = "../support/payment_server.rs"]
+mod payment_server;
 mod receiver;
 #[path = "../support/slow_proxy.rs"]
 mod slow_proxy;

@@ -31,6 +31,13 @@ impl SlowProxy {
     /// Proxies `upstream` (`http://host:port`), holding calls whose target contains `operation`
     /// (e.g. `TransactWriteItems`) for `delay` when told to.
     pub async fn start(upstream: &str, operation: &str, delay: Duration) -> Self {
+        let target = format!("DynamoDB_20120810.{operation}").into_bytes();
+        Self::start_matching(upstream, target, delay).await
+    }
+
+    /// Proxies any HTTP/1.1 upstream, holding the calls whose bytes contain `target` (e.g.
+    /// `/confirm HTTP/1.1` for a payment provider's confirmations).
+    pub async fn start_matching(upstream: &str, target: Vec<u8>, delay: Duration) -> Self {
         let upstream = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
@@ -38,7 +45,6 @@ impl SlowProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let hold = Arc::new(AtomicU8::new(Hold::Nothing as u8));
-        let target = format!("DynamoDB_20120810.{operation}").into_bytes();
         let shared = hold.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {

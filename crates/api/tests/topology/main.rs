@@ -3,6 +3,9 @@
 //! through the balancer.
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
+#[path = "../support/payment_server.rs"]
+mod payment_server;
+
 use bookstore_client::Client;
 use bookstore_model::*;
 use futures::future::join_all;
@@ -31,6 +34,16 @@ impl Topology {
             .env("BOOKSTORE_BIN", env!("CARGO_BIN_EXE_bookstore"))
             .env("ADMIN_EMAIL", ADMIN_EMAIL)
             .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+            // The instances inherit these: one payment provider for all, as in production.
+            .env("BOOKSTORE__PAYMENTS__API_URL", payment_server::url())
+            .env(
+                "BOOKSTORE__PAYMENTS__SECRET_KEY",
+                payment_server::SECRET_KEY,
+            )
+            .env(
+                "BOOKSTORE__PAYMENTS__PUBLISHABLE_KEY",
+                payment_server::PUBLISHABLE_KEY,
+            )
             .output()
             .expect("run infra/topology.sh")
     }
@@ -109,12 +122,25 @@ fn new_book(title: &str, stock: i64) -> NewBook {
 
 /// An order of one copy of `book`.
 fn one_copy(book: BookId) -> PlaceOrder {
-    PlaceOrder {
-        lines: vec![LineRequest {
+    let address = AddressInput {
+        name: "Topology Reader".into(),
+        line1: "1 Balancer Road".into(),
+        line2: None,
+        city: "Paris".into(),
+        region: None,
+        postal_code: "75001".into(),
+        country: "FR".into(),
+        phone: None,
+    };
+    PlaceOrder::shipped_to(
+        vec![LineRequest {
             book_id: book,
             quantity: Quantity::parse(1).unwrap(),
         }],
-    }
+        address,
+        "standard",
+        PaymentMethodId::parse(payment_server::CARD_OK).unwrap(),
+    )
 }
 
 /// Units of `book` in every stored order of these customers.

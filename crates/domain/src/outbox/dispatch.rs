@@ -5,12 +5,13 @@
 //! that stalled past its lease writes nothing and the job's new holder decides.
 use super::mailing::{mail_job, notify_job};
 use super::{
-    Job, KIND_DELIVER, KIND_EVENT, KIND_MAIL, KIND_NOTIFY, Lease, SHARDS, Wakeup, claim, due_jobs,
-    finish_op,
+    Job, KIND_DELIVER, KIND_EVENT, KIND_EXPIRE, KIND_MAIL, KIND_NOTIFY, KIND_RELEASE, Lease,
+    SHARDS, Wakeup, claim, due_jobs, finish_op,
 };
 use crate::error::{Error, Result};
 use crate::items::from_item;
 use crate::mail::{Mailer, templates};
+use crate::orders::Orders;
 use crate::store::{Cond, Key, Path, Store, StoreError, WriteOp};
 use crate::webhooks::{
     DeliveryRecord, EndpointRecord, Webhooks, deliver_job, delivery_item, delivery_key,
@@ -53,6 +54,8 @@ pub struct Dispatcher {
     /// Mails go out only when SMTP is configured.
     pub(super) mailer: Option<Arc<Mailer>>,
     pub(super) wakeup: Wakeup,
+    /// Does the orders' jobs: reservations that expire, payments to release.
+    orders: Option<Arc<Orders>>,
     config: DispatchConfig,
     client: reqwest::Client,
 }
@@ -79,9 +82,15 @@ impl Dispatcher {
             webhooks,
             mailer,
             wakeup,
+            orders: None,
             config,
             client,
         })
+    }
+
+    pub fn with_orders(mut self, orders: Arc<Orders>) -> Self {
+        self.orders = Some(orders);
+        self
     }
 
     /// Runs until the task is dropped.
@@ -168,6 +177,19 @@ impl Dispatcher {
             KIND_DELIVER => self.deliver(job, lease).await,
             KIND_MAIL => self.mail(job, lease).await,
             KIND_NOTIFY => self.notify(job, lease).await,
+            KIND_EXPIRE | KIND_RELEASE => {
+                let (Some(orders), Some(id)) = (
+                    &self.orders,
+                    job.item
+                        .get("order_id")
+                        .and_then(Value::as_str)
+                        .and_then(|s| s.parse().ok()),
+                ) else {
+                    return Err(Error::internal("an order job this dispatcher cannot do"));
+                };
+                orders.run_job(&job.kind, id).await?;
+                finish(self.webhooks.store(), vec![finish_op(job, lease)]).await
+            }
             other => {
                 tracing::error!(kind = other, key = ?job.key, "unknown job kind; dropped");
                 finish(self.webhooks.store(), vec![finish_op(job, lease)]).await

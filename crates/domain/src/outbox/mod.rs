@@ -30,6 +30,10 @@ pub(crate) const KIND_EVENT: &str = "event";
 pub(crate) const KIND_DELIVER: &str = "deliver";
 pub(crate) const KIND_MAIL: &str = "mail";
 pub(crate) const KIND_NOTIFY: &str = "notify";
+/// An order's reservation ends (due when it expires).
+pub(crate) const KIND_EXPIRE: &str = "order.expire";
+/// A cancelled order's payment is voided or refunded at the provider.
+pub(crate) const KIND_RELEASE: &str = "payment.release";
 
 /// Tells this instance's dispatcher which shards got jobs, so it reads those at once instead of
 /// waiting for its next full poll (which finds other instances' jobs and retries coming due).
@@ -137,6 +141,21 @@ pub fn event_op(event: &Event) -> Result<WriteOp> {
         item,
         cond: Some(Cond::NotExists),
     })
+}
+
+/// The write of a job about an order (`job_id` unique per job), due at `due`.
+pub(crate) fn order_job(
+    kind: &str,
+    job_id: &str,
+    due: DateTime<Utc>,
+    order_id: bookstore_model::OrderId,
+) -> WriteOp {
+    let mut item = job_item(job_id, due, kind, shard_of_id(job_id));
+    item.insert("order_id".into(), order_id.to_string().into());
+    WriteOp::Put {
+        item,
+        cond: Some(Cond::NotExists),
+    }
 }
 
 pub(crate) fn shard_of_id(id: &str) -> u32 {

@@ -160,15 +160,7 @@ async fn a_stale_admin_edit_is_refused_and_explained_never_overwritten() {
     // Orders and the audit log.
     let (_, customer) = shop.customer().await;
     customer
-        .place_order(
-            &PlaceOrder {
-                lines: vec![LineRequest {
-                    book_id: book.id,
-                    quantity: Quantity::parse(1).unwrap(),
-                }],
-            },
-            None,
-        )
+        .place_order(&crate::support::order_of(book.id, 1), None)
         .await
         .unwrap();
     b.goto("/admin/orders").await;

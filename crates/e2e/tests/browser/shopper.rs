@@ -177,12 +177,7 @@ async fn open_pages_follow_stock_live_and_checkout_explains_what_ran_out() {
     let fetched = book_fetches().await;
 
     // Another shopper buys two: the open page follows, without a reload.
-    let order = PlaceOrder {
-        lines: vec![LineRequest {
-            book_id: book.id,
-            quantity: Quantity::parse(2).unwrap(),
-        }],
-    };
+    let order = crate::support::order_of(book.id, 2);
     other.place_order(&order, Some("other-1")).await.unwrap();
     b.wait_attr(".book .availability", "data-stock", "1").await;
     b.wait_contains(".book .availability", "1 left").await;
@@ -228,12 +223,7 @@ async fn open_pages_follow_stock_live_and_checkout_explains_what_ran_out() {
         .await;
     b.click("a.cart-link").await;
     b.wait_contains("#cart-total", "$45.00").await;
-    let five = PlaceOrder {
-        lines: vec![LineRequest {
-            book_id: book.id,
-            quantity: Quantity::parse(5).unwrap(),
-        }],
-    };
+    let five = crate::support::order_of(book.id, 5);
     other.place_order(&five, Some("other-2")).await.unwrap();
     // The cart sees it live...
     b.wait_contains(

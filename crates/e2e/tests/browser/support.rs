@@ -102,6 +102,29 @@ pub async fn mailed_token(smtp: &crate::smtp::SmtpServer, to: &str, page: &str) 
     }
 }
 
+/// An order of `quantity` copies of `book`, shipped to Berlin, paid with a card that works.
+pub fn order_of(book: bookstore_model::BookId, quantity: i64) -> bookstore_model::PlaceOrder {
+    use bookstore_model::*;
+    PlaceOrder::shipped_to(
+        vec![LineRequest {
+            book_id: book,
+            quantity: Quantity::parse(quantity).unwrap(),
+        }],
+        AddressInput {
+            name: "Browser Reader".into(),
+            line1: "1 Test Street".into(),
+            line2: None,
+            city: "Berlin".into(),
+            region: None,
+            postal_code: "10115".into(),
+            country: "DE".into(),
+            phone: None,
+        },
+        "standard",
+        PaymentMethodId::parse(crate::payment_server::CARD_OK).unwrap(),
+    )
+}
+
 /// The whole shop on a fresh store, with an admin account.
 pub struct Shop {
     pub url: String,
@@ -128,6 +151,15 @@ impl Shop {
         // The tests' webhook receivers listen on loopback.
         settings.webhooks.allow_private_targets = true;
         settings.webhooks.poll_ms = 200;
+        let payments = crate::payment_server::url();
+        settings.payments = Some(bookstore_api::settings::PaymentSettings {
+            api_url: payments.to_owned(),
+            secret_key: crate::payment_server::SECRET_KEY.to_owned().into(),
+            publishable_key: crate::payment_server::PUBLISHABLE_KEY.into(),
+            js_url: format!("{payments}/js.stripe.com/v3/"),
+            timeout_ms: 10_000,
+            payment_timeout_secs: 900,
+        });
         configure(&mut settings);
         settings.admin = Some(AdminBootstrap {
             email: ADMIN_EMAIL.into(),

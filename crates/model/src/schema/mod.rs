@@ -6,8 +6,8 @@
 //! Patterns must mean the same in ECMA-262 (OpenAPI) and Python's `re` (the usual generators
 //! and fuzzers): no lookaround, and explicit classes instead of `\s`, which differs between them.
 use crate::{
-    ApiKeyName, AuthorName, Currency, Description, Email, Genre, Isbn, Password, PersonName,
-    PriceCents, Quantity, ReturnReason, Title, WebhookUrl,
+    ApiKeyName, AuthorName, Currency, Description, Email, Genre, Isbn, Password, PaymentMethodId,
+    PersonName, PriceCents, Quantity, ReturnReason, Title, WebhookUrl,
 };
 use utoipa::openapi::schema::{
     KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, SchemaType, Type,
@@ -189,6 +189,23 @@ schema!(
         ),
         "A witty novel of manners.",
     )
+);
+
+schema!(
+    PaymentMethodId,
+    string(
+        format!(
+            "A payment method made at the payment provider by the shopper's browser: `pm_`, \
+`card_` or `src_` and then letters, digits or underscores, at most {} characters.",
+            PaymentMethodId::MAX_LEN
+        ),
+        format!(
+            "^(?:pm|card|src)_[0-9A-Za-z_]{{1,{}}}$",
+            PaymentMethodId::MAX_LEN - 3
+        ),
+        "pm_card_visa",
+    )
+    .max_length(Some(PaymentMethodId::MAX_LEN))
 );
 
 schema!(
@@ -403,6 +420,7 @@ pub(crate) mod tests {
         agree::<ApiKeyName>("ApiKeyName", |s| ApiKeyName::parse(s).is_ok());
         agree::<AuthorName>("AuthorName", |s| AuthorName::parse(s).is_ok());
         agree::<ReturnReason>("ReturnReason", |s| ReturnReason::parse(s).is_ok());
+        agree::<PaymentMethodId>("PaymentMethodId", |s| PaymentMethodId::parse(s).is_ok());
         agree::<Description>("Description", |s| Description::parse(s).is_ok());
         // The regex crate has no lookahead: Genre's length is checked apart.
         let genre = serde_json::to_value(Genre::schema()).unwrap()["pattern"]

@@ -20,12 +20,7 @@ pub fn AdminOrders() -> impl IntoView {
 }
 
 fn parse_status(s: &str) -> Option<OrderStatus> {
-    match s {
-        "placed" => Some(OrderStatus::Placed),
-        "partially_returned" => Some(OrderStatus::PartiallyReturned),
-        "returned" => Some(OrderStatus::Returned),
-        _ => None,
-    }
+    OrderStatus::ALL.iter().copied().find(|o| o.as_str() == s)
 }
 
 #[component]
@@ -79,9 +74,12 @@ fn OrdersScreen() -> impl IntoView {
                     <label for="status-filter">"Status"</label>
                     <select id="status-filter" on:change=move |ev| status.set(parse_status(&event_target_value(&ev)))>
                         <option value="">"All"</option>
-                        <option value="placed">"Placed"</option>
-                        <option value="partially_returned">"Partly returned"</option>
-                        <option value="returned">"Returned"</option>
+                        {OrderStatus::ALL
+                            .iter()
+                            .map(|s| view! {
+                                <option value=s.as_str()>{crate::pages::orders::status_label(*s)}</option>
+                            })
+                            .collect_view()}
                     </select>
                 </div>
             </div>

@@ -15,13 +15,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(place)
             .service(list)
             .service(show)
+            .service(cancel)
+            .service(complete_payment)
             .configure(returns::routes),
     );
 }
 
-/// Buy books. All lines are reserved at once or none is. With an `Idempotency-Key`, a retry
-/// of the same request returns the same order (200) instead of buying twice. An order the store
-/// placed without confirming it in time is read back and answered 201 all the same.
+/// Buy books: reserve every line at once (or none), ship to an address with a shipping option,
+/// and pay with a card the browser registered at the payment provider (`/payment-config`).
+/// The copies are reserved (`pending_payment`), then the card is authorized: the answer is the
+/// `paid` order, or 402 with the copies back (`payment_declined`), or 402
+/// `payment_requires_action` (3-D Secure: complete it in the browser, then
+/// `POST /orders/{id}/payment`). An order not paid within the shop's payment timeout is
+/// cancelled and its copies go back. With an `Idempotency-Key`, a retry of the same request
+/// answers the same order (200), completing its payment if that was interrupted, instead of
+/// buying twice.
 #[utoipa::path(
     post,
     operation_id = "placeOrder",
@@ -32,9 +40,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
     responses(
         (status = 201, description = "Placed", body = Order),
         (status = 200, description = "A retry: the order placed earlier with this key", body = Order),
+        (status = 402, description = "The card was declined and nothing was charged (`payment_declined`; the order, if one was reserved, is `payment_failed` and its copies are back), or it needs 3-D Secure (`payment_requires_action`, with `client_secret` and the order's `location`)"),
+        (status = 404, description = "`address_id` is not one of my addresses (`not_found`)"),
         (status = 409, description = "Not enough stock (`insufficient_stock`, with `shortages`), or the books kept changing while ordering (`conflict`, retry)"),
-        (status = 422, description = "Invalid lines (`validation_failed`), books not in the catalogue (`unknown_book`, with `unknown_books`), or a key used for another order (`idempotency_key_reused`)"),
-        (status = 503, description = "`service_unavailable`: the store is unavailable and no order was placed; retry after `Retry-After`"),
+        (status = 422, description = "Invalid lines or address (`validation_failed`), a shipping option that does not serve the address's country (`shipping_unavailable`), books not in the catalogue (`unknown_book`, with `unknown_books`), or a key used for another order (`idempotency_key_reused`)"),
+        (status = 503, description = "`service_unavailable`: the store is unavailable and no order was placed; or `payment_unavailable`: the payment provider did not answer (with `location` when the order is reserved: retry with the same key, or POST its `/payment`); retry after `Retry-After`"),
         (status = 504, description = "`outcome_unknown`: the store did not confirm the order and reading it back could not tell whether it was placed; `location` is the order to check before retrying")
     )
 )]
@@ -107,4 +117,53 @@ pub async fn show(
     id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<Order>> {
     Ok(web::Json(state.orders.get_own(&user, *id).await?))
+}
+
+/// Cancel one of my orders before it ships: its copies go back to stock at once and the
+/// payment is released (the hold voided, or refunded if already taken).
+#[utoipa::path(
+    post,
+    operation_id = "cancelOrder",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = OrderId, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The cancelled order", body = Order),
+        (status = 404, description = "No such order of mine (`not_found`)"),
+        (status = 409, description = "The order has shipped or ended already (`invalid_transition`)")
+    )
+)]
+#[post("/{id}/cancel")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<OrderId>,
+) -> ApiResult<web::Json<Order>> {
+    Ok(web::Json(state.orders.cancel(&user, *id, false).await?))
+}
+
+/// Complete the payment of one of my `pending_payment` orders: after the card's 3-D Secure
+/// step in the browser, or after the provider did not answer. The shop asks the provider and
+/// answers the order as it is then (`paid`, or 402 as at checkout). Any other order is
+/// answered as it is.
+#[utoipa::path(
+    post,
+    operation_id = "completeOrderPayment",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = OrderId, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = Order),
+        (status = 402, description = "Declined (`payment_declined`; the copies are back) or still waiting for 3-D Secure (`payment_requires_action`)"),
+        (status = 404, description = "No such order of mine (`not_found`)"),
+        (status = 503, description = "`payment_unavailable`: the provider did not answer; retry after `Retry-After`")
+    )
+)]
+#[post("/{id}/payment")]
+pub async fn complete_payment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<OrderId>,
+) -> ApiResult<web::Json<Order>> {
+    Ok(web::Json(state.orders.complete_payment(&user, *id).await?))
 }

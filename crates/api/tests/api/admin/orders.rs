@@ -17,6 +17,7 @@ async fn admins_list_all_orders_by_status() {
         .await
         .unwrap()
         .value;
+    app.deliver(o1.id).await;
     c1.create_return(o1.id, &return_of(vec![line(book.id, 1)]))
         .await
         .unwrap();
@@ -47,7 +48,7 @@ async fn admins_list_all_orders_by_status() {
     let placed = app
         .admin
         .admin_list_orders(&OrderQuery {
-            status: Some(OrderStatus::Placed),
+            status: Some(OrderStatus::Paid),
             ..Default::default()
         })
         .await
@@ -81,12 +82,13 @@ async fn admins_page_through_every_order_once_newest_first() {
         );
     }
     placed.reverse();
-    for status in [None, Some(OrderStatus::Placed)] {
+    for status in [None, Some(OrderStatus::Paid)] {
         let seen: Vec<OrderId> = all_pages(5, |cursor| {
             let q = OrderQuery {
                 status,
                 limit: Some(5),
                 cursor,
+                ..Default::default()
             };
             let admin = app.admin.clone();
             async move { admin.admin_list_orders(&q).await.unwrap() }

@@ -142,6 +142,7 @@ async fn returns_refunds_and_book_changes_are_events_too() {
         .await
         .unwrap()
         .value;
+    app.deliver(order.id).await;
     shopper
         .create_return(order.id, &return_of(vec![line(book.id, 1)]))
         .await

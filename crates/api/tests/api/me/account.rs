@@ -176,6 +176,7 @@ async fn the_export_holds_orders_returns_and_addresses_and_no_hash() {
             .value;
         placed.push(order.id);
     }
+    app.deliver(placed[0]).await;
     me.create_return(placed[0], &return_of(vec![line(book.id, 1)]))
         .await
         .unwrap();
@@ -235,6 +236,7 @@ async fn a_deleted_account_keeps_its_orders_without_the_email() {
                 status: None,
                 limit: Some(100),
                 cursor,
+                ..Default::default()
             };
             admin.admin_list_orders(&q).await.unwrap()
         }

@@ -1,4 +1,5 @@
 //! `/api/v1/orders`: checkout, idempotency, my orders.
+mod lifecycle;
 mod returns;
 
 use crate::helpers::*;
@@ -19,8 +20,11 @@ async fn an_order_takes_stock_and_keeps_a_snapshot() {
         .unwrap();
     assert_eq!(placed.status, 201);
     let order = placed.value;
-    assert_eq!(order.status, OrderStatus::Placed);
-    assert_eq!(order.total_cents, 3000);
+    assert_eq!(order.status, OrderStatus::Paid);
+    assert_eq!(order.items_cents, 3000);
+    // Standard delivery to Germany: 4.95 per order; no tax configured.
+    assert_eq!((order.shipping_cents, order.tax_cents), (495, 0));
+    assert_eq!(order.total_cents, 3495);
     assert_eq!(app.api.get_book(a.id).await.unwrap().stock, 3);
     assert_eq!(app.api.get_book(b.id).await.unwrap().stock, 4);
 
@@ -288,52 +292,138 @@ async fn bad_orders_are_refused_with_problems() {
     let shopper = app.customer().await;
     let token = shopper.token().unwrap().to_owned();
     let id = book.id.to_string();
+    let full = |mut body: serde_json::Value| {
+        body["shipping_address"] = json!(test_address());
+        body["shipping_option"] = json!("standard");
+        body["payment_method"] = json!(crate::payment_server::CARD_OK);
+        body
+    };
+    let one = || full(json!({"lines": [{"book_id": id, "quantity": 1}]}));
+    let without = |field: &str| {
+        let mut b = one();
+        b.as_object_mut().unwrap().remove(field);
+        b
+    };
+    let with = |field: &str, value: serde_json::Value| {
+        let mut b = one();
+        b[field] = value;
+        b
+    };
     let cases = [
-        (json!({"lines": []}), 422, "validation_failed"),
+        (full(json!({"lines": []})), 422, "validation_failed"),
         (
-            json!({"lines": [{"book_id": id, "quantity": 0}]}),
+            full(json!({"lines": [{"book_id": id, "quantity": 0}]})),
             422,
             "validation_failed",
         ),
         (
-            json!({"lines": [{"book_id": id, "quantity": -3}]}),
+            full(json!({"lines": [{"book_id": id, "quantity": -3}]})),
             422,
             "validation_failed",
         ),
         (
-            json!({"lines": [{"book_id": id, "quantity": 1.5}]}),
+            full(json!({"lines": [{"book_id": id, "quantity": 1.5}]})),
             422,
             "validation_failed",
         ),
         (
-            json!({"lines": [{"book_id": id, "quantity": "1"}]}),
+            full(json!({"lines": [{"book_id": id, "quantity": "1"}]})),
             422,
             "validation_failed",
         ),
         (
-            json!({"lines": [{"book_id": id, "quantity": 1001}]}),
+            full(json!({"lines": [{"book_id": id, "quantity": 1001}]})),
             422,
             "validation_failed",
         ),
         (
-            json!({"lines": [{"book_id": "nope", "quantity": 1}]}),
+            full(json!({"lines": [{"book_id": "nope", "quantity": 1}]})),
             422,
             "validation_failed",
         ),
         (
-            json!({"lines": [{"book_id": id, "quantity": 1}, {"book_id": id, "quantity": 1}]}),
+            full(
+                json!({"lines": [{"book_id": id, "quantity": 1}, {"book_id": id, "quantity": 1}]}),
+            ),
             422,
             "validation_failed",
         ),
         (
-            json!({"lines": [{"book_id": id, "quantity": 1}], "coupon": "FREE"}),
+            full(json!({"lines": [{"book_id": id, "quantity": 1}], "coupon": "FREE"})),
             422,
             "validation_failed",
         ),
         (
-            json!({"lines": [{"book_id": BookId::new(), "quantity": 1}]}),
+            full(json!({"lines": [{"book_id": BookId::new(), "quantity": 1}]})),
             422,
             "unknown_book",
+        ),
+        // Where and how to ship, and the card.
+        (without("shipping_option"), 422, "validation_failed"),
+        (without("payment_method"), 422, "validation_failed"),
+        (without("shipping_address"), 422, "validation_failed"),
+        (
+            with("address_id", json!(AddressId::new())),
+            422,
+            "validation_failed",
+        ),
+        (
+            with("payment_method", json!("tok_visa")),
+            422,
+            "validation_failed",
+        ),
+        (
+            with("payment_method", json!("pm_a b")),
+            422,
+            "validation_failed",
+        ),
+        (
+            with("shipping_option", json!("Express!")),
+            422,
+            "validation_failed",
+        ),
+        (
+            with("shipping_option", json!("teleport")),
+            422,
+            "shipping_unavailable",
+        ),
+        (
+            with(
+                "shipping_address",
+                json!({"name": "A", "line1": "1 Main St", "city": "Austin", "postal_code": "73301", "country": "US"}),
+            ),
+            // Standard ships everywhere; express does not ship to the US.
+            201,
+            "",
+        ),
+        (
+            {
+                let mut b = with(
+                    "shipping_address",
+                    json!({"name": "A", "line1": "1 Main St", "city": "Austin", "postal_code": "73301", "country": "US"}),
+                );
+                b["shipping_option"] = json!("express");
+                b
+            },
+            422,
+            "shipping_unavailable",
+        ),
+        (
+            with(
+                "shipping_address",
+                json!({"name": "A", "line1": "1 Main St", "city": "Austin", "postal_code": "73301", "country": "ZZ"}),
+            ),
+            422,
+            "validation_failed",
+        ),
+        (
+            {
+                let mut b = without("shipping_address");
+                b["address_id"] = json!(AddressId::new());
+                b
+            },
+            404,
+            "not_found",
         ),
     ];
     for (body, status, code) in cases {
@@ -345,6 +435,10 @@ async fn bad_orders_are_refused_with_problems() {
             .send()
             .await
             .unwrap();
+        if status == 201 {
+            assert_eq!(res.status(), 201);
+            continue;
+        }
         assert_problem(res, status, code).await;
     }
     let too_many: Vec<_> = (0..=MAX_LINES)
@@ -354,7 +448,7 @@ async fn bad_orders_are_refused_with_problems() {
         .http
         .post(app.url("/api/v1/orders"))
         .bearer_auth(&token)
-        .json(&json!({"lines": too_many}))
+        .json(&full(json!({"lines": too_many})))
         .send()
         .await
         .unwrap();
@@ -364,12 +458,13 @@ async fn bad_orders_are_refused_with_problems() {
         .post(app.url("/api/v1/orders"))
         .bearer_auth(&token)
         .header("Idempotency-Key", "has spaces")
-        .json(&json!({"lines": [{"book_id": id, "quantity": 1}]}))
+        .json(&one())
         .send()
         .await
         .unwrap();
     assert_problem(res, 400, "invalid_header").await;
-    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 50);
+    // The one good order (to the US) took one copy.
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 49);
 }
 
 /// DynamoDB applies an order but its answer is held past the SDK's timeouts (5 s; the SDK

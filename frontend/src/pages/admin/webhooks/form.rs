@@ -56,7 +56,12 @@ impl WebhookForm {
 /// What an event type is, for the checkbox's description.
 fn describe(t: EventType) -> &'static str {
     match t {
-        EventType::OrderPlaced => "an order was placed",
+        EventType::OrderPlaced => "an order was placed (its copies reserved)",
+        EventType::OrderPaid => "an order's payment was authorized",
+        EventType::OrderPaymentFailed => "an order's card was declined",
+        EventType::OrderCancelled => "an order was cancelled or expired unpaid",
+        EventType::OrderShipped => "an order was shipped",
+        EventType::OrderDelivered => "an order was delivered",
         EventType::ReturnReceived => "returned copies are back in stock",
         EventType::RefundIssued => "money went back to a customer",
         EventType::BookCreated => "a book was added",
