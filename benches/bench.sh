@@ -72,9 +72,23 @@ start_ceiling() {
 
 measure_ceiling() { wrk -t2 -c"$CONNS" -d"${DURATION}s" "http://127.0.0.1:$CEIL_PORT/" | tee -a "$OUT/wrk.log" | rps; }
 
+# The payment provider every shop of a run uses: localstripe (PyPI), a Stripe emulator, started
+# on first use. Checkout authorizes each order's card there (a Python process: in the
+# checkout-heavy mixes it, not the shop, can be the limit; its CPU is on this machine too).
+start_payments() {
+  [ -z "${PAY_PORT:-}" ] || return 0
+  bash scripts/payment-server.sh install
+  PAY_PORT=$(free_port)
+  "$(bash scripts/payment-server.sh bin)" --port "$PAY_PORT" >"$OUT/payments.log" 2>&1 & PIDS+=($!)
+  wait_port "$PAY_PORT"
+  export BOOKSTORE__PAYMENTS__API_URL="http://127.0.0.1:$PAY_PORT" \
+    BOOKSTORE__PAYMENTS__SECRET_KEY=sk_test_bench BOOKSTORE__PAYMENTS__PUBLISHABLE_KEY=pk_test_bench
+}
+
 # start_shop NAME [env...]: the production-profile server on a fresh data dir, admin bootstrapped.
 start_shop() {
   local name=$1; shift
+  start_payments
   SHOP_PORT=$(free_port)
   SHOP_DIR="$OUT/data-$name"
   rm -rf "$SHOP_DIR"; mkdir -p "$SHOP_DIR"

@@ -38,11 +38,12 @@ bin="$target/debug/bookstore"
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/spec-check.XXXXXX")"
 server=""
+payments=""
 cleanup() {
-    if [ -n "$server" ]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-    fi
+    for pid in $server $payments; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -53,6 +54,15 @@ export SPEC_ADMIN_EMAIL="admin@spec-check.test"
 SPEC_ADMIN_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
 export SPEC_ADMIN_PASSWORD
 lots=1000000
+# The payment provider: localstripe (PyPI), a Stripe emulator, as in the HTTP tests.
+bash "$root/scripts/payment-server.sh" install
+pay_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$(bash "$root/scripts/payment-server.sh" bin)" --port "$pay_port" >"$scratch/payments.log" 2>&1 &
+payments=$!
+for _ in $(seq 1 150); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $pay_port), 1)" 2>/dev/null && break
+    sleep 0.2
+done
 (
     cd "$scratch"
     exec env \
@@ -61,6 +71,9 @@ lots=1000000
         BOOKSTORE__DATA_DIR="$scratch/data" \
         BOOKSTORE__STATIC_DIR="$scratch/no-spa" \
         BOOKSTORE__SEED_DEMO=true \
+        BOOKSTORE__PAYMENTS__API_URL="http://127.0.0.1:$pay_port" \
+        BOOKSTORE__PAYMENTS__SECRET_KEY=sk_test_spec_check \
+        BOOKSTORE__PAYMENTS__PUBLISHABLE_KEY=pk_test_spec_check \
         BOOKSTORE__ADMIN__EMAIL="$SPEC_ADMIN_EMAIL" \
         BOOKSTORE__ADMIN__PASSWORD="$SPEC_ADMIN_PASSWORD" \
         BOOKSTORE__PASSWORD_HASH_MEMORY_KIB=1024 \

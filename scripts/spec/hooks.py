@@ -28,6 +28,10 @@ UNSTATABLE = (
     "invalid type: floating point",
     "distinct words",
     "must not repeat a type",
+    # An order ships to `address_id` or to `shipping_address`: exactly one (both are optional
+    # properties to the schema).
+    "not both",
+    "an order needs address_id or shipping_address",
 )
 
 SEMANTIC_CODES = {
@@ -37,6 +41,11 @@ SEMANTIC_CODES = {
     "mixed_currency",
     "precondition_failed",
     "too_many_addresses",
+    # A shipping option id that fits the pattern but is not configured, or does not serve the
+    # address's country.
+    "shipping_unavailable",
+    # Copies of an order delivered longer ago than the return window.
+    "return_window_closed",
     # A webhook URL the shop may not call (it does not resolve to a public address, or at all).
     "webhook_url_refused",
     "too_many_webhooks",

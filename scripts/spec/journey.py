@@ -27,8 +27,10 @@ from bookstore_client.api.admin import (
     adjust_stock,
     create_book,
     delete_book,
+    deliver_order,
     list_all_orders,
     list_audit_entries,
+    ship_order,
     update_book,
 )
 from bookstore_client.api.catalogue import get_book, list_bestsellers, list_books, list_genres
@@ -51,6 +53,7 @@ from bookstore_client.models import (
     PlaceOrder,
     Problem,
     RegisterRequest,
+    ShipOrder,
     StockAdjustment,
 )
 
@@ -160,13 +163,25 @@ def main():
     check(len(shipping.options) > 0 and shipping.currency, "some option ships to DE")
 
     key = secrets.token_hex(8)
-    order_body = PlaceOrder(lines=[LineRequest(book_id=target.id, quantity=2)])
+    standard = next(o for o in shipping.options if o.id == "standard")
+    # Stripe's test card that authorizes (the shop's payment provider is localstripe here).
+    order_body = PlaceOrder(
+        lines=[LineRequest(book_id=target.id, quantity=2)],
+        shipping_address=home,
+        shipping_option="standard",
+        payment_method="pm_card_visa",
+    )
     order = step(
         "place order",
         place_order.sync_detailed(client=customer, body=order_body, idempotency_key=key),
         201,
     )
-    check(order.total_cents == 2 * target.price_cents, "the total is two copies")
+    check(order.status == "paid", "the card is authorized")
+    check(order.items_cents == 2 * target.price_cents, "the items are two copies")
+    check(
+        order.total_cents == order.items_cents + standard.price_per_order_cents + order.tax_cents,
+        "the total is items, shipping and tax",
+    )
     again = step(
         "retry the order",
         place_order.sync_detailed(client=customer, body=order_body, idempotency_key=key),
@@ -177,6 +192,30 @@ def main():
     check(read.id == order.id and read.lines[0].quantity == 2, "the order reads back")
     mine = step("list my orders", list_orders.sync_detailed(client=customer), 200)
     check([o.id for o in mine.items] == [order.id], "my orders are this one")
+    admin_login = step(
+        "admin logs in",
+        login.sync_detailed(
+            client=public,
+            body=LoginRequest(
+                email=os.environ["SPEC_ADMIN_EMAIL"], password=os.environ["SPEC_ADMIN_PASSWORD"]
+            ),
+        ),
+        200,
+    )
+    admin = AuthenticatedClient(
+        base_url=base, token=admin_login.token, raise_on_unexpected_status=True
+    )
+    shipped = step(
+        "admin ships it",
+        ship_order.sync_detailed(
+            client=admin,
+            id=order.id,
+            body=ShipOrder(carrier="DHL", tracking_number="JD0146 0000 6281"),
+        ),
+        200,
+    )
+    check(shipped.status == "shipped", "the order is shipped")
+    step("admin delivers it", deliver_order.sync_detailed(client=admin, id=order.id), 200)
     receipt = step(
         "return a copy",
         create_return.sync_detailed(
@@ -192,19 +231,6 @@ def main():
     step("best sellers", list_bestsellers.sync_detailed(client=public, limit=50), 200)
     step("an admin route with a customer token", list_audit_entries.sync_detailed(client=customer), 403)
 
-    admin_login = step(
-        "admin logs in",
-        login.sync_detailed(
-            client=public,
-            body=LoginRequest(
-                email=os.environ["SPEC_ADMIN_EMAIL"], password=os.environ["SPEC_ADMIN_PASSWORD"]
-            ),
-        ),
-        200,
-    )
-    admin = AuthenticatedClient(
-        base_url=base, token=admin_login.token, raise_on_unexpected_status=True
-    )
     orders = step("admin lists orders", list_all_orders.sync_detailed(client=admin, limit=100), 200)
     check(any(o.id == order.id for o in orders.items), "the admin sees the order")
     created = step(

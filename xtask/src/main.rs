@@ -225,6 +225,27 @@ fn serve(extra: &[String]) -> Result<(), String> {
             Some(smtp)
         }
     };
+    // Payments go to localstripe, a Stripe emulator on this machine (test cards: 4242 4242
+    // 4242 4242 authorizes, 4000 0000 0000 0341 is declined, 4000 0025 0000 3155 asks for
+    // 3-D Secure). A configured provider wins.
+    let _payments = match std::env::var("BOOKSTORE__PAYMENTS__API_URL") {
+        Ok(_) => None,
+        Err(_) => {
+            let p = steps::timed("start the development payment server", DevPayments::start)?;
+            let url = format!("http://127.0.0.1:{}", p.port);
+            cmd.env("BOOKSTORE__PAYMENTS__API_URL", &url)
+                .env("BOOKSTORE__PAYMENTS__SECRET_KEY", "sk_test_development")
+                .env(
+                    "BOOKSTORE__PAYMENTS__PUBLISHABLE_KEY",
+                    "pk_test_development",
+                )
+                .env(
+                    "BOOKSTORE__PAYMENTS__JS_URL",
+                    format!("{url}/js.stripe.com/v3/"),
+                );
+            Some(p)
+        }
+    };
     if std::env::var("BOOKSTORE__WEBHOOKS__ALLOW_PRIVATE_TARGETS").is_err() {
         cmd.env("BOOKSTORE__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true");
     }
@@ -278,6 +299,46 @@ impl DevSmtp {
             port,
             maildir,
         })
+    }
+}
+
+/// localstripe (scripts/payment-server.sh) on a free port.
+struct DevPayments {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl DevPayments {
+    fn start() -> Result<Self, String> {
+        let script = root().join("scripts/payment-server.sh");
+        run(
+            "install the payment server",
+            Command::new("bash").arg(&script).arg("install"),
+        )?;
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("bin")
+            .output()
+            .map_err(|e| e.to_string())?;
+        let bin = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let child = Command::new(bin)
+            .args(["--port", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting the payment server: {e}"))?;
+        Ok(Self { child, port })
+    }
+}
+
+impl Drop for DevPayments {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -427,6 +427,15 @@ impl Client {
         Ok(Self::send(r).await?.value)
     }
 
+    pub async fn admin_order_returns(&self, id: OrderId) -> Result<Vec<Return>> {
+        self.get(&paths::admin_order_returns(id)).await
+    }
+
+    pub async fn admin_receive_return(&self, id: OrderId, ret: ReturnId) -> Result<ReturnReceipt> {
+        let r = self.request(Method::POST, &paths::admin_receive_return(id, ret));
+        Ok(Self::send(r).await?.value)
+    }
+
     pub async fn admin_audit(&self, q: &PageQuery) -> Result<Page<AuditEntry>> {
         self.get_query(paths::ADMIN_AUDIT, q).await
     }

@@ -1,18 +1,17 @@
 //! Returns: copies of an order's lines back into stock, with the refund, in one transaction
 //! with the order's new returned quantities.
 use crate::Actor;
-use crate::catalogue::{book_key, get_many};
 use crate::error::{Error, Result};
 use crate::items::{from_item, time_key, to_item};
 use crate::orders::{
-    MAX_ATTEMPTS, Orders, get_record, idem_item, order_key, remembered, return_idem_key,
-    sorted_lines, status_key,
+    MAX_ATTEMPTS, Orders, get_record, idem_item, order_item, order_key, remembered,
+    return_idem_key, sorted_lines,
 };
 use crate::outcome::{Probe, is_void, transact_resolved};
 use crate::store::{Cond, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
-    BookId, CreateReturn, EventType, OrderId, OrderStatus, ProblemCode, Return, ReturnExcess,
-    ReturnId, ReturnLine, ReturnReceipt, UserId,
+    CreateReturn, EventType, OrderId, OrderStatus, ProblemCode, Return, ReturnExcess, ReturnId,
+    ReturnLine, ReturnReceipt, ReturnStatus, UserId,
 };
 use serde_json::{Value, json};
 
@@ -110,8 +109,8 @@ impl Orders {
             let mut return_lines = Vec::new();
             for l in &req.lines {
                 let bought = record.lines.iter().find(|x| x.book_id == l.book_id);
-                let returned = record.returned.get(&l.book_id).copied().unwrap_or(0);
-                let returnable = bought.map_or(0, |b| b.quantity.saturating_sub(returned));
+                let asked = record.asked_back(l.book_id);
+                let returnable = bought.map_or(0, |b| b.quantity.saturating_sub(asked));
                 match bought {
                     Some(b) if l.quantity.get() <= returnable => return_lines.push(ReturnLine {
                         book_id: l.book_id,
@@ -129,76 +128,31 @@ impl Orders {
                 return refuse(Error::ReturnExceedsPurchase(excess)).await;
             }
             let now = chrono::Utc::now();
+            // The request only books the copies as asked back: stock and money move when the
+            // shop receives them. The order's version makes racing requests take turns, so
+            // together they never ask back more than was bought.
             let mut after = record.clone();
             for l in &return_lines {
-                *after.returned.entry(l.book_id).or_insert(0) += l.quantity;
+                let asked = after.asked_back(l.book_id);
+                after.requested.insert(l.book_id, asked + l.quantity);
             }
-            let refund: i64 = return_lines.iter().map(|l| l.refund_cents).sum();
-            after.refunded_cents += refund;
-            let all_back = after
-                .lines
-                .iter()
-                .all(|l| after.returned.get(&l.book_id).copied().unwrap_or(0) >= l.quantity);
-            after.status = if all_back {
-                OrderStatus::Returned
-            } else {
-                OrderStatus::PartiallyReturned
-            };
             after.updated_at = now;
             after.version += 1;
-
-            let mut cond = vec![Cond::Eq(Path::attr("version"), record.version.into())];
-            let mut add = vec![
-                (Path::attr("version"), 1),
-                (Path::attr("refunded_cents"), refund),
-            ];
-            for l in &return_lines {
-                let bought = record
-                    .lines
-                    .iter()
-                    .find(|x| x.book_id == l.book_id)
-                    .map_or(0, |b| b.quantity);
-                let id = l.book_id.to_string();
-                cond.push(Cond::Le(
-                    Path::nested("returned", &id),
-                    i64::from(bought - l.quantity),
-                ));
-                add.push((Path::nested("returned", &id), i64::from(l.quantity)));
-            }
-            let mut ops = vec![WriteOp::Update {
-                key: order_key(order_id),
-                set: vec![
-                    (Path::attr("status"), after.status.as_str().into()),
-                    (
-                        Path::attr("order_status"),
-                        status_key(after.status, order_id).into(),
-                    ),
-                    (Path::attr("updated_at"), json!(now)),
-                ],
-                add,
-                cond: Some(Cond::And(cond)),
+            let mut ops = vec![WriteOp::Put {
+                item: order_item(&after)?,
+                cond: Some(Cond::Eq(Path::attr("version"), record.version.into())),
             }];
-            // Stock goes back to books still in the catalogue; a deleted book has nowhere to go.
-            let ids: Vec<BookId> = return_lines.iter().map(|l| l.book_id).collect();
-            let existing = get_many(store, &ids).await?;
-            for (l, item) in return_lines.iter().zip(existing) {
-                if item.is_some() {
-                    let q = i64::from(l.quantity);
-                    ops.push(WriteOp::Update {
-                        key: book_key(l.book_id),
-                        set: vec![],
-                        add: vec![(Path::attr("stock"), q), (Path::attr("sold"), -q)],
-                        cond: Some(Cond::Exists),
-                    });
-                }
-            }
+            let refund: i64 = return_lines.iter().map(|l| l.refund_cents).sum();
             let ret = Return {
                 id: ReturnId::new(),
                 order_id,
+                status: ReturnStatus::Requested,
                 lines: return_lines,
                 reason: req.reason.clone(),
                 refund_cents: refund,
                 created_at: now,
+                received_at: None,
+                refunded_at: None,
             };
             let return_sk = format!("RETURN#{}#{}", time_key(now), ret.id);
             let mut item = to_item(&ret)?;
@@ -229,14 +183,7 @@ impl Orders {
                 return_: ret.clone(),
                 order: after.clone().into_order(),
             };
-            ops.push(self.wakeup.emit(EventType::ReturnReceived, &receipt)?);
-            let refund_event = json!({
-                "order_id": order_id,
-                "return_id": receipt.return_.id,
-                "amount_cents": receipt.return_.refund_cents,
-                "currency": receipt.order.currency,
-            });
-            ops.push(self.wakeup.emit(EventType::RefundIssued, &refund_event)?);
+            ops.push(self.wakeup.emit(EventType::ReturnRequested, &receipt)?);
             let probe = Probe {
                 key: Key::new(order_key(order_id).pk, return_sk),
                 fence: true,
@@ -284,8 +231,12 @@ impl Orders {
     /// The returns of an order, oldest first: every one, over as many store queries as that takes.
     /// (An order has at most as many returns as copies bought, up to 50 lines of 1,000.)
     pub async fn returns_of(&self, user: &Actor, order_id: OrderId) -> Result<Vec<Return>> {
-        let store = self.store.as_ref();
         self.get_own(user, order_id).await?;
+        self.list_returns(order_id).await
+    }
+
+    pub(crate) async fn list_returns(&self, order_id: OrderId) -> Result<Vec<Return>> {
+        let store = self.store.as_ref();
         let mut query = Query {
             index: None,
             pk: order_key(order_id).pk,

@@ -166,8 +166,11 @@ pub struct OrderLine {
     pub title: Title,
     pub unit_price_cents: i64,
     pub quantity: u32,
-    /// Copies of this line returned so far.
+    /// Copies of this line received back so far.
     pub returned_quantity: u32,
+    /// Copies of this line asked back so far (received or not).
+    #[serde(default)]
+    pub return_requested_quantity: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -226,15 +229,37 @@ pub struct ReturnLine {
     pub refund_cents: i64,
 }
 
+/// Where a return is: asked for by the customer, then received by the shop (the copies back in
+/// stock, the refund issued through the payment provider).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnStatus {
+    Requested,
+    Received,
+}
+
+/// Returns made before they were requests were received at once.
+fn received() -> ReturnStatus {
+    ReturnStatus::Received
+}
+
 /// A return of copies from an order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Return {
     pub id: ReturnId,
     pub order_id: OrderId,
+    #[serde(default = "received")]
+    pub status: ReturnStatus,
     pub lines: Vec<ReturnLine>,
     pub reason: ReturnReason,
+    /// What is paid back once the copies are received.
     pub refund_cents: i64,
     pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<DateTime<Utc>>,
+    /// When the provider confirmed the refund.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_at: Option<DateTime<Utc>>,
 }
 
 /// The answer to a return: the return and the order as it is now.

@@ -1,7 +1,7 @@
 //! The API's paths as clients build them. The typed client (and through it the SPA and the load
 //! generator) takes every path from here; a test checks each template against the OpenAPI
 //! document the server generates from its routes, so the two cannot drift apart.
-use crate::{AddressId, ApiKeyId, BookId, EventId, OrderId, WebhookId};
+use crate::{AddressId, ApiKeyId, BookId, EventId, OrderId, ReturnId, WebhookId};
 
 pub const BOOKS: &str = "/api/v1/books";
 pub const GENRES: &str = "/api/v1/genres";
@@ -56,6 +56,14 @@ pub fn admin_order(id: OrderId) -> String {
 
 pub fn admin_order_action(id: OrderId, action: &str) -> String {
     format!("{ADMIN_ORDERS}/{id}/{action}")
+}
+
+pub fn admin_order_returns(id: OrderId) -> String {
+    format!("{ADMIN_ORDERS}/{id}/returns")
+}
+
+pub fn admin_receive_return(id: OrderId, return_id: ReturnId) -> String {
+    format!("{ADMIN_ORDERS}/{id}/returns/{return_id}/receive")
 }
 
 pub fn my_address(id: AddressId) -> String {
@@ -124,6 +132,8 @@ pub const TEMPLATES: &[&str] = &[
     "/api/v1/admin/orders/{id}/ship",
     "/api/v1/admin/orders/{id}/deliver",
     "/api/v1/admin/orders/{id}/cancel",
+    "/api/v1/admin/orders/{id}/returns",
+    "/api/v1/admin/orders/{id}/returns/{return_id}/receive",
     ADMIN_AUDIT,
     ADMIN_WEBHOOKS,
     "/api/v1/admin/webhooks/{id}",

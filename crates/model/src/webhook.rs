@@ -32,6 +32,10 @@ pub enum EventType {
     /// An order arrived (`data`: the order).
     #[serde(rename = "order.delivered")]
     OrderDelivered,
+    /// A customer asked to return copies of a delivered order (`data`: the return and the
+    /// order).
+    #[serde(rename = "return.requested")]
+    ReturnRequested,
     /// Returned copies are back in stock (`data`: the return and the order).
     #[serde(rename = "return.received")]
     ReturnReceived,
@@ -63,6 +67,7 @@ pub enum EventType {
 
 impl EventType {
     pub const ALL: &[Self] = &[
+        Self::ReturnRequested,
         Self::OrderPlaced,
         Self::OrderPaid,
         Self::OrderPaymentFailed,
@@ -85,6 +90,7 @@ impl EventType {
     /// the schema of `event_types` lists only these, and the fan-out skips the others even for
     /// an endpoint stored before this rule.
     pub const WEBHOOK: &[Self] = &[
+        Self::ReturnRequested,
         Self::OrderPlaced,
         Self::OrderPaid,
         Self::OrderPaymentFailed,
@@ -112,6 +118,7 @@ impl EventType {
             Self::OrderCancelled => "order.cancelled",
             Self::OrderShipped => "order.shipped",
             Self::OrderDelivered => "order.delivered",
+            Self::ReturnRequested => "return.requested",
             Self::ReturnReceived => "return.received",
             Self::RefundIssued => "refund.issued",
             Self::BookCreated => "book.created",
@@ -168,9 +175,9 @@ pub const MAX_WEBHOOKS: usize = 30;
 #[serde(deny_unknown_fields)]
 pub struct WebhookRequest {
     pub url: WebhookUrl,
-    /// The events to deliver: 1 to 12 distinct types (the account events are never delivered
+    /// The events to deliver: 1 to 13 distinct types (the account events are never delivered
     /// to webhooks, see `EventType::WEBHOOK`).
-    #[schema(min_items = 1, max_items = 12, value_type = Vec<WebhookEventType>)]
+    #[schema(min_items = 1, max_items = 13, value_type = Vec<WebhookEventType>)]
     pub event_types: Vec<EventType>,
     /// Deliveries are made only while enabled (default true). Enabling an endpoint that was
     /// disabled for failing clears its `disabled_reason`.

@@ -115,6 +115,21 @@ impl TestApp {
         self.admin.admin_deliver_order(id).await.expect("deliver")
     }
 
+    /// A return `shopper` asks for and the shop receives at once: the receipt of the receipt.
+    pub async fn return_received(
+        &self,
+        shopper: &Client,
+        order: OrderId,
+        req: &CreateReturn,
+    ) -> ReturnReceipt {
+        let asked = shopper.create_return(order, req).await.expect("return");
+        assert_eq!(asked.return_.status, ReturnStatus::Requested);
+        self.admin
+            .admin_receive_return(order, asked.return_.id)
+            .await
+            .expect("receive")
+    }
+
     /// Adds a book through the admin API.
     pub async fn book(&self, title: &str, stock: i64) -> Book {
         self.admin

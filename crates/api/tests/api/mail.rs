@@ -55,22 +55,38 @@ async fn customers_get_an_order_confirmation_and_a_return_receipt() {
         text.contains("Mail &lt;b&gt;me&lt;/b&gt; &amp; more"),
         "HTML escaped: {text}"
     );
+    // Items, standard shipping to Germany, the total, and where it goes.
+    assert!(text.contains("Items: 20.00 EUR"), "{text}");
+    assert!(text.contains("Shipping: 4.95 EUR"), "{text}");
+    assert!(text.contains("Total: 24.95 EUR"), "{text}");
     assert!(
-        text.contains("Total: 20.00 USD") || text.contains("Total: 20.00"),
+        text.contains("Shipping to: Test Reader, 1 Test Street"),
         "{text}"
     );
     assert!(text.contains(&format!("https://shop.example/orders/{}", order.id)));
 
     app.deliver(order.id).await;
-    shopper
-        .create_return(order.id, &return_of(vec![line(book.id, 1)]))
-        .await
-        .unwrap();
     let got = smtp.wait_for(2, 10).await;
     // Maildir file names do not sort by arrival within a second: find it by its subject.
+    let shipped = got
+        .iter()
+        .find(|m| m.header("Subject").unwrap().contains("on its way"))
+        .expect("a shipping mail");
+    assert!(
+        shipped.text().contains("DHL TEST 0001"),
+        "{}",
+        shipped.text()
+    );
+    app.return_received(&shopper, order.id, &return_of(vec![line(book.id, 1)]))
+        .await;
+    let got = smtp.wait_for(3, 10).await;
     let m = got
         .iter()
-        .find(|m| !m.header("Subject").unwrap().contains("is confirmed"))
+        .find(|m| {
+            m.header("Subject")
+                .unwrap()
+                .contains("received your return")
+        })
         .unwrap();
     assert_eq!(m.header("To").unwrap(), email.as_str());
     assert!(
@@ -82,7 +98,7 @@ async fn customers_get_an_order_confirmation_and_a_return_receipt() {
     // Admin changes mail nobody.
     app.book("No mail for this", 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-    assert_eq!(smtp.messages().len(), 2);
+    assert_eq!(smtp.messages().len(), 3);
 }
 
 #[tokio::test]

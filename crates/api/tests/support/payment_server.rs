@@ -39,37 +39,46 @@ fn start() -> String {
         .output()
         .expect("payment-server.sh bin");
     let bin = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    // A watchdog shell ends the server when this test process ends, however it ends.
-    let log = std::env::temp_dir().join(format!("localstripe-{}.log", std::process::id()));
-    let watch = format!(
-        "'{bin}' --port {port} >'{log}' 2>&1 & S=$!; \
-         while kill -0 {parent} 2>/dev/null && kill -0 $S 2>/dev/null; do sleep 0.5; done; \
-         kill $S 2>/dev/null",
-        parent = std::process::id(),
-        log = log.display()
-    );
-    let mut watchdog = Command::new("bash")
-        .arg("-c")
-        .arg(watch)
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("start localstripe");
-    std::thread::spawn(move || watchdog.wait());
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the payment server did not start within 120 s: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
+    // A free port can be taken by someone else before the server binds it: then it exits, and
+    // another port is tried.
+    let mut last = String::new();
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log =
+            std::env::temp_dir().join(format!("localstripe-{}-{port}.log", std::process::id()));
+        // A watchdog shell ends the server when this test process ends, however it ends.
+        let watch = format!(
+            "'{bin}' --port {port} >'{log}' 2>&1 & S=$!; \
+             while kill -0 {parent} 2>/dev/null && kill -0 $S 2>/dev/null; do sleep 0.5; done; \
+             kill $S 2>/dev/null",
+            parent = std::process::id(),
+            log = log.display()
         );
-        std::thread::sleep(Duration::from_millis(100));
+        let mut watchdog = Command::new("bash")
+            .arg("-c")
+            .arg(watch)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start localstripe");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                std::thread::spawn(move || watchdog.wait());
+                return format!("http://127.0.0.1:{port}");
+            }
+            if watchdog.try_wait().ok().flatten().is_some() || Instant::now() > deadline {
+                last = std::fs::read_to_string(&log).unwrap_or_default();
+                let _ = watchdog.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
-    format!("http://127.0.0.1:{port}")
+    panic!("the payment server did not start: {last}");
 }
 
 /// A card payment method made at the provider, as the shopper's browser would (`number`:

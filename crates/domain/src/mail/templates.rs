@@ -18,7 +18,9 @@ pub fn recipient(event: &Event) -> Option<String> {
         EventType::PasswordResetRequested | EventType::EmailChangeRequested => {
             event.data.get("email")
         }
-        EventType::OrderPlaced => event.data.get("customer_email"),
+        EventType::OrderPaid | EventType::OrderShipped | EventType::OrderCancelled => {
+            event.data.get("customer_email")
+        }
         EventType::ReturnReceived => event
             .data
             .get("order")
@@ -31,9 +33,9 @@ pub fn recipient(event: &Event) -> Option<String> {
 /// The mail of an event, if it has one; `shop` is the shop's public URL for links.
 pub fn render(event: &Event, shop: &str) -> Option<Mail> {
     match event.type_ {
-        EventType::OrderPlaced => {
+        EventType::OrderPaid | EventType::OrderShipped | EventType::OrderCancelled => {
             let order: Order = serde_json::from_value(event.data.clone()).ok()?;
-            Some(order_confirmation(&order, shop))
+            Some(order_mail(event.type_, &order, shop))
         }
         EventType::ReturnReceived => {
             let r: ReturnReceipt = serde_json::from_value(event.data.clone()).ok()?;
@@ -121,11 +123,41 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn order_confirmation(o: &Order, shop: &str) -> Mail {
+/// The mails of an order's life: confirmed (paid), shipped, cancelled. Each lists the lines and
+/// the totals and links to the order.
+fn order_mail(kind: EventType, o: &Order, shop: &str) -> Mail {
     let cur = o.currency.as_str();
-    let subject = format!("Your order {} is confirmed", short(&o.id.to_string()));
+    let id = short(&o.id.to_string()).to_owned();
+    let tracking = o.shipping.as_ref().map(|s| {
+        format!(
+            "{} {}",
+            s.carrier.as_deref().unwrap_or_default(),
+            s.tracking_number.as_deref().unwrap_or_default()
+        )
+    });
+    let (subject, lead) = match kind {
+        EventType::OrderShipped => (
+            format!("Your order {id} is on its way"),
+            format!(
+                "Your order has left the shop. Tracking: {}.",
+                tracking.unwrap_or_default().trim()
+            ),
+        ),
+        EventType::OrderCancelled => (
+            format!("Your order {id} is cancelled"),
+            "Your order is cancelled and nothing will be charged: the amount held on your card \
+is released (or refunded, if it was taken)."
+                .to_owned(),
+        ),
+        _ => (
+            format!("Your order {id} is confirmed"),
+            "Thank you for your order. Your card is authorized; it is charged when the order \
+ships."
+                .to_owned(),
+        ),
+    };
     let link = format!("{shop}/orders/{}", o.id);
-    let mut text = format!("Thank you for your order.\n\nOrder {}\n\n", o.id);
+    let mut text = format!("{lead}\n\nOrder {}\n\n", o.id);
     let mut rows = String::new();
     for l in &o.lines {
         let line_total = l.unit_price_cents * i64::from(l.quantity);
@@ -144,13 +176,45 @@ fn order_confirmation(o: &Order, shop: &str) -> Mail {
             money(line_total, cur)
         );
     }
+    let mut sums = vec![
+        ("Items", o.items_cents),
+        ("Shipping", o.shipping_cents),
+        ("Tax", o.tax_cents),
+    ];
+    sums.retain(|(_, c)| *c != 0);
     let total = money(o.total_cents, cur);
-    let _ = write!(text, "\nTotal: {total}\n\nFollow your order: {link}\n");
+    let mut html_sums = String::new();
+    for (what, cents) in sums {
+        let _ = write!(text, "\n{what}: {}", money(cents, cur));
+        let _ = write!(html_sums, "<p>{what}: {}</p>", money(cents, cur));
+    }
+    let _ = write!(text, "\nTotal: {total}\n");
+    let mut ship_to = String::new();
+    if let Some(s) = &o.shipping {
+        let a = &s.address;
+        let _ = write!(
+            text,
+            "\nShipping to: {}, {}, {} {}, {} ({})\n",
+            a.name, a.line1, a.postal_code, a.city, a.country, s.option_name
+        );
+        ship_to = format!(
+            "<p>Shipping to: {}, {}, {} {}, {} ({})</p>",
+            escape(&a.name),
+            escape(&a.line1),
+            escape(&a.postal_code),
+            escape(&a.city),
+            escape(&a.country),
+            escape(&s.option_name)
+        );
+    }
+    let _ = write!(text, "\nFollow your order: {link}\n");
     let html = page(
         &subject,
         &format!(
-            "<h1>Thank you for your order</h1><p>Order {}</p><table>{rows}</table>\
-<p><strong>Total: {total}</strong></p><p><a href=\"{}\">Follow your order</a></p>",
+            "<h1>{}</h1><p>{}</p><p>Order {}</p><table>{rows}</table>{html_sums}\
+<p><strong>Total: {total}</strong></p>{ship_to}<p><a href=\"{}\">Follow your order</a></p>",
+            escape(&subject),
+            escape(&lead),
             o.id,
             escape(&link)
         ),

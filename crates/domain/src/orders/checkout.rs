@@ -157,6 +157,7 @@ impl Orders {
                 customer_email: user.email.clone(),
                 status: OrderStatus::PendingPayment,
                 returned: lines.iter().map(|l| (l.book_id, 0)).collect(),
+                requested: lines.iter().map(|l| (l.book_id, 0)).collect(),
                 lines,
                 shipping_cents: shipping,
                 tax_cents: tax,

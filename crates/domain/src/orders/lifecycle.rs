@@ -10,7 +10,7 @@ use super::{Orders, get_record};
 use crate::Actor;
 use crate::catalogue::{book_key, get_many};
 use crate::error::{Error, Result};
-use crate::outbox::{KIND_EXPIRE, KIND_RELEASE, order_job};
+use crate::outbox::{KIND_EXPIRE, KIND_REFUND, KIND_RELEASE, order_job};
 use crate::payments::ProviderError;
 use crate::store::{Cond, Path, StoreError, WriteOp};
 use bookstore_model::{
@@ -231,10 +231,20 @@ impl Orders {
 
     /// Does an order job of the outbox: `Ok` when it is done (its removal follows), `Err` to
     /// have it tried again when its lease runs out.
-    pub(crate) async fn run_job(&self, kind: &str, id: OrderId) -> Result<()> {
+    pub(crate) async fn run_job(&self, kind: &str, job: &crate::store::Item) -> Result<()> {
+        let field = |name: &str| job.get(name).and_then(serde_json::Value::as_str);
+        let id: OrderId = field("order_id")
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| Error::internal("an order job without its order"))?;
         match kind {
             KIND_EXPIRE => self.expire(id).await,
             KIND_RELEASE => self.release_payment(id).await,
+            KIND_REFUND => {
+                let ret = field("return_id")
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| Error::internal("a refund job without its return"))?;
+                self.refund_return(id, ret).await
+            }
             other => Err(Error::internal(format!("not an order job: {other}"))),
         }
     }

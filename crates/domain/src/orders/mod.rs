@@ -5,6 +5,7 @@
 //! number of API instances.
 mod checkout;
 mod lifecycle;
+mod receiving;
 mod record;
 
 use crate::cursor::CursorCodec;
@@ -21,7 +22,7 @@ use bookstore_model::{
     ProblemCode, UserId,
 };
 pub use record::order_key;
-pub(crate) use record::{OrderRecord, status_key};
+pub(crate) use record::{OrderRecord, order_item};
 use serde_json::{Value, json};
 use std::sync::Arc;
 

@@ -31,6 +31,10 @@ pub(crate) struct OrderRecord {
     pub(crate) status: OrderStatus,
     pub(crate) lines: Vec<LineRecord>,
     pub(crate) returned: BTreeMap<BookId, u32>,
+    /// Copies asked back per book (received or not); absent on orders from before returns
+    /// were requests, whose returns were all received at once.
+    #[serde(default)]
+    pub(crate) requested: BTreeMap<BookId, u32>,
     #[serde(default)]
     pub(crate) shipping_cents: i64,
     #[serde(default)]
@@ -57,6 +61,12 @@ impl OrderRecord {
             .iter()
             .map(|l| l.unit_price_cents * i64::from(l.quantity))
             .sum()
+    }
+
+    /// Copies of a book asked back so far, received or not.
+    pub(crate) fn asked_back(&self, book: BookId) -> u32 {
+        let requested = self.requested.get(&book).copied().unwrap_or(0);
+        requested.max(self.returned.get(&book).copied().unwrap_or(0))
     }
 
     /// Moves to `status`, noting who did it on the timeline.
@@ -90,11 +100,18 @@ impl OrderRecord {
 
     pub(crate) fn into_order(self) -> Order {
         let items_cents = self.items_cents();
+        let asked: Vec<u32> = self
+            .lines
+            .iter()
+            .map(|l| self.asked_back(l.book_id))
+            .collect();
         let lines = self
             .lines
             .into_iter()
-            .map(|l| OrderLine {
+            .zip(asked)
+            .map(|(l, asked)| OrderLine {
                 returned_quantity: self.returned.get(&l.book_id).copied().unwrap_or(0),
+                return_requested_quantity: asked,
                 book_id: l.book_id,
                 title: l.title,
                 unit_price_cents: l.unit_price_cents,

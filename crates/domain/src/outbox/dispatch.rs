@@ -5,8 +5,8 @@
 //! that stalled past its lease writes nothing and the job's new holder decides.
 use super::mailing::{mail_job, notify_job};
 use super::{
-    Job, KIND_DELIVER, KIND_EVENT, KIND_EXPIRE, KIND_MAIL, KIND_NOTIFY, KIND_RELEASE, Lease,
-    SHARDS, Wakeup, claim, due_jobs, finish_op,
+    Job, KIND_DELIVER, KIND_EVENT, KIND_EXPIRE, KIND_MAIL, KIND_NOTIFY, KIND_REFUND, KIND_RELEASE,
+    Lease, SHARDS, Wakeup, claim, due_jobs, finish_op,
 };
 use crate::error::{Error, Result};
 use crate::items::from_item;
@@ -177,17 +177,11 @@ impl Dispatcher {
             KIND_DELIVER => self.deliver(job, lease).await,
             KIND_MAIL => self.mail(job, lease).await,
             KIND_NOTIFY => self.notify(job, lease).await,
-            KIND_EXPIRE | KIND_RELEASE => {
-                let (Some(orders), Some(id)) = (
-                    &self.orders,
-                    job.item
-                        .get("order_id")
-                        .and_then(Value::as_str)
-                        .and_then(|s| s.parse().ok()),
-                ) else {
+            KIND_EXPIRE | KIND_RELEASE | KIND_REFUND => {
+                let Some(orders) = &self.orders else {
                     return Err(Error::internal("an order job this dispatcher cannot do"));
                 };
-                orders.run_job(&job.kind, id).await?;
+                orders.run_job(&job.kind, &job.item).await?;
                 finish(self.webhooks.store(), vec![finish_op(job, lease)]).await
             }
             other => {

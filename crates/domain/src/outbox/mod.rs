@@ -34,6 +34,8 @@ pub(crate) const KIND_NOTIFY: &str = "notify";
 pub(crate) const KIND_EXPIRE: &str = "order.expire";
 /// A cancelled order's payment is voided or refunded at the provider.
 pub(crate) const KIND_RELEASE: &str = "payment.release";
+/// A received return's refund at the provider.
+pub(crate) const KIND_REFUND: &str = "payment.refund";
 
 /// Tells this instance's dispatcher which shards got jobs, so it reads those at once instead of
 /// waiting for its next full poll (which finds other instances' jobs and retries coming due).

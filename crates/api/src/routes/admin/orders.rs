@@ -5,7 +5,9 @@ use crate::auth::{
 use crate::error::ApiResult;
 use crate::state::AppState;
 use actix_web::{get, post, web};
-use bookstore_model::{Order, OrderId, OrderQuery, Page, ShipOrder};
+use bookstore_model::{
+    Order, OrderId, OrderQuery, Page, Return, ReturnId, ReturnReceipt, ShipOrder,
+};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 /// Registers this resource's routes (for actix and the OpenAPI document alike).
@@ -16,7 +18,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(show)
             .service(ship)
             .service(deliver)
-            .service(cancel),
+            .service(cancel)
+            .service(returns)
+            .service(receive_return),
     );
 }
 
@@ -135,4 +139,55 @@ pub async fn cancel(
     id: web::Path<OrderId>,
 ) -> ApiResult<web::Json<Order>> {
     Ok(web::Json(state.orders.cancel(&admin, *id, true).await?))
+}
+
+/// The returns of any order, oldest first: requested ones wait to be received.
+#[utoipa::path(
+    get,
+    operation_id = "listAnyOrderReturns",
+    tag = "admin",
+    security(("bearer" = []), ("api_key" = ["orders:read"]), ("api_key_header" = ["orders:read"])),
+    params(("id" = OrderId, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order's returns", body = Vec<Return>),
+        (status = 404, description = "No such order (`not_found`)")
+    )
+)]
+#[get("/{id}/returns")]
+pub async fn returns(
+    state: web::Data<AppState>,
+    _admin: Authorized<OrdersRead>,
+    id: web::Path<OrderId>,
+) -> ApiResult<web::Json<Vec<Return>>> {
+    Ok(web::Json(state.orders.returns_of_any(*id).await?))
+}
+
+/// The copies of a requested return arrived: they go back to stock, the order counts them
+/// returned, and the refund is issued through the payment provider (`refund.issued` follows
+/// once the provider confirms).
+#[utoipa::path(
+    post,
+    operation_id = "receiveReturn",
+    tag = "admin",
+    security(("bearer" = []), ("api_key" = ["orders:write"]), ("api_key_header" = ["orders:write"])),
+    params(
+        ("id" = OrderId, Path, description = "Order id"),
+        ("return_id" = ReturnId, Path, description = "Return id")
+    ),
+    responses(
+        (status = 200, description = "The received return and the order", body = ReturnReceipt),
+        (status = 404, description = "No such order or return (`not_found`)"),
+        (status = 409, description = "Received already (`invalid_transition`), or the order kept changing (`conflict`)")
+    )
+)]
+#[post("/{id}/returns/{return_id}/receive")]
+pub async fn receive_return(
+    state: web::Data<AppState>,
+    admin: Authorized<OrdersWrite>,
+    ids: web::Path<(OrderId, ReturnId)>,
+) -> ApiResult<web::Json<ReturnReceipt>> {
+    let (id, return_id) = ids.into_inner();
+    Ok(web::Json(
+        state.orders.receive_return(&admin, id, return_id).await?,
+    ))
 }

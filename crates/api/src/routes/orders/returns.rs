@@ -12,9 +12,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_return).service(list_returns);
 }
 
-/// Return copies of some lines. Never more than bought minus already returned. With an
-/// `Idempotency-Key`, a retry of the same request returns the same return (200) instead of
-/// returning and refunding twice.
+/// Ask to return copies of a delivered order, within the shop's return window, with a reason:
+/// the return is `requested`; once the shop receives the copies they go back to stock and the
+/// refund is issued. Never more than bought minus already asked back. With an
+/// `Idempotency-Key`, a retry of the same request answers the same return (200) instead of a
+/// second one.
 #[utoipa::path(
     post,
     operation_id = "createReturn",
@@ -26,12 +28,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
     ),
     request_body = CreateReturn,
     responses(
-        (status = 201, description = "Returned", body = ReturnReceipt),
+        (status = 201, description = "Requested", body = ReturnReceipt),
         (status = 200, description = "A retry: the return made earlier with this key, and the order as it is now", body = ReturnReceipt),
         (status = 400, description = "A malformed `Idempotency-Key` (`invalid_header`)"),
         (status = 404, description = "No such order of mine (`not_found`)"),
-        (status = 409, description = "`return_exceeds_purchase`, with `excess`; or `conflict` when the order kept changing"),
-        (status = 422, description = "Invalid lines (`validation_failed`), or a key used for another return (`idempotency_key_reused`)"),
+        (status = 409, description = "`return_exceeds_purchase`, with `excess`; `invalid_transition` when the order is not delivered; or `conflict` when the order kept changing"),
+        (status = 422, description = "Invalid lines (`validation_failed`), delivered longer ago than the return window (`return_window_closed`), or a key used for another return (`idempotency_key_reused`)"),
         (status = 503, description = "`service_unavailable`: nothing was returned; retry after `Retry-After`"),
         (status = 504, description = "`outcome_unknown`: the store did not confirm the return and reading it back could not tell whether it was made; `location` lists the order's returns")
     )

@@ -80,7 +80,11 @@ async fn a_key_is_shown_once_and_stored_only_as_a_hash() {
     assert!(key.last_used_at.is_none() && key.revoked_at.is_none());
 
     // Neither the key, its secret nor its hash is ever shown again.
-    let secret = created.key.rsplit('_').next().unwrap();
+    // (The secret is URL-safe base64: it may hold `_` itself.)
+    let secret = created
+        .key
+        .strip_prefix(&format!("{}_", key.prefix))
+        .unwrap();
     let hash: String = Sha256::digest(created.key.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

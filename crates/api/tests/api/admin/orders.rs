@@ -18,9 +18,8 @@ async fn admins_list_all_orders_by_status() {
         .unwrap()
         .value;
     app.deliver(o1.id).await;
-    c1.create_return(o1.id, &return_of(vec![line(book.id, 1)]))
-        .await
-        .unwrap();
+    app.return_received(&c1, o1.id, &return_of(vec![line(book.id, 1)]))
+        .await;
 
     let all = app
         .admin

@@ -143,8 +143,12 @@ async fn returns_refunds_and_book_changes_are_events_too() {
         .unwrap()
         .value;
     app.deliver(order.id).await;
-    shopper
+    let requested = shopper
         .create_return(order.id, &return_of(vec![line(book.id, 1)]))
+        .await
+        .unwrap();
+    app.admin
+        .admin_receive_return(order.id, requested.return_.id)
         .await
         .unwrap();
     let updated = app
@@ -160,7 +164,7 @@ async fn returns_refunds_and_book_changes_are_events_too() {
         .admin_delete_book(book.id, Some(updated.version))
         .await
         .unwrap();
-    let got = rx.wait_for(6, 10).await;
+    let got = rx.wait_for(10, 10).await;
     let mut types: Vec<String> = got.iter().map(|r| r.event_type()).collect();
     types.sort();
     assert_eq!(
@@ -169,9 +173,13 @@ async fn returns_refunds_and_book_changes_are_events_too() {
             "book.created",
             "book.deleted",
             "book.updated",
+            "order.delivered",
+            "order.paid",
             "order.placed",
+            "order.shipped",
             "refund.issued",
-            "return.received"
+            "return.received",
+            "return.requested"
         ]
     );
     let refund = got
@@ -191,7 +199,7 @@ async fn returns_refunds_and_book_changes_are_events_too() {
     let mut ids: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
-    assert_eq!(ids.len(), 6);
+    assert_eq!(ids.len(), 10);
 }
 
 #[tokio::test]

@@ -177,9 +177,8 @@ async fn the_export_holds_orders_returns_and_addresses_and_no_hash() {
         placed.push(order.id);
     }
     app.deliver(placed[0]).await;
-    me.create_return(placed[0], &return_of(vec![line(book.id, 1)]))
-        .await
-        .unwrap();
+    app.return_received(&me, placed[0], &return_of(vec![line(book.id, 1)]))
+        .await;
     let res = app
         .http
         .get(app.url(paths::MY_EXPORT))

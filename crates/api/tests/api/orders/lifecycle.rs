@@ -471,3 +471,25 @@ async fn an_unpaid_reservation_expires_once_though_two_instances_sweep() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(api.get_book(book.id).await.unwrap().stock, 5);
 }
+
+#[tokio::test]
+async fn returns_are_refused_after_the_return_window() {
+    let app = TestApp::spawn_with(|s| s.return_window_days = 0).await;
+    let book = app.book("Too late", 3).await;
+    let shopper = app.customer().await;
+    let order = shopper
+        .place_order(&order_of(vec![line(book.id, 1)]), None)
+        .await
+        .unwrap()
+        .value;
+    app.deliver(order.id).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        code_of(
+            shopper
+                .create_return(order.id, &return_of(vec![line(book.id, 1)]))
+                .await
+        ),
+        (422, ProblemCode::ReturnWindowClosed)
+    );
+}

@@ -20,11 +20,40 @@ async fn returns_move_stock_and_status() {
         .create_return(order.id, &return_of(vec![line(a.id, 2)]))
         .await
         .unwrap();
-    assert_eq!(r1.order.status, OrderStatus::PartiallyReturned);
+    // Asked for: nothing moves until the shop has the copies.
+    assert_eq!(r1.return_.status, ReturnStatus::Requested);
     assert_eq!(r1.return_.refund_cents, 2000);
-    assert_eq!(r1.order.lines[0].returned_quantity, 2);
+    assert_eq!(r1.order.status, OrderStatus::Delivered);
+    assert_eq!(
+        (
+            r1.order.lines[0].return_requested_quantity,
+            r1.order.lines[0].returned_quantity
+        ),
+        (2, 0)
+    );
+    assert_eq!(app.api.get_book(a.id).await.unwrap().stock, 7);
+    let received = app
+        .admin
+        .admin_receive_return(order.id, r1.return_.id)
+        .await
+        .unwrap();
+    assert_eq!(received.return_.status, ReturnStatus::Received);
+    assert_eq!(received.order.status, OrderStatus::PartiallyReturned);
+    assert_eq!(received.order.lines[0].returned_quantity, 2);
     assert_eq!(app.api.get_book(a.id).await.unwrap().stock, 9);
-
+    assert_eq!(
+        code_of(
+            app.admin
+                .admin_receive_return(order.id, r1.return_.id)
+                .await
+        ),
+        (409, ProblemCode::InvalidTransition),
+        "received once"
+    );
+    assert_eq!(
+        code_of(shopper.admin_receive_return(order.id, r1.return_.id).await).0,
+        403
+    );
     let err = shopper
         .create_return(order.id, &return_of(vec![line(a.id, 2)]))
         .await
@@ -49,13 +78,35 @@ async fn returns_move_stock_and_status() {
         .await;
     assert_eq!(code_of(err), (409, ProblemCode::ReturnExceedsPurchase));
 
-    let r2 = shopper
-        .create_return(order.id, &return_of(vec![line(a.id, 1), line(b.id, 1)]))
-        .await
-        .unwrap();
+    let r2 = app
+        .return_received(
+            &shopper,
+            order.id,
+            &return_of(vec![line(a.id, 1), line(b.id, 1)]),
+        )
+        .await;
     assert_eq!(r2.order.status, OrderStatus::Returned);
     assert_eq!(r2.order.refunded_cents, r2.order.items_cents);
-    assert_eq!(shopper.get_order(order.id).await.unwrap(), r2.order);
+    // The refunds reach the provider through the outbox: once each, by the return's key.
+    let intent = order.payment.as_ref().unwrap().provider_id.clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let refunds = loop {
+        let refunds = crate::payment_server::refunds(&intent).await;
+        let done = shopper.list_returns(order.id).await.unwrap();
+        if refunds.len() >= 2 && done.iter().all(|r| r.refunded_at.is_some()) {
+            break refunds;
+        }
+        assert!(std::time::Instant::now() < deadline, "refunds: {refunds:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let mut amounts: Vec<i64> = refunds
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .collect();
+    amounts.sort_unstable();
+    assert_eq!(amounts, vec![2000, 2000]);
+    let settled = shopper.get_order(order.id).await.unwrap();
+    assert_eq!(settled.payment.as_ref().unwrap().refunded_cents, 4000);
     assert_eq!(app.api.get_book(a.id).await.unwrap().stock, 10);
     assert_eq!(app.api.get_book(b.id).await.unwrap().stock, 10);
     let returns = shopper.list_returns(order.id).await.unwrap();
@@ -98,10 +149,35 @@ async fn racing_returns_never_exceed_the_purchase() {
     }
     assert_eq!(ok, 5);
     let after = shopper.get_order(order.id).await.unwrap();
+    assert_eq!(after.status, OrderStatus::Delivered);
+    assert_eq!(
+        (
+            after.lines[0].return_requested_quantity,
+            after.lines[0].returned_quantity
+        ),
+        (5, 0)
+    );
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 5);
+    let returns = shopper.list_returns(order.id).await.unwrap();
+    assert_eq!(returns.len(), 5);
+    // The shop receives them all at once, each twice: each is received once.
+    let receipts = join_all(
+        returns
+            .iter()
+            .chain(returns.iter())
+            .map(|r| app.admin.admin_receive_return(order.id, r.id)),
+    )
+    .await;
+    let received = receipts.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(received, 5, "{receipts:?}");
+    for r in receipts.into_iter().filter(Result::is_err) {
+        assert_eq!(code_of(r), (409, ProblemCode::InvalidTransition));
+    }
+    let after = shopper.get_order(order.id).await.unwrap();
     assert_eq!(after.status, OrderStatus::Returned);
     assert_eq!(after.lines[0].returned_quantity, 5);
+    assert_eq!(after.refunded_cents, 5000);
     assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 10);
-    assert_eq!(shopper.list_returns(order.id).await.unwrap().len(), 5);
 }
 
 #[tokio::test]
@@ -118,10 +194,9 @@ async fn returning_a_deleted_book_keeps_the_order_consistent() {
     app.admin.admin_delete_book(book.id, None).await.unwrap();
     let kept = shopper.get_order(order.id).await.unwrap();
     assert_eq!(kept.lines[0].title.as_str(), "Soon gone");
-    let receipt = shopper
-        .create_return(order.id, &return_of(vec![line(book.id, 2)]))
-        .await
-        .unwrap();
+    let receipt = app
+        .return_received(&shopper, order.id, &return_of(vec![line(book.id, 2)]))
+        .await;
     assert_eq!(receipt.order.status, OrderStatus::Returned);
     assert_eq!(
         code_of(app.api.get_book(book.id).await),
@@ -153,9 +228,10 @@ async fn a_retried_return_is_made_and_refunded_once() {
         .unwrap();
     assert_eq!(again.status, 200);
     assert_eq!(again.value.return_.id, first.value.return_.id);
-    assert_eq!(again.value.order.refunded_cents, 1000);
+    assert_eq!(again.value.order.lines[0].return_requested_quantity, 1);
     assert_eq!(shopper.list_returns(order.id).await.unwrap().len(), 1);
-    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 8);
+    // Requests move no stock: receiving does.
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 7);
 
     // The key with another return is refused, and nothing moves.
     let two = return_of(vec![line(book.id, 2)]);
@@ -163,7 +239,10 @@ async fn a_retried_return_is_made_and_refunded_once() {
         .create_return_with_key(order.id, &two, Some("ret-1"))
         .await;
     assert_eq!(code_of(reused), (422, ProblemCode::IdempotencyKeyReused));
-    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 8);
+    assert_eq!(
+        shopper.get_order(order.id).await.unwrap().lines[0].return_requested_quantity,
+        1
+    );
 
     // Concurrent sends of the return of the last two copies: made once, and every send is
     // answered with it (not with 409: nothing is left to return once the first went through).
@@ -178,12 +257,9 @@ async fn a_retried_return_is_made_and_refunded_once() {
             .all(|r| r.value.return_.id == sends[0].value.return_.id)
     );
     let now = shopper.get_order(order.id).await.unwrap();
-    assert_eq!(
-        (now.status, now.refunded_cents),
-        (OrderStatus::Returned, 3000)
-    );
+    assert_eq!(now.lines[0].return_requested_quantity, 3);
     assert_eq!(shopper.list_returns(order.id).await.unwrap().len(), 2);
-    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 10);
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 7);
 
     // A key of an order and of a return are separate: the order's key does not answer a
     // return, and another customer's key is theirs.
@@ -232,7 +308,7 @@ async fn a_return_whose_answer_is_lost_is_read_back_and_answered_as_made() {
         shopper.list_returns(order.id).await.unwrap(),
         vec![made.value.return_]
     );
-    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 3);
+    assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 2);
 }
 
 /// Every return of an order is listed, however many: the listing pages through the store past

@@ -62,6 +62,7 @@ fn describe(t: EventType) -> &'static str {
         EventType::OrderCancelled => "an order was cancelled or expired unpaid",
         EventType::OrderShipped => "an order was shipped",
         EventType::OrderDelivered => "an order was delivered",
+        EventType::ReturnRequested => "a customer asked to return copies",
         EventType::ReturnReceived => "returned copies are back in stock",
         EventType::RefundIssued => "money went back to a customer",
         EventType::BookCreated => "a book was added",
