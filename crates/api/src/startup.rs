@@ -127,8 +127,12 @@ impl Application {
             settings.webhooks.dispatch_config(),
         )?;
         let state = web::Data::new(AppState {
-            catalogue: Catalogue::new(store.clone(), cursors.clone(), &settings.catalogue_config())
-                .with_wakeup(wakeup.clone()),
+            catalogue: Catalogue::new(
+                store.clone(),
+                cursors.clone(),
+                &settings.catalogue_config()?,
+            )
+            .with_wakeup(wakeup.clone()),
             orders: Orders::new(
                 store.clone(),
                 cursors.clone(),

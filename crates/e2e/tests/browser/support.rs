@@ -128,6 +128,8 @@ impl Shop {
         // The tests' webhook receivers listen on loopback.
         settings.webhooks.allow_private_targets = true;
         settings.webhooks.poll_ms = 200;
+        // The shop's one currency: the tests read prices as dollars.
+        settings.currency = "USD".into();
         configure(&mut settings);
         settings.admin = Some(AdminBootstrap {
             email: ADMIN_EMAIL.into(),
@@ -203,7 +205,6 @@ pub fn details(title: &str, author: &str, price_cents: i64) -> BookDetails {
         genre: Genre::parse("fiction").expect("genre"),
         description: Description::parse("A book for the browser tests.").expect("description"),
         price_cents: PriceCents::parse(price_cents).expect("price"),
-        currency: Currency::parse("USD").expect("currency"),
         published_year: 2001,
     }
 }
