@@ -13,5 +13,6 @@ mod accounts;
 mod admin;
 mod api_keys;
 mod docs;
+mod phone;
 mod shopper;
 mod webhooks;
