@@ -77,3 +77,26 @@ impl serde::Serialize for BookJson {
         self.json.serialize(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn books_are_shown_in_the_shop_currency_whatever_was_stored() {
+        let stored = json!({
+            "id": BookId::new(), "isbn": "9780306406157", "title": "Stored", "authors": ["A"],
+            "genre": "fiction", "description": "", "price_cents": 500, "currency": "USD",
+            "stock": 1, "published_year": 2000, "version": 1,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+        });
+        let raw = serde_json::to_vec(&stored).expect("raw");
+        let eur = Currency::parse("EUR").expect("EUR");
+        let shown = BookJsonCache::new(1 << 20, eur).of(&raw).expect("json");
+        let book: Book = serde_json::from_str(shown.json.get()).expect("book");
+        assert_eq!(
+            (book.currency.as_str(), book.price_cents.get()),
+            ("EUR", 500)
+        );
+    }
+}

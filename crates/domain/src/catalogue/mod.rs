@@ -92,11 +92,6 @@ impl Catalogue {
         }
     }
 
-    /// The shop's currency, the one every book is priced in.
-    pub fn currency(&self) -> &Currency {
-        &self.currency
-    }
-
     /// One book as stored, in the shop's currency.
     async fn get(&self, id: BookId) -> Result<Option<Book>> {
         Ok(get(self.store.as_ref(), id).await?.map(|mut b| {
