@@ -119,6 +119,15 @@ impl Api {
         self.anon().get_book(id).await.map_err(Into::into)
     }
 
+    /// The shop's one currency, that of every price (books carry it too).
+    pub async fn shop_currency(&self) -> ApiResult<Currency> {
+        self.anon()
+            .shipping_options(&ShippingQuery::default())
+            .await
+            .map(|o| o.currency)
+            .map_err(Into::into)
+    }
+
     pub async fn genres(&self) -> ApiResult<Vec<GenreCount>> {
         self.anon().genres().await.map_err(Into::into)
     }

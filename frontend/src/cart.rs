@@ -141,13 +141,14 @@ impl Cart {
         });
     }
 
-    /// Keeps the title and price of a line in step with the catalogue.
+    /// Keeps the title and price (and the shop's currency) of a line in step with the catalogue.
     pub fn refresh_line(&self, book: &Book) {
         let changed = self.state.with_untracked(|s| {
             s.lines.iter().any(|l| {
                 l.book_id == book.id
                     && (l.unit_price_cents != book.price_cents.get()
-                        || l.title != book.title.as_str())
+                        || l.title != book.title.as_str()
+                        || l.currency != book.currency.as_str())
             })
         });
         if changed {
@@ -156,6 +157,7 @@ impl Cart {
                 if let Some(l) = s.lines.iter_mut().find(|l| l.book_id == book.id) {
                     l.unit_price_cents = book.price_cents.get();
                     l.title = book.title.to_string();
+                    l.currency = book.currency.to_string();
                 }
             });
             self.save();

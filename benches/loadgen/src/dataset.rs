@@ -5,8 +5,8 @@ use crate::rng::Rng;
 use anyhow::{Context, bail};
 use bookstore_client::Client;
 use bookstore_model::{
-    AuthorName, Currency, Description, Email, Genre, Isbn, NewBook, Password, PersonName,
-    PriceCents, ProblemCode, RegisterRequest, Title, validate::isbn13_check_digit,
+    AuthorName, Description, Email, Genre, Isbn, NewBook, Password, PersonName, PriceCents,
+    ProblemCode, RegisterRequest, Title, validate::isbn13_check_digit,
 };
 use futures::StreamExt;
 use std::time::Instant;
@@ -264,7 +264,6 @@ pub fn book(i: usize, spec: &DatasetSpec) -> anyhow::Result<NewBook> {
         genre: Genre::parse(rng.pick(GENRES))?,
         description: Description::parse(&description)?,
         price_cents: PriceCents::parse(rng.between(299, 4999))?,
-        currency: Currency::parse("USD")?,
         published_year: rng.between(1900, 2025) as i32,
         stock: rng.between(spec.stock.0, spec.stock.1),
     })

@@ -15,12 +15,16 @@ use bookstore_api::domain::catalogue::BookJsonCache;
 use bookstore_api::domain::tokens::Tokens;
 use bookstore_api::store::embedded::EmbeddedStore;
 use bookstore_api::store::{Key, Store, WriteOp};
-use bookstore_model::{Book, Page, User};
+use bookstore_model::{Book, Currency, Page, User};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use std::hint::black_box;
 
 /// A book item as the store holds it: the book's fields plus the key and index attributes.
+fn usd() -> Currency {
+    Currency::parse("USD").unwrap()
+}
+
 fn stored_book(n: usize) -> Vec<u8> {
     let book: Book = serde_json::from_value(json!({
         "id": format!("7d22cd50-2ee8-44c3-a579-{:012x}", n),
@@ -68,12 +72,12 @@ fn book_page(c: &mut Criterion) {
     let mut g = c.benchmark_group("book_page_20");
     g.bench_function("cold_json_cache", |b| {
         b.iter_batched(
-            || BookJsonCache::new(1 << 20),
+            || BookJsonCache::new(1 << 20, usd()),
             |cache| black_box(page_of(&cache, &raws)),
             BatchSize::SmallInput,
         )
     });
-    let warm = BookJsonCache::new(1 << 20);
+    let warm = BookJsonCache::new(1 << 20, usd());
     page_of(&warm, &raws);
     g.bench_function("warm_json_cache", |b| {
         b.iter(|| black_box(page_of(&warm, black_box(&raws))))

@@ -88,7 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_store(&settings).await?;
             // Seeding pages through nothing: its cursors need no lasting key.
             let cursors = Arc::new(CursorCodec::ephemeral());
-            let catalogue = Catalogue::new(store, cursors, &settings.catalogue_config());
+            let catalogue = Catalogue::new(store, cursors, &settings.catalogue_config()?);
             let n = crate::seed::load_demo(&catalogue).await?;
             println!("added {n} books");
         }

@@ -149,8 +149,12 @@ impl Application {
         )?
         .with_orders(orders.clone());
         let state = web::Data::new(AppState {
-            catalogue: Catalogue::new(store.clone(), cursors.clone(), &settings.catalogue_config())
-                .with_wakeup(wakeup.clone()),
+            catalogue: Catalogue::new(
+                store.clone(),
+                cursors.clone(),
+                &settings.catalogue_config()?,
+            )
+            .with_wakeup(wakeup.clone()),
             orders,
             users: Users::new(store.clone())
                 .with_wakeup(wakeup)

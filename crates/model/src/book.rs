@@ -15,6 +15,9 @@ pub struct Book {
     pub genre: Genre,
     pub description: Description,
     pub price_cents: PriceCents,
+    /// The shop's currency (its setting `currency`; `GET /api/v1/shipping-options` says it
+    /// too): every book is priced in it. Read-only: book requests do not carry it.
+    #[schema(read_only)]
     pub currency: Currency,
     /// Copies available to buy now.
     pub stock: i64,
@@ -43,10 +46,9 @@ pub struct BookDetails {
     #[serde(default = "empty_description")]
     #[schema(default = "")]
     pub description: Description,
+    /// In minor units of the shop's currency, the one currency of every price: a book has no
+    /// currency of its own (a `currency` field is refused, 422 `validation_failed`).
     pub price_cents: PriceCents,
-    #[serde(default = "usd")]
-    #[schema(default = "USD")]
-    pub currency: Currency,
     #[schema(minimum = -3000, maximum = 2100)]
     pub published_year: i32,
 }
@@ -54,10 +56,6 @@ pub struct BookDetails {
 fn empty_description() -> Description {
     // An empty description is always valid.
     Description::parse("").unwrap_or_else(|_| unreachable!())
-}
-
-fn usd() -> Currency {
-    Currency::parse("USD").unwrap_or_else(|_| unreachable!())
 }
 
 impl BookDetails {
@@ -100,10 +98,9 @@ pub struct NewBook {
     #[serde(default = "empty_description")]
     #[schema(default = "")]
     pub description: Description,
+    /// In minor units of the shop's currency, the one currency of every price: a book has no
+    /// currency of its own (a `currency` field is refused, 422 `validation_failed`).
     pub price_cents: PriceCents,
-    #[serde(default = "usd")]
-    #[schema(default = "USD")]
-    pub currency: Currency,
     #[schema(minimum = -3000, maximum = 2100)]
     pub published_year: i32,
     /// Initial stock.
@@ -121,7 +118,6 @@ impl NewBook {
             genre: d.genre,
             description: d.description,
             price_cents: d.price_cents,
-            currency: d.currency,
             published_year: d.published_year,
             stock,
         }
@@ -135,7 +131,6 @@ impl NewBook {
             genre: self.genre.clone(),
             description: self.description.clone(),
             price_cents: self.price_cents,
-            currency: self.currency.clone(),
             published_year: self.published_year,
         }
     }

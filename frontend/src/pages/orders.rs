@@ -290,12 +290,12 @@ fn OrderView(
             let link_text = title.clone();
             view! {
                 <tr data-book-id=id.to_string()>
-                    <td><A href=format!("/books/{id}")>{link_text}</A></td>
-                    <td>{money(l.unit_price_cents, &currency)}</td>
-                    <td>{l.quantity}</td>
-                    <td>{l.returned_quantity}</td>
-                    <td class="returnable">{left}</td>
-                    <td>
+                    <td class="full"><A href=format!("/books/{id}")>{link_text}</A></td>
+                    <td data-label="Unit price">{money(l.unit_price_cents, &currency)}</td>
+                    <td data-label="Bought">{l.quantity}</td>
+                    <td data-label="Returned">{l.returned_quantity}</td>
+                    <td class="returnable" data-label="Returnable">{left}</td>
+                    <td data-label="Return now">
                         {(left > 0).then(|| view! {
                             <label class="sr-only" for=format!("ret-{id}")>{format!("Copies of {title} to return")}</label>
                             <input
@@ -325,7 +325,7 @@ fn OrderView(
                 <span class=format!("status {}", order.status.as_str()) id="order-status">{status_label(order.status)}</span>
             </p>
             <form class="return-form" on:submit=submit>
-                <table class="order-lines">
+                <table class="order-lines stack">
                     <thead>
                         <tr>
                             <th scope="col">"Book"</th>

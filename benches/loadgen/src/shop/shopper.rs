@@ -327,7 +327,6 @@ impl Shopper {
             genre: book.genre,
             description: book.description,
             price_cents: price,
-            currency: book.currency,
             published_year: book.published_year,
         };
         match admin

@@ -163,7 +163,7 @@ pub struct Settings {
     /// How long an `Idempotency-Key` of an order or a return is remembered: a retry within it
     /// gets the first answer; afterwards the key may be used for a new request.
     pub idempotency_ttl_secs: u32,
-    /// The shop's currency (ISO 4217): of shipping prices and of checkout.
+    /// The shop's one currency (ISO 4217): of every book's price, of shipping and of checkout.
     pub currency: String,
     /// The ways to ship an order (checked at start; see `Shipping::new`).
     #[serde(default = "default_shipping_options")]
@@ -355,16 +355,19 @@ impl Settings {
     }
 
     /// The catalogue's caches: how large, and how old on instances that did not make a change.
-    pub fn catalogue_config(&self) -> bookstore_domain::CatalogueConfig {
+    pub fn catalogue_config(&self) -> anyhow::Result<bookstore_domain::CatalogueConfig> {
         let ms = std::time::Duration::from_millis;
-        bookstore_domain::CatalogueConfig {
+        let currency = bookstore_model::Currency::parse(&self.currency)
+            .map_err(|e| anyhow::anyhow!("currency: {e}"))?;
+        Ok(bookstore_domain::CatalogueConfig {
             book_json_bytes: self.book_json_cache_bytes,
             genres_max_age: ms(self.genres_max_age_ms),
             bestsellers_max_age: ms(self.bestsellers_max_age_ms),
             search_max_age: ms(self.search_max_age_ms),
             search_results_bytes: self.search_results_cache_bytes,
             search_candidates_bytes: self.search_candidates_cache_bytes,
-        }
+            currency,
+        })
     }
 
     /// The currency, shipping options and tax rates, checked: a mistake stops the start.

@@ -184,7 +184,6 @@ pub fn new_details(title: &str, author: &str, genre: &str, price: i64) -> BookDe
         genre: Genre::parse(genre).unwrap(),
         description: Description::parse("A book for tests.").unwrap(),
         price_cents: PriceCents::parse(price).unwrap(),
-        currency: Currency::parse("USD").unwrap(),
         published_year: 1900,
     }
 }

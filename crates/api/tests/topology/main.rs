@@ -114,7 +114,6 @@ fn new_book(title: &str, stock: i64) -> NewBook {
         genre: Genre::parse("fiction").unwrap(),
         description: Description::parse("").unwrap(),
         price_cents: PriceCents::parse(500).unwrap(),
-        currency: Currency::parse("USD").unwrap(),
         published_year: 1900,
         stock,
     }

@@ -26,8 +26,12 @@ pub fn book_etag(version: i64, json: &[u8]) -> String {
 /// Turning an item into validated JSON (parse, check every field, serialise) is most of the
 /// CPU a catalogue read costs. Every read still fetches the item from the store, so the answer
 /// is always the current one on every back end and instance; only the conversion of bytes
-/// seen before is skipped. Bounded by bytes; hot books stay (S3-FIFO eviction).
-pub struct BookJsonCache(quick_cache::sync::Cache<Vec<u8>, BookJson, JsonWeight>);
+/// seen before is skipped. Bounded by bytes; hot books stay (S3-FIFO eviction). Every book is
+/// shown in the shop's one currency, whatever its item says.
+pub struct BookJsonCache {
+    cache: quick_cache::sync::Cache<Vec<u8>, BookJson, JsonWeight>,
+    currency: Currency,
+}
 
 #[derive(Clone)]
 pub struct JsonWeight;
@@ -39,28 +43,28 @@ impl quick_cache::Weighter<Vec<u8>, BookJson> for JsonWeight {
 }
 
 impl BookJsonCache {
-    pub fn new(max_bytes: u64) -> Self {
+    pub fn new(max_bytes: u64, currency: Currency) -> Self {
         let estimated_items = (max_bytes / 1500).max(16) as usize;
-        Self(quick_cache::sync::Cache::with_weighter(
-            estimated_items,
-            max_bytes,
-            JsonWeight,
-        ))
+        Self {
+            cache: quick_cache::sync::Cache::with_weighter(estimated_items, max_bytes, JsonWeight),
+            currency,
+        }
     }
 
     /// The public JSON of the book stored as `raw`.
     pub fn of(&self, raw: &[u8]) -> Result<BookJson> {
-        if let Some(hit) = self.0.get(raw) {
+        if let Some(hit) = self.cache.get(raw) {
             return Ok(hit);
         }
-        let book: Book = from_raw(raw)?;
+        let mut book: Book = from_raw(raw)?;
+        book.currency = self.currency.clone();
         let json = serde_json::value::to_raw_value(&book).map_err(Error::internal)?;
         let json = BookJson {
             etag: book_etag(book.version, json.get().as_bytes()).into(),
             json: Arc::new(json),
             version: book.version,
         };
-        self.0.insert(raw.to_vec(), json.clone());
+        self.cache.insert(raw.to_vec(), json.clone());
         Ok(json)
     }
 }
@@ -71,5 +75,28 @@ pub type BookPage = Page<BookJson>;
 impl serde::Serialize for BookJson {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.json.serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn books_are_shown_in_the_shop_currency_whatever_was_stored() {
+        let stored = json!({
+            "id": BookId::new(), "isbn": "9780306406157", "title": "Stored", "authors": ["A"],
+            "genre": "fiction", "description": "", "price_cents": 500, "currency": "USD",
+            "stock": 1, "published_year": 2000, "version": 1,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+        });
+        let raw = serde_json::to_vec(&stored).expect("raw");
+        let eur = Currency::parse("EUR").expect("EUR");
+        let shown = BookJsonCache::new(1 << 20, eur).of(&raw).expect("json");
+        let book: Book = serde_json::from_str(shown.json.get()).expect("book");
+        assert_eq!(
+            (book.currency.as_str(), book.price_cents.get()),
+            ("EUR", 500)
+        );
     }
 }

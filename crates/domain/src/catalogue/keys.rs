@@ -79,7 +79,6 @@ pub(super) fn details_of(b: &Book) -> BookDetails {
         genre: b.genre.clone(),
         description: b.description.clone(),
         price_cents: b.price_cents,
-        currency: b.currency.clone(),
         published_year: b.published_year,
     }
 }

@@ -81,10 +81,9 @@ impl Catalogue {
         for item in items {
             let units_sold = item.get("sold").and_then(Value::as_i64).unwrap_or(0);
             if units_sold > 0 {
-                out.push(Bestseller {
-                    book: from_item(item)?,
-                    units_sold,
-                });
+                let mut book: Book = from_item(item)?;
+                book.currency = self.currency.clone();
+                out.push(Bestseller { book, units_sold });
             }
         }
         Ok(out)

@@ -17,8 +17,8 @@ use crate::outcome::transact_audited;
 use crate::store::keys::*;
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
-    Bestseller, Book, BookDetails, BookId, BookQuery, BookSort, EventType, Genre, GenreCount,
-    NewBook, Page, ProblemCode, StockAdjustment,
+    Bestseller, Book, BookDetails, BookId, BookQuery, BookSort, Currency, EventType, Genre,
+    GenreCount, NewBook, Page, ProblemCode, StockAdjustment,
 };
 pub use json::{BookJson, BookJsonCache, BookPage, book_etag};
 use keys::*;
@@ -54,6 +54,8 @@ pub struct CatalogueConfig {
     /// Bytes of kept search results (ids) and of kept lookup words' candidates.
     pub search_results_bytes: u64,
     pub search_candidates_bytes: u64,
+    /// The shop's one currency: every book is priced in it, whatever a stored item says.
+    pub currency: Currency,
 }
 
 /// The catalogue repository: books, their ISBN claims, genre counters and search tokens on
@@ -67,6 +69,9 @@ pub struct Catalogue {
     bestsellers: Fresh<Vec<Bestseller>>,
     /// Wakes this instance's outbox dispatcher after a write with an event.
     wakeup: Wakeup,
+    /// The shop's currency, written into every book and put in place of a stored one on read
+    /// (books stored before the shop had one currency may carry another).
+    currency: Currency,
 }
 
 impl Catalogue {
@@ -74,7 +79,7 @@ impl Catalogue {
         Self {
             pager: Pager::new(store.clone(), cursors),
             store,
-            book_json: BookJsonCache::new(config.book_json_bytes),
+            book_json: BookJsonCache::new(config.book_json_bytes, config.currency.clone()),
             searches: SearchCache::new(
                 config.search_max_age,
                 config.search_results_bytes,
@@ -83,7 +88,16 @@ impl Catalogue {
             genres: Fresh::new(config.genres_max_age),
             bestsellers: Fresh::new(config.bestsellers_max_age),
             wakeup: Wakeup::new(),
+            currency: config.currency.clone(),
         }
+    }
+
+    /// One book as stored, in the shop's currency.
+    async fn get(&self, id: BookId) -> Result<Option<Book>> {
+        Ok(get(self.store.as_ref(), id).await?.map(|mut b| {
+            b.currency = self.currency.clone();
+            b
+        }))
     }
 
     /// Wakes `wakeup` (the dispatcher's) after each write, instead of leaving the events
@@ -139,7 +153,7 @@ impl Catalogue {
             genre: d.genre.clone(),
             description: d.description.clone(),
             price_cents: d.price_cents,
-            currency: d.currency.clone(),
+            currency: self.currency.clone(),
             stock: new.stock,
             published_year: d.published_year,
             version: 1,
@@ -201,7 +215,7 @@ impl Catalogue {
     ) -> Result<Book> {
         let store = self.store.as_ref();
         d.validate()?;
-        let old = get(store, id).await?.ok_or(Error::NotFound("book"))?;
+        let old = self.get(id).await?.ok_or(Error::NotFound("book"))?;
         if expected_version.is_some_and(|v| v != old.version) {
             return Err(Error::PreconditionFailed(old.version));
         }
@@ -212,7 +226,6 @@ impl Catalogue {
         new.genre = d.genre.clone();
         new.description = d.description.clone();
         new.price_cents = d.price_cents;
-        new.currency = d.currency.clone();
         new.published_year = d.published_year;
         new.version = old.version + 1;
         new.updated_at = chrono::Utc::now();
@@ -221,6 +234,8 @@ impl Catalogue {
             .into_iter()
             .map(|(k, v)| (Path::attr(&k), v))
             .collect();
+        // Rewritten on every edit: a book stored in another currency is now in the shop's.
+        set.push((Path::attr("currency"), json!(new.currency)));
         set.push((Path::attr("version"), new.version.into()));
         set.push((Path::attr("updated_at"), json!(new.updated_at)));
         for (k, v) in derived_attrs(&new) {
@@ -262,12 +277,12 @@ impl Catalogue {
             Ok(()) => {
                 // Stock may have moved meanwhile; answer with the stored state.
                 self.changed(Some(&old), Some(&new));
-                let book = get(store, id).await?.ok_or(Error::NotFound("book"))?;
+                let book = self.get(id).await?.ok_or(Error::NotFound("book"))?;
                 Ok(book)
             }
             Err(StoreError::ConditionFailed(failed)) => {
                 if failed.contains(&0) {
-                    let current = get(store, id).await?.ok_or(Error::NotFound("book"))?;
+                    let current = self.get(id).await?.ok_or(Error::NotFound("book"))?;
                     Err(Error::PreconditionFailed(current.version))
                 } else {
                     Err(isbn_taken())
@@ -285,7 +300,7 @@ impl Catalogue {
         expected_version: Option<i64>,
     ) -> Result<Book> {
         let store = self.store.as_ref();
-        let old = get(store, id).await?.ok_or(Error::NotFound("book"))?;
+        let old = self.get(id).await?.ok_or(Error::NotFound("book"))?;
         if expected_version.is_some_and(|v| v != old.version) {
             return Err(Error::PreconditionFailed(old.version));
         }
@@ -315,7 +330,7 @@ impl Catalogue {
                 self.changed(Some(&old), None);
                 Ok(old)
             }
-            Err(StoreError::ConditionFailed(_)) => match get(store, id).await? {
+            Err(StoreError::ConditionFailed(_)) => match self.get(id).await? {
                 Some(b) => Err(Error::PreconditionFailed(b.version)),
                 None => Err(Error::NotFound("book")),
             },
@@ -334,7 +349,7 @@ impl Catalogue {
         let store = self.store.as_ref();
         adj.validate()?;
         for _ in 0..20 {
-            let old = get(store, id).await?.ok_or(Error::NotFound("book"))?;
+            let old = self.get(id).await?.ok_or(Error::NotFound("book"))?;
             let new_stock = old.stock + adj.delta;
             if new_stock < 0 {
                 return Err(Error::Conflict(

@@ -15,7 +15,7 @@ impl Catalogue {
     /// Subscribes the caller to `book`'s return to stock; 409 `in_stock` if it has copies.
     pub async fn notify_me(&self, actor: &Actor, book: BookId) -> Result<()> {
         let store = self.store.as_ref();
-        let current = get(store, book).await?.ok_or(Error::NotFound("book"))?;
+        let current = self.get(book).await?.ok_or(Error::NotFound("book"))?;
         if current.stock > 0 {
             return Err(Error::Conflict(
                 ProblemCode::InStock,

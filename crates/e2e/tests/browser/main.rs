@@ -15,5 +15,6 @@ mod accounts;
 mod admin;
 mod api_keys;
 mod docs;
+mod phone;
 mod shopper;
 mod webhooks;

@@ -192,7 +192,6 @@ async fn open_pages_follow_stock_live_and_checkout_explains_what_ran_out() {
         genre: book.genre.clone(),
         description: Description::parse("Now with the ferryman's log.").unwrap(),
         price_cents: book.price_cents,
-        currency: book.currency.clone(),
         published_year: book.published_year,
     };
     shop.admin

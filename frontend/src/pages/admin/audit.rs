@@ -47,7 +47,7 @@ fn AuditScreen() -> impl IntoView {
             <h1>"Audit log"</h1>
             {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
             <div class="table-wrap">
-                <table class="audit">
+                <table class="audit stack">
                     <thead>
                         <tr>
                             <th scope="col">"When"</th>
@@ -64,11 +64,11 @@ fn AuditScreen() -> impl IntoView {
                             let diff = changes(&e);
                             view! {
                             <tr>
-                                <td>{when(&e.at)}</td>
-                                <td>{e.actor_email.clone()}</td>
-                                <td>{e.action.clone()} {e.note.clone().map(|n| format!(" ({n})"))}</td>
-                                <td><A href=format!("/books/{}", e.book_id)>{book_title}</A></td>
-                                <td>
+                                <td data-label="When">{when(&e.at)}</td>
+                                <td data-label="Who">{e.actor_email.clone()}</td>
+                                <td data-label="What">{e.action.clone()} {e.note.clone().map(|n| format!(" ({n})"))}</td>
+                                <td data-label="Book"><A href=format!("/books/{}", e.book_id)>{book_title}</A></td>
+                                <td class="full" data-label="Changes">
                                     <ul class="changes">
                                         {diff.into_iter().map(|(f, b, a)| view! { <li><strong>{f}</strong> ": " {b} " → " {a}</li> }).collect_view()}
                                     </ul>

@@ -124,7 +124,7 @@ fn InventoryScreen() -> impl IntoView {
             {move || notice.get().map(|n| view! { <p class="success" role="status">{n}</p> })}
             {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
             <div class="table-wrap">
-                <table class="inventory" aria-busy=move || loading.get().to_string()>
+                <table class="inventory stack" aria-busy=move || loading.get().to_string()>
                     <caption class="sr-only">"Books in the catalogue"</caption>
                     <thead>
                         <tr>
@@ -309,16 +309,16 @@ fn InventoryRow(
                     <A href=format!("/books/{id}")>{move || book.with(|b| b.title.to_string())}</A>
                     <span class="muted small">{move || book.with(|b| b.authors.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))}</span>
                 </th>
-                <td class="isbn">{move || book.with(|b| b.isbn.to_string())}</td>
-                <td>{move || book.with(|b| b.genre.to_string())}</td>
-                <td class="num price">{move || book.with(|b| money(b.price_cents.get(), b.currency.as_str()))}</td>
-                <td class="num stock" data-stock=move || stock().to_string()>
+                <td class="isbn" data-label="ISBN">{move || book.with(|b| b.isbn.to_string())}</td>
+                <td data-label="Genre">{move || book.with(|b| b.genre.to_string())}</td>
+                <td class="num price" data-label="Price">{move || book.with(|b| money(b.price_cents.get(), b.currency.as_str()))}</td>
+                <td class="num stock" data-label="Stock" data-stock=move || stock().to_string()>
                     {move || stock()}
                     <Show when=low>
                         <span class="tag">{move || if stock() <= 0 { "out" } else { "low" }}</span>
                     </Show>
                 </td>
-                <td class="actions">
+                <td class="actions full">
                     // Each row's buttons are named with its book for screen readers, which list
                     // a page's buttons out of their rows.
                     <button type="button" class="btn small" on:click=start_edit disabled=move || { mode.get() == Mode::Edit }

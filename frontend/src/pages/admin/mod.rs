@@ -118,7 +118,6 @@ pub struct BookForm {
     pub isbn: RwSignal<String>,
     pub genre: RwSignal<String>,
     pub price: RwSignal<String>,
-    pub currency: RwSignal<String>,
     pub year: RwSignal<String>,
     pub description: RwSignal<String>,
 }
@@ -131,7 +130,6 @@ impl BookForm {
             isbn: RwSignal::new(String::new()),
             genre: RwSignal::new(String::new()),
             price: RwSignal::new(String::new()),
-            currency: RwSignal::new("USD".into()),
             year: RwSignal::new(String::new()),
             description: RwSignal::new(String::new()),
         }
@@ -155,7 +153,6 @@ impl BookForm {
         self.isbn.set(b.isbn.to_string());
         self.genre.set(b.genre.to_string());
         self.price.set(price_text(b.price_cents.get()));
-        self.currency.set(b.currency.to_string());
         self.year.set(b.published_year.to_string());
         self.description.set(b.description.to_string());
     }
@@ -183,8 +180,6 @@ impl BookForm {
             price_cents: parse_price(&self.price.get_untracked())
                 .and_then(|p| PriceCents::parse(p).map_err(|e| e.to_string()))
                 .map_err(|e| format!("Price: {e}"))?,
-            currency: Currency::parse(self.currency.get_untracked().trim())
-                .map_err(|e| format!("Currency: {e}"))?,
             published_year: self
                 .year
                 .get_untracked()
@@ -199,6 +194,10 @@ impl BookForm {
 #[component]
 pub fn BookFields(form: BookForm, prefix: String) -> impl IntoView {
     let desc_id = format!("{prefix}-description");
+    // Every book is priced in the shop's one currency: the label names it.
+    let api = crate::use_api();
+    let currency = LocalResource::new(move || async move { api.shop_currency().await });
+    let price_id = format!("{prefix}-price");
     let field =
         move |name: &str, label: &'static str, sig: RwSignal<String>, kind: &'static str| {
             let id = format!("{prefix}-{name}");
@@ -221,8 +220,21 @@ pub fn BookFields(form: BookForm, prefix: String) -> impl IntoView {
             {field("authors", "Authors (comma-separated)", form.authors, "text")}
             {field("isbn", "ISBN", form.isbn, "text")}
             {field("genre", "Genre", form.genre, "text")}
-            {field("price", "Price", form.price, "text")}
-            {field("currency", "Currency", form.currency, "text")}
+            <div class="field">
+                <label for=price_id.clone()>
+                    {move || match currency.get() {
+                        Some(Ok(c)) => format!("Price ({c})"),
+                        _ => "Price".to_owned(),
+                    }}
+                </label>
+                <input
+                    id=price_id
+                    name="price"
+                    type="text"
+                    prop:value=move || form.price.get()
+                    on:input=move |ev| form.price.set(event_target_value(&ev))
+                />
+            </div>
             {field("year", "Year published", form.year, "number")}
             <div class="field wide">
                 <label for=desc_id.clone()>"Description"</label>

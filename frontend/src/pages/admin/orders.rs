@@ -85,7 +85,7 @@ fn OrdersScreen() -> impl IntoView {
             </div>
             {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
             <div class="table-wrap">
-                <table class="admin-orders" aria-busy=move || loading.get().to_string()>
+                <table class="admin-orders stack" aria-busy=move || loading.get().to_string()>
                     <thead>
                         <tr>
                             <th scope="col">"Order"</th>
@@ -136,12 +136,12 @@ fn OrderRow(order: Order) -> impl IntoView {
         <tbody>
             <tr>
                 <th scope="row">{format!("#{}", short_id(order.id))}</th>
-                <td>{when(&order.created_at)}</td>
-                <td class="muted">{short_id(order.user_id)}</td>
-                <td class="num">{money(order.total_cents, order.currency.as_str())}</td>
-                <td class="num">{money(order.refunded_cents, order.currency.as_str())}</td>
-                <td><span class=format!("status {}", order.status.as_str())>{status_label(order.status)}</span></td>
-                <td>
+                <td data-label="Placed">{when(&order.created_at)}</td>
+                <td class="muted" data-label="Customer">{short_id(order.user_id)}</td>
+                <td class="num" data-label="Total">{money(order.total_cents, order.currency.as_str())}</td>
+                <td class="num" data-label="Refunded">{money(order.refunded_cents, order.currency.as_str())}</td>
+                <td data-label="Status"><span class=format!("status {}", order.status.as_str())>{status_label(order.status)}</span></td>
+                <td class="row-actions">
                     <button
                         type="button"
                         class="btn small"

@@ -331,3 +331,90 @@ async fn an_admin_change_whose_answer_is_lost_is_read_back_and_answered_as_made(
     tokio::time::sleep(delay).await;
     assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 9);
 }
+
+/// A book has no currency of its own: requests carry none, and every book is in the shop's.
+#[tokio::test]
+async fn books_are_created_and_edited_without_a_currency() {
+    let app = TestApp::spawn_with(|s| s.currency = "GBP".into()).await;
+    let token = app.admin.token().unwrap().to_owned();
+    let body = serde_json::to_value(new_book("Priceless", "A", "fiction", 1250, 3)).unwrap();
+    assert!(body.get("currency").is_none(), "{body}");
+    let res = app
+        .http
+        .post(app.url("/api/v1/admin/books"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let created: Book = res.json().await.unwrap();
+    assert_eq!(created.currency.as_str(), "GBP");
+
+    let details = serde_json::to_value(new_details("Priceless", "B", "fiction", 999)).unwrap();
+    let res = app
+        .http
+        .put(app.url(&format!("/api/v1/admin/books/{}", created.id)))
+        .bearer_auth(&token)
+        .header("If-Match", "*")
+        .json(&details)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let edited: Book = res.json().await.unwrap();
+    assert_eq!(
+        (edited.currency.as_str(), edited.price_cents.get()),
+        ("GBP", 999)
+    );
+    assert_eq!(app.api.get_book(created.id).await.unwrap(), edited);
+}
+
+/// A `currency` in a book request is refused (422 `validation_failed`, naming the field), even
+/// the shop's own: the request schemas have no such field, and unknown fields are refused.
+#[tokio::test]
+async fn a_currency_in_a_book_request_is_refused() {
+    let app = TestApp::spawn().await;
+    let token = app.admin.token().unwrap().to_owned();
+    let book = app.book("Kept", 2).await;
+    for currency in ["USD", "EUR"] {
+        let mut body = serde_json::to_value(new_book("Dollars", "A", "fiction", 999, 1)).unwrap();
+        body["currency"] = json!(currency);
+        let res = app
+            .http
+            .post(app.url("/api/v1/admin/books"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(res, 422, "validation_failed").await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains("currency"),
+            "{problem}"
+        );
+
+        let mut details = serde_json::to_value(new_details("Kept", "A", "fiction", 1)).unwrap();
+        details["isbn"] = json!(book.isbn);
+        details["currency"] = json!(currency);
+        let res = app
+            .http
+            .put(app.url(&format!("/api/v1/admin/books/{}", book.id)))
+            .bearer_auth(&token)
+            .header("If-Match", "*")
+            .json(&details)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, 422, "validation_failed").await;
+    }
+    // Nothing was added or changed.
+    let books = app
+        .api
+        .list_books(&BookQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(books, vec![app.api.get_book(book.id).await.unwrap()]);
+    assert_eq!((books[0].version, books[0].currency.as_str()), (1, "EUR"));
+}

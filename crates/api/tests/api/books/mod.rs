@@ -1,4 +1,5 @@
 //! `GET /api/v1/books` and `/books/{id}`: listing, paging, cursors; search in `search`.
+mod currency;
 mod search;
 
 use crate::helpers::*;
