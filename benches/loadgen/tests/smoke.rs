@@ -2,6 +2,9 @@
 //! store, a small dataset, a few seconds of shoppers in each mix, and the consistency check
 //! (stock conservation, every acknowledged order readable, no negative stock).
 #![allow(clippy::unwrap_used)]
+#[path = "../../../crates/api/tests/support/payment_server.rs"]
+mod payment_server;
+
 use bookstore_api::settings::{AdminBootstrap, Settings};
 use bookstore_api::startup::Application;
 use bookstore_loadgen::dataset::{self, DatasetSpec};
@@ -14,6 +17,15 @@ const PASSWORD: &str = "loadgen-admin-password";
 
 async fn spawn_shop(dir: &std::path::Path) -> String {
     let mut settings = Settings::for_tests(dir);
+    let url = payment_server::url();
+    settings.payments = Some(bookstore_api::settings::PaymentSettings {
+        api_url: url.to_owned(),
+        secret_key: payment_server::SECRET_KEY.to_owned().into(),
+        publishable_key: payment_server::PUBLISHABLE_KEY.into(),
+        js_url: format!("{url}/js.stripe.com/v3/"),
+        timeout_ms: 10_000,
+        payment_timeout_secs: 900,
+    });
     settings.admin = Some(AdminBootstrap {
         email: ADMIN.into(),
         password: PASSWORD.to_owned().into(),
@@ -55,6 +67,8 @@ async fn shoppers_keep_the_shop_consistent() {
         cfg.progress = false;
         cfg.json = Some(out.path().join("run.json"));
         cfg.chart = Some(out.path().join("run.svg"));
+        cfg.provider = Some(payment_server::url().to_owned());
+        cfg.provider_secret = payment_server::SECRET_KEY.into();
         let report = shop::run(cfg).await.unwrap();
         eprint!("{}", shop::summary(&report));
         let c = report.consistency.as_ref().unwrap();
@@ -65,6 +79,8 @@ async fn shoppers_keep_the_shop_consistent() {
         if mix == Mix::Ordering {
             assert!(c.orders_acknowledged > 0);
             assert!(c.units_sold > 0);
+            // Every acknowledged order's card is authorized for its total at the provider.
+            assert_eq!(c.payments_checked, c.orders_acknowledged);
         }
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.path().join("run.json")).unwrap()).unwrap();

@@ -11,9 +11,9 @@ use crate::zipf::Popularity;
 use anyhow::{Context, bail};
 use bookstore_client::{Client, ClientError};
 use bookstore_model::{
-    Book, BookDetails, BookId, BookQuery, BookSort, CreateReturn, Email, LineRequest, OrderId,
-    PageQuery, Password, PersonName, PriceCents, ProblemCode, Quantity, RegisterRequest,
-    ReturnReason,
+    Book, BookDetails, BookId, BookQuery, BookSort, CreateReturn, Email, LineRequest, Order,
+    OrderId, PageQuery, Password, PersonName, PriceCents, ProblemCode, Quantity, RegisterRequest,
+    ReturnReason, ShipOrder,
 };
 use futures::StreamExt;
 use serde::Serialize;
@@ -165,6 +165,12 @@ pub struct RunConfig {
     pub json: Option<PathBuf>,
     #[serde(skip)]
     pub chart: Option<PathBuf>,
+    /// The payment provider's API and secret key, for the consistency check's look at every
+    /// order's payment (default: `BOOKSTORE__PAYMENTS__API_URL` and `..._SECRET_KEY`, as the
+    /// shop reads them and `bench.sh` exports them).
+    pub provider: Option<String>,
+    #[serde(skip)]
+    pub provider_secret: String,
 }
 
 impl RunConfig {
@@ -187,6 +193,8 @@ impl RunConfig {
             verify: true,
             json: None,
             chart: None,
+            provider: std::env::var("BOOKSTORE__PAYMENTS__API_URL").ok(),
+            provider_secret: std::env::var("BOOKSTORE__PAYMENTS__SECRET_KEY").unwrap_or_default(),
         }
     }
 }
@@ -214,6 +222,10 @@ pub struct Consistency {
     pub negative_stock: usize,
     pub orders_acknowledged: usize,
     pub orders_missing: Vec<String>,
+    /// Acknowledged orders whose payment is not exactly one authorization of their total at the
+    /// provider (checked when `BOOKSTORE__PAYMENTS__API_URL` names it, as `bench.sh` sets).
+    pub payments_wrong: Vec<String>,
+    pub payments_checked: usize,
     /// Order placements whose outcome stayed unknown after retries with the same key.
     pub orders_ambiguous: u64,
     pub units_sold: i64,
@@ -476,7 +488,7 @@ pub fn summary(r: &Report) -> String {
     if let Some(c) = &r.consistency {
         let _ = writeln!(
             s,
-            "consistency: {} ({} books checked, {} orders acknowledged and found {}, {} sold, {} returned, {} ambiguous, {} stock mismatches, {} negative)",
+            "consistency: {} ({} books checked, {} orders acknowledged and found {}, {} sold, {} returned, {} ambiguous, {} stock mismatches, {} negative, {} payments checked at the provider, {} wrong)",
             if c.ok { "OK" } else { "FAILED" },
             c.books_checked,
             c.orders_acknowledged,
@@ -485,9 +497,12 @@ pub fn summary(r: &Report) -> String {
             c.units_returned,
             c.orders_ambiguous,
             c.stock_mismatches.len(),
-            c.negative_stock
+            c.negative_stock,
+            c.payments_checked,
+            c.payments_wrong.len()
         );
-        for m in c.stock_mismatches.iter().chain(&c.orders_missing).take(10) {
+        let problems = c.stock_mismatches.iter().chain(&c.orders_missing);
+        for m in problems.chain(&c.payments_wrong).take(10) {
             let _ = writeln!(s, "  {m}");
         }
     }

@@ -148,3 +148,107 @@ async fn an_event_whose_deliverer_is_killed_mid_delivery_is_delivered_by_another
     );
     assert!(killed_at.elapsed() < Duration::from_secs(30));
 }
+
+/// kill -9 between the reservation and the card's authorization: after the restart no copy is
+/// lost and no money is held without an order. `hold` says where the instance died: before
+/// its confirmation reached the provider (the reservation expires: copies back, the intent
+/// cancelled), or after the provider authorized but before the answer came back (the order is
+/// paid after all, the copies stay sold).
+async fn kill_9_mid_checkout(hold: crate::slow_proxy::Hold) -> (Order, serde_json::Value, i64) {
+    use crate::slow_proxy::SlowProxy;
+    let data = tempfile::tempdir().unwrap();
+    let dynamo = test_dynamo().await;
+    let provider = crate::payment_server::url();
+    let proxy = SlowProxy::start_matching(
+        provider,
+        b"/confirm HTTP/1.1".to_vec(),
+        Duration::from_secs(120),
+    )
+    .await;
+    proxy.hold(hold);
+    let env = [
+        ("BOOKSTORE__PAYMENTS__PAYMENT_TIMEOUT_SECS", "3"),
+        ("BOOKSTORE__WEBHOOKS__POLL_MS", "300"),
+    ];
+    let mut via_proxy = env.to_vec();
+    via_proxy.push(("BOOKSTORE__PAYMENTS__API_URL", proxy.endpoint.as_str()));
+    let mut server = start_server_with(data.path(), dynamo.as_ref(), &via_proxy).await;
+    let login = server.client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin = server.client.authed(login.unwrap().token);
+    let book = admin
+        .admin_create_book(&new_book("Mid-checkout", "A", "fiction", 1000, 10))
+        .await
+        .unwrap();
+    let reg = RegisterRequest {
+        email: Email::parse("midway@example.com").unwrap(),
+        password: Password::parse("midway password").unwrap(),
+        name: PersonName::parse("M").unwrap(),
+    };
+    let shopper = server
+        .client
+        .authed(server.client.register(&reg).await.unwrap().token);
+    let buying = {
+        let s = shopper.clone();
+        tokio::spawn(async move { s.place_order(&order_of(vec![line(book.id, 3)]), None).await })
+    };
+    // The reservation is written; the authorization is in flight.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let order = loop {
+        let mine = shopper.list_orders(&PageQuery::default()).await.unwrap();
+        if let Some(o) = mine.items.into_iter().next() {
+            break o;
+        }
+        assert!(std::time::Instant::now() < deadline, "no reservation");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(order.status, OrderStatus::PendingPayment);
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().unwrap();
+    buying.abort();
+
+    let server = start_server_with(data.path(), dynamo.as_ref(), &env).await;
+    let shopper = server.client.authed(
+        server
+            .client
+            .login("midway@example.com", "midway password")
+            .await
+            .unwrap()
+            .token,
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let settled = loop {
+        let now = shopper.get_order(order.id).await.unwrap();
+        if now.status != OrderStatus::PendingPayment {
+            break now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never settled: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let intent_id = settled.payment.as_ref().unwrap().provider_id.clone();
+    let intent = crate::payment_server::intent(&intent_id).await;
+    let stock = server.client.get_book(book.id).await.unwrap().stock;
+    (settled, intent, stock)
+}
+
+#[tokio::test]
+async fn kill_9_before_the_authorization_reached_the_provider_loses_no_copy() {
+    let (order, intent, stock) = kill_9_mid_checkout(crate::slow_proxy::Hold::Calls).await;
+    assert_eq!(order.status, OrderStatus::Cancelled, "{order:?}");
+    assert_eq!(
+        order.payment.as_ref().unwrap().status,
+        PaymentStatus::Voided
+    );
+    assert_eq!(intent["status"], "canceled", "nothing can be taken later");
+    assert_eq!(stock, 10, "the copies came back, once");
+}
+
+#[tokio::test]
+async fn kill_9_after_the_provider_authorized_keeps_the_paid_order() {
+    let (order, intent, stock) = kill_9_mid_checkout(crate::slow_proxy::Hold::Answers).await;
+    assert_eq!(order.status, OrderStatus::Paid, "{order:?}");
+    assert_eq!(intent["status"], "requires_capture");
+    assert_eq!(stock, 7, "the copies stay sold");
+}

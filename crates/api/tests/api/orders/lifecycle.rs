@@ -493,3 +493,40 @@ async fn returns_are_refused_after_the_return_window() {
         (422, ProblemCode::ReturnWindowClosed)
     );
 }
+
+/// A refund job that dies after the provider refunded but before it recorded that is done again
+/// by another dispatcher: the provider must not pay back twice. The shop looks for a refund
+/// with the job's key before making one (localstripe, like Stripe after a day, does not
+/// remember idempotency keys), so the second run finds the first refund.
+#[tokio::test]
+async fn a_refund_retried_after_a_crash_is_made_once() {
+    use bookstore_domain::{Payments, PaymentsConfig};
+    let url = crate::payment_server::url();
+    let payments = Payments::new(PaymentsConfig {
+        api_url: url.to_owned(),
+        secret_key: crate::payment_server::SECRET_KEY.into(),
+        publishable_key: crate::payment_server::PUBLISHABLE_KEY.into(),
+        js_url: String::new(),
+        timeout: Duration::from_secs(10),
+        payment_timeout: Duration::from_secs(900),
+    })
+    .unwrap();
+    let order = OrderId::new().to_string();
+    let intent = payments
+        .create_intent(&order, 2500, "EUR", crate::payment_server::CARD_OK)
+        .await
+        .unwrap();
+    assert!(payments.confirm(&intent.id).await.unwrap().authorized());
+    payments.capture(&intent.id).await.unwrap();
+    let key = format!("return-{}", ReturnId::new());
+    payments.refund(&intent.id, 1000, &key).await.unwrap();
+    payments.refund(&intent.id, 1000, &key).await.unwrap();
+    let refunds = payment_server::refunds(&intent.id).await;
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    // Another key is another refund.
+    payments
+        .refund(&intent.id, 500, &format!("return-{}", ReturnId::new()))
+        .await
+        .unwrap();
+    assert_eq!(payment_server::refunds(&intent.id).await.len(), 2);
+}
