@@ -1,8 +1,8 @@
 //! An account's data: its export, and its deletion.
 //!
 //! Deleting an account removes the person's data (the user item, the addresses and their
-//! counter) and keeps the orders for the shop's books: each keeps its `user_id` and loses its
-//! `customer_email`. The orders are scrubbed before the account goes (a failure leaves an
+//! counter, the cart) and keeps the orders for the shop's books: each keeps its `user_id` and
+//! loses its `customer_email`. The orders are scrubbed before the account goes (a failure leaves an
 //! account that can try again) and once more after (an order placed meanwhile).
 use super::{Account, Users, user_key};
 use crate::actor::Actor;
