@@ -12,6 +12,7 @@ mod support;
 mod accounts;
 mod admin;
 mod api_keys;
+mod cart;
 mod docs;
 mod shopper;
 mod webhooks;
