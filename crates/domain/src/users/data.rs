@@ -7,6 +7,7 @@
 use super::{Account, Users, user_key};
 use crate::actor::Actor;
 use crate::addresses::Addresses;
+use crate::cart::Carts;
 use crate::error::{Error, Result};
 use crate::orders::{Orders, order_key};
 use crate::store::keys::ORDERS_BY_USER;
@@ -18,16 +19,18 @@ use serde_json::Value;
 const SCRUB_BATCH: usize = 100;
 
 impl Users {
-    /// Everything kept about the caller: the account (no hash), the addresses, every order
-    /// (all pages) with its returns.
+    /// Everything kept about the caller: the account (no hash), the addresses, the cart, every
+    /// order (all pages) with its returns.
     pub async fn export(
         &self,
         actor: &Actor,
         addresses: &Addresses,
+        carts: &Carts,
         orders: &Orders,
     ) -> Result<AccountExport> {
         let user = self.own(actor).await?.user;
         let addresses = addresses.list(actor).await?;
+        let cart = carts.get(actor).await?;
         let mut exported = Vec::new();
         let mut q = PageQuery {
             limit: Some(100),
@@ -48,6 +51,7 @@ impl Users {
             exported_at: chrono::Utc::now(),
             user,
             addresses,
+            cart,
             orders: exported,
         })
     }

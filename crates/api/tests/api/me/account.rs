@@ -187,6 +187,12 @@ async fn the_export_holds_orders_returns_and_addresses_and_no_hash() {
     me.create_return(placed[0], &return_of(vec![line(book.id, 1)]))
         .await
         .unwrap();
+    let cart = me
+        .replace_my_cart(&CartInput {
+            lines: vec![line(book.id, 2)],
+        })
+        .await
+        .unwrap();
     let res = app
         .http
         .get(app.url(paths::MY_EXPORT))
@@ -201,6 +207,7 @@ async fn the_export_holds_orders_returns_and_addresses_and_no_hash() {
     let export: AccountExport = serde_json::from_str(&text).unwrap();
     assert_eq!(export.user, me.me().await.unwrap());
     assert_eq!(export.addresses, vec![home]);
+    assert_eq!(export.cart, cart);
     let mut ids: Vec<OrderId> = export.orders.iter().map(|o| o.order.id).collect();
     ids.sort();
     placed.sort();
