@@ -82,7 +82,11 @@ impl Carts {
             WriteOp::Delete { key, cond: None }
         } else {
             // A deleted book keeps the title this cart saw last, if it ever saw one.
-            let titles = self.stored_titles(&key).await?;
+            let titles = if books.iter().any(Option::is_none) {
+                self.stored_titles(&key).await?
+            } else {
+                Vec::new()
+            };
             for (line, book) in record.lines.iter_mut().zip(&books) {
                 line.title = match book {
                     Some(b) => Some(b.title.clone()),

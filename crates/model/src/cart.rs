@@ -4,7 +4,6 @@
 use crate::{BookId, Currency, LineRequest, MAX_LINES, Title, ValidationError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use utoipa::ToSchema;
 
 /// The most lines a cart may hold: as many as one order.
@@ -22,23 +21,9 @@ pub struct CartInput {
 }
 
 impl CartInput {
-    /// At most [`MAX_CART_LINES`] lines, each of another book.
+    /// At most [`MAX_CART_LINES`] lines, each of another book; none is fine.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        if self.lines.len() > MAX_CART_LINES {
-            return Err(ValidationError::new(format!(
-                "a cart holds at most {MAX_CART_LINES} lines"
-            )));
-        }
-        let mut seen = HashSet::new();
-        for l in &self.lines {
-            if !seen.insert(l.book_id) {
-                return Err(ValidationError::new(format!(
-                    "book {} appears on more than one line; use one line with the total quantity",
-                    l.book_id
-                )));
-            }
-        }
-        Ok(())
+        crate::order::bounded_distinct_lines(&self.lines)
     }
 }
 
@@ -97,24 +82,6 @@ pub struct Cart {
     pub currency: Option<Currency>,
     /// When the cart was last saved; null if it never was.
     pub updated_at: Option<DateTime<Utc>>,
-}
-
-impl Cart {
-    /// The lines as a `PUT` body (to change one and send the cart back).
-    pub fn input(&self) -> CartInput {
-        CartInput {
-            lines: self
-                .lines
-                .iter()
-                .filter_map(|l| {
-                    Some(LineRequest {
-                        book_id: l.book_id,
-                        quantity: crate::Quantity::parse(i64::from(l.quantity)).ok()?,
-                    })
-                })
-                .collect(),
-        }
-    }
 }
 
 #[cfg(test)]
