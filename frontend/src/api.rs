@@ -233,6 +233,18 @@ impl Api {
         self.check(r)
     }
 
+    // ---- the account's cart
+
+    pub async fn my_cart(&self) -> ApiResult<Cart> {
+        let r = self.authed().my_cart().await;
+        self.check(r)
+    }
+
+    pub async fn save_cart(&self, req: &CartInput) -> ApiResult<Cart> {
+        let r = self.authed().replace_my_cart(req).await;
+        self.check(r)
+    }
+
     // ---- orders (customer token)
 
     pub async fn place_order(&self, req: &PlaceOrder, key: &str) -> ApiResult<Order> {

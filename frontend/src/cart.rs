@@ -5,9 +5,23 @@
 //! succeeds, so a double click or a retry after a network error sends the same key and the
 //! server answers with the order already placed instead of buying twice. Changing the cart
 //! makes it a different order, so the key is dropped then.
-use bookstore_model::{Book, BookId, LineRequest, Quantity};
+//!
+//! Signed in, the cart is the account's, kept by the server (`/api/v1/me/cart`), so it
+//! follows the person to any browser: it is loaded at sign-in and saved after every change
+//! (one save at a time; changes made meanwhile go in the next one, so the last state wins).
+//! Signing in in this tab first merges the cart built before into the account's (quantities
+//! of a book added up, at most `Quantity::MAX`; at most `MAX_CART_LINES` lines) and clears it
+//! from `localStorage`; a sign-in adopted from another tab only loads the account's cart (that
+//! tab merged the browser's). Signing out empties the cart shown: it stays with the account.
+use crate::api::Api;
+use crate::session::Session;
+use bookstore_model::{
+    Book, BookId, CartInput, CartLineStatus, LineRequest, MAX_CART_LINES, Quantity, UserId,
+};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 const KEY: &str = "bookstore.cart";
 
@@ -46,6 +60,17 @@ impl CartState {
             .map_or(0, |l| l.quantity)
     }
 
+    /// The lines as the server keeps them (the first `MAX_CART_LINES`).
+    pub fn input(&self) -> CartInput {
+        CartInput {
+            lines: self
+                .line_requests()
+                .into_iter()
+                .take(MAX_CART_LINES)
+                .collect(),
+        }
+    }
+
     /// The cart's lines as an order's (checkout adds where and how to ship and the card).
     pub fn line_requests(&self) -> Vec<LineRequest> {
         self.lines
@@ -66,24 +91,166 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
+/// The server side of a signed-in cart.
+#[derive(Debug, Clone, Copy, Default)]
+struct Remote {
+    /// The account whose cart this is; `None` signed out.
+    account: Option<UserId>,
+    /// The account's cart is being read: changes wait for it.
+    loading: bool,
+    /// A save is on its way.
+    saving: bool,
+    /// The cart changed while it was: save again.
+    dirty: bool,
+}
+
 #[derive(Clone, Copy)]
 pub struct Cart {
     state: RwSignal<CartState>,
+    /// Books the server says are no longer in the catalogue.
+    unavailable: RwSignal<HashSet<BookId>>,
+    sync: StoredValue<Remote>,
+    api: Api,
 }
 
 impl Cart {
-    pub fn load() -> Self {
-        let state = storage()
-            .and_then(|s| s.get_item(KEY).ok().flatten())
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default();
-        Self {
-            state: RwSignal::new(state),
+    /// The browser's cart, then (signed in) the account's, following the session.
+    pub fn load(session: Session, api: Api) -> Self {
+        let cart = Self {
+            state: RwSignal::new(stored().unwrap_or_default()),
+            unavailable: RwSignal::new(HashSet::new()),
+            sync: StoredValue::new(Remote::default()),
+            api,
+        };
+        let account = Memo::new(move |_| session.user().map(|u| u.id));
+        Effect::new(move |_| match account.get() {
+            Some(id) if cart.sync.with_value(|s| s.account) != Some(id) => {
+                cart.signed_in(id, session.signed_in_here());
+            }
+            Some(_) => {}
+            None if cart.sync.with_value(|s| s.account.is_some()) => cart.signed_out(),
+            None => {}
+        });
+        cart
+    }
+
+    /// Loads the account's cart, merging this tab's into it when the person signed in here.
+    /// Otherwise (another tab signed in, or a page load) this tab's lines are dropped first:
+    /// they were the browser's, merged by the tab that signed in; what is added while the
+    /// account's cart is read is merged all the same.
+    fn signed_in(&self, account: UserId, merge_here: bool) {
+        if !merge_here && self.state.with_untracked(|s| !s.lines.is_empty()) {
+            self.state.update(|s| s.lines.clear());
+        }
+        self.sync.update_value(|s| {
+            *s = Remote {
+                account: Some(account),
+                loading: true,
+                ..Remote::default()
+            }
+        });
+        let cart = *self;
+        spawn_local(async move {
+            let read = cart.api.my_cart().await;
+            if cart.sync.with_value(|s| s.account) != Some(account) {
+                return;
+            }
+            let Ok(server) = read else {
+                // Changes are saved from now on, over what the server had.
+                cart.sync.update_value(|s| s.loading = false);
+                return;
+            };
+            let local = cart.state.get_untracked().lines;
+            let mut lines: Vec<CartLine> = server
+                .lines
+                .iter()
+                .map(|l| from_server(l, &server))
+                .collect();
+            let merged = !local.is_empty();
+            for l in local {
+                match lines.iter().position(|m| m.book_id == l.book_id) {
+                    Some(i) => {
+                        lines[i].quantity = (lines[i].quantity + l.quantity).min(Quantity::MAX);
+                    }
+                    None if lines.len() < MAX_CART_LINES => lines.push(l),
+                    None => {}
+                }
+            }
+            cart.absorb(&server);
+            let key = cart.state.with_untracked(|s| s.idempotency_key.clone());
+            cart.state.set(CartState {
+                lines,
+                // The same order as before only if nothing was merged into it.
+                idempotency_key: if merged { None } else { key },
+            });
+            cart.save();
+            let dirty = cart.sync.with_value(|s| s.dirty);
+            cart.sync.update_value(|s| s.loading = false);
+            if merged || dirty {
+                cart.push();
+            }
+        });
+    }
+
+    /// Signed out (here or in another tab): the cart stays with the account.
+    fn signed_out(&self) {
+        self.sync.update_value(|s| *s = Remote::default());
+        self.unavailable.set(HashSet::new());
+        self.state.set(CartState::default());
+        self.save();
+    }
+
+    /// Sends the cart to the server, one save at a time; a change made meanwhile is sent
+    /// when the save in flight is answered.
+    fn push(&self) {
+        let Some(account) = self.sync.with_value(|s| s.account) else {
+            return;
+        };
+        if self.sync.with_value(|s| s.saving || s.loading) {
+            self.sync.update_value(|s| s.dirty = true);
+            return;
+        }
+        self.sync.update_value(|s| s.saving = true);
+        let cart = *self;
+        spawn_local(async move {
+            loop {
+                cart.sync.update_value(|s| s.dirty = false);
+                let input = cart.state.with_untracked(CartState::input);
+                let saved = cart.api.save_cart(&input).await;
+                if cart.sync.with_value(|s| s.account) != Some(account) {
+                    return;
+                }
+                if let Ok(server) = saved {
+                    cart.absorb(&server);
+                }
+                if !cart.sync.with_value(|s| s.dirty) {
+                    break;
+                }
+            }
+            cart.sync.update_value(|s| s.saving = false);
+        });
+    }
+
+    /// Takes the server's flags (books no longer in the catalogue).
+    fn absorb(&self, server: &bookstore_model::Cart) {
+        let gone: HashSet<BookId> = server
+            .lines
+            .iter()
+            .filter(|l| l.status == CartLineStatus::Unavailable)
+            .map(|l| l.book_id)
+            .collect();
+        if self.unavailable.with_untracked(|u| *u != gone) {
+            self.unavailable.set(gone);
         }
     }
 
+    /// Keeps the cart in `localStorage`: signed out, all of it; signed in, only the pending
+    /// order's key (the lines are the server's, and another person may use this browser).
     fn save(&self) {
-        let state = self.state.get_untracked();
+        let mut state = self.state.get_untracked();
+        if self.sync.with_value(|s| s.account.is_some()) {
+            state.lines.clear();
+        }
         if let (Some(s), Ok(json)) = (storage(), serde_json::to_string(&state)) {
             let _ = s.set_item(KEY, &json);
         }
@@ -97,6 +264,12 @@ impl Cart {
             s.idempotency_key = None;
         });
         self.save();
+        self.push();
+    }
+
+    /// Whether the server says the book is no longer in the catalogue.
+    pub fn is_unavailable(&self, id: BookId) -> bool {
+        self.unavailable.with(|u| u.contains(&id))
     }
 
     pub fn state(&self) -> CartState {
@@ -168,9 +341,12 @@ impl Cart {
         self.edit(|lines| lines.retain(|l| l.book_id != id));
     }
 
+    /// Empties the cart (an order was placed), on the server too when signed in.
     pub fn clear(&self) {
         self.state.set(CartState::default());
+        self.unavailable.set(HashSet::new());
         self.save();
+        self.push();
     }
 
     /// The key for placing this cart's order: the kept one, or a new one (kept at once, before
@@ -192,6 +368,26 @@ impl Cart {
 
     pub fn has_pending_key(&self) -> bool {
         self.state.with(|s| s.idempotency_key.is_some())
+    }
+}
+
+fn stored() -> Option<CartState> {
+    let json = storage()?.get_item(KEY).ok().flatten()?;
+    serde_json::from_str(&json).ok()
+}
+
+/// A line of the account's cart as this one keeps it (the cart page reads the book itself).
+fn from_server(l: &bookstore_model::CartLine, cart: &bookstore_model::Cart) -> CartLine {
+    let currency = l.currency.as_ref().or(cart.currency.as_ref());
+    CartLine {
+        book_id: l.book_id,
+        title: l.title.as_ref().map_or_else(
+            || "A book no longer in the catalogue".to_owned(),
+            ToString::to_string,
+        ),
+        unit_price_cents: l.unit_price_cents.unwrap_or(0),
+        currency: currency.map_or_else(|| "USD".to_owned(), ToString::to_string),
+        quantity: l.quantity,
     }
 }
 

@@ -45,8 +45,9 @@ fn page_title_of(what: String) -> String {
 pub fn App() -> impl IntoView {
     let session = Session::restore();
     provide_context(session);
-    provide_context(Api::new(session));
-    provide_context(Cart::load());
+    let api = Api::new(session);
+    provide_context(api);
+    provide_context(Cart::load(session, api));
     provide_context(Live::start());
     leptos_meta::provide_meta_context();
 

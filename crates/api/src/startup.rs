@@ -25,7 +25,9 @@ use bookstore_domain::mail::Mailer;
 use bookstore_domain::outbox::Wakeup;
 use bookstore_domain::outbox::dispatch::Dispatcher;
 use bookstore_domain::tokens::Tokens;
-use bookstore_domain::{Addresses, ApiKeys, Audit, Catalogue, Orders, Payments, Users, Webhooks};
+use bookstore_domain::{
+    Addresses, ApiKeys, Audit, Carts, Catalogue, Orders, Payments, Users, Webhooks,
+};
 use bookstore_model::{Email, PersonName, ProblemCode, Role};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -160,6 +162,7 @@ impl Application {
                 .with_wakeup(wakeup)
                 .with_link_ttls(settings.link_ttls()),
             addresses: Addresses::new(store.clone()),
+            carts: Carts::new(store.clone()),
             shipping,
             audit: Audit::new(store.clone(), cursors.clone()),
             api_keys: ApiKeys::new(store.clone(), cursors),

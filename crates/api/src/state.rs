@@ -3,7 +3,9 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use bookstore_domain::hashing::HashPool;
 use bookstore_domain::tokens::Tokens;
-use bookstore_domain::{Addresses, ApiKeys, Audit, Catalogue, Orders, Shipping, Users, Webhooks};
+use bookstore_domain::{
+    Addresses, ApiKeys, Audit, Carts, Catalogue, Orders, Shipping, Users, Webhooks,
+};
 use std::sync::Arc;
 
 /// What every handler can reach: the repositories, the keys and the edge's own parts (rate
@@ -13,6 +15,7 @@ pub struct AppState {
     pub orders: std::sync::Arc<Orders>,
     pub users: Users,
     pub addresses: Addresses,
+    pub carts: Carts,
     /// The currency, shipping options and tax rates, checked at start-up.
     pub shipping: std::sync::Arc<Shipping>,
     pub audit: Audit,

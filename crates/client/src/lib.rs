@@ -294,6 +294,19 @@ impl Client {
         Self::decode::<serde_json::Value>(res).await.map(|_| ())
     }
 
+    // ---- cart
+
+    /// The account's cart, each line checked against the catalogue now.
+    pub async fn my_cart(&self) -> Result<Cart> {
+        self.get(paths::MY_CART).await
+    }
+
+    /// Replaces the account's whole cart; answers it as saved.
+    pub async fn replace_my_cart(&self, req: &CartInput) -> Result<Cart> {
+        let r = self.request(Method::PUT, paths::MY_CART).json(req);
+        Ok(Self::send(r).await?.value)
+    }
+
     // ---- shipping
 
     /// The shipping options (those serving `q.country`, if given) and the shop's currency.

@@ -202,7 +202,7 @@ impl Addresses {
 }
 
 /// The caller's partition: the one of their user item.
-fn partition(actor: &Actor) -> Result<String> {
+pub(crate) fn partition(actor: &Actor) -> Result<String> {
     let email =
         Email::parse(&actor.email).map_err(|_| Error::Unauthorized("the token is invalid"))?;
     Ok(user_key(&email).pk)

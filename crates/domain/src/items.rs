@@ -12,6 +12,7 @@
 //! | user            | `USER#<email>`         | `USER`                    |                              |
 //! | address         | `USER#<email>`         | `ADDR#<id>`               |                              |
 //! | address counter | `USER#<email>`         | `ADDRESSES`               |                              |
+//! | cart            | `USER#<email>`         | `CART`                    |                              |
 //! | reset link      | `RESET#<sha-256>`      | `RESET`                   |                              |
 //! | e-mail link     | `EMAILCHANGE#<sha-256>`| `EMAILCHANGE`             |                              |
 //! | order           | `ORDER#<id>`           | `ORDER`                   | by user, by time, by status  |

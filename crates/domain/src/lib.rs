@@ -1,18 +1,19 @@
 //! The shop's rules on the storage interface: the catalogue (books, search, genres, best
 //! sellers and their caches), orders and returns (placement, idempotency), users and their
-//! address books (accounts: sessions' revocation, password-reset and e-mail links, export
+//! address books and carts (accounts: sessions' revocation, password-reset and e-mail links, export
 //! and deletion), shipping and tax, the audit log, API keys, live stock, tokens, password hashing and
 //! cursors.
 //!
 //! No HTTP here: callers say who acts with an [`Actor`] and get domain [`Error`]s, which the
 //! HTTP layer maps once to problem documents. Each repository ([`Catalogue`], [`Orders`],
-//! [`Users`], [`Addresses`], [`Audit`]) owns its store handle, cursor codec and caches, and
+//! [`Users`], [`Addresses`], [`Carts`], [`Audit`]) owns its store handle, cursor codec and caches, and
 //! invalidates its caches in its own writes. [`Shipping`] is configuration and arithmetic:
 //! the shipping options and tax rates checkout charges.
 pub mod actor;
 pub mod addresses;
 pub mod api_keys;
 pub mod audit;
+pub mod cart;
 pub mod catalogue;
 pub mod cursor;
 pub mod error;
@@ -36,6 +37,7 @@ pub use addresses::Addresses;
 pub use api_keys::ApiKeys;
 pub use audit::Audit;
 pub use bookstore_store as store;
+pub use cart::Carts;
 pub use catalogue::{Catalogue, CatalogueConfig};
 pub use error::{Error, Result};
 pub use orders::Orders;

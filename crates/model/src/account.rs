@@ -95,6 +95,9 @@ pub struct AccountExport {
     /// The account (never its password hash).
     pub user: User,
     pub addresses: Vec<Address>,
+    /// The account's cart, as `GET /api/v1/me/cart` answers it.
+    #[serde(default)]
+    pub cart: crate::Cart,
     /// Every order, newest first, each with its returns.
     pub orders: Vec<ExportedOrder>,
 }

@@ -24,6 +24,11 @@ fn validate_lines(lines: &[LineRequest]) -> Result<(), ValidationError> {
     if lines.is_empty() {
         return Err(ValidationError::new("lines must not be empty"));
     }
+    bounded_distinct_lines(lines)
+}
+
+/// At most [`MAX_LINES`] lines, each of another book (orders, returns and the cart).
+pub(crate) fn bounded_distinct_lines(lines: &[LineRequest]) -> Result<(), ValidationError> {
     if lines.len() > MAX_LINES {
         return Err(ValidationError::new(format!(
             "at most {MAX_LINES} lines are allowed"

@@ -17,6 +17,7 @@ pub const MY_EMAIL: &str = "/api/v1/me/email";
 pub const MY_EMAIL_CONFIRM: &str = "/api/v1/me/email/confirm";
 pub const MY_EXPORT: &str = "/api/v1/me/export";
 pub const MY_ADDRESSES: &str = "/api/v1/me/addresses";
+pub const MY_CART: &str = "/api/v1/me/cart";
 pub const SHIPPING_OPTIONS: &str = "/api/v1/shipping-options";
 pub const PAYMENT_CONFIG: &str = "/api/v1/payment-config";
 pub const ORDERS: &str = "/api/v1/orders";
@@ -117,6 +118,7 @@ pub const TEMPLATES: &[&str] = &[
     MY_EXPORT,
     MY_ADDRESSES,
     "/api/v1/me/addresses/{id}",
+    MY_CART,
     SHIPPING_OPTIONS,
     PAYMENT_CONFIG,
     ORDERS,

@@ -4,6 +4,10 @@
 //! while the order is on its way, and pressing it again after a network error sends the same
 //! key, so the order is placed at most once. When stock ran out meanwhile, the API's
 //! `shortages` say what is left, and the cart can be adjusted to it in one click.
+//!
+//! Lines that cannot be bought as they stand are flagged (sold out, fewer copies than asked
+//! for, no longer in the catalogue: by the live stock, the book's page read, and the server's
+//! cart) and hold the checkout button back until they are removed or lowered.
 use crate::api::ApiError;
 use crate::cart::{CartLine, use_cart};
 use crate::components::{Cover, money};
@@ -15,7 +19,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[component]
 pub fn CartPage() -> impl IntoView {
@@ -35,17 +39,25 @@ pub fn CartPage() -> impl IntoView {
     });
     live.watch(move || ids.get());
     let stock_read: RwSignal<HashMap<BookId, i64>> = RwSignal::new(HashMap::new());
+    // Books whose page answered 404: deleted from the catalogue.
+    let deleted: RwSignal<HashSet<BookId>> = RwSignal::new(HashSet::new());
     Effect::new(move |_| {
         for id in ids.get() {
             if stock_read.with_untracked(|s| s.contains_key(&id)) {
                 continue;
             }
             spawn_local(async move {
-                if let Ok(book) = api.book(id).await {
-                    cart.refresh_line(&book);
-                    stock_read.update(|s| {
-                        s.insert(id, book.stock);
-                    });
+                match api.book(id).await {
+                    Ok(book) => {
+                        cart.refresh_line(&book);
+                        stock_read.update(|s| {
+                            s.insert(id, book.stock);
+                        });
+                    }
+                    Err(e) if e.status == Some(404) => deleted.update(|d| {
+                        d.insert(id);
+                    }),
+                    Err(_) => {}
                 }
             });
         }
@@ -54,6 +66,13 @@ pub fn CartPage() -> impl IntoView {
         let read = stock_read.with(|s| s.get(&id).copied());
         read.map(|s| live.stock(id, s))
     };
+    let gone = move |id: BookId| deleted.with(|d| d.contains(&id)) || cart.is_unavailable(id);
+    // Checkout waits until no line is flagged.
+    let blocked = Signal::derive(move || {
+        cart.state().lines.iter().any(|l| {
+            gone(l.book_id) || stock_of(l.book_id).is_some_and(|s| i64::from(l.quantity) > s)
+        })
+    });
 
     let placing = RwSignal::new(false);
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
@@ -92,7 +111,13 @@ pub fn CartPage() -> impl IntoView {
                             key=|l| (l.book_id, l.quantity, l.unit_price_cents)
                             children=move |line| {
                                 let id = line.book_id;
-                                view! { <CartRow line=line stock=Signal::derive(move || stock_of(id)) /> }
+                                view! {
+                                    <CartRow
+                                        line=line
+                                        stock=Signal::derive(move || stock_of(id))
+                                        gone=Signal::derive(move || gone(id))
+                                    />
+                                }
                             }
                         />
                     </tbody>
@@ -117,7 +142,13 @@ pub fn CartPage() -> impl IntoView {
                         </p>
                     }
                 >
-                    <CheckoutButton placing=placing error=error />
+                    <Show when=move || blocked.get()>
+                        <p class="notice" id="checkout-blocked" role="status">
+                            "Some books in your cart cannot be bought as they are. Remove them or \
+                             lower their quantity to place your order."
+                        </p>
+                    </Show>
+                    <CheckoutButton placing=placing error=error blocked=blocked />
                 </Show>
             </Show>
         </section>
@@ -126,13 +157,17 @@ pub fn CartPage() -> impl IntoView {
 
 /// Places the cart's order with its idempotency key.
 #[component]
-fn CheckoutButton(placing: RwSignal<bool>, error: RwSignal<Option<ApiError>>) -> impl IntoView {
+fn CheckoutButton(
+    placing: RwSignal<bool>,
+    error: RwSignal<Option<ApiError>>,
+    blocked: Signal<bool>,
+) -> impl IntoView {
     let cart = use_cart();
     let api = use_api();
     let navigate = use_navigate();
     // Checkout asks where to ship, how, and for the card, in steps (`pages/checkout`).
     let checkout = move |_| {
-        if cart.state().line_requests().is_empty() {
+        if blocked.get_untracked() || cart.state().line_requests().is_empty() {
             return;
         }
         let _ = (&api, &placing, &error);
@@ -144,7 +179,7 @@ fn CheckoutButton(placing: RwSignal<bool>, error: RwSignal<Option<ApiError>>) ->
             id="checkout"
             class="btn primary big"
             on:click=checkout
-            disabled=move || placing.get()
+            disabled=move || placing.get() || blocked.get()
             aria-busy=move || placing.get().to_string()
         >
             {move || {
@@ -161,19 +196,30 @@ fn CheckoutButton(placing: RwSignal<bool>, error: RwSignal<Option<ApiError>>) ->
 }
 
 #[component]
-fn CartRow(line: CartLine, stock: Signal<Option<i64>>) -> impl IntoView {
+fn CartRow(line: CartLine, stock: Signal<Option<i64>>, gone: Signal<bool>) -> impl IntoView {
     let cart = use_cart();
     let id = line.book_id;
     let quantity = line.quantity;
     // The live stock once the book has been read; until then, no bound but the API's.
     let max = move || stock.get().map_or(i64::MAX, |s| s.max(0));
     let over = move || i64::from(quantity) > max();
+    let flag = move || {
+        if gone.get() {
+            Some("No longer available: remove it to check out".to_owned())
+        } else if over() && max() == 0 {
+            Some("Sold out".to_owned())
+        } else if over() {
+            Some(format!("Only {} left", max()))
+        } else {
+            None
+        }
+    };
     // What the input accepts: the stock, and never more than one order line may hold.
     let limit = move || max().min(i64::from(Quantity::MAX));
     let title = line.title.clone();
     let remove_label = format!(" {}", line.title);
     view! {
-        <tr class:short=over data-book-id=id.to_string()>
+        <tr class:short=move || flag().is_some() class:gone=move || gone.get() data-book-id=id.to_string()>
             <td class="cart-book">
                 <Cover id=id title=line.title.clone() />
                 <A href=format!("/books/{id}")>{line.title.clone()}</A>
@@ -193,9 +239,7 @@ fn CartRow(line: CartLine, stock: Signal<Option<i64>>) -> impl IntoView {
                         cart.set_quantity(id, u32::try_from(n).unwrap_or(0));
                     }
                 />
-                <Show when=over>
-                    <span class="warn">{move || format!("Only {} left", max())}</span>
-                </Show>
+                {move || flag().map(|f| view! { <span class="warn">{f}</span> })}
             </td>
             <td>{money(line.unit_price_cents * i64::from(quantity), &line.currency)}</td>
             <td>

@@ -1,12 +1,13 @@
 //! An account's data: its export, and its deletion.
 //!
 //! Deleting an account removes the person's data (the user item, the addresses and their
-//! counter) and keeps the orders for the shop's books: each keeps its `user_id` and loses its
-//! `customer_email`. The orders are scrubbed before the account goes (a failure leaves an
+//! counter, the cart) and keeps the orders for the shop's books: each keeps its `user_id` and
+//! loses its `customer_email`. The orders are scrubbed before the account goes (a failure leaves an
 //! account that can try again) and once more after (an order placed meanwhile).
 use super::{Account, Users, user_key};
 use crate::actor::Actor;
 use crate::addresses::Addresses;
+use crate::cart::Carts;
 use crate::error::{Error, Result};
 use crate::orders::{Orders, order_key};
 use crate::store::keys::ORDERS_BY_USER;
@@ -18,16 +19,18 @@ use serde_json::Value;
 const SCRUB_BATCH: usize = 100;
 
 impl Users {
-    /// Everything kept about the caller: the account (no hash), the addresses, every order
-    /// (all pages) with its returns.
+    /// Everything kept about the caller: the account (no hash), the addresses, the cart, every
+    /// order (all pages) with its returns.
     pub async fn export(
         &self,
         actor: &Actor,
         addresses: &Addresses,
+        carts: &Carts,
         orders: &Orders,
     ) -> Result<AccountExport> {
         let user = self.own(actor).await?.user;
         let addresses = addresses.list(actor).await?;
+        let cart = carts.get(actor).await?;
         let mut exported = Vec::new();
         let mut q = PageQuery {
             limit: Some(100),
@@ -48,6 +51,7 @@ impl Users {
             exported_at: chrono::Utc::now(),
             user,
             addresses,
+            cart,
             orders: exported,
         })
     }

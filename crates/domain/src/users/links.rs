@@ -108,8 +108,8 @@ impl Users {
 
     /// Moves the link's account to its new e-mail, in one transaction: the user item put under
     /// the new e-mail if none is there (else 409 `email_taken`), the old one deleted, the
-    /// addresses and their counter moved, the token consumed; the account's sessions end (they
-    /// name the old e-mail). 400 `invalid_email_token` if the link is unknown, used or expired.
+    /// addresses, their counter and the cart moved, the token consumed; the account's sessions
+    /// end (they name the old e-mail). 400 `invalid_email_token` if the link is unknown, used or expired.
     pub async fn confirm_email_change(&self, token: &str) -> Result<()> {
         let invalid = || {
             Error::BadRequest(
@@ -194,7 +194,7 @@ impl Users {
         }
     }
 
-    /// The items of an account's partition (the user item, addresses, their counter).
+    /// The items of an account's partition (the user item, addresses, their counter, the cart).
     pub(super) async fn partition(&self, pk: &str) -> Result<Vec<Item>> {
         let page = self
             .store

@@ -232,9 +232,9 @@ async fn customers_never_reach_admin_screens_and_a_refused_token_means_log_in_ag
     b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.wait_path(|p| p == "/admin", "the inventory").await;
     b.c.execute(
-        "const s = JSON.parse(sessionStorage.getItem('bookstore.session')); \
+        "const s = JSON.parse(localStorage.getItem('bookstore.session')); \
          s.token = 'not.a.valid-token'; \
-         sessionStorage.setItem('bookstore.session', JSON.stringify(s));",
+         localStorage.setItem('bookstore.session', JSON.stringify(s));",
         vec![],
     )
     .await

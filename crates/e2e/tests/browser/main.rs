@@ -14,6 +14,7 @@ mod support;
 mod accounts;
 mod admin;
 mod api_keys;
+mod cart;
 mod docs;
 mod phone;
 mod shopper;

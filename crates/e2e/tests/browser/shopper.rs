@@ -146,7 +146,7 @@ async fn a_shopper_searches_buys_sees_stock_drop_returns_a_copy_and_sees_stock_r
 }
 
 #[tokio::test]
-async fn open_pages_follow_stock_live_and_checkout_explains_what_ran_out() {
+async fn open_pages_follow_stock_live_and_the_cart_holds_back_what_ran_out() {
     let _serial = serial().await;
     let shop = Shop::start().await;
     let book = shop.book("The Last Ferry", "Ana Reyes", 1500, 3).await;
@@ -230,20 +230,23 @@ async fn open_pages_follow_stock_live_and_checkout_explains_what_ran_out() {
         "Only 1 left",
     )
     .await;
-    // ...and the order is refused with the API's shortages, nothing bought.
-    b.click("#checkout").await;
-    b.wait_contains(".checkout-error", "ran out").await;
-    b.wait_contains(
-        ".shortages",
-        "The Last Ferry: only 1 left (you asked for 3)",
-    )
-    .await;
+    // ...and holds checkout back until the line asks for no more than there is.
+    b.wait_contains("#checkout-blocked", "lower their quantity")
+        .await;
+    b.wait_attr("#checkout", "disabled", "true").await;
     b.screenshot("checkout-shortage").await;
     assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 1);
 
-    // Adjust to what is left, then buy it.
-    b.click_text(".checkout-error button", "Adjust my cart")
-        .await;
+    // Lower it to what is left, then buy it.
+    let qty = format!("#qty-{}", book.id);
+    b.fill(&qty, "1").await;
+    let el = b.find(&qty).await;
+    b.c.execute(
+        "arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![serde_json::to_value(&el).unwrap()],
+    )
+    .await
+    .unwrap();
     b.wait_contains("#cart-total", "$15.00").await;
     b.click("#checkout").await;
     b.wait_path(|p| p.starts_with("/orders/"), "the order page")

@@ -144,7 +144,7 @@ pub async fn confirm_email(
 }
 
 /// Everything the shop keeps about the caller, as one JSON document: the account (never its
-/// password hash), the addresses, every order with its returns.
+/// password hash), the addresses, the cart, every order with its returns.
 #[utoipa::path(
     get,
     operation_id = "exportMe",
@@ -162,7 +162,7 @@ pub async fn export(
 ) -> ApiResult<web::Json<AccountExport>> {
     let data = state
         .users
-        .export(&user, &state.addresses, &state.orders)
+        .export(&user, &state.addresses, &state.carts, &state.orders)
         .await?;
     Ok(web::Json(data))
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/me`: the caller's own account and what hangs off it.
 pub mod account;
 pub mod addresses;
+pub mod cart;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
@@ -17,7 +18,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(update)
             .service(remove)
             .configure(account::routes)
-            .configure(addresses::routes),
+            .configure(addresses::routes)
+            .configure(cart::routes),
     );
 }
 

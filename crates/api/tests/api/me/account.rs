@@ -92,6 +92,13 @@ async fn an_email_moves_with_its_addresses_once_the_link_is_followed() {
     let app = TestApp::spawn_with(mail_to(&smtp)).await;
     let (me, old_email) = customer_with_email(&app).await;
     let home = me.create_address(&address()).await.unwrap().value;
+    let book = app.book("Carried along", 5).await;
+    let cart = me
+        .replace_my_cart(&CartInput {
+            lines: vec![line(book.id, 2)],
+        })
+        .await
+        .unwrap();
     let new_email = Email::parse(&format!(
         "new-{}@example.com",
         uuid::Uuid::new_v4().simple()
@@ -130,6 +137,7 @@ async fn an_email_moves_with_its_addresses_once_the_link_is_followed() {
     assert_eq!(moved.user.email, new_email);
     let moved = app.api.authed(moved.token);
     assert_eq!(moved.my_addresses().await.unwrap(), vec![home]);
+    assert_eq!(moved.my_cart().await.unwrap(), cart, "the cart moved too");
     // The address book's limit came along: another address still fits.
     moved.create_address(&address()).await.unwrap();
     // The old e-mail is free again.
@@ -179,6 +187,12 @@ async fn the_export_holds_orders_returns_and_addresses_and_no_hash() {
     app.deliver(placed[0]).await;
     app.return_received(&me, placed[0], &return_of(vec![line(book.id, 1)]))
         .await;
+    let cart = me
+        .replace_my_cart(&CartInput {
+            lines: vec![line(book.id, 2)],
+        })
+        .await
+        .unwrap();
     let res = app
         .http
         .get(app.url(paths::MY_EXPORT))
@@ -193,6 +207,7 @@ async fn the_export_holds_orders_returns_and_addresses_and_no_hash() {
     let export: AccountExport = serde_json::from_str(&text).unwrap();
     assert_eq!(export.user, me.me().await.unwrap());
     assert_eq!(export.addresses, vec![home]);
+    assert_eq!(export.cart, cart);
     let mut ids: Vec<OrderId> = export.orders.iter().map(|o| o.order.id).collect();
     ids.sort();
     placed.sort();
@@ -211,6 +226,11 @@ async fn a_deleted_account_keeps_its_orders_without_the_email() {
     let (me, email) = customer_with_email(&app).await;
     me.create_address(&address()).await.unwrap();
     let book = app.book("Kept for the books", 5).await;
+    me.replace_my_cart(&CartInput {
+        lines: vec![line(book.id, 3)],
+    })
+    .await
+    .unwrap();
     let order = me
         .place_order(&order_of(vec![line(book.id, 1)]), None)
         .await
@@ -245,7 +265,7 @@ async fn a_deleted_account_keeps_its_orders_without_the_email() {
     assert_eq!(kept.customer_email, "");
     assert_eq!(kept.user_id, order.user_id);
 
-    // The e-mail can register again, as a new account with an empty address book.
+    // The e-mail can register again, as a new account with an empty address book and cart.
     let again = app
         .api
         .register(&RegisterRequest {
@@ -258,6 +278,7 @@ async fn a_deleted_account_keeps_its_orders_without_the_email() {
     assert_ne!(again.user.id, order.user_id);
     let back = app.api.authed(again.token);
     assert!(back.my_addresses().await.unwrap().is_empty());
+    assert_eq!(back.my_cart().await.unwrap(), Cart::default());
     assert!(
         back.list_orders(&PageQuery::default())
             .await

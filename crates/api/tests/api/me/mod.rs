@@ -2,3 +2,4 @@
 //! exporting and deleting the account in `account.rs`.
 mod account;
 mod addresses;
+mod cart;
