@@ -17,15 +17,7 @@ const PASSWORD: &str = "loadgen-admin-password";
 
 async fn spawn_shop(dir: &std::path::Path) -> String {
     let mut settings = Settings::for_tests(dir);
-    let url = payment_server::url();
-    settings.payments = Some(bookstore_api::settings::PaymentSettings {
-        api_url: url.to_owned(),
-        secret_key: payment_server::SECRET_KEY.to_owned().into(),
-        publishable_key: payment_server::PUBLISHABLE_KEY.into(),
-        js_url: format!("{url}/js.stripe.com/v3/"),
-        timeout_ms: 10_000,
-        payment_timeout_secs: 900,
-    });
+    settings.payments = Some(payment_server::settings());
     settings.admin = Some(AdminBootstrap {
         email: ADMIN.into(),
         password: PASSWORD.to_owned().into(),

@@ -210,30 +210,11 @@ pub fn paid_with(lines: Vec<LineRequest>, payment_method: &str) -> PlaceOrder {
     )
 }
 
-pub fn test_address() -> AddressInput {
-    AddressInput {
-        name: "Test Reader".into(),
-        line1: "1 Test Street".into(),
-        line2: None,
-        city: "Berlin".into(),
-        region: None,
-        postal_code: "10115".into(),
-        country: "DE".into(),
-        phone: None,
-    }
-}
+pub use crate::payment_server::test_address;
 
 /// The settings of the shared payment server.
 pub fn payment_settings() -> bookstore_api::settings::PaymentSettings {
-    let url = crate::payment_server::url();
-    bookstore_api::settings::PaymentSettings {
-        api_url: url.to_owned(),
-        secret_key: crate::payment_server::SECRET_KEY.to_owned().into(),
-        publishable_key: crate::payment_server::PUBLISHABLE_KEY.into(),
-        js_url: format!("{url}/js.stripe.com/v3/"),
-        timeout_ms: 10_000,
-        payment_timeout_secs: 900,
-    }
+    crate::payment_server::settings()
 }
 
 pub fn return_of(lines: Vec<LineRequest>) -> CreateReturn {

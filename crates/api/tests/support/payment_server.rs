@@ -146,3 +146,30 @@ pub async fn authenticate(intent: &str, client_secret: &str, success: bool) {
         .unwrap();
     assert!(res.status().is_success(), "authenticate: {}", res.status());
 }
+
+/// The shop's settings for this payment server (15 minutes to pay).
+pub fn settings() -> bookstore_api::settings::PaymentSettings {
+    let url = url();
+    bookstore_api::settings::PaymentSettings {
+        api_url: url.to_owned(),
+        secret_key: SECRET_KEY.to_owned().into(),
+        publishable_key: PUBLISHABLE_KEY.into(),
+        js_url: format!("{url}/js.stripe.com/v3/"),
+        timeout_ms: 10_000,
+        payment_timeout_secs: 900,
+    }
+}
+
+/// Where the tests' orders go.
+pub fn test_address() -> bookstore_model::AddressInput {
+    bookstore_model::AddressInput {
+        name: "Test Reader".into(),
+        line1: "1 Test Street".into(),
+        line2: None,
+        city: "Berlin".into(),
+        region: None,
+        postal_code: "10115".into(),
+        country: "DE".into(),
+        phone: None,
+    }
+}
