@@ -59,10 +59,15 @@ bash "$root/scripts/payment-server.sh" install
 pay_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$(bash "$root/scripts/payment-server.sh" bin)" --port "$pay_port" >"$scratch/payments.log" 2>&1 &
 payments=$!
-for _ in $(seq 1 150); do
+for _ in $(seq 1 300); do
     python3 -c "import socket; socket.create_connection(('127.0.0.1', $pay_port), 1)" 2>/dev/null && break
     sleep 0.2
 done
+python3 -c "import socket; socket.create_connection(('127.0.0.1', $pay_port), 1)" 2>/dev/null || {
+    echo "the payment server did not start:" >&2
+    cat "$scratch/payments.log" >&2
+    exit 1
+}
 (
     cd "$scratch"
     exec env \
@@ -108,7 +113,10 @@ if grep -qi "warning\|error" "$scratch/generate.log"; then
     exit 1
 fi
 PYTHONPATH="$scratch/client" "$venv/bin/python" "$here/spec/journey.py" "$base" \
-    >"$scratch/tokens.env"
+    >"$scratch/tokens.env" || {
+    tail -n 20 "$scratch/server.log" "$scratch/payments.log" >&2
+    exit 1
+}
 # shellcheck disable=SC1091
 source "$scratch/tokens.env"
 export SPEC_CUSTOMER_TOKEN SPEC_ADMIN_TOKEN SPEC_BOOK_ID SPEC_ORDER_ID SPEC_IDS

@@ -30,6 +30,7 @@ from bookstore_client.api.admin import (
     deliver_order,
     list_all_orders,
     list_audit_entries,
+    receive_return,
     ship_order,
     update_book,
 )
@@ -225,7 +226,13 @@ def main():
         ),
         201,
     )
-    check(receipt.order.status == "partially_returned", "the order is partially returned")
+    check(receipt.return_.status == "requested", "the return is requested")
+    received = step(
+        "admin receives the copy",
+        receive_return.sync_detailed(client=admin, id=order.id, return_id=receipt.return_.id),
+        200,
+    )
+    check(received.order.status == "partially_returned", "the order is partially returned")
     returns = step("list returns", list_returns.sync_detailed(client=customer, id=order.id), 200)
     check(len(returns) == 1, "one return")
     step("best sellers", list_bestsellers.sync_detailed(client=public, limit=50), 200)
