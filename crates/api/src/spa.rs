@@ -17,10 +17,58 @@ const SERVER_PREFIXES: &[&str] = &["api", "api-docs", "docs", "healthz", "readyz
 
 /// The policy of the app's HTML pages, with `{scripts}` the hashes of their inline scripts:
 /// scripts only from this origin or those exact inline ones (no `unsafe-inline`), WebAssembly
-/// compiled from them, calls to this origin only, and no framing.
-const APP_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{scripts}; \
-style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
-object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// compiled from them, calls to this origin only, and no framing. `{provider}`, `{calls}` and
+/// `{frames}` are the payment provider's origins (see [`PaymentSources`]): its script, the calls
+/// it makes and the frames it shows (card fields, 3-D Secure), and nothing else.
+const APP_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{scripts}{provider}; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'{calls}; \
+frame-src 'self'{frames}; object-src 'none'; base-uri 'none'; form-action 'self'; \
+frame-ancestors 'none'";
+
+/// The origins the payment provider's script needs in the app's pages: the origin of the
+/// configured script (checkout loads it from there and nowhere else) for scripts, calls and
+/// frames; for Stripe's own script, also the API and 3-D Secure hosts Stripe documents for its
+/// policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentSources {
+    script: Vec<String>,
+    connect: Vec<String>,
+    frame: Vec<String>,
+}
+
+impl PaymentSources {
+    /// For the script at `js_url` (an origin that is not plain `scheme://host[:port]` is left
+    /// out: it would not be a valid source).
+    pub fn for_script(js_url: &str) -> Self {
+        let Some((scheme, rest)) = js_url.split_once("://") else {
+            return Self::default();
+        };
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let valid = matches!(scheme, "http" | "https")
+            && !host.is_empty()
+            && host.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+            });
+        if !valid {
+            return Self::default();
+        }
+        let origin = format!("{scheme}://{host}");
+        let mut me = Self {
+            script: vec![origin.clone()],
+            connect: vec![origin.clone()],
+            frame: vec![origin.clone()],
+        };
+        if origin == "https://js.stripe.com" {
+            me.connect.push("https://api.stripe.com".into());
+            me.frame.push("https://hooks.stripe.com".into());
+        }
+        me
+    }
+}
+
+fn sources(list: &[String]) -> String {
+    list.iter().map(|s| format!(" {s}")).collect()
+}
 
 struct Asset {
     body: Bytes,
@@ -42,9 +90,9 @@ pub struct StaticFiles {
 impl StaticFiles {
     /// Reads `dir` (not recursively into hidden files). A missing or unreadable directory
     /// leaves the API working without the app, with a warning.
-    pub fn load(dir: &Path) -> Self {
+    pub fn load(dir: &Path, payments: &PaymentSources) -> Self {
         let mut files = HashMap::new();
-        if let Err(e) = read_dir(dir, dir, &mut files) {
+        if let Err(e) = read_dir(dir, dir, payments, &mut files) {
             tracing::warn!(
                 static_dir = %dir.display(),
                 error = %e,
@@ -144,7 +192,12 @@ fn accepts_encoding(req: &HttpRequest, coding: &str) -> bool {
         })
 }
 
-fn read_dir(root: &Path, dir: &Path, out: &mut HashMap<String, Asset>) -> std::io::Result<()> {
+fn read_dir(
+    root: &Path,
+    dir: &Path,
+    payments: &PaymentSources,
+    out: &mut HashMap<String, Asset>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
@@ -153,7 +206,7 @@ fn read_dir(root: &Path, dir: &Path, out: &mut HashMap<String, Asset>) -> std::i
             continue;
         }
         if entry.file_type()?.is_dir() {
-            read_dir(root, &path, out)?;
+            read_dir(root, &path, payments, out)?;
             continue;
         }
         if name.ends_with(".br") || name.ends_with(".gz") {
@@ -172,7 +225,7 @@ fn read_dir(root: &Path, dir: &Path, out: &mut HashMap<String, Asset>) -> std::i
         };
         let csp = name
             .ends_with(".html")
-            .then(|| app_csp(&String::from_utf8_lossy(&body)))
+            .then(|| app_csp(&String::from_utf8_lossy(&body), payments))
             .and_then(|p| HeaderValue::from_str(&p).ok());
         let asset = Asset {
             csp,
@@ -190,7 +243,7 @@ fn read_dir(root: &Path, dir: &Path, out: &mut HashMap<String, Asset>) -> std::i
 
 /// [`APP_CSP`] for a page: the SHA-256 of each of its inline scripts, so that exactly those
 /// run (the module script that starts the app) and nothing injected does.
-fn app_csp(html: &str) -> String {
+fn app_csp(html: &str, payments: &PaymentSources) -> String {
     use base64::Engine;
     use sha2::Digest;
     let mut hashes = String::new();
@@ -210,7 +263,11 @@ fn app_csp(html: &str) -> String {
         }
         rest = &tag[close + "</script>".len()..];
     }
-    APP_CSP.replace("{scripts}", &hashes)
+    APP_CSP
+        .replace("{scripts}", &hashes)
+        .replace("{provider}", &sources(&payments.script))
+        .replace("{calls}", &sources(&payments.connect))
+        .replace("{frames}", &sources(&payments.frame))
 }
 
 fn content_type(name: &str) -> &'static str {
@@ -252,6 +309,7 @@ mod tests {
         let csp = app_csp(
             "<script type=\"module\">run();</script><script src=\"/a.js\"></script>\
              <script>other()</script>",
+            &PaymentSources::default(),
         );
         // echo -n 'run();' | openssl dgst -sha256 -binary | base64
         assert!(
@@ -261,6 +319,44 @@ mod tests {
         assert_eq!(csp.matches("'sha256-").count(), 2, "{csp}");
         assert!(!csp.contains("script-src 'self' 'unsafe-inline'"));
         assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(csp.contains("connect-src 'self';"), "{csp}");
+    }
+
+    #[test]
+    fn the_policy_lets_in_the_payment_script_and_nothing_else() {
+        let local = PaymentSources::for_script("http://127.0.0.1:4242/js.stripe.com/v3/");
+        let csp = app_csp("", &local);
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' http://127.0.0.1:4242;"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("connect-src 'self' http://127.0.0.1:4242;"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("frame-src 'self' http://127.0.0.1:4242;"),
+            "{csp}"
+        );
+        let stripe = app_csp("", &PaymentSources::for_script("https://js.stripe.com/v3/"));
+        assert!(
+            stripe.contains("connect-src 'self' https://js.stripe.com https://api.stripe.com;")
+        );
+        assert!(
+            stripe.contains("frame-src 'self' https://js.stripe.com https://hooks.stripe.com;")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "https://a.example; script-src *",
+            "//x",
+            "",
+        ] {
+            assert_eq!(
+                PaymentSources::for_script(bad),
+                PaymentSources::default(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

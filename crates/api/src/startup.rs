@@ -204,7 +204,13 @@ impl Application {
         );
         live.close_on_shutdown_signal();
         let live = web::Data::new(live);
-        let static_files = web::Data::new(StaticFiles::load(&settings.static_dir));
+        let payment_sources = settings
+            .payments
+            .as_ref()
+            .map(|p| crate::spa::PaymentSources::for_script(&p.js_url))
+            .unwrap_or_default();
+        let static_files =
+            web::Data::new(StaticFiles::load(&settings.static_dir, &payment_sources));
         let cors_origins = settings.cors_origins.clone();
         let metrics = match &settings.metrics_listen {
             Some(addr) => Some(metrics_server(addr, state.clone())?),
