@@ -51,8 +51,11 @@ fn start() -> String {
         let log =
             std::env::temp_dir().join(format!("localstripe-{}-{port}.log", std::process::id()));
         // A watchdog shell ends the server when this test process ends, however it ends.
+        // `--from-scratch`: every localstripe on the host dumps its state to the same
+        // /tmp/localstripe.pickle on each change; loading it at start would read another
+        // process's half-written dump (and crash) or its payments.
         let watch = format!(
-            "'{bin}' --port {port} >'{log}' 2>&1 & S=$!; \
+            "'{bin}' --port {port} --from-scratch >'{log}' 2>&1 & S=$!; \
              while kill -0 {parent} 2>/dev/null && kill -0 $S 2>/dev/null; do sleep 0.5; done; \
              kill $S 2>/dev/null",
             parent = std::process::id(),
