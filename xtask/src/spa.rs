@@ -115,7 +115,7 @@ pub fn build() -> Result<PathBuf, String> {
 fn inputs_key(wasm: &Path) -> Result<String, String> {
     let frontend = root().join("frontend");
     let mut key = format!(
-        "wasm-bindgen {}, binaryen {BINARYEN}",
+        "wasm-bindgen {}, binaryen {BINARYEN}, glue classes on globalThis",
         locked_wasm_bindgen()?
     );
     for file in [
@@ -129,6 +129,31 @@ fn inputs_key(wasm: &Path) -> Result<String, String> {
     Ok(key)
 }
 
+/// The glue's type checks (`x instanceof Element`) made to name the browser's classes on the
+/// global object (`instanceof globalThis.Element`). A classic script's top-level
+/// `class Element {}` (localstripe's Stripe.js stand-in, which checkout loads, has one) shadows
+/// the bare name for every script of the page, module scripts included, and the app's DOM
+/// casts would then all fail; the global object's property is never shadowed. Same classes in
+/// a normal page.
+fn global_classes(js: &[u8]) -> Vec<u8> {
+    const CHECK: &[u8] = b"instanceof ";
+    let mut out = Vec::with_capacity(js.len() + 256);
+    let mut i = 0;
+    while i < js.len() {
+        if js[i..].starts_with(CHECK) {
+            out.extend_from_slice(CHECK);
+            i += CHECK.len();
+            if js.get(i).is_some_and(u8::is_ascii_uppercase) {
+                out.extend_from_slice(b"globalThis.");
+            }
+        } else {
+            out.push(js[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// Where the WASM is built: see the module's documentation.
 fn spa_target_dir() -> PathBuf {
     target_dir().join("spa")
@@ -138,7 +163,7 @@ fn write_dist(stage: &Path, wasm: &Path) -> Result<PathBuf, String> {
     let frontend = root().join("frontend");
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
     let wasm = read(wasm)?;
-    let js = read(&stage.join("app.js"))?;
+    let js = global_classes(&read(&stage.join("app.js"))?);
     let css = read(&frontend.join("style.css"))?;
     let template = String::from_utf8(read(&frontend.join("index.html"))?)
         .map_err(|_| "frontend/index.html is not UTF-8".to_owned())?;
@@ -309,4 +334,17 @@ fn ensure_wasm_opt() -> Result<PathBuf, String> {
             .arg(format!("binaryen@{BINARYEN}")),
     )?;
     Ok(bin)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn type_checks_name_the_global_classes() {
+        let js = b"a instanceof Element || b instanceof WebAssembly.Module || c instanceof x";
+        assert_eq!(
+            String::from_utf8(super::global_classes(js)).unwrap(),
+            "a instanceof globalThis.Element || b instanceof globalThis.WebAssembly.Module \
+             || c instanceof x"
+        );
+    }
 }
