@@ -252,6 +252,33 @@ impl Api {
         self.check(r).map(|w| w.value)
     }
 
+    /// Settles a `pending_payment` order after the card's authentication (or a 503).
+    pub async fn complete_payment(&self, id: OrderId) -> ApiResult<Order> {
+        let r = self.authed().complete_payment(id).await;
+        self.check(r)
+    }
+
+    /// Cancels an order that has not shipped (the hold on the card is released).
+    pub async fn cancel_order(&self, id: OrderId) -> ApiResult<Order> {
+        let r = self.authed().cancel_order(id).await;
+        self.check(r)
+    }
+
+    // ---- checkout (public)
+
+    /// The shipping options to `country`, with the shop's currency.
+    pub async fn shipping_options(&self, country: CountryCode) -> ApiResult<ShippingOptions> {
+        let q = ShippingQuery {
+            country: Some(country),
+        };
+        self.anon().shipping_options(&q).await.map_err(Into::into)
+    }
+
+    /// Where the payment provider's script is, and the shop's publishable key.
+    pub async fn payment_config(&self) -> ApiResult<PaymentConfig> {
+        self.anon().payment_config().await.map_err(Into::into)
+    }
+
     pub async fn orders(&self, cursor: Option<String>) -> ApiResult<Page<Order>> {
         let q = PageQuery {
             limit: Some(20),
@@ -313,18 +340,41 @@ impl Api {
         self.check(r)
     }
 
+    /// Every order (of `status`), newest first, or oldest first (the fulfilment queue).
     pub async fn admin_orders(
         &self,
         status: Option<OrderStatus>,
+        oldest_first: bool,
         cursor: Option<String>,
     ) -> ApiResult<Page<Order>> {
         let q = OrderQuery {
             status,
+            oldest_first: oldest_first.then_some(true),
             limit: Some(20),
             cursor,
-            ..Default::default()
         };
         let r = self.authed().admin_list_orders(&q).await;
+        self.check(r)
+    }
+
+    pub async fn admin_order(&self, id: OrderId) -> ApiResult<Order> {
+        let r = self.authed().admin_get_order(id).await;
+        self.check(r)
+    }
+
+    /// Ships a paid order (the payment is captured) with its carrier and tracking number.
+    pub async fn ship_order(&self, id: OrderId, req: &ShipOrder) -> ApiResult<Order> {
+        let r = self.authed().admin_ship_order(id, req).await;
+        self.check(r)
+    }
+
+    pub async fn deliver_order(&self, id: OrderId) -> ApiResult<Order> {
+        let r = self.authed().admin_deliver_order(id).await;
+        self.check(r)
+    }
+
+    pub async fn admin_cancel_order(&self, id: OrderId) -> ApiResult<Order> {
+        let r = self.authed().admin_cancel_order(id).await;
         self.check(r)
     }
 

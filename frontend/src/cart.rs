@@ -4,7 +4,10 @@
 //! The key is made when checkout is first pressed and kept with the cart until the order
 //! succeeds, so a double click or a retry after a network error sends the same key and the
 //! server answers with the order already placed instead of buying twice. Changing the cart
-//! makes it a different order, so the key is dropped then.
+//! makes it a different order, so the key is dropped then. So does another address, shipping
+//! option or card at checkout: the key is kept with the body it was made for
+//! ([`Cart::key_for`]), and another body gets a new key (the API refuses a key reused with
+//! another body).
 //!
 //! Signed in, the cart is the account's, kept by the server (`/api/v1/me/cart`), so it
 //! follows the person to any browser: it is loaded at sign-in and saved after every change
@@ -39,6 +42,9 @@ pub struct CartState {
     pub lines: Vec<CartLine>,
     /// The key of the order being placed, until it succeeds.
     pub idempotency_key: Option<String>,
+    /// The body the key was made for (see [`Cart::key_for`]).
+    #[serde(default)]
+    pub idempotency_body: Option<String>,
 }
 
 impl CartState {
@@ -177,11 +183,14 @@ impl Cart {
                 }
             }
             cart.absorb(&server);
-            let key = cart.state.with_untracked(|s| s.idempotency_key.clone());
+            let (key, body) = cart.state.with_untracked(|s| {
+                (s.idempotency_key.clone(), s.idempotency_body.clone())
+            });
             cart.state.set(CartState {
                 lines,
                 // The same order as before only if nothing was merged into it.
                 idempotency_key: if merged { None } else { key },
+                idempotency_body: if merged { None } else { body },
             });
             cart.save();
             let dirty = cart.sync.with_value(|s| s.dirty);
@@ -262,6 +271,7 @@ impl Cart {
             f(&mut s.lines);
             s.lines.retain(|l| l.quantity > 0);
             s.idempotency_key = None;
+            s.idempotency_body = None;
         });
         self.save();
         self.push();
@@ -361,8 +371,31 @@ impl Cart {
         key
     }
 
+    /// The key for placing an order with this `body` (its JSON): the kept one if it was made
+    /// for this very body (a retry), else a new one, kept at once with the body.
+    pub fn key_for(&self, body: &str) -> String {
+        let kept = self.state.with_untracked(|s| {
+            s.idempotency_key
+                .clone()
+                .filter(|_| s.idempotency_body.as_deref() == Some(body))
+        });
+        if let Some(k) = kept {
+            return k;
+        }
+        let key = uuid::Uuid::new_v4().to_string();
+        self.state.update(|s| {
+            s.idempotency_key = Some(key.clone());
+            s.idempotency_body = Some(body.to_owned());
+        });
+        self.save();
+        key
+    }
+
     pub fn forget_key(&self) {
-        self.state.update(|s| s.idempotency_key = None);
+        self.state.update(|s| {
+            s.idempotency_key = None;
+            s.idempotency_body = None;
+        });
         self.save();
     }
 
