@@ -8,6 +8,7 @@ pub mod cart;
 pub mod components;
 pub mod live;
 pub mod pages;
+pub mod payments;
 pub mod session;
 
 use crate::api::Api;
@@ -63,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/books") view=pages::catalogue::Catalogue />
                     <Route path=path!("/books/:id") view=pages::book::BookPage />
                     <Route path=path!("/cart") view=pages::cart::CartPage />
+                    <Route path=path!("/checkout") view=pages::checkout::CheckoutPage />
                     <Route path=path!("/login") view=pages::account::Login />
                     <Route path=path!("/register") view=pages::account::Register />
                     <Route path=path!("/reset-password") view=pages::recovery::ResetPassword />
@@ -73,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=pages::admin::inventory::Inventory />
                     <Route path=path!("/admin/books/new") view=pages::admin::new_book::NewBookPage />
                     <Route path=path!("/admin/orders") view=pages::admin::orders::AdminOrders />
+                    <Route path=path!("/admin/orders/:id") view=pages::admin::order::AdminOrderPage />
                     <Route path=path!("/admin/audit") view=pages::admin::audit::AuditLog />
                     <Route path=path!("/admin/webhooks") view=pages::admin::webhooks::Webhooks />
                     <Route path=path!("/admin/api-keys") view=pages::admin::api_keys::ApiKeys />

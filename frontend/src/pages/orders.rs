@@ -1,8 +1,10 @@
-//! "My orders", one order with its lines and status, and returns: some or all copies of a line,
-//! with a reason, showing what is still returnable.
+//! "My orders", one order with its lines, totals, shipping, timeline and status; cancelling
+//! it before it ships; and, once delivered, returns: some or all copies of a line, with a
+//! reason, showing what is still returnable.
 use crate::api::ApiError;
 use crate::components::{ErrorBox, Loading, money, short_id, when};
 use crate::live::use_live;
+use crate::pages::order_summary::{Shipment, Timeline, Totals};
 use crate::session::use_session;
 use crate::use_api;
 use bookstore_model::{
@@ -194,7 +196,34 @@ fn OrderView(
         .iter()
         .map(|l| (l.book_id, l.quantity - l.returned_quantity))
         .collect();
-    let any_returnable = returnable.values().any(|n| *n > 0);
+    // Returns are for books that arrived.
+    let can_return = matches!(
+        order.status,
+        OrderStatus::Delivered | OrderStatus::PartiallyReturned
+    );
+    let any_returnable = can_return && returnable.values().any(|n| *n > 0);
+    let cancellable = order.status.cancellable();
+    let confirming = RwSignal::new(false);
+    let cancelling = RwSignal::new(false);
+    let cancel_error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let cancel = move |_| {
+        if cancelling.get_untracked() {
+            return;
+        }
+        cancelling.set(true);
+        cancel_error.set(None);
+        spawn_local(async move {
+            match api.cancel_order(order_id).await {
+                Ok(o) => {
+                    done.set(Some("Your order is cancelled. Nothing will be charged; any hold on your card is released.".into()));
+                    on_return(o);
+                }
+                Err(e) => cancel_error.set(Some(e)),
+            }
+            cancelling.set(false);
+            confirming.set(false);
+        });
+    };
     // Copies to return, per line.
     let picks: RwSignal<HashMap<BookId, u32>> = RwSignal::new(HashMap::new());
     let reason = RwSignal::new(String::new());
@@ -295,8 +324,8 @@ fn OrderView(
                     <td data-label="Bought">{l.quantity}</td>
                     <td data-label="Returned">{l.returned_quantity}</td>
                     <td class="returnable" data-label="Returnable">{left}</td>
-                    <td data-label="Return now">
-                        {(left > 0).then(|| view! {
+                    <td data-label="Return now" hidden=!can_return>
+                        {(can_return && left > 0).then(|| view! {
                             <label class="sr-only" for=format!("ret-{id}")>{format!("Copies of {title} to return")}</label>
                             <input
                                 id=format!("ret-{id}")
@@ -333,20 +362,14 @@ fn OrderView(
                             <th scope="col">"Bought"</th>
                             <th scope="col">"Returned"</th>
                             <th scope="col">"Returnable"</th>
-                            <th scope="col">"Return now"</th>
+                            <th scope="col" hidden=!can_return>"Return now"</th>
                         </tr>
                     </thead>
                     <tbody>{rows}</tbody>
                 </table>
-                <p class="total">
-                    "Total " <strong>{money(order.total_cents, order.currency.as_str())}</strong>
-                    {(order.refunded_cents > 0).then(|| view! {
-                        " · refunded " <strong id="refunded">{money(order.refunded_cents, order.currency.as_str())}</strong>
-                    })}
-                </p>
                 {any_returnable.then(|| view! {
                     <fieldset class="return-box">
-                        <legend>"Return books"</legend>
+                        <legend>"Request a return"</legend>
                         <div class="field">
                             <label for="return-reason">"Reason"</label>
                             <textarea
@@ -364,6 +387,41 @@ fn OrderView(
                     </fieldset>
                 })}
             </form>
+            <div class="order-facts">
+                <section>
+                    <h2>"Totals"</h2>
+                    <Totals order=order.clone() />
+                </section>
+                <section>
+                    <h2>"Delivery"</h2>
+                    <Shipment order=order.clone() />
+                </section>
+            </div>
+            {cancellable.then(|| view! {
+                <section class="cancel-box">
+                    {move || cancel_error.get().map(|e| view! { <ErrorBox error=e /> })}
+                    <Show
+                        when=move || confirming.get()
+                        fallback=move || view! {
+                            <button type="button" class="btn danger" id="cancel-order" on:click=move |_| confirming.set(true)>
+                                "Cancel order"
+                            </button>
+                        }
+                    >
+                        <div class="confirm" role="alertdialog" aria-labelledby="cancel-q">
+                            <p id="cancel-q"><strong>"Cancel this order?"</strong> " The books go back on the shelf and nothing is charged."</p>
+                            <div class="buttons">
+                                <button type="button" class="btn danger" id="confirm-cancel" on:click=cancel disabled=move || cancelling.get()>
+                                    {move || if cancelling.get() { "Cancelling…" } else { "Yes, cancel it" }}
+                                </button>
+                                <button type="button" class="btn" id="keep-order" on:click=move |_| confirming.set(false)>"Keep the order"</button>
+                            </div>
+                        </div>
+                    </Show>
+                </section>
+            })}
+            <h2>"History"</h2>
+            <Timeline order=order.clone() />
             <Show when=move || !returns.with(Vec::is_empty)>
                 <h2>"Returns"</h2>
                 <ul class="returns">

@@ -231,15 +231,22 @@ fn AddressItem(
 }
 
 /// Adds (no `address`) or replaces an address; the API's refusal goes under its field.
+///
+/// With `on_one_off` (checkout), a box offers not to keep the address: unticked, the form is
+/// checked here (as the API would) and handed to `on_one_off`, and nothing is saved.
 #[component]
-fn AddressEditor(
+pub fn AddressEditor(
     #[prop(into)] prefix: String,
     address: Option<Address>,
     on_saved: Callback<Address>,
     on_cancel: Callback<()>,
+    #[prop(optional)] on_one_off: Option<Callback<AddressInput>>,
 ) -> impl IntoView {
     let api = use_api();
     let form = AddressForm::new(address.as_ref());
+    let keep = RwSignal::new(true);
+    // A one-off address refused here, for no field in particular.
+    let refusal: RwSignal<Option<String>> = RwSignal::new(None);
     let id: Option<AddressId> = address.as_ref().map(|a| a.id);
     let busy = RwSignal::new(false);
     // A refusal naming a field, as (field, message); any other refusal.
@@ -250,10 +257,27 @@ fn AddressEditor(
         if busy.get_untracked() {
             return;
         }
-        busy.set(true);
         field_error.set(None);
         error.set(None);
+        refusal.set(None);
         let input = form.input();
+        if let (Some(one_off), false) = (on_one_off, keep.get_untracked()) {
+            let checked = input
+                .clone()
+                .into_address(AddressId::new(), chrono::Utc::now());
+            match checked {
+                Ok(_) => one_off.run(input),
+                Err(e) => {
+                    let msg = e.to_string();
+                    match field_of(&msg) {
+                        Some(f) => field_error.set(Some((f, msg))),
+                        None => refusal.set(Some(msg)),
+                    }
+                }
+            }
+            return;
+        }
+        busy.set(true);
         spawn_local(async move {
             let r = match id {
                 Some(id) => api.replace_address(id, &input).await,
@@ -340,10 +364,29 @@ fn AddressEditor(
                     <small class="field-error" id=country_err.clone()>{move || err_of("country")}</small>
                 </div>
             </div>
+            {on_one_off.is_some().then(|| {
+                let keep_id = field_id("keep");
+                view! {
+                    <div class="field check">
+                        <input
+                            type="checkbox"
+                            id=keep_id.clone()
+                            prop:checked=move || keep.get()
+                            on:change=move |ev| keep.set(event_target_checked(&ev))
+                        />
+                        <label for=keep_id>"Save it in my address book"</label>
+                    </div>
+                }
+            })}
             {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
+            {move || refusal.get().map(|m| view! { <div class="error" role="alert"><p>{m}</p></div> })}
             <div class="buttons">
                 <button type="submit" class="btn primary" disabled=move || busy.get()>
-                    {move || if busy.get() { "Saving…" } else { "Save address" }}
+                    {move || match (busy.get(), on_one_off.is_some()) {
+                        (true, _) => "Saving…",
+                        (false, true) => "Use this address",
+                        (false, false) => "Save address",
+                    }}
                 </button>
                 <button type="button" class="btn" on:click=move |_| on_cancel.run(())>"Cancel"</button>
             </div>

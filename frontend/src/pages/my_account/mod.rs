@@ -3,7 +3,7 @@
 //! - [`profile`]: the name, the e-mail (a link confirms the new one) and the password;
 //! - [`addresses`]: the address book, with the API's refusals shown at the field they name;
 //! - [`data`]: a download of everything the shop keeps about the account, and deleting it.
-mod addresses;
+pub(crate) mod addresses;
 mod data;
 mod profile;
 

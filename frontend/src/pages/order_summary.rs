@@ -1,0 +1,106 @@
+//! What the customer's and the staff's order pages both show: the totals, where and how it
+//! ships, and its timeline.
+use crate::components::{money, when};
+use crate::pages::checkout::PostalAddress;
+use crate::pages::orders::status_label;
+use bookstore_model::{Order, OrderStatus, PaymentStatus, TimelineActor};
+use leptos::prelude::*;
+
+pub fn payment_label(s: PaymentStatus) -> &'static str {
+    match s {
+        PaymentStatus::Pending => "Being authorized",
+        PaymentStatus::Authorized => "Authorized (taken when it ships)",
+        PaymentStatus::Captured => "Paid",
+        PaymentStatus::Failed => "Refused",
+        PaymentStatus::Voided => "Released",
+        PaymentStatus::Refunded => "Refunded",
+    }
+}
+
+/// Items, shipping, tax, total, refunded; the payment's state.
+#[component]
+pub fn Totals(order: Order) -> impl IntoView {
+    let c = order.currency.to_string();
+    let m = move |cents: i64| money(cents, &c);
+    view! {
+        <dl class="totals" id="order-totals">
+            <dt>"Items"</dt><dd id="total-items">{m(order.items_cents)}</dd>
+            <dt>"Shipping"</dt><dd id="total-shipping">{m(order.shipping_cents)}</dd>
+            <dt>"Tax"</dt><dd id="total-tax">{m(order.tax_cents)}</dd>
+            <dt class="grand">"Total"</dt><dd class="grand" id="total">{m(order.total_cents)}</dd>
+            {(order.refunded_cents > 0).then(|| view! {
+                <dt>"Refunded"</dt><dd id="refunded">{m(order.refunded_cents)}</dd>
+            })}
+            {order.payment.map(|p| view! {
+                <dt>"Payment"</dt>
+                <dd id="payment-status">
+                    {payment_label(p.status)}
+                    {p.failure.map(|f| format!(": {f}"))}
+                </dd>
+            })}
+        </dl>
+    }
+}
+
+/// The address, the shipping option and, once shipped, the carrier and tracking number.
+#[component]
+pub fn Shipment(order: Order) -> impl IntoView {
+    match order.shipping {
+        None => view! { <p class="muted">"No shipping details (an order from before checkout took an address)."</p> }.into_any(),
+        Some(s) => view! {
+            <div class="shipment">
+                <div>
+                    <h3>"Ship to"</h3>
+                    <PostalAddress address=s.address />
+                </div>
+                <div>
+                    <h3>"Shipping"</h3>
+                    <p>{format!("{} ({}–{} days)", s.option_name, s.delivery_days_min, s.delivery_days_max)}</p>
+                    {s.carrier.map(|c| view! { <p id="carrier">"Carrier: " <strong>{c}</strong></p> })}
+                    {s.tracking_number.map(|t| view! { <p id="tracking">"Tracking number: " <strong class="mono">{t}</strong></p> })}
+                </div>
+            </div>
+        }.into_any(),
+    }
+}
+
+fn by(a: TimelineActor) -> &'static str {
+    match a {
+        TimelineActor::Customer => "by you",
+        TimelineActor::Staff => "by the shop",
+        TimelineActor::System => "",
+    }
+}
+
+/// Every change of status with its time, oldest first; `staff` words the actors for the shop.
+#[component]
+pub fn Timeline(order: Order, #[prop(optional)] staff: bool) -> impl IntoView {
+    let entries = order.timeline.clone();
+    let expires = (order.status == OrderStatus::PendingPayment)
+        .then_some(order.payment_expires_at)
+        .flatten();
+    view! {
+        <ol class="timeline" id="timeline">
+            {entries.into_iter().map(|e| {
+                let who = match (e.by, staff) {
+                    (TimelineActor::Customer, true) => "by the customer",
+                    (TimelineActor::Staff, true) => "by staff",
+                    (a, _) => by(a),
+                };
+                view! {
+                    <li class=format!("tl {}", e.status.as_str()) data-status=e.status.as_str()>
+                        <span class="tl-status">{status_label(e.status)}</span>
+                        <time class="tl-at" datetime=e.at.to_rfc3339()>{when(&e.at)}</time>
+                        <span class="tl-by muted">{who}</span>
+                        {e.note.map(|n| view! { <span class="tl-note">{n}</span> })}
+                    </li>
+                }
+            }).collect_view()}
+            {expires.map(|t| view! {
+                <li class="tl pending">
+                    <span class="muted">{format!("The books are held for you until {}.", when(&t))}</span>
+                </li>
+            })}
+        </ol>
+    }
+}
