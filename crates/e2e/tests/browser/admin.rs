@@ -164,11 +164,12 @@ async fn a_stale_admin_edit_is_refused_and_explained_never_overwritten() {
         .await
         .unwrap();
     b.goto("/admin/orders").await;
-    b.wait_contains("table.admin-orders", "Placed").await;
-    b.click_text("table.admin-orders button", "Details").await;
-    b.wait_contains("table.admin-orders", "1 × Clockwork Orchard")
+    b.wait_contains("table.admin-orders", "Paid").await;
+    b.wait_contains("table.admin-orders", "Browser Reader")
         .await;
     b.screenshot("admin-orders").await;
+    b.click("table.admin-orders th a").await;
+    b.wait_contains(".admin-lines", "Clockwork Orchard").await;
     b.goto("/admin/audit").await;
     b.wait_contains("table.audit", "book.update").await;
     b.wait_contains("table.audit", "book.delete").await;

@@ -15,6 +15,7 @@ mod accounts;
 mod admin;
 mod api_keys;
 mod cart;
+mod checkout;
 mod docs;
 mod phone;
 mod shopper;

@@ -126,11 +126,28 @@ async fn a_shoppers_screens_fit_a_phone() {
     fits_phone(&b, "the cart").await;
     on_screen(&b, "#checkout", "Checkout").await;
     b.screenshot("phone-cart").await;
-    b.click("#checkout").await;
-    b.wait_path(|p| p.starts_with("/orders/"), "the order page")
+    crate::checkout::checkout(&b, true, crate::checkout::VISA).await;
+    let order_path = b
+        .wait_path(|p| p.starts_with("/orders/"), "the order page")
         .await;
-    b.wait_contains("#order-status", "Placed").await;
+    b.wait_contains("#order-status", "Paid").await;
     fits_phone(&b, "the order page").await;
+    on_screen(&b, "#cancel-order", "the cancel button").await;
+    // Shipped and delivered, it can be returned.
+    let id: bookstore_model::OrderId = order_path.trim_start_matches("/orders/").parse().unwrap();
+    shop.admin
+        .admin_ship_order(
+            id,
+            &bookstore_model::ShipOrder {
+                carrier: "DHL".into(),
+                tracking_number: "JD0001".into(),
+            },
+        )
+        .await
+        .unwrap();
+    shop.admin.admin_deliver_order(id).await.unwrap();
+    b.goto(&order_path).await;
+    b.wait_contains("#order-status", "Delivered").await;
     on_screen(&b, &format!("#ret-{}", book.id), "the copies to return").await;
     on_screen(&b, ".return-box button[type=submit]", "the return button").await;
     b.screenshot("phone-order").await;
@@ -205,18 +222,13 @@ async fn the_admins_screens_fit_a_phone() {
     fits_phone(&b, "the new book form").await;
 
     b.goto("/admin/orders").await;
-    b.wait_contains("table.admin-orders", "Placed").await;
+    b.wait_contains("table.admin-orders", "Paid").await;
     fits_phone(&b, "all orders").await;
-    on_screen(
-        &b,
-        "table.admin-orders td.row-actions button",
-        "an order's Details",
-    )
-    .await;
-    b.click("table.admin-orders td.row-actions button").await;
-    b.wait_contains("table.admin-orders tr.detail-row", "Harbour Lanterns")
-        .await;
-    fits_phone(&b, "an order's details").await;
+    on_screen(&b, "table.admin-orders th a", "an order's link").await;
+    b.click("table.admin-orders th a").await;
+    b.wait_contains(".admin-lines", "Harbour Lanterns").await;
+    fits_phone(&b, "an order's page").await;
+    on_screen(&b, "#ship-order", "the ship button").await;
     b.screenshot("phone-admin-orders").await;
 
     b.goto("/admin/audit").await;

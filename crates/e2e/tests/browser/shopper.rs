@@ -1,4 +1,5 @@
-//! A shopper's paths: search, buy, return; live stock; running out meanwhile.
+//! A shopper's paths: search, buy (through checkout: `checkout.rs`), return; live stock;
+//! running out meanwhile.
 use crate::support::*;
 use bookstore_model::*;
 
@@ -91,12 +92,12 @@ async fn a_shopper_searches_buys_sees_stock_drop_returns_a_copy_and_sees_stock_r
     b.click("a.cart-link").await;
     b.wait_contains("#cart-total", "$25.00").await;
     b.screenshot("cart").await;
-    b.click("#checkout").await;
+    crate::checkout::checkout(&b, true, crate::checkout::VISA).await;
     let order_path = b
         .wait_path(|p| p.starts_with("/orders/"), "the order page")
         .await;
     b.wait_contains(".success", "Thank you").await;
-    b.wait_contains("#order-status", "Placed").await;
+    b.wait_contains("#order-status", "Paid").await;
     b.wait_text(".badge", "an empty cart", |t| t.trim() == "0")
         .await;
     b.screenshot("order").await;
@@ -110,6 +111,20 @@ async fn a_shopper_searches_buys_sees_stock_drop_returns_a_copy_and_sees_stock_r
     b.goto("/orders").await;
     b.wait_contains(".orders-table", "Quiet Lanterns of Harbour Town")
         .await;
+
+    // The shop ships it and it arrives: now it can be returned.
+    let id: OrderId = order_path.trim_start_matches("/orders/").parse().unwrap();
+    shop.admin
+        .admin_ship_order(
+            id,
+            &ShipOrder {
+                carrier: "DHL".into(),
+                tracking_number: "JD0001".into(),
+            },
+        )
+        .await
+        .unwrap();
+    shop.admin.admin_deliver_order(id).await.unwrap();
 
     // Return one of the two copies.
     b.goto(&order_path).await;
@@ -248,7 +263,7 @@ async fn open_pages_follow_stock_live_and_the_cart_holds_back_what_ran_out() {
     .await
     .unwrap();
     b.wait_contains("#cart-total", "$15.00").await;
-    b.click("#checkout").await;
+    crate::checkout::checkout(&b, true, crate::checkout::VISA).await;
     b.wait_path(|p| p.starts_with("/orders/"), "the order page")
         .await;
     b.wait_contains(".success", "Thank you").await;
@@ -277,6 +292,9 @@ async fn a_checkout_whose_answer_was_lost_is_retried_without_buying_twice() {
         .await;
     b.click("a.cart-link").await;
     b.wait_contains("#cart-total", "$24.00").await;
+    crate::checkout::address_and_shipping(&b, true).await;
+    crate::checkout::enter_card(&b, crate::checkout::VISA).await;
+    b.find("#place-order").await;
     // The next order request reaches the shop, but its answer never reaches the page.
     b.c.execute(
         "let drop = true; const f = window.fetch; \
@@ -290,15 +308,15 @@ async fn a_checkout_whose_answer_was_lost_is_retried_without_buying_twice() {
     )
     .await
     .unwrap();
-    b.click("#checkout").await;
-    b.wait_contains("#checkout", "Retry placing the order")
+    b.click("#place-order").await;
+    b.wait_contains(".checkout-error", "connection failed")
         .await;
     assert_eq!(
         shop.api.get_book(book.id).await.unwrap().stock,
         3,
         "the first attempt was placed"
     );
-    b.click("#checkout").await;
+    b.click("#retry-order").await;
     let path = b
         .wait_path(|p| p.starts_with("/orders/"), "the order page")
         .await;

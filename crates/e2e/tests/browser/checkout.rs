@@ -1,0 +1,258 @@
+//! Checkout with real payments (localstripe's Stripe.js in the page): address, shipping, card,
+//! review; a declined card, then one that works; 3-D Secure; the owner ships and delivers; a
+//! return; a cancellation before shipping.
+use crate::support::*;
+use bookstore_model::*;
+
+pub const VISA: &str = "4242424242424242";
+pub const DECLINED: &str = "4000000000000341";
+pub const THREE_D_SECURE: &str = "4000002500003155";
+
+/// Types a card into the provider's card element (localstripe's: plain inputs).
+pub async fn enter_card(b: &Browser, number: &str) {
+    b.find("#card-element input[placeholder=number]").await;
+    for (field, value) in [
+        ("number", number),
+        ("exp_month", "12"),
+        ("exp_year", "30"),
+        ("cvc", "123"),
+        ("postal_code", "10115"),
+    ] {
+        b.fill(&format!("#card-element input[placeholder={field}]"), value)
+            .await;
+    }
+    b.click("#use-card").await;
+}
+
+/// From the cart, through checkout's address and shipping steps: a new address in Berlin
+/// (saved to the book), or the first saved one when there is a book.
+pub async fn address_and_shipping(b: &Browser, new_address: bool) {
+    b.click("#checkout").await;
+    b.wait_path(|p| p == "/checkout", "checkout").await;
+    if new_address {
+        b.fill("#ship-name", "Greta Reader").await;
+        b.fill("#ship-line1", "Invalidenstraße 117").await;
+        b.fill("#ship-city", "Berlin").await;
+        b.fill("#ship-postal-code", "10115").await;
+        b.find("#ship-country")
+            .await
+            .select_by_value("DE")
+            .await
+            .unwrap();
+        b.click(".address-form button[type=submit]").await;
+    } else {
+        b.click("#use-address").await;
+    }
+    b.wait_contains("#shipping-options", "Standard").await;
+    b.click("#use-shipping").await;
+}
+
+/// The whole of a checkout from the cart, with `card`; ends on the review's button pressed.
+pub async fn checkout(b: &Browser, new_address: bool, card: &str) {
+    address_and_shipping(b, new_address).await;
+    enter_card(b, card).await;
+    b.wait_contains("#review-totals", "Total").await;
+    b.click("#place-order").await;
+}
+
+async fn add_to_cart(b: &Browser, book: BookId, quantity: u32, stock: i64) {
+    b.goto(&format!("/books/{book}")).await;
+    b.wait_attr(".book .availability", "data-stock", &stock.to_string())
+        .await;
+    b.fill("#qty", &quantity.to_string()).await;
+    b.click(".buy .add-to-cart button").await;
+    b.wait_text(".badge", "the copies in the cart", |t| {
+        t.trim() == quantity.to_string()
+    })
+    .await;
+    b.click("a.cart-link").await;
+    b.wait_path(|p| p == "/cart", "the cart").await;
+}
+
+fn order_id_of(path: &str) -> OrderId {
+    path.trim_start_matches("/orders/").parse().unwrap()
+}
+
+async fn log_out(b: &Browser) {
+    b.click_text(".who button", "Log out").await;
+    b.find("a[href='/login']").await;
+}
+
+#[tokio::test]
+async fn a_shopper_pays_after_a_decline_the_owner_ships_and_delivers_and_a_return_is_recorded() {
+    let _serial = serial().await;
+    let shop = Shop::start().await;
+    let book = shop
+        .book("Maps of the Quiet Sea", "Lena Moss", 1800, 5)
+        .await;
+    let b = Browser::start(&shop.url).await;
+
+    // Signed out, checkout asks to log in first and comes back.
+    b.goto("/checkout").await;
+    b.wait_path(|p| p == "/login", "the login page").await;
+    let email = b.register("Greta Reader").await;
+
+    add_to_cart(&b, book.id, 2, 5).await;
+    b.c.set_window_size(390, 844).await.unwrap();
+    address_and_shipping(&b, true).await;
+    b.wait_contains("#step-address .step-summary", "Invalidenstraße 117")
+        .await;
+    b.wait_contains("#step-shipping .step-summary", "Standard")
+        .await;
+    b.fits_width("checkout's payment step").await;
+    b.screenshot("phone-checkout-payment").await;
+
+    // A card that its bank declines: said so, on the card step, nothing taken.
+    enter_card(&b, DECLINED).await;
+    b.wait_contains("#review-items", "36.00").await;
+    b.wait_contains("#review-shipping", "4.95").await;
+    b.fits_width("checkout's review").await;
+    b.screenshot("phone-checkout-review").await;
+    b.click("#place-order").await;
+    b.wait_contains("#card-declined", "Your card was declined")
+        .await;
+    b.screenshot("phone-checkout-declined").await;
+    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 5);
+
+    // Another card: paid.
+    enter_card(&b, VISA).await;
+    b.click("#place-order").await;
+    let order_path = b
+        .wait_path(|p| p.starts_with("/orders/"), "the order page")
+        .await;
+    let id = order_id_of(&order_path);
+    b.wait_contains(".success", "Thank you").await;
+    b.wait_contains("#order-status", "Paid").await;
+    b.wait_contains("#total-items", "36.00").await;
+    b.wait_contains("#total-shipping", "4.95").await;
+    b.wait_contains("#total", "40.95").await;
+    b.wait_contains("#timeline", "Paid").await;
+    b.wait_contains(".shipment", "Invalidenstraße 117").await;
+    b.wait_text(".badge", "an empty cart", |t| t.trim() == "0")
+        .await;
+    assert!(!b.exists(".return-box").await, "no returns before delivery");
+    b.fits_width("the order page").await;
+    b.screenshot("phone-order-paid").await;
+    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 3);
+    b.c.set_window_size(1280, 900).await.unwrap();
+
+    // The owner: the fulfilment queue, the order, ship, deliver.
+    log_out(&b).await;
+    b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.goto("/admin/orders?view=queue").await;
+    b.wait_contains("table.admin-orders", "Greta Reader").await;
+    b.wait_contains("table.admin-orders", &email).await;
+    b.screenshot("admin-fulfilment-queue").await;
+    b.click(&format!("a[href='/admin/orders/{id}']")).await;
+    b.wait_contains("#admin-order-status", "Paid").await;
+    b.wait_contains(".admin-lines", "Maps of the Quiet Sea")
+        .await;
+    let slip =
+        b.c.execute(
+            "return document.querySelector('#packing-slip').textContent;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let slip = slip.as_str().unwrap_or_default().to_owned();
+    assert!(
+        slip.contains("Greta Reader") && slip.contains("Maps of the Quiet Sea"),
+        "packing slip: {slip}"
+    );
+    assert!(
+        !slip.contains("18.00") && !slip.contains("40.95"),
+        "prices on the slip: {slip}"
+    );
+    b.fill("#ship-carrier", "DHL").await;
+    b.fill("#ship-tracking", "JD0001 2345").await;
+    b.click("#ship-order").await;
+    b.wait_contains("#admin-order-status", "Shipped").await;
+    b.wait_contains("#carrier", "DHL").await;
+    b.wait_contains("#tracking", "JD0001 2345").await;
+    b.click("#deliver-order").await;
+    b.wait_contains("#admin-order-status", "Delivered").await;
+    b.wait_contains("#timeline", "Delivered").await;
+    b.screenshot("admin-order-delivered").await;
+    b.c.set_window_size(390, 844).await.unwrap();
+    b.fits_width("the admin's order page").await;
+    b.goto("/admin/orders").await;
+    b.wait_contains("table.admin-orders", "Greta Reader").await;
+    b.fits_width("the admin's order list").await;
+    b.c.set_window_size(1280, 900).await.unwrap();
+
+    // The customer sees it delivered and asks to return one copy.
+    log_out(&b).await;
+    b.login(&email, PASSWORD).await;
+    b.goto(&order_path).await;
+    b.wait_contains("#order-status", "Delivered").await;
+    b.wait_contains("#tracking", "JD0001 2345").await;
+    assert!(
+        !b.exists("#cancel-order").await,
+        "a delivered order cancelled"
+    );
+    b.fill(&format!("#ret-{}", book.id), "1").await;
+    b.fill("#return-reason", "The cover was torn").await;
+    b.click(".return-box button[type=submit]").await;
+    b.wait_contains("#return-done", "Return accepted").await;
+    b.wait_contains(".returns", "The cover was torn").await;
+    let me = shop
+        .api
+        .authed(shop.api.login(&email, PASSWORD).await.unwrap().token);
+    let returns = me.list_returns(id).await.unwrap();
+    assert_eq!(returns.len(), 1, "the return is recorded");
+    assert_eq!(returns[0].lines[0].quantity, 1);
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_shopper_cancels_a_paid_order_and_the_copies_come_back() {
+    let _serial = serial().await;
+    let shop = Shop::start().await;
+    let book = shop.book("Second Thoughts", "Ana Reyes", 1000, 4).await;
+    let b = Browser::start(&shop.url).await;
+    b.register("Changed Mind").await;
+    add_to_cart(&b, book.id, 3, 4).await;
+    checkout(&b, true, VISA).await;
+    b.wait_path(|p| p.starts_with("/orders/"), "the order page")
+        .await;
+    b.wait_contains("#order-status", "Paid").await;
+    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 1);
+
+    // A second order with the saved address.
+    add_to_cart(&b, book.id, 1, 1).await;
+    checkout(&b, false, VISA).await;
+    b.wait_path(|p| p.starts_with("/orders/"), "the order page")
+        .await;
+    b.wait_contains("#order-status", "Paid").await;
+    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 0);
+
+    b.click("#cancel-order").await;
+    b.wait_contains(".cancel-box", "Cancel this order?").await;
+    b.click("#keep-order").await;
+    b.click("#cancel-order").await;
+    b.click("#confirm-cancel").await;
+    b.wait_contains("#order-status", "Cancelled").await;
+    b.wait_contains("#timeline", "Cancelled").await;
+    assert!(!b.exists("#cancel-order").await);
+    b.screenshot("order-cancelled").await;
+    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 1);
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_card_that_needs_3d_secure_is_authenticated_in_the_page() {
+    let _serial = serial().await;
+    let shop = Shop::start().await;
+    let book = shop.book("Two Factors", "Kai Brandt", 2000, 2).await;
+    let b = Browser::start(&shop.url).await;
+    b.register("Careful Payer").await;
+    add_to_cart(&b, book.id, 1, 2).await;
+    checkout(&b, true, THREE_D_SECURE).await;
+    // The provider's own dialog (localstripe's stands in for the bank's).
+    b.click_text("button", "Complete authentication").await;
+    b.wait_path(|p| p.starts_with("/orders/"), "the order page")
+        .await;
+    b.wait_contains("#order-status", "Paid").await;
+    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 1);
+    b.close().await;
+}
