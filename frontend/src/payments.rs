@@ -143,7 +143,12 @@ impl CardField {
             return Ok(id);
         }
         // A script without payment methods (localstripe): the token's card.
-        let answer = call_async(&self.stripe, "createToken", &[self.card.clone()]).await?;
+        let answer = call_async(
+            &self.stripe,
+            "createToken",
+            std::slice::from_ref(&self.card),
+        )
+        .await?;
         if let Some(e) = answer_error(&answer) {
             return Err(e);
         }
