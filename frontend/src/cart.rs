@@ -183,9 +183,9 @@ impl Cart {
                 }
             }
             cart.absorb(&server);
-            let (key, body) = cart.state.with_untracked(|s| {
-                (s.idempotency_key.clone(), s.idempotency_body.clone())
-            });
+            let (key, body) = cart
+                .state
+                .with_untracked(|s| (s.idempotency_key.clone(), s.idempotency_body.clone()));
             cart.state.set(CartState {
                 lines,
                 // The same order as before only if nothing was merged into it.
