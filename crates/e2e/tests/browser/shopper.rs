@@ -8,7 +8,7 @@ fn card(id: BookId) -> String {
 }
 
 #[tokio::test]
-async fn a_shopper_searches_buys_sees_stock_drop_returns_a_copy_and_sees_stock_rise() {
+async fn a_shopper_searches_buys_sees_stock_drop_and_asks_to_return_a_copy() {
     let _serial = serial().await;
     let shop = Shop::start().await;
     let book = shop
@@ -137,20 +137,12 @@ async fn a_shopper_searches_buys_sees_stock_drop_returns_a_copy_and_sees_stock_r
     b.fill("#return-reason", "Bought one too many").await;
     b.click(".return-box button[type=submit]").await;
     b.wait_contains("#return-done", "Return accepted").await;
-    b.wait_contains("#order-status", "Partly returned").await;
-    b.wait_text(
-        &format!("tr[data-book-id='{}'] td.returnable", book.id),
-        "one copy still returnable",
-        |t| t.trim() == "1",
-    )
-    .await;
+    // A return is a request: the order stays delivered, and the copy goes back on the shelf
+    // when the shop receives it (not in this test).
     b.wait_contains(".returns", "Bought one too many").await;
+    b.wait_contains("#order-status", "Delivered").await;
     b.screenshot("order-returned").await;
-
-    // The returned copy is back on the shelf.
-    b.goto(&format!("/books/{}", book.id)).await;
-    b.wait_attr(".book .availability", "data-stock", "4").await;
-    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 4);
+    assert_eq!(shop.api.get_book(book.id).await.unwrap().stock, 3);
 
     // A phone-sized catalogue.
     b.c.set_window_size(390, 844).await.unwrap();
