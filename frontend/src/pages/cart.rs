@@ -1,20 +1,15 @@
-//! The cart and checkout.
-//!
-//! Checkout sends the cart's `Idempotency-Key` (see [`crate::cart`]): the button is disabled
-//! while the order is on its way, and pressing it again after a network error sends the same
-//! key, so the order is placed at most once. When stock ran out meanwhile, the API's
-//! `shortages` say what is left, and the cart can be adjusted to it in one click.
+//! The cart. Its button leads to checkout (`pages/checkout`), which places the order with the
+//! cart's `Idempotency-Key` and explains refusals (declined card, copies run out).
 //!
 //! Lines that cannot be bought as they stand are flagged (sold out, fewer copies than asked
 //! for, no longer in the catalogue: by the live stock, the book's page read, and the server's
 //! cart) and hold the checkout button back until they are removed or lowered.
-use crate::api::ApiError;
 use crate::cart::{CartLine, use_cart};
 use crate::components::{Cover, money};
 use crate::live::use_live;
 use crate::session::use_session;
 use crate::use_api;
-use bookstore_model::{BookId, Quantity, Shortage};
+use bookstore_model::{BookId, Quantity};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -74,16 +69,6 @@ pub fn CartPage() -> impl IntoView {
         })
     });
 
-    let placing = RwSignal::new(false);
-    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
-
-    let adjust = move |shortages: Vec<Shortage>| {
-        for s in shortages {
-            cart.set_quantity(s.book_id, u32::try_from(s.available.max(0)).unwrap_or(0));
-        }
-        error.set(None);
-    };
-
     view! {
         {title}
         <section class="page cart-page">
@@ -132,12 +117,11 @@ pub fn CartPage() -> impl IntoView {
                         }}
                     </strong>
                 </p>
-                {move || error.get().map(|e| view! { <CheckoutError error=e adjust=adjust /> })}
                 <Show
                     when=move || session.is_logged_in()
                     fallback=|| view! {
                         <p class="notice">
-                            <A href="/login?next=/cart">"Log in"</A> " or " <A href="/register?next=/cart">"create an account"</A>
+                            <A href="/login?next=/checkout">"Log in"</A> " or " <A href="/register?next=/checkout">"create an account"</A>
                             " to place your order."
                         </p>
                     }
@@ -148,29 +132,22 @@ pub fn CartPage() -> impl IntoView {
                              lower their quantity to place your order."
                         </p>
                     </Show>
-                    <CheckoutButton placing=placing error=error blocked=blocked />
+                    <CheckoutButton blocked=blocked />
                 </Show>
             </Show>
         </section>
     }
 }
 
-/// Places the cart's order with its idempotency key.
+/// Leads to checkout, unless a line is flagged.
 #[component]
-fn CheckoutButton(
-    placing: RwSignal<bool>,
-    error: RwSignal<Option<ApiError>>,
-    blocked: Signal<bool>,
-) -> impl IntoView {
+fn CheckoutButton(blocked: Signal<bool>) -> impl IntoView {
     let cart = use_cart();
-    let api = use_api();
     let navigate = use_navigate();
-    // Checkout asks where to ship, how, and for the card, in steps (`pages/checkout`).
     let checkout = move |_| {
         if blocked.get_untracked() || cart.state().line_requests().is_empty() {
             return;
         }
-        let _ = (&api, &placing, &error);
         navigate("/checkout", Default::default());
     };
     view! {
@@ -179,18 +156,9 @@ fn CheckoutButton(
             id="checkout"
             class="btn primary big"
             on:click=checkout
-            disabled=move || placing.get() || blocked.get()
-            aria-busy=move || placing.get().to_string()
+            disabled=move || blocked.get()
         >
-            {move || {
-                if placing.get() {
-                    "Placing your order…"
-                } else if cart.has_pending_key() && error.with(|e| e.as_ref().is_some_and(ApiError::is_network)) {
-                    "Retry placing the order"
-                } else {
-                    "Place order"
-                }
-            }}
+            "Checkout"
         </button>
     }
 }
@@ -249,92 +217,5 @@ fn CartRow(line: CartLine, stock: Signal<Option<i64>>, gone: Signal<bool>) -> im
                 </button>
             </td>
         </tr>
-    }
-}
-
-#[component]
-fn CheckoutError(
-    error: ApiError,
-    adjust: impl Fn(Vec<Shortage>) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let cart = use_cart();
-    let title_of = move |id: BookId| {
-        cart.state()
-            .lines
-            .iter()
-            .find(|l| l.book_id == id)
-            .map_or_else(|| id.to_string(), |l| l.title.clone())
-    };
-    let shortages = error
-        .problem
-        .as_ref()
-        .and_then(|p| p.shortages.clone())
-        .unwrap_or_default();
-    let unknown = error
-        .problem
-        .as_ref()
-        .and_then(|p| p.unknown_books.clone())
-        .unwrap_or_default();
-    let headline = if error.is_network() {
-        "We could not confirm your order: the connection failed. Pressing the button again is \
-         safe: it never buys twice."
-            .to_owned()
-    } else if !shortages.is_empty() {
-        "Some books ran out while you were shopping. Nothing was bought.".to_owned()
-    } else {
-        error.detail()
-    };
-    let for_adjust = shortages.clone();
-    // Moves focus (and the view) to the explanation.
-    let node = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        if let Some(el) = node.get() {
-            let _ = el.focus();
-        }
-    });
-    view! {
-        <div class="error checkout-error" role="alert" tabindex="-1" node_ref=node>
-            <p>{headline}</p>
-            <Show when={
-                let n = shortages.len();
-                move || { n > 0 }
-            }>
-                <ul class="shortages">
-                    {shortages
-                        .iter()
-                        .map(|s| {
-                            let msg = if s.available <= 0 {
-                                format!("{}: out of stock (you asked for {}).", title_of(s.book_id), s.requested)
-                            } else {
-                                format!(
-                                    "{}: only {} left (you asked for {}).",
-                                    title_of(s.book_id),
-                                    s.available,
-                                    s.requested,
-                                )
-                            };
-                            view! { <li>{msg}</li> }
-                        })
-                        .collect_view()}
-                </ul>
-                <button type="button" class="btn" on:click={
-                    let s = for_adjust.clone();
-                    move |_| adjust(s.clone())
-                }>
-                    "Adjust my cart to what is available"
-                </button>
-            </Show>
-            {(!unknown.is_empty()).then(|| {
-                let ids = unknown.clone();
-                view! {
-                    <p>"Some books are no longer in the catalogue."</p>
-                    <button type="button" class="btn" on:click=move |_| {
-                        for id in &ids {
-                            cart.remove(*id);
-                        }
-                    }>"Remove them from my cart"</button>
-                }
-            })}
-        </div>
     }
 }
