@@ -222,12 +222,12 @@ fn encode(pairs: &[(&str, String)]) -> String {
 async fn parse<T: serde::de::DeserializeOwned>(
     res: Result<reqwest::Response, reqwest::Error>,
 ) -> Result<T, ProviderError> {
-    let res = res.map_err(|e| ProviderError::Unavailable(without_url(&e)))?;
+    let res = res.map_err(|e| ProviderError::Unavailable(crate::webhooks::net::describe(&e)))?;
     let status = res.status();
     let body: Value = res
         .json()
         .await
-        .map_err(|e| ProviderError::Unavailable(without_url(&e)))?;
+        .map_err(|e| ProviderError::Unavailable(crate::webhooks::net::describe(&e)))?;
     if status.is_success() {
         return serde_json::from_value(body)
             .map_err(|e| ProviderError::Unavailable(format!("unexpected answer: {e}")));
@@ -249,16 +249,4 @@ async fn parse<T: serde::de::DeserializeOwned>(
         status: status.as_u16(),
         message,
     })
-}
-
-/// A transport error's text without the URL (which holds no secret, but the log needs none).
-fn without_url(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    kind.to_owned()
 }

@@ -101,10 +101,12 @@ async fn an_event_whose_deliverer_is_killed_mid_delivery_is_delivered_by_another
     use crate::receiver::{Answer, Receiver};
     let data = tempfile::tempdir().unwrap();
     let dynamo = test_dynamo().await;
-    // Attempts of up to 3 s, leases of 9 s: the kill lands while the attempt is open.
+    // Attempts of up to 3 s (a lease outlasts the longest job: payment calls too), leases of
+    // 9 s: the kill lands while the attempt is open.
     let env = [
         ("BOOKSTORE__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true"),
         ("BOOKSTORE__WEBHOOKS__TIMEOUT_MS", "3000"),
+        ("BOOKSTORE__PAYMENTS__TIMEOUT_MS", "3000"),
         ("BOOKSTORE__WEBHOOKS__LEASE_SECS", "9"),
         ("BOOKSTORE__WEBHOOKS__POLL_MS", "200"),
     ];
@@ -251,4 +253,104 @@ async fn kill_9_after_the_provider_authorized_keeps_the_paid_order() {
     assert_eq!(order.status, OrderStatus::Paid, "{order:?}");
     assert_eq!(intent["status"], "requires_capture");
     assert_eq!(stock, 7, "the copies stay sold");
+}
+
+/// kill -9 between the refund's request to the provider and its record on the order: the
+/// provider made the refund, the instance died before it heard so. After the restart the job
+/// runs again, finds the refund by the return's key and records it: one refund, the copies back
+/// once.
+#[tokio::test]
+async fn kill_9_between_a_refund_and_its_record_refunds_once() {
+    use crate::slow_proxy::{Hold, SlowProxy};
+    let data = tempfile::tempdir().unwrap();
+    let dynamo = test_dynamo().await;
+    let proxy = SlowProxy::start_matching(
+        crate::payment_server::url(),
+        b"POST /v1/refunds HTTP/1.1".to_vec(),
+        Duration::from_secs(120),
+    )
+    .await;
+    // Provider calls of up to 3 s, leases of 9 s: the kill lands while the call is open, and
+    // the job's lease runs out soon after the restart.
+    let env = [
+        ("BOOKSTORE__WEBHOOKS__POLL_MS", "300"),
+        ("BOOKSTORE__WEBHOOKS__LEASE_SECS", "9"),
+        ("BOOKSTORE__WEBHOOKS__TIMEOUT_MS", "3000"),
+        ("BOOKSTORE__PAYMENTS__TIMEOUT_MS", "3000"),
+    ];
+    let mut via_proxy = env.to_vec();
+    via_proxy.push(("BOOKSTORE__PAYMENTS__API_URL", proxy.endpoint.as_str()));
+    let mut server = start_server_with(data.path(), dynamo.as_ref(), &via_proxy).await;
+    let login = server.client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin = server.client.authed(login.unwrap().token);
+    let book = admin
+        .admin_create_book(&new_book("Sent back", "A", "fiction", 1000, 10))
+        .await
+        .unwrap();
+    let reg = RegisterRequest {
+        email: Email::parse("sendback@example.com").unwrap(),
+        password: Password::parse("sendback password").unwrap(),
+        name: PersonName::parse("S").unwrap(),
+    };
+    let shopper = server
+        .client
+        .authed(server.client.register(&reg).await.unwrap().token);
+    let order = shopper
+        .place_order(&order_of(vec![line(book.id, 3)]), None)
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(order.status, OrderStatus::Paid);
+    let ship = ShipOrder {
+        carrier: "DHL".into(),
+        tracking_number: "JD014600006281".into(),
+    };
+    admin.admin_ship_order(order.id, &ship).await.unwrap();
+    admin.admin_deliver_order(order.id).await.unwrap();
+    let asked = shopper
+        .create_return(order.id, &return_of(vec![line(book.id, 2)]))
+        .await
+        .unwrap()
+        .return_;
+    let intent_id = order.payment.as_ref().unwrap().provider_id.clone();
+    proxy.hold(Hold::Answers);
+    admin
+        .admin_receive_return(order.id, asked.id)
+        .await
+        .unwrap();
+    // The refund reached the provider; its answer is held back.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while crate::payment_server::refunds(&intent_id).await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no refund requested");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = admin.admin_order_returns(order.id).await.unwrap();
+    assert!(before[0].refunded_at.is_none(), "recorded too soon");
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().unwrap();
+
+    let server = start_server_with(data.path(), dynamo.as_ref(), &env).await;
+    let login = server.client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin = server.client.authed(login.unwrap().token);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let ret = loop {
+        let now = admin.admin_order_returns(order.id).await.unwrap();
+        if now[0].refunded_at.is_some() {
+            break now[0].clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never recorded: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(ret.status, ReturnStatus::Received);
+    let refunds = crate::payment_server::refunds(&intent_id).await;
+    assert_eq!(refunds.len(), 1, "one refund: {refunds:?}");
+    assert_eq!(refunds[0]["amount"], 2000);
+    let after = admin.admin_get_order(order.id).await.unwrap();
+    assert_eq!(after.status, OrderStatus::PartiallyReturned);
+    assert_eq!(after.payment.as_ref().unwrap().refunded_cents, 2000);
+    let stock = server.client.get_book(book.id).await.unwrap().stock;
+    assert_eq!(stock, 9, "two copies back, once");
 }

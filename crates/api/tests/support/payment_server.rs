@@ -116,6 +116,36 @@ pub async fn intent(id: &str) -> serde_json::Value {
         .unwrap()
 }
 
+/// Every PaymentIntent the provider holds (all tests of this process share the provider).
+pub async fn intents() -> Vec<serde_json::Value> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut url = format!("{}/v1/payment_intents?limit=100", url());
+        if let Some(id) = &after {
+            url.push_str(&format!("&starting_after={id}"));
+        }
+        let page: serde_json::Value = reqwest::Client::new()
+            .get(url)
+            .basic_auth(SECRET_KEY, Some(""))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let data = page["data"].as_array().cloned().unwrap_or_default();
+        after = data
+            .last()
+            .and_then(|i| i["id"].as_str())
+            .map(str::to_owned);
+        all.extend(data);
+        if page["has_more"] != true || after.is_none() {
+            return all;
+        }
+    }
+}
+
 /// The refunds of an intent.
 pub async fn refunds(intent: &str) -> Vec<serde_json::Value> {
     let res: serde_json::Value = reqwest::Client::new()

@@ -38,11 +38,8 @@ impl Orders {
         let idempotency_key = self.key(idempotency_key);
         req.validate()?;
         let print = fingerprint(&req);
-        if let Some(key) = &idempotency_key
-            && let Some(record) = replay(store, user.id, &key.key, &print).await?
-        {
-            return self.authorize(record, false).await;
-        }
+        // A retry's key is looked up only when the reservation is refused (its record is
+        // there): first attempts, nearly all of them, pay no read for it.
         let address = self.ship_to(user, &req).await?;
         let country = bookstore_model::CountryCode::parse(&address.country)?;
         let option = self
@@ -225,9 +222,13 @@ impl Orders {
                     now.timestamp() + key.ttl_secs,
                     &[("order_id", record.id.to_string())],
                 );
+                // A record past its time is a forgotten key (DynamoDB's TTL removes it late).
                 ops.push(WriteOp::Put {
                     item,
-                    cond: Some(Cond::NotExists),
+                    cond: Some(Cond::Or(vec![
+                        Cond::NotExists,
+                        Cond::Le(Path::attr("ttl"), now.timestamp()),
+                    ])),
                 });
             }
             // The reservation's end: whatever happens to this request, the copies come back
@@ -321,7 +322,7 @@ impl Orders {
         };
         let id = record.id;
         let settled = match answer {
-            Ok(i) if i.authorized() => self.settle_paid(id, None).await?,
+            Ok(i) if i.authorized() => self.settle_paid(id, Some(record), None).await?,
             Ok(i) if i.status == "requires_action" => {
                 return Err(Error::PaymentRequiresAction {
                     location,
@@ -335,12 +336,12 @@ impl Orders {
                     .and_then(|e| e["message"].as_str())
                     .unwrap_or("the payment was not completed")
                     .to_owned();
-                self.settle_failed(id, &why).await?
+                self.settle_failed(id, Some(record), &why).await?
             }
             // `processing`: the answer comes later; the shopper asks again.
             Ok(_) => record,
             Err(ProviderError::Declined { message, .. }) => {
-                self.settle_failed(id, &message).await?
+                self.settle_failed(id, Some(record), &message).await?
             }
             Err(e) => return Err(payment_error(e, Some(location))),
         };

@@ -178,8 +178,14 @@ impl Orders {
     }
 
     /// The provider authorized a reserved order's payment.
-    pub(super) async fn settle_paid(&self, id: OrderId, note: Option<&str>) -> Result<OrderRecord> {
-        self.transition(id, |r| {
+    /// `known`: the order as the caller last wrote it, which saves a read when it is current.
+    pub(super) async fn settle_paid(
+        &self,
+        id: OrderId,
+        known: Option<OrderRecord>,
+        note: Option<&str>,
+    ) -> Result<OrderRecord> {
+        self.transition_from(id, known, |r| {
             if r.status != OrderStatus::PendingPayment {
                 return Ok(None);
             }
@@ -203,8 +209,13 @@ impl Orders {
     }
 
     /// The provider refused a reserved order's payment: the copies go back.
-    pub(super) async fn settle_failed(&self, id: OrderId, why: &str) -> Result<OrderRecord> {
-        self.transition(id, |r| {
+    pub(super) async fn settle_failed(
+        &self,
+        id: OrderId,
+        known: Option<OrderRecord>,
+        why: &str,
+    ) -> Result<OrderRecord> {
+        self.transition_from(id, known, |r| {
             if r.status != OrderStatus::PendingPayment {
                 return Ok(None);
             }
@@ -264,7 +275,7 @@ impl Orders {
             let payments = self.payments()?;
             let intent = payments.retrieve(&p.provider_id).await.map_err(down)?;
             if intent.authorized() {
-                self.settle_paid(id, Some("authorized before the reservation expired"))
+                self.settle_paid(id, None, Some("authorized before the reservation expired"))
                     .await?;
                 return Ok(());
             }
@@ -378,14 +389,31 @@ impl Orders {
     /// Reads the order and lets `decide` say what changes (`None`: nothing; `Err`: refused),
     /// then writes it conditioned on the version read; reads again if the order changed
     /// meanwhile. Returns the order as it is after.
-    async fn transition<F>(&self, id: OrderId, mut decide: F) -> Result<OrderRecord>
+    async fn transition<F>(&self, id: OrderId, decide: F) -> Result<OrderRecord>
+    where
+        F: FnMut(&OrderRecord) -> Result<Option<Change>>,
+    {
+        self.transition_from(id, None, decide).await
+    }
+
+    /// `transition`, starting from `known` instead of a read when the caller has the order (a
+    /// stale one only costs a refused write and the read after it).
+    async fn transition_from<F>(
+        &self,
+        id: OrderId,
+        mut known: Option<OrderRecord>,
+        mut decide: F,
+    ) -> Result<OrderRecord>
     where
         F: FnMut(&OrderRecord) -> Result<Option<Change>>,
     {
         let store = self.store.as_ref();
         for _ in 0..super::MAX_ATTEMPTS {
-            let Some(before) = get_record(store, id).await? else {
-                return Err(Error::NotFound("order"));
+            let before = match known.take() {
+                Some(r) => r,
+                None => get_record(store, id)
+                    .await?
+                    .ok_or(Error::NotFound("order"))?,
             };
             let Some(Change {
                 mut after,

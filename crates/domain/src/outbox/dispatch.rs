@@ -89,6 +89,10 @@ impl Dispatcher {
     }
 
     pub fn with_orders(mut self, orders: Arc<Orders>) -> Self {
+        // A refund job makes two provider calls (look for the refund, make it) and a record.
+        if let Ok(p) = orders.payments() {
+            self.config.lease = self.config.lease.max(p.config().timeout * 3);
+        }
         self.orders = Some(orders);
         self
     }
@@ -397,7 +401,7 @@ impl Dispatcher {
                 Some(r.status().as_u16()),
                 format!("the endpoint answered {}", r.status()),
             ),
-            Err(e) => Attempt::Refused(None, describe(&e)),
+            Err(e) => Attempt::Refused(None, crate::webhooks::net::describe(&e)),
         }
     }
 
@@ -481,27 +485,5 @@ pub(super) async fn finish(store: &dyn Store, ops: Vec<WriteOp>) -> Result<()> {
             Ok(())
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// A transport error, without the URL's query (it may carry a token of the receiver's).
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {detail}")
     }
 }

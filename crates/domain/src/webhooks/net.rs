@@ -132,6 +132,29 @@ pub fn client(timeout: Duration, allow_private: bool) -> reqwest::Result<reqwest
     builder.build()
 }
 
+/// A transport error, without the URL (its query may carry a receiver's token, a provider's
+/// path an id): the kind and the innermost cause.
+pub(crate) fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -89,7 +89,12 @@ async fn a_short_line_refuses_the_whole_order_and_names_each_short_line() {
 #[tokio::test]
 async fn concurrent_buyers_never_oversell() {
     let app = TestApp::spawn().await;
-    let book = app.book("Scarce", 20).await;
+    // A price no other test uses, so this test's intents are told apart at the shared provider.
+    let book = app
+        .admin
+        .admin_create_book(&new_book("Scarce", "Test Author", "fiction", 1733, 20))
+        .await
+        .unwrap();
     let shoppers = join_all((0..8).map(|_| app.customer())).await;
     let attempts = (0..64).map(|i| {
         let c = shoppers[i % shoppers.len()].clone();
@@ -98,12 +103,15 @@ async fn concurrent_buyers_never_oversell() {
     let results = join_all(attempts).await;
     let mut sold = 0;
     let mut order_ids = HashSet::new();
+    let mut paid = Vec::new();
     for r in results {
         match r {
             Ok(placed) => {
                 assert_eq!(placed.status, 201);
+                assert_eq!(placed.value.status, OrderStatus::Paid);
                 sold += 1;
                 order_ids.insert(placed.value.id);
+                paid.push(placed.value);
             }
             Err(e) => {
                 let p = e.problem().unwrap_or_else(|| panic!("not a problem: {e}"));
@@ -140,6 +148,24 @@ async fn concurrent_buyers_never_oversell() {
         }
     }
     assert_eq!(20, after.stock + i64::from(stored));
+    // The provider holds exactly one authorization per paid order, and none for a refusal.
+    let total = paid[0].total_cents;
+    let held: Vec<_> = crate::payment_server::intents()
+        .await
+        .into_iter()
+        .filter(|i| i["amount"] == total && i["status"] != "canceled")
+        .collect();
+    let mut held_for: Vec<_> = held
+        .iter()
+        .map(|i| {
+            assert_eq!(i["status"], "requires_capture", "{i}");
+            i["metadata"]["order_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    held_for.sort();
+    let mut expected: Vec<_> = paid.iter().map(|o| o.id.to_string()).collect();
+    expected.sort();
+    assert_eq!(held_for, expected);
 }
 
 #[tokio::test]
