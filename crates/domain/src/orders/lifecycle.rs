@@ -8,7 +8,6 @@ use super::checkout::payment_error;
 use super::record::{OrderRecord, order_item};
 use super::{Orders, get_record};
 use crate::Actor;
-use crate::catalogue::{book_key, get_many};
 use crate::error::{Error, Result};
 use crate::outbox::{KIND_EXPIRE, KIND_REFUND, KIND_RELEASE, order_job};
 use crate::payments::ProviderError;
@@ -430,7 +429,15 @@ impl Orders {
                 cond: Some(Cond::Eq(Path::attr("version"), before.version.into())),
             }];
             if restock {
-                ops.extend(self.restock_ops(&before).await?);
+                let unreturned: Vec<(BookId, u32)> = before
+                    .lines
+                    .iter()
+                    .map(|l| {
+                        let returned = before.returned.get(&l.book_id).copied().unwrap_or(0);
+                        (l.book_id, l.quantity - returned)
+                    })
+                    .collect();
+                ops.extend(super::stock_back(store, &unreturned).await?);
             }
             if release {
                 ops.push(order_job(
@@ -501,29 +508,6 @@ impl Orders {
             }
         }
         None
-    }
-
-    /// The copies of an order not yet returned, back to the books still in the catalogue.
-    async fn restock_ops(&self, record: &OrderRecord) -> Result<Vec<WriteOp>> {
-        let ids: Vec<BookId> = record.lines.iter().map(|l| l.book_id).collect();
-        let existing = get_many(self.store.as_ref(), &ids).await?;
-        Ok(record
-            .lines
-            .iter()
-            .zip(existing)
-            .filter_map(|(l, item)| {
-                let back = l.quantity - record.returned.get(&l.book_id).copied().unwrap_or(0);
-                (item.is_some() && back > 0).then(|| {
-                    let q = i64::from(back);
-                    WriteOp::Update {
-                        key: book_key(l.book_id),
-                        set: vec![],
-                        add: vec![(Path::attr("stock"), q), (Path::attr("sold"), -q)],
-                        cond: Some(Cond::Exists),
-                    }
-                })
-            })
-            .collect())
     }
 }
 

@@ -18,7 +18,7 @@ use crate::store::keys::{ORDERS_BY_STATUS, ORDERS_BY_TIME, ORDERS_BY_USER};
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use crate::{Actor, Addresses, Shipping};
 use bookstore_model::{
-    LineRequest, Order, OrderId, OrderQuery, Page, PageQuery, PaymentConfig, PlaceOrder,
+    BookId, LineRequest, Order, OrderId, OrderQuery, Page, PageQuery, PaymentConfig, PlaceOrder,
     ProblemCode, UserId,
 };
 pub use record::order_key;
@@ -267,6 +267,31 @@ async fn replay(
         .await?
         .ok_or_else(|| Error::internal("idempotent order missing"))?;
     Ok(Some(order))
+}
+
+/// Copies going back on the shelf (a cancellation, a failed payment, a received return): one
+/// update per book still in the catalogue (a deleted book has nowhere to go; its copies stay
+/// counted on the order).
+pub(super) async fn stock_back(
+    store: &dyn Store,
+    copies: &[(BookId, u32)],
+) -> Result<Vec<WriteOp>> {
+    let ids: Vec<BookId> = copies.iter().map(|(id, _)| *id).collect();
+    let existing = crate::catalogue::get_many(store, &ids).await?;
+    Ok(copies
+        .iter()
+        .zip(existing)
+        .filter(|((_, q), item)| item.is_some() && *q > 0)
+        .map(|((id, q), _)| {
+            let q = i64::from(*q);
+            WriteOp::Update {
+                key: crate::catalogue::book_key(*id),
+                set: vec![],
+                add: vec![(Path::attr("stock"), q), (Path::attr("sold"), -q)],
+                cond: Some(Cond::Exists),
+            }
+        })
+        .collect())
 }
 
 pub(super) async fn get_record(store: &dyn Store, id: OrderId) -> Result<Option<OrderRecord>> {

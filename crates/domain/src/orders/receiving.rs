@@ -6,7 +6,6 @@
 use super::record::{OrderRecord, order_item, order_key};
 use super::{MAX_ATTEMPTS, Orders, get_record};
 use crate::Actor;
-use crate::catalogue::{book_key, get_many};
 use crate::error::{Error, Result};
 use crate::items::{from_item, to_item};
 use crate::outbox::{KIND_REFUND, order_job};
@@ -77,19 +76,9 @@ impl Orders {
                     )),
                 },
             ];
-            // Stock goes back to books still in the catalogue; a deleted book has nowhere to go.
-            let ids: Vec<BookId> = ret.lines.iter().map(|l| l.book_id).collect();
-            for (l, item) in ret.lines.iter().zip(get_many(store, &ids).await?) {
-                if item.is_some() {
-                    let q = i64::from(l.quantity);
-                    ops.push(WriteOp::Update {
-                        key: book_key(l.book_id),
-                        set: vec![],
-                        add: vec![(Path::attr("stock"), q), (Path::attr("sold"), -q)],
-                        cond: Some(Cond::Exists),
-                    });
-                }
-            }
+            let copies: Vec<(BookId, u32)> =
+                ret.lines.iter().map(|l| (l.book_id, l.quantity)).collect();
+            ops.extend(super::stock_back(store, &copies).await?);
             if after.payment.is_some() && ret.refund_cents > 0 {
                 let mut job = order_job(KIND_REFUND, &format!("{return_id}-refund"), now, order_id);
                 if let WriteOp::Put { item, .. } = &mut job {
