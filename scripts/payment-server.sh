@@ -5,18 +5,9 @@
 # `install` makes its virtualenv in the tools cache; `bin` prints the program to run
 # (`localstripe --port PORT`; it listens on every interface: send it loopback traffic only).
 set -euo pipefail
-TOOLS="${BOOKSTORE_TOOLS_DIR:-$HOME/.cache/bookstore-tools}"
-VERSION=1.15.10
-DIR="$TOOLS/localstripe-$VERSION"
+TOOL=(bash "$(dirname "$0")/pypi-tool.sh" localstripe 1.15.10)
 case "${1:-install}" in
-  bin) echo "$DIR/bin/localstripe" ;;
-  install)
-    if [ -x "$DIR/bin/localstripe" ]; then exit 0; fi
-    command -v python3 >/dev/null || { echo "the payment server needs python3 (with venv)" >&2; exit 1; }
-    rm -rf "$DIR"
-    python3 -m venv "$DIR"
-    "$DIR/bin/pip" install --quiet --disable-pip-version-check "localstripe==$VERSION"
-    echo "localstripe installed in $DIR" >&2
-    ;;
+  bin) echo "$("${TOOL[@]}" dir)/bin/localstripe" ;;
+  install) "${TOOL[@]}" install ;;
   *) echo "usage: $0 [install|bin]" >&2; exit 2 ;;
 esac

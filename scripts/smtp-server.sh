@@ -3,18 +3,9 @@
 # accepts in a Maildir. `install` makes its virtualenv in the tools cache; `python` prints the
 # interpreter to run it with (`python -m aiosmtpd -n -l HOST:PORT -c aiosmtpd.handlers.Mailbox DIR`).
 set -euo pipefail
-TOOLS="${BOOKSTORE_TOOLS_DIR:-$HOME/.cache/bookstore-tools}"
-VERSION=1.4.6
-DIR="$TOOLS/aiosmtpd-$VERSION"
+TOOL=(bash "$(dirname "$0")/pypi-tool.sh" aiosmtpd 1.4.6)
 case "${1:-install}" in
-  python) echo "$DIR/bin/python" ;;
-  install)
-    if [ -x "$DIR/bin/aiosmtpd" ]; then exit 0; fi
-    command -v python3 >/dev/null || { echo "the SMTP server needs python3 (with venv)" >&2; exit 1; }
-    rm -rf "$DIR"
-    python3 -m venv "$DIR"
-    "$DIR/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$VERSION"
-    echo "aiosmtpd installed in $DIR" >&2
-    ;;
+  python) echo "$("${TOOL[@]}" dir)/bin/python" ;;
+  install) "${TOOL[@]}" install ;;
   *) echo "usage: $0 [install|python]" >&2; exit 2 ;;
 esac
