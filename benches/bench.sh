@@ -3,7 +3,7 @@
 #
 #   benches/bench.sh ceiling        # the ceiling alone: minimal actix-web JSON endpoint
 #   benches/bench.sh http           # embedded store: GET book, GET list, POST orders vs ceiling
-#   benches/bench.sh tpcw [MIX]     # TPC-W mix (default shopping), 64 shoppers, think 0
+#   benches/bench.sh tpcw [MIX]     # TPC-W mix (default shopping), SHOPPERS (64) shoppers, think 0
 #                                   # (HASH_THREADS, HASH_COST, WORKER_NICE, LOADGEN_NICE: see cmd_tpcw)
 #   benches/bench.sh outbox         # events through the outbox to a webhook receiver, both back ends:
 #                                   # events/s and latency from each order's transaction to arrival
@@ -79,7 +79,7 @@ start_payments() {
   [ -z "${PAY_PORT:-}" ] || return 0
   bash scripts/payment-server.sh install
   PAY_PORT=$(free_port)
-  "$(bash scripts/payment-server.sh bin)" --port "$PAY_PORT" >"$OUT/payments.log" 2>&1 & PIDS+=($!)
+  "$(bash scripts/payment-server.sh bin)" --port "$PAY_PORT" --from-scratch >"$OUT/payments.log" 2>&1 & PIDS+=($!)
   wait_port "$PAY_PORT"
   export BOOKSTORE__PAYMENTS__API_URL="http://127.0.0.1:$PAY_PORT" \
     BOOKSTORE__PAYMENTS__SECRET_KEY=sk_test_bench BOOKSTORE__PAYMENTS__PUBLISHABLE_KEY=pk_test_bench
@@ -169,7 +169,7 @@ cmd_tpcw() {
   : >"$OUT/c.txt"; : >"$OUT/wips.txt"
   for i in $(seq "$REPEAT"); do
     measure_ceiling >>"$OUT/c.txt"
-    nice -n "$LOADGEN_NICE" "$REL/bookstore-loadgen" run --base "$BASE" --mix "$mix" --shoppers 64 --customers "$CUSTOMERS" \
+    nice -n "$LOADGEN_NICE" "$REL/bookstore-loadgen" run --base "$BASE" --mix "$mix" --shoppers "${SHOPPERS:-64}" --customers "$CUSTOMERS" \
       --duration-secs "${TPCW_SECS:-60}" --warmup-secs 5 --think-ms 0 --seed "$i" \
       --session-interactions "${SESSION:-128}" \
       --json "$OUT/tpcw-$mix-$i.json" --chart "$OUT/tpcw-$mix-$i.svg" | tee "$OUT/tpcw-$mix-$i.txt"

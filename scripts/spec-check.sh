@@ -57,7 +57,7 @@ lots=1000000
 # The payment provider: localstripe (PyPI), a Stripe emulator, as in the HTTP tests.
 bash "$root/scripts/payment-server.sh" install
 pay_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$(bash "$root/scripts/payment-server.sh" bin)" --port "$pay_port" >"$scratch/payments.log" 2>&1 &
+"$(bash "$root/scripts/payment-server.sh" bin)" --port "$pay_port" --from-scratch >"$scratch/payments.log" 2>&1 &
 payments=$!
 for _ in $(seq 1 300); do
     python3 -c "import socket; socket.create_connection(('127.0.0.1', $pay_port), 1)" 2>/dev/null && break

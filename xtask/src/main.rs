@@ -325,8 +325,9 @@ impl DevPayments {
             .and_then(|l| l.local_addr())
             .map_err(|e| e.to_string())?
             .port();
+        // In memory, from scratch: never another localstripe's dump in /tmp.
         let child = Command::new(bin)
-            .args(["--port", &port.to_string()])
+            .args(["--port", &port.to_string(), "--from-scratch"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -5,9 +5,13 @@ use super::*;
 pub(super) struct Ledger {
     pub(super) sold: HashMap<BookId, i64>,
     pub(super) returned: HashMap<BookId, i64>,
-    /// Units of placements whose outcome is unknown, per book.
+    /// Units of placements whose outcome is unknown, per book: counted before the request is
+    /// sent and taken back once it is answered, so one cut short by the interaction's timeout
+    /// or the run's end stays counted (its reservation may hold copies until it expires).
     pub(super) ambiguous: HashMap<BookId, i64>,
     pub(super) ambiguous_orders: u64,
+    /// Units of return receipts whose outcome is unknown, per book (the same way).
+    pub(super) returns_unsure: HashMap<BookId, i64>,
     /// Acknowledged orders, with the token that may read them and the units per book.
     pub(super) orders: Vec<(OrderId, Arc<str>, u32)>,
 }
@@ -25,6 +29,46 @@ pub(super) struct Shared {
     pub(super) failed: AtomicU64,
     pub(super) registered: AtomicUsize,
     pub(super) run_id: String,
+}
+
+/// Units counted unsure in the ledger while a request is out; `settle` takes them back once
+/// its outcome is known. Dropped unsettled (timed out, cut short), they stay counted.
+#[must_use]
+struct Unsure {
+    books: Vec<(BookId, i64)>,
+    order: bool,
+}
+
+impl Unsure {
+    fn order(shared: &Shared, cart: &[(BookId, u32)]) -> Self {
+        let books: Vec<(BookId, i64)> = cart.iter().map(|(b, q)| (*b, i64::from(*q))).collect();
+        let mut ledger = lock(&shared.ledger);
+        ledger.ambiguous_orders += 1;
+        for (b, q) in &books {
+            *ledger.ambiguous.entry(*b).or_default() += q;
+        }
+        Self { books, order: true }
+    }
+
+    fn receipt(shared: &Shared, book: BookId) -> Self {
+        *lock(&shared.ledger).returns_unsure.entry(book).or_default() += 1;
+        Self {
+            books: vec![(book, 1)],
+            order: false,
+        }
+    }
+
+    fn settle(self, ledger: &mut Ledger) {
+        let counts = if self.order {
+            ledger.ambiguous_orders -= 1;
+            &mut ledger.ambiguous
+        } else {
+            &mut ledger.returns_unsure
+        };
+        for (b, q) in &self.books {
+            *counts.entry(*b).or_default() -= q;
+        }
+    }
 }
 
 /// An order a shopper placed during the run: what can still be returned.
@@ -251,6 +295,7 @@ impl Shopper {
             .collect();
         let cart = std::mem::take(&mut self.cart);
         let req = crate::checkout(lines, self.rng.below(1_000_000) as usize);
+        let unsure = Unsure::order(&self.shared, &cart);
         let key = uuid::Uuid::new_v4().to_string();
         // A transport failure leaves the outcome unknown: retry with the same key, which
         // either places the order or answers with the one placed before.
@@ -264,6 +309,7 @@ impl Shopper {
                     let order = placed.value;
                     let token: Arc<str> = self.client.token().unwrap_or_default().into();
                     let mut ledger = lock(&self.shared.ledger);
+                    unsure.settle(&mut ledger);
                     let mut units = 0;
                     for l in &order.lines {
                         *ledger.sold.entry(l.book_id).or_default() += i64::from(l.quantity);
@@ -285,6 +331,7 @@ impl Shopper {
                     return (Kind::BuyConfirm, Outcome::Ok, "".into());
                 }
                 Err(e) if e.code() == Some(ProblemCode::InsufficientStock) => {
+                    unsure.settle(&mut lock(&self.shared.ledger));
                     return (
                         Kind::BuyConfirm,
                         Outcome::Expected,
@@ -293,14 +340,14 @@ impl Shopper {
                 }
                 Err(e @ ClientError::Transport(_)) => last = Some(e),
                 Err(e) if e.status().is_some_and(|s| s >= 500) => last = Some(e),
-                Err(e) => return failed(Kind::BuyConfirm, &e),
+                Err(e) => {
+                    unsure.settle(&mut lock(&self.shared.ledger));
+                    return failed(Kind::BuyConfirm, &e);
+                }
             }
         }
-        let mut ledger = lock(&self.shared.ledger);
-        ledger.ambiguous_orders += 1;
-        for (b, q) in cart {
-            *ledger.ambiguous.entry(b).or_default() += i64::from(q);
-        }
+        // Still unknown after the retries: it stays counted as ambiguous.
+        drop(unsure);
         match &last {
             Some(e) => failed(Kind::BuyConfirm, e),
             None => (Kind::BuyConfirm, Outcome::Error(0), "no attempt".into()),
@@ -403,17 +450,29 @@ impl Shopper {
             }
             Err(e) => return failed(kind, &e),
         };
-        match admin.admin_receive_return(order, asked.return_.id).await {
+        let unsure = Unsure::receipt(&self.shared, book);
+        let received = admin.admin_receive_return(order, asked.return_.id).await;
+        let mut ledger = lock(&self.shared.ledger);
+        match received {
             Ok(_) => {
+                unsure.settle(&mut ledger);
                 self.placed[pi].returnable[li].1 -= 1;
-                *lock(&self.shared.ledger).returned.entry(book).or_default() += 1;
+                *ledger.returned.entry(book).or_default() += 1;
                 (kind, Outcome::Ok, "".into())
             }
             Err(e) if e.code() == Some(ProblemCode::ReturnExceedsPurchase) => {
+                unsure.settle(&mut ledger);
                 self.placed[pi].returnable[li].1 = 0;
                 (kind, Outcome::Expected, "return_exceeds_purchase".into())
             }
-            Err(e) => failed(kind, &e),
+            // A 5xx or a lost answer may have put the copy back: it stays unsure.
+            Err(e) if e.status().is_some_and(|s| s >= 500) || e.status().is_none() => {
+                failed(kind, &e)
+            }
+            Err(e) => {
+                unsure.settle(&mut ledger);
+                failed(kind, &e)
+            }
         }
     }
 }

@@ -8,26 +8,12 @@ async fn acknowledged_orders_survive_kill_9() {
     let data = tempfile::tempdir().unwrap();
     let dynamo = test_dynamo().await;
     let mut server = start_server(data.path(), dynamo.as_ref()).await;
-    let admin = server.client.authed(
-        server
-            .client
-            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
-            .await
-            .unwrap()
-            .token,
-    );
+    let admin = server.admin().await;
     let book = admin
         .admin_create_book(&new_book("Durable", "A", "fiction", 1000, 100))
         .await
         .unwrap();
-    let reg = RegisterRequest {
-        email: Email::parse("durable@example.com").unwrap(),
-        password: Password::parse("durable password").unwrap(),
-        name: PersonName::parse("D").unwrap(),
-    };
-    let shopper = server
-        .client
-        .authed(server.client.register(&reg).await.unwrap().token);
+    let shopper = server.shopper("durable@example.com").await;
     let mut acknowledged = Vec::new();
     // Concurrent orders, so that several share one group commit.
     let placed = futures::future::join_all((0..30).map(|i| {
@@ -63,14 +49,7 @@ async fn acknowledged_orders_survive_kill_9() {
     server.child.wait().unwrap();
 
     let server = start_server(data.path(), dynamo.as_ref()).await;
-    let shopper = server.client.authed(
-        server
-            .client
-            .login("durable@example.com", "durable password")
-            .await
-            .unwrap()
-            .token,
-    );
+    let shopper = server.shopper_again("durable@example.com").await;
     let mut units = 0;
     for order in &acknowledged {
         let stored = shopper
@@ -111,14 +90,7 @@ async fn an_event_whose_deliverer_is_killed_mid_delivery_is_delivered_by_another
         ("BOOKSTORE__WEBHOOKS__POLL_MS", "200"),
     ];
     let mut first = start_server_with(data.path(), dynamo.as_ref(), &env).await;
-    let admin = first.client.authed(
-        first
-            .client
-            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
-            .await
-            .unwrap()
-            .token,
-    );
+    let admin = first.admin().await;
     let rx = Receiver::start(Answer::Hold(Duration::from_secs(60))).await;
     admin
         .create_webhook(&WebhookRequest {
@@ -175,20 +147,12 @@ async fn kill_9_mid_checkout(hold: crate::slow_proxy::Hold) -> (Order, serde_jso
     let mut via_proxy = env.to_vec();
     via_proxy.push(("BOOKSTORE__PAYMENTS__API_URL", proxy.endpoint.as_str()));
     let mut server = start_server_with(data.path(), dynamo.as_ref(), &via_proxy).await;
-    let login = server.client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let admin = server.client.authed(login.unwrap().token);
+    let admin = server.admin().await;
     let book = admin
         .admin_create_book(&new_book("Mid-checkout", "A", "fiction", 1000, 10))
         .await
         .unwrap();
-    let reg = RegisterRequest {
-        email: Email::parse("midway@example.com").unwrap(),
-        password: Password::parse("midway password").unwrap(),
-        name: PersonName::parse("M").unwrap(),
-    };
-    let shopper = server
-        .client
-        .authed(server.client.register(&reg).await.unwrap().token);
+    let shopper = server.shopper("midway@example.com").await;
     let buying = {
         let s = shopper.clone();
         tokio::spawn(async move { s.place_order(&order_of(vec![line(book.id, 3)]), None).await })
@@ -209,14 +173,7 @@ async fn kill_9_mid_checkout(hold: crate::slow_proxy::Hold) -> (Order, serde_jso
     buying.abort();
 
     let server = start_server_with(data.path(), dynamo.as_ref(), &env).await;
-    let shopper = server.client.authed(
-        server
-            .client
-            .login("midway@example.com", "midway password")
-            .await
-            .unwrap()
-            .token,
-    );
+    let shopper = server.shopper_again("midway@example.com").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let settled = loop {
         let now = shopper.get_order(order.id).await.unwrap();
@@ -281,25 +238,13 @@ async fn kill_9_between_a_refund_and_its_record_refunds_once() {
     let mut via_proxy = env.to_vec();
     via_proxy.push(("BOOKSTORE__PAYMENTS__API_URL", proxy.endpoint.as_str()));
     let mut server = start_server_with(data.path(), dynamo.as_ref(), &via_proxy).await;
-    let login = server.client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let admin = server.client.authed(login.unwrap().token);
+    let admin = server.admin().await;
     let book = admin
         .admin_create_book(&new_book("Sent back", "A", "fiction", 1000, 10))
         .await
         .unwrap();
-    let reg = RegisterRequest {
-        email: Email::parse("sendback@example.com").unwrap(),
-        password: Password::parse("sendback password").unwrap(),
-        name: PersonName::parse("S").unwrap(),
-    };
-    let shopper = server
-        .client
-        .authed(server.client.register(&reg).await.unwrap().token);
-    let order = shopper
-        .place_order(&order_of(vec![line(book.id, 3)]), None)
-        .await
-        .unwrap()
-        .value;
+    let shopper = server.shopper("sendback@example.com").await;
+    let order = buy(&shopper, book.id, 3).await;
     assert_eq!(order.status, OrderStatus::Paid);
     let ship = ShipOrder {
         carrier: "DHL".into(),
@@ -330,8 +275,7 @@ async fn kill_9_between_a_refund_and_its_record_refunds_once() {
     server.child.wait().unwrap();
 
     let server = start_server_with(data.path(), dynamo.as_ref(), &env).await;
-    let login = server.client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let admin = server.client.authed(login.unwrap().token);
+    let admin = server.admin().await;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let ret = loop {
         let now = admin.admin_order_returns(order.id).await.unwrap();

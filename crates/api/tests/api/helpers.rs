@@ -200,6 +200,16 @@ pub fn order_of(lines: Vec<LineRequest>) -> PlaceOrder {
     paid_with(lines, crate::payment_server::CARD_OK)
 }
 
+/// `shopper` buys `copies` of `book` with a good card: the order, paid.
+pub async fn buy(shopper: &Client, book: BookId, copies: i64) -> Order {
+    let placed = shopper
+        .place_order(&order_of(vec![line(book, copies)]), None)
+        .await
+        .expect("an order");
+    assert_eq!(placed.value.status, OrderStatus::Paid, "{:?}", placed.value);
+    placed.value
+}
+
 /// An order of `lines` paid with `payment_method`.
 pub fn paid_with(lines: Vec<LineRequest>, payment_method: &str) -> PlaceOrder {
     PlaceOrder::shipped_to(
@@ -279,6 +289,31 @@ pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> 
 pub struct Server {
     pub child: Child,
     pub client: Client,
+}
+
+impl Server {
+    /// The bootstrap admin, signed in.
+    pub async fn admin(&self) -> Client {
+        let login = self.client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        self.client.authed(login.expect("admin login").token)
+    }
+
+    /// A new customer `email` (password: the e-mail twice), signed in.
+    pub async fn shopper(&self, email: &str) -> Client {
+        let reg = RegisterRequest {
+            email: Email::parse(email).unwrap(),
+            password: Password::parse(&format!("{email}{email}")).unwrap(),
+            name: PersonName::parse("Shopper").unwrap(),
+        };
+        let registered = self.client.register(&reg).await.expect("register");
+        self.client.authed(registered.token)
+    }
+
+    /// `email` (made by `shopper`) signed in again, e.g. after a restart.
+    pub async fn shopper_again(&self, email: &str) -> Client {
+        let login = self.client.login(email, &format!("{email}{email}")).await;
+        self.client.authed(login.expect("shopper login").token)
+    }
 }
 
 impl Drop for Server {

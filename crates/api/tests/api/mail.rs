@@ -29,11 +29,7 @@ async fn customers_get_an_order_confirmation_and_a_return_receipt() {
     let book = app.book("Mail <b>me</b> & more", 5).await;
     let shopper = app.customer().await;
     let email = shopper.me().await.unwrap().email;
-    let order = shopper
-        .place_order(&order_of(vec![line(book.id, 2)]), None)
-        .await
-        .unwrap()
-        .value;
+    let order = buy(&shopper, book.id, 2).await;
 
     let got = smtp.wait_for(1, 10).await;
     let m = &got[0];

@@ -51,9 +51,8 @@ fn start() -> String {
         let log =
             std::env::temp_dir().join(format!("localstripe-{}-{port}.log", std::process::id()));
         // A watchdog shell ends the server when this test process ends, however it ends.
-        // `--from-scratch`: every localstripe on the host dumps its state to the same
-        // /tmp/localstripe.pickle on each change; loading it at start would read another
-        // process's half-written dump (and crash) or its payments.
+        // `--from-scratch`: never load /tmp/localstripe.pickle, which a localstripe run as
+        // published (not through the launcher, which keeps it in memory) may be writing.
         let watch = format!(
             "'{bin}' --port {port} --from-scratch >'{log}' 2>&1 & S=$!; \
              while kill -0 {parent} 2>/dev/null && kill -0 $S 2>/dev/null; do sleep 0.5; done; \

@@ -7,16 +7,8 @@ async fn admins_list_all_orders_by_status() {
     let app = TestApp::spawn().await;
     let book = app.book("Ordered", 10).await;
     let (c1, c2) = (app.customer().await, app.customer().await);
-    let o1 = c1
-        .place_order(&order_of(vec![line(book.id, 2)]), None)
-        .await
-        .unwrap()
-        .value;
-    let o2 = c2
-        .place_order(&order_of(vec![line(book.id, 1)]), None)
-        .await
-        .unwrap()
-        .value;
+    let o1 = buy(&c1, book.id, 2).await;
+    let o2 = buy(&c2, book.id, 1).await;
     app.deliver(o1.id).await;
     app.return_received(&c1, o1.id, &return_of(vec![line(book.id, 1)]))
         .await;

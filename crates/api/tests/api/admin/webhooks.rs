@@ -69,11 +69,7 @@ async fn each_event_reaches_each_subscribed_endpoint_signed() {
 
     let book = app.book("Webhooked", 10).await;
     let shopper = app.customer().await;
-    let order = shopper
-        .place_order(&order_of(vec![line(book.id, 2)]), None)
-        .await
-        .unwrap()
-        .value;
+    let order = buy(&shopper, book.id, 2).await;
 
     let got = orders_rx.wait_for(1, 10).await;
     assert_eq!(got[0].event_type(), "order.placed");
@@ -137,11 +133,7 @@ async fn returns_refunds_and_book_changes_are_events_too() {
         .unwrap();
     let book = app.book("Evented", 5).await;
     let shopper = app.customer().await;
-    let order = shopper
-        .place_order(&order_of(vec![line(book.id, 2)]), None)
-        .await
-        .unwrap()
-        .value;
+    let order = buy(&shopper, book.id, 2).await;
     app.deliver(order.id).await;
     let requested = shopper
         .create_return(order.id, &return_of(vec![line(book.id, 1)]))

@@ -177,11 +177,7 @@ async fn the_export_holds_orders_returns_and_addresses_and_no_hash() {
     let book = app.book("Exported", 5).await;
     let mut placed = Vec::new();
     for _ in 0..3 {
-        let order = me
-            .place_order(&order_of(vec![line(book.id, 1)]), None)
-            .await
-            .unwrap()
-            .value;
+        let order = buy(&me, book.id, 1).await;
         placed.push(order.id);
     }
     app.deliver(placed[0]).await;
@@ -231,11 +227,7 @@ async fn a_deleted_account_keeps_its_orders_without_the_email() {
     })
     .await
     .unwrap();
-    let order = me
-        .place_order(&order_of(vec![line(book.id, 1)]), None)
-        .await
-        .unwrap()
-        .value;
+    let order = buy(&me, book.id, 1).await;
     assert_eq!(order.customer_email, email.as_str());
 
     assert_eq!(

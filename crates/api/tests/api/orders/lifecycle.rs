@@ -47,11 +47,7 @@ async fn a_paid_order_is_shipped_and_delivered_with_its_money_taken_at_shipping(
     let app = TestApp::spawn().await;
     let book = app.book("Doorstep", 5).await;
     let shopper = app.customer().await;
-    let order = shopper
-        .place_order(&order_of(vec![line(book.id, 2)]), None)
-        .await
-        .unwrap()
-        .value;
+    let order = buy(&shopper, book.id, 2).await;
     assert_eq!(order.status, OrderStatus::Paid);
     let payment = order.payment.clone().unwrap();
     assert_eq!(payment.status, PaymentStatus::Authorized);
@@ -224,11 +220,7 @@ async fn cancelling_before_shipping_restocks_and_voids_the_hold() {
     let app = TestApp::spawn().await;
     let book = app.book("Second thoughts", 5).await;
     let shopper = app.customer().await;
-    let order = shopper
-        .place_order(&order_of(vec![line(book.id, 2)]), None)
-        .await
-        .unwrap()
-        .value;
+    let order = buy(&shopper, book.id, 2).await;
     let cancelled = shopper.cancel_order(order.id).await.unwrap();
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
     assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 5);
@@ -260,11 +252,7 @@ async fn cancelling_before_shipping_restocks_and_voids_the_hold() {
     assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 5);
     // Someone else's order is not there to cancel.
     let stranger = app.customer().await;
-    let other = shopper
-        .place_order(&order_of(vec![line(book.id, 1)]), None)
-        .await
-        .unwrap()
-        .value;
+    let other = buy(&shopper, book.id, 1).await;
     assert_eq!(
         code_of(stranger.cancel_order(other.id).await),
         (404, ProblemCode::NotFound)
@@ -279,11 +267,7 @@ async fn every_transition_the_lifecycle_does_not_allow_is_refused() {
     let app = TestApp::spawn().await;
     let book = app.book("Strict", 10).await;
     let shopper = app.customer().await;
-    let order = shopper
-        .place_order(&order_of(vec![line(book.id, 1)]), None)
-        .await
-        .unwrap()
-        .value;
+    let order = buy(&shopper, book.id, 1).await;
     // paid: no delivery, no return yet.
     assert_eq!(
         code_of(app.admin.admin_deliver_order(order.id).await),
@@ -328,11 +312,7 @@ async fn every_transition_the_lifecycle_does_not_allow_is_refused() {
         403
     );
     // A bad tracking number is refused before anything happens.
-    let other = shopper
-        .place_order(&order_of(vec![line(book.id, 1)]), None)
-        .await
-        .unwrap()
-        .value;
+    let other = buy(&shopper, book.id, 1).await;
     let bad = ShipOrder {
         carrier: "DHL".into(),
         tracking_number: "no/slashes".into(),
@@ -354,11 +334,7 @@ async fn cancel_racing_ship_one_wins_and_the_money_follows() {
     let shopper = app.customer().await;
     let (mut shipped, mut cancelled) = (0, 0);
     for _ in 0..8 {
-        let order = shopper
-            .place_order(&order_of(vec![line(book.id, 1)]), None)
-            .await
-            .unwrap()
-            .value;
+        let order = buy(&shopper, book.id, 1).await;
         let (s, c) = join(
             app.admin.admin_ship_order(order.id, &ship_req()),
             shopper.cancel_order(order.id),
@@ -477,11 +453,7 @@ async fn returns_are_refused_after_the_return_window() {
     let app = TestApp::spawn_with(|s| s.return_window_days = 0).await;
     let book = app.book("Too late", 3).await;
     let shopper = app.customer().await;
-    let order = shopper
-        .place_order(&order_of(vec![line(book.id, 1)]), None)
-        .await
-        .unwrap()
-        .value;
+    let order = buy(&shopper, book.id, 1).await;
     app.deliver(order.id).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(

@@ -132,11 +132,7 @@ async fn racing_returns_never_exceed_the_purchase() {
     let app = TestApp::spawn().await;
     let book = app.book("Race", 10).await;
     let shopper = app.customer().await;
-    let order = shopper
-        .place_order(&order_of(vec![line(book.id, 5)]), None)
-        .await
-        .unwrap()
-        .value;
+    let order = buy(&shopper, book.id, 5).await;
     app.deliver(order.id).await;
     let one = return_of(vec![line(book.id, 1)]);
     let results = join_all((0..12).map(|_| shopper.create_return(order.id, &one))).await;
@@ -185,11 +181,7 @@ async fn returning_a_deleted_book_keeps_the_order_consistent() {
     let app = TestApp::spawn().await;
     let book = app.book("Soon gone", 4).await;
     let shopper = app.customer().await;
-    let order = shopper
-        .place_order(&order_of(vec![line(book.id, 2)]), None)
-        .await
-        .unwrap()
-        .value;
+    let order = buy(&shopper, book.id, 2).await;
     app.deliver(order.id).await;
     app.admin.admin_delete_book(book.id, None).await.unwrap();
     let kept = shopper.get_order(order.id).await.unwrap();
@@ -210,11 +202,7 @@ async fn a_retried_return_is_made_and_refunded_once() {
     let app = TestApp::spawn().await;
     let book = app.book("Returned once", 10).await;
     let shopper = app.customer().await;
-    let order = shopper
-        .place_order(&order_of(vec![line(book.id, 3)]), None)
-        .await
-        .unwrap()
-        .value;
+    let order = buy(&shopper, book.id, 3).await;
     app.deliver(order.id).await;
     let one = return_of(vec![line(book.id, 1)]);
     let first = shopper
@@ -290,11 +278,7 @@ async fn a_return_whose_answer_is_lost_is_read_back_and_answered_as_made() {
     let (app, proxy) = spawn_behind_slow_proxy("TransactWriteItems", delay).await;
     let book = app.book("Slow Return", 5).await;
     let shopper = app.customer().await;
-    let order = shopper
-        .place_order(&order_of(vec![line(book.id, 3)]), None)
-        .await
-        .unwrap()
-        .value;
+    let order = buy(&shopper, book.id, 3).await;
     app.deliver(order.id).await;
     proxy.hold(Hold::Answers);
     let made = shopper
