@@ -279,6 +279,12 @@ impl Api {
         self.anon().payment_config().await.map_err(Into::into)
     }
 
+    /// What the order would come to if placed now: the shop's prices, shipping, tax and total.
+    pub async fn quote_order(&self, req: &QuoteRequest) -> ApiResult<OrderQuote> {
+        let r = self.authed().quote_order(req).await;
+        self.check(r)
+    }
+
     pub async fn orders(&self, cursor: Option<String>) -> ApiResult<Page<Order>> {
         let q = PageQuery {
             limit: Some(20),
@@ -375,6 +381,18 @@ impl Api {
 
     pub async fn admin_cancel_order(&self, id: OrderId) -> ApiResult<Order> {
         let r = self.authed().admin_cancel_order(id).await;
+        self.check(r)
+    }
+
+    /// The order's returns, oldest first: the requested ones wait to be received.
+    pub async fn admin_order_returns(&self, id: OrderId) -> ApiResult<Vec<Return>> {
+        let r = self.authed().admin_order_returns(id).await;
+        self.check(r)
+    }
+
+    /// The return's copies arrived: back to stock, and the refund issued at the provider.
+    pub async fn receive_return(&self, id: OrderId, ret: ReturnId) -> ApiResult<ReturnReceipt> {
+        let r = self.authed().admin_receive_return(id, ret).await;
         self.check(r)
     }
 

@@ -43,6 +43,16 @@ pub fn availability(stock: i64) -> String {
     }
 }
 
+/// Waits `ms` milliseconds (the browser's timer), for polling.
+pub async fn sleep(ms: i32) {
+    let timer = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
+}
+
 /// The first 8 characters of an id, for display.
 pub fn short_id(id: impl ToString) -> String {
     id.to_string().chars().take(8).collect()

@@ -329,6 +329,12 @@ impl Client {
         Self::send(r).await
     }
 
+    /// What the order would come to if placed now (nothing is reserved).
+    pub async fn quote_order(&self, req: &QuoteRequest) -> Result<OrderQuote> {
+        let r = self.request(Method::POST, paths::ORDER_QUOTE).json(req);
+        Ok(Self::send(r).await?.value)
+    }
+
     pub async fn list_orders(&self, q: &PageQuery) -> Result<Page<Order>> {
         self.get_query(paths::ORDERS, q).await
     }

@@ -87,30 +87,113 @@ impl PlaceOrder {
     }
 
     pub fn validate(&self) -> Result<(), ValidationError> {
-        validate_lines(&self.lines)?;
-        match (&self.address_id, &self.shipping_address) {
-            (Some(_), Some(_)) => Err(ValidationError::new(
-                "give either address_id or shipping_address, not both",
-            )),
-            (None, None) => Err(ValidationError::new(
-                "an order needs address_id or shipping_address",
-            )),
-            _ => Ok(()),
-        }?;
-        let o = &self.shipping_option;
-        if o.is_empty()
-            || o.len() > 40
-            || !o
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            return Err(ValidationError::new(
-                "shipping_option must be a shipping option's id (1 to 40 lower-case letters, \
-                 digits or hyphens)",
-            ));
-        }
-        Ok(())
+        validate_destination(
+            &self.lines,
+            self.address_id.as_ref(),
+            self.shipping_address.as_ref(),
+            &self.shipping_option,
+        )
     }
+
+    /// What this order would come to, asked without the card.
+    pub fn quote(&self) -> QuoteRequest {
+        QuoteRequest {
+            lines: self.lines.clone(),
+            address_id: self.address_id,
+            shipping_address: self.shipping_address.clone(),
+            shipping_option: self.shipping_option.clone(),
+        }
+    }
+}
+
+/// The lines, one address (of the book or given) and a shipping option's id.
+fn validate_destination(
+    lines: &[LineRequest],
+    address_id: Option<&AddressId>,
+    shipping_address: Option<&AddressInput>,
+    shipping_option: &str,
+) -> Result<(), ValidationError> {
+    validate_lines(lines)?;
+    match (address_id, shipping_address) {
+        (Some(_), Some(_)) => Err(ValidationError::new(
+            "give either address_id or shipping_address, not both",
+        )),
+        (None, None) => Err(ValidationError::new(
+            "an order needs address_id or shipping_address",
+        )),
+        _ => Ok(()),
+    }?;
+    let o = shipping_option;
+    if o.is_empty()
+        || o.len() > 40
+        || !o
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(ValidationError::new(
+            "shipping_option must be a shipping option's id (1 to 40 lower-case letters, \
+             digits or hyphens)",
+        ));
+    }
+    Ok(())
+}
+
+/// The body of `POST /api/v1/orders/quote`: an order as it would be placed, without the card.
+/// Exactly one of `address_id` and `shipping_address`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    /// 1 to 50 lines, each of another book.
+    #[schema(min_items = 1, max_items = 50)]
+    pub lines: Vec<LineRequest>,
+    /// An address of the caller's address book.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub address_id: Option<AddressId>,
+    /// An address given with the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub shipping_address: Option<AddressInput>,
+    /// The id of a shipping option that serves the address's country.
+    #[schema(pattern = "^[0-9a-z-]{1,40}$")]
+    pub shipping_option: String,
+}
+
+impl QuoteRequest {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        validate_destination(
+            &self.lines,
+            self.address_id.as_ref(),
+            self.shipping_address.as_ref(),
+            &self.shipping_option,
+        )
+    }
+}
+
+/// A line of a quote: the book's title and price now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QuoteLine {
+    pub book_id: BookId,
+    pub title: Title,
+    pub unit_price_cents: i64,
+    pub quantity: u32,
+}
+
+/// What an order would come to if placed now: priced as placing prices it (the books' prices
+/// now, the shipping option, the destination's tax on items and shipping). Prices may change
+/// before the order is placed; the order says what was charged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OrderQuote {
+    pub lines: Vec<QuoteLine>,
+    /// The lines' total, in minor units.
+    pub items_cents: i64,
+    pub shipping_cents: i64,
+    /// The destination country's tax rate, in basis points (1900 = 19%).
+    pub tax_rate_bps: u32,
+    pub tax_cents: i64,
+    /// Items, shipping and tax.
+    pub total_cents: i64,
+    pub currency: Currency,
 }
 
 /// Where an order is in its life: `pending_payment → paid → shipped → delivered`, then

@@ -21,6 +21,7 @@ pub const MY_CART: &str = "/api/v1/me/cart";
 pub const SHIPPING_OPTIONS: &str = "/api/v1/shipping-options";
 pub const PAYMENT_CONFIG: &str = "/api/v1/payment-config";
 pub const ORDERS: &str = "/api/v1/orders";
+pub const ORDER_QUOTE: &str = "/api/v1/orders/quote";
 pub const ADMIN_BOOKS: &str = "/api/v1/admin/books";
 pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
 pub const ADMIN_AUDIT: &str = "/api/v1/admin/audit";
@@ -122,6 +123,7 @@ pub const TEMPLATES: &[&str] = &[
     SHIPPING_OPTIONS,
     PAYMENT_CONFIG,
     ORDERS,
+    ORDER_QUOTE,
     "/api/v1/orders/{id}",
     "/api/v1/orders/{id}/returns",
     "/api/v1/orders/{id}/cancel",

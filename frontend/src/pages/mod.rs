@@ -8,6 +8,6 @@ pub mod checkout;
 pub mod home;
 pub mod my_account;
 pub mod not_found;
-pub mod order_summary;
+pub mod order_facts;
 pub mod orders;
 pub mod recovery;

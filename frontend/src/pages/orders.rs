@@ -4,30 +4,21 @@
 use crate::api::ApiError;
 use crate::components::{ErrorBox, Loading, money, short_id, when};
 use crate::live::use_live;
-use crate::pages::order_summary::{Shipment, Timeline, Totals};
+use crate::pages::order_facts::{
+    ExtraColumn, OrderFacts, OrderHeading, ReturnsList, Timeline, order_lines, returnable,
+    status_label,
+};
 use crate::session::use_session;
 use crate::use_api;
 use bookstore_model::{
-    BookId, CreateReturn, LineRequest, Order, OrderId, OrderStatus, Quantity, Return, ReturnReason,
+    BookId, CreateReturn, LineRequest, Order, OrderId, OrderLine, OrderStatus, Quantity, Return,
+    ReturnReason,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use std::collections::HashMap;
-
-pub fn status_label(s: OrderStatus) -> &'static str {
-    match s {
-        OrderStatus::PendingPayment => "Awaiting payment",
-        OrderStatus::Paid => "Paid",
-        OrderStatus::PaymentFailed => "Payment failed",
-        OrderStatus::Cancelled => "Cancelled",
-        OrderStatus::Shipped => "Shipped",
-        OrderStatus::Delivered => "Delivered",
-        OrderStatus::PartiallyReturned => "Partly returned",
-        OrderStatus::Returned => "Returned",
-    }
-}
 
 /// Asks to log in when nobody is.
 #[component]
@@ -191,17 +182,12 @@ fn OrderView(
         .iter()
         .map(|l| (l.book_id, l.title.to_string()))
         .collect();
-    let returnable: HashMap<BookId, u32> = order
-        .lines
-        .iter()
-        .map(|l| (l.book_id, l.quantity - l.returned_quantity))
-        .collect();
     // Returns are for books that arrived.
     let can_return = matches!(
         order.status,
         OrderStatus::Delivered | OrderStatus::PartiallyReturned
     );
-    let any_returnable = can_return && returnable.values().any(|n| *n > 0);
+    let any_returnable = can_return && order.lines.iter().any(|l| returnable(l) > 0);
     let cancellable = order.status.cancellable();
     let confirming = RwSignal::new(false);
     let cancelling = RwSignal::new(false);
@@ -292,7 +278,7 @@ fn OrderView(
                     Ok(receipt) => {
                         attempt.set_value(None);
                         done.set(Some(format!(
-                            "Return accepted: {} will be refunded.",
+                            "Return accepted: {} will be refunded once the shop receives the books.",
                             money(receipt.return_.refund_cents, &currency)
                         )));
                         returns.update(|r| r.push(receipt.return_.clone()));
@@ -309,64 +295,43 @@ fn OrderView(
     let ids: Vec<BookId> = order.lines.iter().map(|l| l.book_id).collect();
     live.watch(move || ids.clone());
 
-    let rows = order
-        .lines
-        .iter()
-        .map(|l| {
-            let id = l.book_id;
-            let left = l.quantity - l.returned_quantity;
-            let title = l.title.to_string();
-            let link_text = title.clone();
-            view! {
-                <tr data-book-id=id.to_string()>
-                    <td class="full"><A href=format!("/books/{id}")>{link_text}</A></td>
-                    <td data-label="Unit price">{money(l.unit_price_cents, &currency)}</td>
-                    <td data-label="Bought">{l.quantity}</td>
-                    <td data-label="Returned">{l.returned_quantity}</td>
-                    <td class="returnable" data-label="Returnable">{left}</td>
-                    <td data-label="Return now" hidden=!can_return>
-                        {(can_return && left > 0).then(|| view! {
-                            <label class="sr-only" for=format!("ret-{id}")>{format!("Copies of {title} to return")}</label>
-                            <input
-                                id=format!("ret-{id}")
-                                class="qty"
-                                type="number"
-                                min="0"
-                                max=left.to_string()
-                                prop:value=move || picks.with(|p| p.get(&id).copied().unwrap_or(0)).to_string()
-                                on:input=move |ev| {
-                                    let n = event_target_value(&ev).parse::<u32>().unwrap_or(0).min(left);
-                                    picks.update(|p| { p.insert(id, n); });
-                                }
-                            />
-                        })}
-                    </td>
-                </tr>
-            }
-        })
-        .collect_view();
+    // The copies to return, once the books have arrived.
+    let pick = move |l: &OrderLine| {
+        let id = l.book_id;
+        let left = returnable(l);
+        let title = l.title.to_string();
+        view! {
+            <td data-label="Return now">
+                {(left > 0).then(|| view! {
+                    <label class="sr-only" for=format!("ret-{id}")>{format!("Copies of {title} to return")}</label>
+                    <input
+                        id=format!("ret-{id}")
+                        class="qty"
+                        type="number"
+                        min="0"
+                        max=left.to_string()
+                        prop:value=move || picks.with(|p| p.get(&id).copied().unwrap_or(0)).to_string()
+                        on:input=move |ev| {
+                            let n = event_target_value(&ev).parse::<u32>().unwrap_or(0).min(left);
+                            picks.update(|p| { p.insert(id, n); });
+                        }
+                    />
+                })}
+            </td>
+        }
+        .into_any()
+    };
+    let extra = can_return.then(|| ExtraColumn {
+        heading: "Return now",
+        cell: Box::new(pick),
+    });
+    let lines = order_lines(&order, "", extra);
 
     view! {
         <article class="order" data-order-id=order.id.to_string()>
-            <h1>{format!("Order #{}", short_id(order.id))}</h1>
-            <p class="meta">
-                "Placed " {when(&order.created_at)} " · "
-                <span class=format!("status {}", order.status.as_str()) id="order-status">{status_label(order.status)}</span>
-            </p>
+            <OrderHeading order=order.clone() status_id="order-status" />
             <form class="return-form" on:submit=submit>
-                <table class="order-lines stack">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Book"</th>
-                            <th scope="col">"Unit price"</th>
-                            <th scope="col">"Bought"</th>
-                            <th scope="col">"Returned"</th>
-                            <th scope="col">"Returnable"</th>
-                            <th scope="col" hidden=!can_return>"Return now"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
+                {lines}
                 {any_returnable.then(|| view! {
                     <fieldset class="return-box">
                         <legend>"Request a return"</legend>
@@ -387,16 +352,7 @@ fn OrderView(
                     </fieldset>
                 })}
             </form>
-            <div class="order-facts">
-                <section>
-                    <h2>"Totals"</h2>
-                    <Totals order=order.clone() />
-                </section>
-                <section>
-                    <h2>"Delivery"</h2>
-                    <Shipment order=order.clone() />
-                </section>
-            </div>
+            <OrderFacts order=order.clone() />
             {cancellable.then(|| view! {
                 <section class="cancel-box">
                     {move || cancel_error.get().map(|e| view! { <ErrorBox error=e /> })}
@@ -422,22 +378,7 @@ fn OrderView(
             })}
             <h2>"History"</h2>
             <Timeline order=order.clone() />
-            <Show when=move || !returns.with(Vec::is_empty)>
-                <h2>"Returns"</h2>
-                <ul class="returns">
-                    {
-                        let titles = titles.clone();
-                        move || returns.get().into_iter().map(|r| {
-                            let what = r.lines.iter().map(|l| format!("{} × {}", l.quantity, titles.get(&l.book_id).cloned().unwrap_or_default())).collect::<Vec<_>>().join(", ");
-                            view! {
-                                <li>
-                                    {when(&r.created_at)} ": " {what} " — “" {r.reason.to_string()} "”"
-                                </li>
-                            }
-                        }).collect_view()
-                    }
-                </ul>
-            </Show>
+            <ReturnsList returns=returns titles=titles currency=currency receive=None />
         </article>
     }
 }

@@ -11,11 +11,12 @@ use crate::items::from_item;
 use crate::outbox::{KIND_EXPIRE, order_job};
 use crate::outcome::{Probe, transact_resolved};
 use crate::payments::{Intent, ProviderError};
-use crate::shipping::shipping_cents;
-use crate::store::{Cond, Path, StoreError, WriteOp};
+use crate::shipping::{shipping_cents, tax_cents};
+use crate::store::{Cond, Path, Store, StoreError, WriteOp};
 use bookstore_model::{
-    AddressInput, Book, BookId, EventType, Order, OrderId, OrderPayment, OrderShipping,
-    OrderStatus, PaymentStatus, PlaceOrder, ProblemCode, Shortage, TimelineActor,
+    AddressId, AddressInput, Book, BookId, CountryCode, EventType, LineRequest, Order, OrderId,
+    OrderPayment, OrderShipping, OrderStatus, PaymentStatus, PlaceOrder, ProblemCode,
+    ShippingOption, Shortage, TimelineActor,
 };
 use chrono::Utc;
 
@@ -40,23 +41,11 @@ impl Orders {
         let print = fingerprint(&req);
         // A retry's key is looked up only when the reservation is refused (its record is
         // there): first attempts, nearly all of them, pay no read for it.
-        let address = self.ship_to(user, &req).await?;
-        let country = bookstore_model::CountryCode::parse(&address.country)?;
-        let option = self
-            .shipping
-            .option(&req.shipping_option)
-            .filter(|o| o.serves(&country))
-            .cloned()
-            .ok_or_else(|| {
-                Error::Unprocessable(
-                    ProblemCode::ShippingUnavailable,
-                    format!(
-                        "shipping option `{}` does not ship to {country}; see \
-                         /api/v1/shipping-options?country={country}",
-                        req.shipping_option
-                    ),
-                )
-            })?;
+        let address = self
+            .ship_to(user, req.address_id, req.shipping_address.as_ref())
+            .await?;
+        let country = CountryCode::parse(&address.country)?;
+        let option = self.serving_option(&req.shipping_option, &country)?;
         let payments = self.payments()?;
         let currency = self.shipping.currency().clone();
         let order_id = OrderId::new();
@@ -79,52 +68,18 @@ impl Orders {
             Err(e)
         };
         for _ in 0..MAX_ATTEMPTS {
-            let items = get_many(store, &ids).await?;
-            let mut books = Vec::with_capacity(items.len());
-            let mut unknown = Vec::new();
-            for (id, item) in ids.iter().zip(items) {
-                match item {
-                    Some(item) => books.push(from_item::<Book>(item)?),
-                    None => unknown.push(*id),
-                }
-            }
-            if !unknown.is_empty() {
-                return refused(Error::UnknownBooks(unknown), intent).await;
-            }
-            let shortages: Vec<Shortage> = req
-                .lines
-                .iter()
-                .zip(&books)
-                .filter(|(l, b)| b.stock < i64::from(l.quantity.get()))
-                .map(|(l, b)| Shortage {
-                    book_id: b.id,
-                    requested: l.quantity.get(),
-                    available: b.stock.max(0),
-                })
-                .collect();
-            if !shortages.is_empty() {
-                return refused(Error::InsufficientStock(shortages), intent).await;
-            }
+            let books = match in_stock(store, &req.lines, &ids).await {
+                Ok(books) => books,
+                Err(e) => return refused(e, intent).await,
+            };
             let now = Utc::now();
-            let lines: Vec<LineRecord> = req
-                .lines
-                .iter()
-                .zip(&books)
-                .map(|(l, b)| LineRecord {
-                    book_id: b.id,
-                    title: b.title.clone(),
-                    unit_price_cents: b.price_cents.get(),
-                    quantity: l.quantity.get(),
-                })
-                .collect();
-            let copies: u32 = lines.iter().map(|l| l.quantity).sum();
-            let items_cents: i64 = lines
-                .iter()
-                .map(|l| l.unit_price_cents * i64::from(l.quantity))
-                .sum();
-            let shipping = shipping_cents(&option, copies);
-            let tax = self.shipping.tax_cents(&country, items_cents + shipping);
-            let total = items_cents + shipping + tax;
+            let lines = line_records(&req.lines, &books);
+            let Priced {
+                shipping_cents: shipping,
+                tax_cents: tax,
+                total_cents: total,
+                ..
+            } = self.price(&lines, &option, &country);
             let current = match intent.take() {
                 Some(i) if i.amount == total => i,
                 stale => {
@@ -356,16 +311,120 @@ impl Orders {
     }
 
     /// Where the order goes: the address book's entry, or the address given, checked alike.
-    async fn ship_to(&self, user: &Actor, req: &PlaceOrder) -> Result<AddressInput> {
-        let address = match (&req.address_id, &req.shipping_address) {
-            (Some(id), _) => self.addresses.find(user, *id).await?,
-            (None, Some(given)) => given
-                .clone()
-                .into_address(bookstore_model::AddressId::new(), Utc::now())?,
+    pub(super) async fn ship_to(
+        &self,
+        user: &Actor,
+        address_id: Option<AddressId>,
+        given: Option<&AddressInput>,
+    ) -> Result<AddressInput> {
+        let address = match (address_id, given) {
+            (Some(id), _) => self.addresses.find(user, id).await?,
+            (None, Some(given)) => given.clone().into_address(AddressId::new(), Utc::now())?,
             (None, None) => return Err(Error::Validation("an order needs an address".into())),
         };
         Ok(AddressInput::from(&address))
     }
+}
+
+impl Orders {
+    /// The shipping option `id`, if it ships to `country`.
+    pub(super) fn serving_option(&self, id: &str, country: &CountryCode) -> Result<ShippingOption> {
+        self.shipping
+            .option(id)
+            .filter(|o| o.serves(country))
+            .cloned()
+            .ok_or_else(|| {
+                Error::Unprocessable(
+                    ProblemCode::ShippingUnavailable,
+                    format!(
+                        "shipping option `{id}` does not ship to {country}; see \
+                         /api/v1/shipping-options?country={country}"
+                    ),
+                )
+            })
+    }
+
+    /// What `lines` come to, shipped with `option` to `country`.
+    pub(super) fn price(
+        &self,
+        lines: &[LineRecord],
+        option: &ShippingOption,
+        country: &CountryCode,
+    ) -> Priced {
+        let copies: u32 = lines.iter().map(|l| l.quantity).sum();
+        let items_cents: i64 = lines
+            .iter()
+            .map(|l| l.unit_price_cents * i64::from(l.quantity))
+            .sum();
+        let shipping = shipping_cents(option, copies);
+        let tax_rate_bps = self.shipping.tax_rate_bps(country);
+        let tax = tax_cents(items_cents + shipping, tax_rate_bps);
+        Priced {
+            items_cents,
+            shipping_cents: shipping,
+            tax_rate_bps,
+            tax_cents: tax,
+            total_cents: items_cents + shipping + tax,
+        }
+    }
+}
+
+/// An order's amounts, in minor units.
+pub(super) struct Priced {
+    pub items_cents: i64,
+    pub shipping_cents: i64,
+    pub tax_rate_bps: u32,
+    pub tax_cents: i64,
+    pub total_cents: i64,
+}
+
+/// The books of `lines` (`ids`, in order), if every one is in the catalogue and has the copies
+/// asked for: `unknown_book` or `insufficient_stock` otherwise.
+pub(super) async fn in_stock(
+    store: &dyn Store,
+    lines: &[LineRequest],
+    ids: &[BookId],
+) -> Result<Vec<Book>> {
+    let items = get_many(store, ids).await?;
+    let mut books = Vec::with_capacity(items.len());
+    let mut unknown = Vec::new();
+    for (id, item) in ids.iter().zip(items) {
+        match item {
+            Some(item) => books.push(from_item::<Book>(item)?),
+            None => unknown.push(*id),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(Error::UnknownBooks(unknown));
+    }
+    let shortages: Vec<Shortage> = lines
+        .iter()
+        .zip(&books)
+        .filter(|(l, b)| b.stock < i64::from(l.quantity.get()))
+        .map(|(l, b)| Shortage {
+            book_id: b.id,
+            requested: l.quantity.get(),
+            available: b.stock.max(0),
+        })
+        .collect();
+    if !shortages.is_empty() {
+        return Err(Error::InsufficientStock(shortages));
+    }
+    Ok(books)
+}
+
+/// The order's lines: each book's title and price now.
+pub(super) fn line_records(lines: &[LineRequest], books: &[Book]) -> Vec<LineRecord> {
+    lines
+        .iter()
+        .zip(books)
+        .map(|(l, b)| LineRecord {
+            book_id: b.id,
+            title: b.title.clone(),
+            unit_price_cents: b.price_cents.get(),
+            quantity: l.quantity.get(),
+        })
+        .collect()
 }
 
 /// A provider error as the shopper is told it.

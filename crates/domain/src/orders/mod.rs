@@ -1,10 +1,12 @@
-//! Orders: checkout (`checkout.rs`), the lifecycle after it (`lifecycle.rs`: payment settled,
-//! cancel, ship, deliver, expiry, the provider's jobs), listings, and returns
+//! Orders: checkout (`checkout.rs`; its price beforehand, `quote.rs`), the lifecycle after it
+//! (`lifecycle.rs`: payment settled, cancel, ship, deliver, expiry, the provider's jobs),
+//! listings, and returns
 //! ([`super::returns`]). Every change is one all-or-nothing transaction conditioned on what it
 //! read, so overselling, over-returning and racing transitions are impossible, whatever the
 //! number of API instances.
 mod checkout;
 mod lifecycle;
+mod quote;
 mod receiving;
 mod record;
 

@@ -6,6 +6,7 @@ pub mod inventory;
 pub mod new_book;
 pub mod order;
 pub mod orders;
+mod packing_slip;
 pub mod webhooks;
 
 use crate::session::use_session;

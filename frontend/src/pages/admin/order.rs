@@ -1,17 +1,22 @@
 //! One order for the staff: who, where to, what, the totals and the timeline; shipping it (the
 //! carrier and tracking number; the payment is taken then), marking it delivered, cancelling
-//! it before it ships; and a packing slip to print (print CSS: only the slip is printed).
+//! it before it ships; receiving its returns (the copies back in stock, the refund issued at
+//! the provider, followed until the provider confirms it); and a packing slip to print (print
+//! CSS: only the slip is printed).
 use super::AdminOnly;
+use super::packing_slip::PackingSlip;
 use crate::api::ApiError;
-use crate::components::{ErrorBox, Loading, money, short_id, when};
-use crate::pages::order_summary::{Shipment, Timeline, Totals};
-use crate::pages::orders::status_label;
+use crate::components::{ErrorBox, Loading, money, sleep};
+use crate::pages::order_facts::{
+    OrderFacts, OrderHeading, Receive, ReturnsList, Timeline, order_lines,
+};
 use crate::use_api;
-use bookstore_model::{Order, OrderId, OrderStatus, ShipOrder};
+use bookstore_model::{Order, OrderId, OrderStatus, Return, ReturnId, ShipOrder};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
+use std::collections::HashMap;
 
 #[component]
 pub fn AdminOrderPage() -> impl IntoView {
@@ -35,6 +40,7 @@ fn OrderScreen() -> impl IntoView {
             .and_then(|s| s.parse::<OrderId>().ok())
     });
     let order: RwSignal<Option<Order>> = RwSignal::new(None);
+    let returns: RwSignal<Vec<Return>> = RwSignal::new(Vec::new());
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let notice: RwSignal<Option<String>> = RwSignal::new(None);
     Effect::new(move |_| {
@@ -46,12 +52,57 @@ fn OrderScreen() -> impl IntoView {
                 Ok(o) => order.set(Some(o)),
                 Err(e) => error.set(Some(e)),
             }
+            match api.admin_order_returns(id).await {
+                Ok(r) => returns.set(r),
+                Err(e) => error.set(Some(e)),
+            }
         });
     });
     let changed = Callback::new(move |(o, what): (Order, String)| {
         notice.set(Some(what));
         order.set(Some(o));
     });
+    // Receiving lives here, with the page: the order's view is rebuilt by each change.
+    let busy: RwSignal<Option<ReturnId>> = RwSignal::new(None);
+    let run = Callback::new(move |ret: ReturnId| {
+        let Some(id) = id.get_untracked() else {
+            return;
+        };
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        busy.set(Some(ret));
+        error.set(None);
+        spawn_local(async move {
+            let receipt = api.receive_return(id, ret).await;
+            busy.set(None);
+            let receipt = match receipt {
+                Ok(r) => r,
+                Err(e) => return error.set(Some(e)),
+            };
+            let copies: u32 = receipt.return_.lines.iter().map(|l| l.quantity).sum();
+            let refund = money(
+                receipt.return_.refund_cents,
+                receipt.order.currency.as_str(),
+            );
+            let received = receipt.return_.clone();
+            returns.update(|all| {
+                if let Some(r) = all.iter_mut().find(|r| r.id == ret) {
+                    *r = received;
+                }
+            });
+            // The page may be gone by now (then nothing is shown, nor followed).
+            changed.try_run((
+                receipt.order,
+                format!(
+                    "Received: {copies} {} back in stock; the refund of {refund} is being issued.",
+                    if copies == 1 { "copy" } else { "copies" }
+                ),
+            ));
+            follow_refund(api, id, ret, refund, returns, changed).await;
+        });
+    });
+    let receive = Receive { run, busy };
     view! {
         <section class="page admin admin-order">
             <p class="crumbs no-print"><A href="/admin/orders">"← Orders"</A> " · " <A href="/admin/orders?view=queue">"Fulfilment queue"</A></p>
@@ -60,35 +111,68 @@ fn OrderScreen() -> impl IntoView {
             {move || match order.get() {
                 None if error.with(Option::is_none) => view! { <Loading label="Loading the order…" /> }.into_any(),
                 None => ().into_any(),
-                Some(o) => view! { <OrderDetail order=o changed=changed /> }.into_any(),
+                Some(o) => view! { <OrderDetail order=o returns=returns receive=receive changed=changed /> }.into_any(),
             }}
         </section>
     }
 }
 
+/// The provider confirms a refund in the background (the shop's outbox asks it): reads the
+/// returns again for a while until the return shows it refunded, then the order.
+async fn follow_refund(
+    api: crate::api::Api,
+    id: OrderId,
+    ret: ReturnId,
+    refund: String,
+    returns: RwSignal<Vec<Return>>,
+    changed: Callback<(Order, String)>,
+) {
+    for _ in 0..60 {
+        sleep(500).await;
+        if returns.is_disposed() {
+            return;
+        }
+        let Ok(all) = api.admin_order_returns(id).await else {
+            continue;
+        };
+        let refunded = all.iter().any(|r| r.id == ret && r.refunded_at.is_some());
+        returns.set(all);
+        if refunded {
+            if let Ok(o) = api.admin_order(id).await {
+                changed.try_run((
+                    o,
+                    format!("Refunded {refund} through the payment provider."),
+                ));
+            }
+            return;
+        }
+    }
+}
+
 #[component]
-fn OrderDetail(order: Order, changed: Callback<(Order, String)>) -> impl IntoView {
-    let currency = order.currency.to_string();
+fn OrderDetail(
+    order: Order,
+    returns: RwSignal<Vec<Return>>,
+    receive: Receive,
+    changed: Callback<(Order, String)>,
+) -> impl IntoView {
     let name = order
         .shipping
         .as_ref()
         .map(|s| s.address.name.clone())
         .unwrap_or_default();
-    let lines = order
+    let titles: HashMap<_, _> = order
         .lines
-        .clone()
-        .into_iter()
-        .map(|l| {
-            view! {
-                <tr data-book-id=l.book_id.to_string()>
-                    <td data-label="Book"><A href=format!("/books/{}", l.book_id)>{l.title.to_string()}</A></td>
-                    <td data-label="Quantity" class="num">{l.quantity}</td>
-                    <td data-label="Unit price" class="num">{money(l.unit_price_cents, &currency)}</td>
-                    <td data-label="Returned" class="num">{l.returned_quantity}</td>
-                </tr>
-            }
+        .iter()
+        .map(|l| (l.book_id, l.title.to_string()))
+        .collect();
+    let awaiting = move || {
+        returns.with(|r| {
+            r.iter()
+                .filter(|r| r.status == bookstore_model::ReturnStatus::Requested)
+                .count()
         })
-        .collect_view();
+    };
     let print = |_| {
         if let Some(w) = web_sys::window() {
             let _ = w.print();
@@ -96,43 +180,25 @@ fn OrderDetail(order: Order, changed: Callback<(Order, String)>) -> impl IntoVie
     };
     view! {
         <div class="no-print">
-            <h1>{format!("Order #{}", short_id(order.id))}</h1>
-            <p class="meta">
-                "Placed " {when(&order.created_at)} " · "
-                <span class=format!("status {}", order.status.as_str()) id="admin-order-status">{status_label(order.status)}</span>
-            </p>
+            <OrderHeading order=order.clone() status_id="admin-order-status" />
             <p class="customer-line">
                 "Customer: " <strong id="customer-name">{name}</strong> " · "
                 <a href=format!("mailto:{}", order.customer_email) id="customer-email">{order.customer_email.clone()}</a>
             </p>
+            {move || (awaiting() > 0).then(|| view! {
+                <p class="notice" id="returns-awaiting">
+                    <strong>{format!("{} to receive", match awaiting() { 1 => "1 return".to_owned(), n => format!("{n} returns") })}</strong>
+                    ": mark each received when its parcel arrives (the copies go back in stock and the customer is refunded)."
+                </p>
+            })}
             <Actions order=order.clone() changed=changed />
             <button type="button" class="btn" id="print-slip" on:click=print>"Print packing slip"</button>
             <h2>"Books"</h2>
-            <div class="table-wrap">
-                <table class="order-lines admin-lines">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Book"</th>
-                            <th scope="col" class="num">"Quantity"</th>
-                            <th scope="col" class="num">"Unit price"</th>
-                            <th scope="col" class="num">"Returned"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{lines}</tbody>
-                </table>
-            </div>
-            <div class="order-facts">
-                <section>
-                    <h2>"Totals"</h2>
-                    <Totals order=order.clone() />
-                </section>
-                <section>
-                    <h2>"Delivery"</h2>
-                    <Shipment order=order.clone() />
-                </section>
-            </div>
+            {order_lines(&order, "admin-lines", None)}
+            <OrderFacts order=order.clone() />
             <h2>"History"</h2>
             <Timeline order=order.clone() staff=true />
+            <ReturnsList returns=returns titles=titles currency=order.currency.to_string() receive=Some(receive) />
         </div>
         <PackingSlip order=order />
     }
@@ -231,38 +297,5 @@ fn Actions(order: Order, changed: Callback<(Order, String)>) -> impl IntoView {
                 </Show>
             })}
         </div>
-    }
-}
-
-/// What goes in the parcel: no prices.
-#[component]
-fn PackingSlip(order: Order) -> impl IntoView {
-    let address = order.shipping.as_ref().map(|s| s.address.clone());
-    view! {
-        <article class="packing-slip" id="packing-slip" aria-label="Packing slip">
-            <header>
-                <strong class="slip-shop">"Bookstore"</strong>
-                <span>"Packing slip"</span>
-            </header>
-            <p>
-                "Order " <strong>{order.id.to_string()}</strong><br />
-                "Placed " {when(&order.created_at)}
-            </p>
-            <h2>"Ship to"</h2>
-            {address.map(|a| view! { <crate::pages::checkout::PostalAddress address=a /> })}
-            <table class="slip-lines">
-                <thead><tr><th scope="col">"Qty"</th><th scope="col">"Book"</th><th scope="col">"Ref."</th></tr></thead>
-                <tbody>
-                    {order.lines.clone().into_iter().map(|l| view! {
-                        <tr>
-                            <td>{l.quantity}</td>
-                            <td>{l.title.to_string()}</td>
-                            <td class="mono">{short_id(l.book_id)}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-            <p class="slip-foot">"Thank you for shopping with us."</p>
-        </article>
     }
 }

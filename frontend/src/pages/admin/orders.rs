@@ -3,7 +3,7 @@
 use super::AdminOnly;
 use crate::api::ApiError;
 use crate::components::{ErrorBox, Loading, money, short_id, when};
-use crate::pages::orders::status_label;
+use crate::pages::order_facts::status_label;
 use crate::use_api;
 use bookstore_model::{Order, OrderStatus};
 use leptos::prelude::*;
@@ -172,6 +172,15 @@ fn OrderRow(order: Order) -> impl IntoView {
         order.customer_email.clone()
     };
     let books: u32 = order.lines.iter().map(|l| l.quantity).sum();
+    // Copies asked back and not yet received: a return waits for its parcel.
+    let awaiting: u32 = order
+        .lines
+        .iter()
+        .map(|l| {
+            l.return_requested_quantity
+                .saturating_sub(l.returned_quantity)
+        })
+        .sum();
     view! {
         <tbody>
             <tr data-order-id=order.id.to_string()>
@@ -186,7 +195,10 @@ fn OrderRow(order: Order) -> impl IntoView {
                 </td>
                 <td data-label="Ship to">{place}</td>
                 <td data-label="Total" class="num">{money(order.total_cents, order.currency.as_str())}</td>
-                <td data-label="Status"><span class=format!("status {}", order.status.as_str())>{status_label(order.status)}</span></td>
+                <td data-label="Status">
+                    <span class=format!("status {}", order.status.as_str())>{status_label(order.status)}</span>
+                    {(awaiting > 0).then(|| view! { <span class="status return-due">{format!("{awaiting} to receive back")}</span> })}
+                </td>
             </tr>
         </tbody>
     }

@@ -7,6 +7,7 @@
 //! provider's script takes the shopper through it, then the shop settles the order.
 mod address;
 mod payment;
+mod review;
 
 pub use address::{PostalAddress, address_lines, estimate};
 
@@ -25,6 +26,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use payment::{CardSlot, PaymentStep};
+use review::Review;
 
 /// Where the order goes: an address of the book (by id), or one given with this order.
 #[derive(Debug, Clone, PartialEq)]
@@ -312,7 +314,7 @@ fn Checkout() -> impl IntoView {
             <li class="step" class:current=move || step.get() == Step::Review id="step-review">
                 {header(Step::Review, 4, "Review and pay")}
                 <Show when=move || step.get() == Step::Review>
-                    <Review shipping=shipping copies=copies />
+                    <Review ship_to=ship_to shipping=shipping copies=copies failure=failure />
                     {move || failure.get().map(|f| view! { <CheckoutFailure failure=f retry=place /> })}
                     <button type="button" class="btn primary big" id="place-order"
                         on:click=move |_| place()
@@ -323,52 +325,6 @@ fn Checkout() -> impl IntoView {
                 </Show>
             </li>
         </ol>
-    }
-}
-
-/// The lines and what they come to: items and shipping as the options price them; the tax, if
-/// the destination has one, and the final total are the shop's, on the order.
-#[component]
-fn Review(
-    shipping: RwSignal<Option<(ShippingOption, String)>>,
-    copies: Signal<u32>,
-) -> impl IntoView {
-    let cart = use_cart();
-    let currency = move || {
-        shipping
-            .with(|s| s.as_ref().map(|(_, c)| c.clone()))
-            .unwrap_or_else(|| "EUR".into())
-    };
-    let items = move || cart.state().total_cents();
-    let ship = move || {
-        shipping.with(|s| {
-            s.as_ref()
-                .map_or(0, |(o, _)| shipping_cents(o, copies.get()))
-        })
-    };
-    view! {
-        <table class="review-lines">
-            <caption class="sr-only">"Your order"</caption>
-            <thead>
-                <tr><th scope="col">"Book"</th><th scope="col" class="num">"Qty"</th><th scope="col" class="num">"Price"</th></tr>
-            </thead>
-            <tbody>
-                <For each=move || cart.state().lines key=|l| (l.book_id, l.quantity, l.unit_price_cents) let:l>
-                    <tr data-book-id=l.book_id.to_string()>
-                        <td>{l.title.clone()}</td>
-                        <td class="num">{l.quantity}</td>
-                        <td class="num">{move || money(l.unit_price_cents * i64::from(l.quantity), &currency())}</td>
-                    </tr>
-                </For>
-            </tbody>
-        </table>
-        <dl class="totals" id="review-totals">
-            <dt>"Items"</dt><dd id="review-items">{move || money(items(), &currency())}</dd>
-            <dt>"Shipping"</dt><dd id="review-shipping">{move || money(ship(), &currency())}</dd>
-            <dt>"Tax"</dt><dd id="review-tax" class="muted">"added for your country when the order is placed"</dd>
-            <dt class="grand">"Total before tax"</dt><dd class="grand" id="review-total">{move || money(items() + ship(), &currency())}</dd>
-        </dl>
-        <p class="muted small">"Your card is charged only the total the shop confirms on the next page; the amount is held now and taken when the books ship."</p>
     }
 }
 
@@ -402,7 +358,8 @@ fn CheckoutFailure(
          buys twice."
             .to_owned()
     } else if !shortages.is_empty() {
-        "Some books ran out while you were shopping. Nothing was bought or charged.".to_owned()
+        "Some books ran out of stock while you were shopping. Nothing was bought or charged."
+            .to_owned()
     } else if matches!(
         e.code(),
         Some(ProblemCode::PaymentUnavailable | ProblemCode::ServiceUnavailable)

@@ -5,7 +5,7 @@ use crate::error::ApiResult;
 use crate::extract::IdempotencyKey;
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, post, web};
-use bookstore_model::{Order, OrderId, Page, PageQuery, PlaceOrder};
+use bookstore_model::{Order, OrderId, OrderQuote, Page, PageQuery, PlaceOrder, QuoteRequest};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 /// Registers this resource's routes (for actix and the OpenAPI document alike).
@@ -13,6 +13,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/orders")
             .service(place)
+            .service(quote)
             .service(list)
             .service(show)
             .service(cancel)
@@ -75,6 +76,33 @@ pub async fn place(
     Ok(res
         .insert_header(("Location", format!("/api/v1/orders/{}", order.id)))
         .json(order))
+}
+
+/// What an order would come to if placed now, without placing it: its lines at today's prices,
+/// the shipping, the destination's tax and the total, priced as placing prices them. Nothing is
+/// reserved: the stock and the prices may still change before the order is placed.
+#[utoipa::path(
+    post,
+    operation_id = "quoteOrder",
+    tag = "orders",
+    security(("bearer" = [])),
+    request_body = QuoteRequest,
+    responses(
+        (status = 200, description = "The order's price", body = OrderQuote),
+        (status = 404, description = "`address_id` is not one of my addresses (`not_found`)"),
+        (status = 409, description = "Not enough stock now (`insufficient_stock`, with `shortages`)"),
+        (status = 422, description = "Invalid lines or address (`validation_failed`), a shipping option that does not serve the address's country (`shipping_unavailable`), or books not in the catalogue (`unknown_book`, with `unknown_books`)")
+    )
+)]
+#[post("/quote")]
+pub async fn quote(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<QuoteRequest>,
+) -> ApiResult<web::Json<OrderQuote>> {
+    Ok(web::Json(
+        state.orders.quote(&user, body.into_inner()).await?,
+    ))
 }
 
 /// My orders, newest first.

@@ -1,5 +1,6 @@
-//! `/api/v1/orders`: checkout, idempotency, my orders.
+//! `/api/v1/orders`: checkout, idempotency, my orders; quotes in `quote.rs`.
 mod lifecycle;
+mod quote;
 mod returns;
 
 use crate::helpers::*;

@@ -1,10 +1,58 @@
-//! What the customer's and the staff's order pages both show: the totals, where and how it
-//! ships, and its timeline.
-use crate::components::{money, when};
+//! What the customer's and the staff's order pages both show, so the two tell one story: the
+//! heading and status, the lines, the totals, where and how it ships, the timeline and the
+//! returns. Each page adds its own actions (the customer's return form, the staff's buttons).
+mod lines;
+mod returns;
+
+pub use lines::{ExtraColumn, order_lines, returnable};
+pub use returns::{Receive, ReturnsList, return_status_label};
+
+use crate::components::{money, short_id, when};
 use crate::pages::checkout::PostalAddress;
-use crate::pages::orders::status_label;
 use bookstore_model::{Order, OrderStatus, PaymentStatus, TimelineActor};
 use leptos::prelude::*;
+
+pub fn status_label(s: OrderStatus) -> &'static str {
+    match s {
+        OrderStatus::PendingPayment => "Awaiting payment",
+        OrderStatus::Paid => "Paid",
+        OrderStatus::PaymentFailed => "Payment failed",
+        OrderStatus::Cancelled => "Cancelled",
+        OrderStatus::Shipped => "Shipped",
+        OrderStatus::Delivered => "Delivered",
+        OrderStatus::PartiallyReturned => "Partly returned",
+        OrderStatus::Returned => "Returned",
+    }
+}
+
+/// "Order #…", when it was placed and its status (`status_id`: the status's element id).
+#[component]
+pub fn OrderHeading(order: Order, status_id: &'static str) -> impl IntoView {
+    view! {
+        <h1>{format!("Order #{}", short_id(order.id))}</h1>
+        <p class="meta">
+            "Placed " {when(&order.created_at)} " · "
+            <span class=format!("status {}", order.status.as_str()) id=status_id>{status_label(order.status)}</span>
+        </p>
+    }
+}
+
+/// The totals and the delivery, side by side where there is room.
+#[component]
+pub fn OrderFacts(order: Order) -> impl IntoView {
+    view! {
+        <div class="order-facts">
+            <section>
+                <h2>"Totals"</h2>
+                <Totals order=order.clone() />
+            </section>
+            <section>
+                <h2>"Delivery"</h2>
+                <Shipment order=order />
+            </section>
+        </div>
+    }
+}
 
 pub fn payment_label(s: PaymentStatus) -> &'static str {
     match s {
