@@ -7,9 +7,12 @@
 //! at once, another instance sees a revocation within that time.
 //!
 //! Password-reset and e-mail-change links are in [`links`]; the export and the deletion of an
-//! account's data in [`data`].
+//! account's data in [`data`]; owners and staff, their roles and invitations in [`staff`] and
+//! [`invitations`].
 pub mod data;
+pub mod invitations;
 pub mod links;
+pub mod staff;
 
 use crate::actor::Actor;
 use crate::error::{Error, Result};
@@ -31,6 +34,8 @@ pub const SESSION_CACHE_TTL: Duration = Duration::from_secs(1);
 pub struct LinkTtls {
     pub password_reset_secs: i64,
     pub email_change_secs: i64,
+    /// How long an invitation to join the staff works (not mailed: the owner passes it on).
+    pub staff_invitation_secs: i64,
 }
 
 impl Default for LinkTtls {
@@ -38,6 +43,7 @@ impl Default for LinkTtls {
         Self {
             password_reset_secs: 30 * 60,
             email_change_secs: 24 * 3600,
+            staff_invitation_secs: 7 * 24 * 3600,
         }
     }
 }
@@ -240,25 +246,6 @@ impl Users {
             Err(StoreError::ConditionFailed(_)) => {
                 Err(Error::Unauthorized("the account no longer exists"))
             }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Gives an account another role; `false` if there is no such account.
-    pub async fn set_role(&self, email: &Email, role: Role) -> Result<bool> {
-        let store = self.store.as_ref();
-        let op = WriteOp::Update {
-            key: user_key(email),
-            set: vec![(
-                Path::attr("role"),
-                serde_json::to_value(role).map_err(Error::internal)?,
-            )],
-            add: vec![],
-            cond: Some(Cond::Exists),
-        };
-        match store.transact(vec![op]).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::ConditionFailed(_)) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
