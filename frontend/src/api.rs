@@ -459,4 +459,36 @@ impl Api {
         let r = self.authed().revoke_api_key(id).await;
         self.check(r)
     }
+
+    // ---- staff (owner token; accepting an invitation: any or no token)
+
+    pub async fn staff(&self) -> ApiResult<Vec<StaffMember>> {
+        let r = self.authed().list_staff().await;
+        self.check(r)
+    }
+
+    /// The answer holds the invitation's token: the only time it is shown.
+    pub async fn invite_staff(&self, req: &NewStaffInvitation) -> ApiResult<StaffInvitation> {
+        let r = self.authed().invite_staff(req).await;
+        self.check(r)
+    }
+
+    pub async fn change_staff_role(&self, id: UserId, role: Role) -> ApiResult<StaffMember> {
+        let r = self.authed().change_staff_role(id, role).await;
+        self.check(r)
+    }
+
+    pub async fn remove_staff(&self, id: UserId) -> ApiResult<()> {
+        let r = self.authed().remove_staff(id).await;
+        self.check(r)
+    }
+
+    /// Logged in, as the invited account; or not, with a name and password for a new one.
+    pub async fn accept_staff_invitation(
+        &self,
+        req: &AcceptStaffInvitation,
+    ) -> ApiResult<AuthResponse> {
+        let r = self.authed().accept_staff_invitation(req).await;
+        self.check(r)
+    }
 }
