@@ -313,7 +313,7 @@ impl Api {
         self.check(r)
     }
 
-    // ---- admin (admin token)
+    // ---- admin (staff or owner token)
 
     pub async fn create_book(&self, book: &NewBook) -> ApiResult<Book> {
         let r = self.authed().admin_create_book(book).await;
@@ -387,7 +387,7 @@ impl Api {
         self.check(r)
     }
 
-    // ---- webhooks (admin token)
+    // ---- webhooks (owner token)
 
     pub async fn webhooks(&self) -> ApiResult<Vec<Webhook>> {
         let r = self.authed().list_webhooks().await;
@@ -438,7 +438,7 @@ impl Api {
         self.check(r)
     }
 
-    // ---- API keys (admin token)
+    // ---- API keys (owner token)
 
     pub async fn api_keys(&self, cursor: Option<String>) -> ApiResult<Page<ApiKey>> {
         let q = PageQuery {

@@ -504,7 +504,7 @@ impl Client {
         Ok(Self::send(r).await?.value)
     }
 
-    // ---- API keys (an admin's login; a client made with `authed(key)` acts with a key)
+    // ---- API keys (an owner's login; a client made with `authed(key)` acts with a key)
 
     pub async fn list_api_keys(&self, q: &PageQuery) -> Result<Page<ApiKey>> {
         self.get_query(paths::ADMIN_API_KEYS, q).await

@@ -1,5 +1,5 @@
-//! `/api/v1/admin/api-keys`: keys for integrators. An admin's login only: a key never manages
-//! keys (`AdminUser` refuses every key with 403 `insufficient_scope`).
+//! `/api/v1/admin/api-keys`: keys for integrators. An owner's login only: a key never manages
+//! keys (`OwnerUser` refuses every key with 403 `insufficient_scope`).
 use crate::auth::OwnerUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
