@@ -54,8 +54,9 @@ async fn authenticate(
     state: &AppState,
     verified: Result<(AuthUser, i64), ApiError>,
 ) -> Result<AuthUser, ApiError> {
-    let (user, iat) = verified?;
-    state.users.check_session(&user.email, user.id, iat).await?;
+    let (mut user, iat) = verified?;
+    // The account's role, not the token's: a promotion needs no new token.
+    user.0.role = state.users.check_session(&user.email, user.id, iat).await?;
     Ok(user)
 }
 
@@ -85,9 +86,11 @@ impl FromRequest for AuthUser {
 /// role of the extractor: [`StaffUser`] (owner or staff) or [`OwnerUser`]. Anyone else gets
 /// 401 or 403.
 ///
-/// The token's role is not the last word: the account's stored role is. A role changed or
-/// revoked, or an account gone, takes effect at once on every instance, not when the token
-/// expires; a promotion needs no new token. One store read per request; staff requests are few.
+/// The token's role is not the last word: the account's stored role is. A role revoked, or an
+/// account gone, takes effect at once on every instance, not when the token expires (one store
+/// read per request let in; staff requests are few). A promotion needs no new token: it shows
+/// at once on this instance, within `SESSION_CACHE_TTL` on others (the session's cached role
+/// refuses callers below the route's role without a read).
 macro_rules! role_extractor {
     ($(#[$m:meta])* $name:ident, $role:expr) => {
         $(#[$m])*
@@ -154,6 +157,11 @@ async fn with_role(
         Role::Owner => "this needs the owner role",
         _ => "this needs the staff or owner role",
     };
+    // Refused at once by the session's cached role (no read, so the answer is 403 whatever
+    // the body); let in only by the account as stored now, so a demotion works at once.
+    if !user.role.at_least(needed) {
+        return Err(ApiError::Forbidden(refused));
+    }
     let email = Email::parse(&user.email).map_err(|_| ApiError::Forbidden(refused))?;
     match state.users.find(&email).await? {
         Some((account, _)) if account.id == user.id && account.role.at_least(needed) => {

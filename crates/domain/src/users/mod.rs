@@ -48,11 +48,13 @@ impl Default for LinkTtls {
     }
 }
 
-/// What the session check needs of an account.
+/// What the session check needs of an account, and its role (for a quick refusal of routes
+/// above it; the role extractors read the account itself before letting anyone in).
 #[derive(Debug, Clone, Copy)]
 struct Session {
     id: UserId,
     valid_after: i64,
+    role: Role,
 }
 
 #[derive(Debug, Clone)]
@@ -164,8 +166,9 @@ impl Users {
 
     /// Whether a token of `id`, naming `email` and issued at `iat` (epoch seconds), is still a
     /// session of its account: the account exists under that e-mail with that id, and has not
-    /// revoked its tokens since. Read through the per-instance cache.
-    pub async fn check_session(&self, email: &str, id: UserId, iat: i64) -> Result<()> {
+    /// revoked its tokens since. Read through the per-instance cache; the account's role as
+    /// read (a role changed by another instance shows within [`SESSION_CACHE_TTL`]).
+    pub async fn check_session(&self, email: &str, id: UserId, iat: i64) -> Result<Role> {
         let session = match self.sessions.get(email) {
             Some(c) if c.at.elapsed() < SESSION_CACHE_TTL => c.session,
             _ => {
@@ -174,6 +177,7 @@ impl Users {
                 let session = self.account(&parsed).await?.map(|a| Session {
                     id: a.user.id,
                     valid_after: a.tokens_valid_after,
+                    role: a.user.role,
                 });
                 let cached = Cached {
                     at: Instant::now(),
@@ -184,7 +188,7 @@ impl Users {
             }
         };
         match session {
-            Some(s) if s.id == id && iat >= s.valid_after => Ok(()),
+            Some(s) if s.id == id && iat >= s.valid_after => Ok(s.role),
             Some(s) if s.id == id => Err(Error::Unauthorized(
                 "this session has ended (the password or e-mail changed); log in again",
             )),

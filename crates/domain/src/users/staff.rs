@@ -165,7 +165,9 @@ impl Users {
             Some(json!({ "email": target.email, "role": target.role })),
             Some(json!({ "email": target.email, "role": role })),
         )?);
-        match self.store.transact(plan.ops.clone()).await {
+        let result = self.store.transact(plan.ops.clone()).await;
+        self.forget(&target.email);
+        match result {
             Ok(()) => Ok(member(User { role, ..target })),
             Err(StoreError::ConditionFailed(failed)) => Err(plan.error(&failed)),
             Err(e) => Err(e.into()),
@@ -184,7 +186,9 @@ impl Users {
             return Ok(true);
         }
         let plan = role_ops(&user, role, false)?;
-        match self.store.transact(plan.ops.clone()).await {
+        let result = self.store.transact(plan.ops.clone()).await;
+        self.forget(email);
+        match result {
             Ok(()) => Ok(true),
             Err(StoreError::ConditionFailed(failed)) => Err(plan.error(&failed)),
             Err(e) => Err(e.into()),
