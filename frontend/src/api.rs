@@ -319,7 +319,7 @@ impl Api {
         self.check(r)
     }
 
-    // ---- admin (admin token)
+    // ---- admin (staff or owner token)
 
     pub async fn create_book(&self, book: &NewBook) -> ApiResult<Book> {
         let r = self.authed().admin_create_book(book).await;
@@ -405,7 +405,7 @@ impl Api {
         self.check(r)
     }
 
-    // ---- webhooks (admin token)
+    // ---- webhooks (owner token)
 
     pub async fn webhooks(&self) -> ApiResult<Vec<Webhook>> {
         let r = self.authed().list_webhooks().await;
@@ -456,7 +456,7 @@ impl Api {
         self.check(r)
     }
 
-    // ---- API keys (admin token)
+    // ---- API keys (owner token)
 
     pub async fn api_keys(&self, cursor: Option<String>) -> ApiResult<Page<ApiKey>> {
         let q = PageQuery {
@@ -475,6 +475,38 @@ impl Api {
 
     pub async fn revoke_api_key(&self, id: ApiKeyId) -> ApiResult<()> {
         let r = self.authed().revoke_api_key(id).await;
+        self.check(r)
+    }
+
+    // ---- staff (owner token; accepting an invitation: any or no token)
+
+    pub async fn staff(&self) -> ApiResult<Vec<StaffMember>> {
+        let r = self.authed().list_staff().await;
+        self.check(r)
+    }
+
+    /// The answer holds the invitation's token: the only time it is shown.
+    pub async fn invite_staff(&self, req: &NewStaffInvitation) -> ApiResult<StaffInvitation> {
+        let r = self.authed().invite_staff(req).await;
+        self.check(r)
+    }
+
+    pub async fn change_staff_role(&self, id: UserId, role: Role) -> ApiResult<StaffMember> {
+        let r = self.authed().change_staff_role(id, role).await;
+        self.check(r)
+    }
+
+    pub async fn remove_staff(&self, id: UserId) -> ApiResult<()> {
+        let r = self.authed().remove_staff(id).await;
+        self.check(r)
+    }
+
+    /// Logged in, as the invited account; or not, with a name and password for a new one.
+    pub async fn accept_staff_invitation(
+        &self,
+        req: &AcceptStaffInvitation,
+    ) -> ApiResult<AuthResponse> {
+        let r = self.authed().accept_staff_invitation(req).await;
         self.check(r)
     }
 }

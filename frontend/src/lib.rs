@@ -79,6 +79,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=pages::admin::audit::AuditLog />
                     <Route path=path!("/admin/webhooks") view=pages::admin::webhooks::Webhooks />
                     <Route path=path!("/admin/api-keys") view=pages::admin::api_keys::ApiKeys />
+                    <Route path=path!("/admin/staff") view=pages::admin::staff::Staff />
+                    <Route path=path!("/staff-invitation") view=pages::invitation::AcceptInvitation />
                 </Routes>
             </main>
             <footer class="footer">
@@ -109,9 +111,13 @@ fn Header() -> impl IntoView {
                     <Show when=move || session.is_admin()>
                         <li><A href="/admin">"Inventory"</A></li>
                         <li><A href="/admin/orders">"Orders"</A></li>
+                    </Show>
+                    // Owners only: staff never see links to screens the API refuses them.
+                    <Show when=move || session.is_owner()>
                         <li><A href="/admin/audit">"Audit log"</A></li>
                         <li><A href="/admin/webhooks">"Webhooks"</A></li>
                         <li><A href="/admin/api-keys">"API keys"</A></li>
+                        <li><A href="/admin/staff">"Staff"</A></li>
                     </Show>
                     <li>
                         <A href="/cart" attr:class="cart-link">

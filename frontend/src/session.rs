@@ -138,9 +138,16 @@ impl Session {
         self.auth.with(Option::is_some)
     }
 
+    /// An owner or a staff member: the admin screens of the inventory and the orders.
     pub fn is_admin(&self) -> bool {
         self.auth
-            .with(|a| a.as_ref().is_some_and(|a| a.user.role == Role::Admin))
+            .with(|a| a.as_ref().is_some_and(|a| a.user.role.is_staff()))
+    }
+
+    /// An owner: also the screens of the staff, API keys, webhooks and the audit log.
+    pub fn is_owner(&self) -> bool {
+        self.auth
+            .with(|a| a.as_ref().is_some_and(|a| a.user.role == Role::Owner))
     }
 }
 

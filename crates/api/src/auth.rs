@@ -1,5 +1,6 @@
-//! The `AuthUser` / `AdminUser` extractors: the bearer token's [`Actor`], checked; and
-//! [`Authorized`], an admin's token or an API key with the operation's scope.
+//! The `AuthUser` / `StaffUser` / `OwnerUser` extractors: the bearer token's [`Actor`],
+//! checked, and its role; and [`Authorized`], a staff token or an API key with the operation's
+//! scope.
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
@@ -53,8 +54,9 @@ async fn authenticate(
     state: &AppState,
     verified: Result<(AuthUser, i64), ApiError>,
 ) -> Result<AuthUser, ApiError> {
-    let (user, iat) = verified?;
-    state.users.check_session(&user.email, user.id, iat).await?;
+    let (mut user, iat) = verified?;
+    // The account's role, not the token's: a promotion needs no new token.
+    user.0.role = state.users.check_session(&user.email, user.id, iat).await?;
     Ok(user)
 }
 
@@ -80,47 +82,93 @@ impl FromRequest for AuthUser {
     }
 }
 
-/// The caller, authenticated and holding the admin role; anyone else gets 401 or 403.
+/// The caller, authenticated by a user's token (never an API key) and holding at least the
+/// role of the extractor: [`StaffUser`] (owner or staff) or [`OwnerUser`]. Anyone else gets
+/// 401 or 403.
 ///
-/// The token's role is not the last word: the account must still be an admin's. Admin rights
-/// revoked (`bookstore admin revoke`), or an account gone, end at once on every instance, not
-/// when the token expires. One store read per admin request; admin requests are few.
-#[derive(Debug, Clone)]
-pub struct AdminUser(pub AuthUser);
+/// The token's role is not the last word: the account's stored role is. A role revoked, or an
+/// account gone, takes effect at once on every instance, not when the token expires (one store
+/// read per request let in; staff requests are few). A promotion needs no new token: it shows
+/// at once on this instance, within `SESSION_CACHE_TTL` on others (the session's cached role
+/// refuses callers below the route's role without a read).
+macro_rules! role_extractor {
+    ($(#[$m:meta])* $name:ident, $role:expr) => {
+        $(#[$m])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub AuthUser);
 
-impl FromRequest for AdminUser {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+        impl $name {
+            pub const ROLE: Role = $role;
+        }
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let credential = credential(req);
-        let user = verify(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
-            // A valid key is refused with 403 (an invalid one with 401): keys never manage
-            // keys nor read the audit log.
-            if let Credential::Key(key) = credential? {
-                state.api_keys.authenticate(&key).await?;
-                return Err(ApiError::InsufficientScope(
-                    "API keys cannot do this; it takes an admin's login".into(),
-                ));
+        impl std::ops::Deref for $name {
+            type Target = Actor;
+
+            fn deref(&self) -> &Actor {
+                &self.0
             }
-            let user = authenticate(&state, user).await?;
-            admin(&state, user).await.map(AdminUser)
-        })
-    }
+        }
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let credential = credential(req);
+                let user = verify(req);
+                let state = req.app_data::<web::Data<AppState>>().cloned();
+                Box::pin(async move {
+                    let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
+                    // A valid key is refused with 403 (an invalid one with 401): keys never
+                    // manage keys or the staff, nor read the audit log.
+                    if let Credential::Key(key) = credential? {
+                        state.api_keys.authenticate(&key).await?;
+                        return Err(ApiError::InsufficientScope(
+                            "API keys cannot do this; it takes a login".into(),
+                        ));
+                    }
+                    let user = authenticate(&state, user).await?;
+                    with_role(&state, user, Self::ROLE).await.map(Self)
+                })
+            }
+        }
+    };
 }
 
-/// The user, if the account is still an admin's.
-async fn admin(state: &AppState, user: AuthUser) -> Result<AuthUser, ApiError> {
-    if user.role != Role::Admin {
-        return Err(ApiError::Forbidden);
+role_extractor!(
+    /// An owner or a staff member: the inventory and the orders' fulfilment.
+    StaffUser,
+    Role::Staff
+);
+role_extractor!(
+    /// An owner: everything, also API keys, webhooks, the staff and the audit log.
+    OwnerUser,
+    Role::Owner
+);
+
+/// The user, if the account (as stored) still has at least the role `needed`; the actor then
+/// carries the stored role.
+async fn with_role(
+    state: &AppState,
+    mut user: AuthUser,
+    needed: Role,
+) -> Result<AuthUser, ApiError> {
+    let refused = match needed {
+        Role::Owner => "this needs the owner role",
+        _ => "this needs the staff or owner role",
+    };
+    // Refused at once by the session's cached role (no read, so the answer is 403 whatever
+    // the body); let in only by the account as stored now, so a demotion works at once.
+    if !user.role.at_least(needed) {
+        return Err(ApiError::Forbidden(refused));
     }
-    let email = Email::parse(&user.email).map_err(|_| ApiError::Forbidden)?;
+    let email = Email::parse(&user.email).map_err(|_| ApiError::Forbidden(refused))?;
     match state.users.find(&email).await? {
-        Some((account, _)) if account.id == user.id && account.role == Role::Admin => Ok(user),
-        _ => Err(ApiError::Forbidden),
+        Some((account, _)) if account.id == user.id && account.role.at_least(needed) => {
+            user.0.role = account.role;
+            Ok(user)
+        }
+        _ => Err(ApiError::Forbidden(refused)),
     }
 }
 
@@ -180,8 +228,9 @@ pub mod scope {
     );
 }
 
-/// The caller of an operation that needs scope `S`: an admin's token (admins may do
-/// everything, as [`AdminUser`]) or an API key with `S`; a key without it gets 403
+/// The caller of an operation that needs scope `S`: the token of a user whose role may do it
+/// (`Scope::role`: staff for the catalogue and the orders, owner for webhooks) or an API key
+/// with `S`; a key without it gets 403
 /// `insufficient_scope`. For a key, the actor is the admin who made it, named in the audit
 /// log as `api-key:<prefix>` (never the key). Each key has a rate limit of its own.
 pub struct Authorized<S: ScopeMarker>(pub Actor, PhantomData<fn() -> S>);
@@ -210,7 +259,10 @@ impl<S: ScopeMarker> FromRequest for Authorized<S> {
                     permit(&state, &holder, S::SCOPE)?;
                     holder.actor
                 }
-                Credential::Token => admin(&state, authenticate(&state, user).await?).await?.0,
+                Credential::Token => {
+                    let user = authenticate(&state, user).await?;
+                    with_role(&state, user, S::SCOPE.role()).await?.0
+                }
             };
             Ok(Self(actor, PhantomData))
         })

@@ -58,8 +58,8 @@ pub enum AdminCommand {
         #[arg(long, default_value = "Administrator")]
         name: String,
     },
-    /// Take an account's admin rights away (it stays, as a customer's). Its tokens stop
-    /// opening admin routes at once, on every instance.
+    /// Take an owner's or staff member's rights away (the account stays, as a customer's; not
+    /// the last owner). Its tokens stop opening admin routes at once, on every instance.
     Revoke {
         #[arg(long)]
         email: String,
@@ -114,7 +114,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("{email}: {e}"))?;
             let store = open_store(&settings()?).await?;
             if Users::new(store).set_role(&email, Role::Customer).await? {
-                println!("{email} is no longer an admin");
+                println!("{email} is no longer an owner or staff member");
             } else {
                 anyhow::bail!("no account with e-mail {email}");
             }

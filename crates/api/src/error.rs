@@ -19,8 +19,9 @@ pub enum ApiError {
     /// session is fine, and a client that signs out on 401 would lose it.
     #[error("the current password is wrong")]
     WrongPassword,
-    #[error("this needs an admin account")]
-    Forbidden,
+    /// The caller's role may not do this (the message says what it takes).
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// An API key that may not do this (the message says what it would take).
     #[error("{0}")]
     InsufficientScope(String),
@@ -89,7 +90,7 @@ impl ApiError {
             Self::Unauthorized(_) => ProblemCode::Unauthorized,
             Self::InvalidCredentials => ProblemCode::InvalidCredentials,
             Self::WrongPassword => ProblemCode::WrongPassword,
-            Self::Forbidden => ProblemCode::Forbidden,
+            Self::Forbidden(_) => ProblemCode::Forbidden,
             Self::InsufficientScope(_) => ProblemCode::InsufficientScope,
             Self::NotFound(_) => ProblemCode::NotFound,
             Self::InsufficientStock(_) => ProblemCode::InsufficientStock,
@@ -183,7 +184,7 @@ impl ResponseError for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::InsufficientScope(_) | Self::WrongPassword => {
+            Self::Forbidden(_) | Self::InsufficientScope(_) | Self::WrongPassword => {
                 StatusCode::FORBIDDEN
             }
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -255,6 +256,7 @@ impl From<bookstore_domain::Error> for ApiError {
             D::Validation(m) => Self::Validation(m),
             D::Unauthorized(m) => Self::Unauthorized(m),
             D::NotFound(what) => Self::NotFound(what),
+            D::Forbidden(m) => Self::Forbidden(m),
             D::Conflict(code, m) => Self::Conflict(code, m),
             D::InsufficientStock(s) => Self::InsufficientStock(s),
             D::ReturnExceedsPurchase(x) => Self::ReturnExceedsPurchase(x),

@@ -26,9 +26,10 @@ Listings are paginated with opaque, signed cursors."
         (name = "catalogue", description = "Browse and search books"),
         (name = "accounts", description = "Register and log in"),
         (name = "orders", description = "Buy and return books"),
-        (name = "admin", description = "Manage the inventory (admin token)"),
-        (name = "webhooks", description = "Endpoints that receive the shop's events, signed per the Standard Webhooks specification (admin token)"),
-        (name = "api-keys", description = "Scoped keys for integrators (admin token only). An operation that a key may call lists the scope it needs under `api_key` (`Authorization: Bearer bk_live_…`) and `api_key_header` (`X-Api-Key`); a key without it gets 403 `insufficient_scope`"),
+        (name = "admin", description = "Manage the inventory and the orders. Each operation under `/api/v1/admin` states the least role it takes as `x-required-role` and in its description: `staff` (owners too) or `owner`"),
+        (name = "staff", description = "The shop's owners and staff: list them, invite, change roles (owner token)"),
+        (name = "webhooks", description = "Endpoints that receive the shop's events, signed per the Standard Webhooks specification (owner token)"),
+        (name = "api-keys", description = "Scoped keys for integrators (owner token only). An operation that a key may call lists the scope it needs under `api_key` (`Authorization: Bearer bk_live_…`) and `api_key_header` (`X-Api-Key`); a key without it gets 403 `insufficient_scope`"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -112,11 +113,32 @@ impl Modify for CommonResponses {
                     ));
                 }
                 if admin {
+                    let role = required_role(op);
                     add.push((
                         "403",
-                        "The token is not an admin's (`forbidden`), or an API key may not do \
-                         this (`insufficient_scope`)",
+                        match role.as_deref() {
+                            Some("owner") => {
+                                "The token is not an owner's (`forbidden`), or an API key may \
+                                 not do this (`insufficient_scope`)"
+                            }
+                            _ => {
+                                "The token is not an owner's or a staff member's \
+                                 (`forbidden`), or an API key may not do this \
+                                 (`insufficient_scope`)"
+                            }
+                        },
                     ));
+                    // The role, in words too, where the reader looks first.
+                    if let Some(role) = role {
+                        let needs = match role.as_str() {
+                            "owner" => "**Role:** owner.",
+                            _ => "**Role:** staff (or owner).",
+                        };
+                        op.description = Some(match op.description.take() {
+                            Some(d) if !d.is_empty() => format!("{d}\n\n{needs}"),
+                            _ => needs.to_owned(),
+                        });
+                    }
                 }
                 // Reads and writes alike (`rate_limit.*`).
                 if path.starts_with("/api/") {
@@ -164,6 +186,16 @@ impl Modify for CommonResponses {
             }
         }
     }
+}
+
+/// The least role whose token may call an operation: its `x-required-role` extension, which
+/// every admin operation states (a test checks it against what the server does).
+fn required_role(op: &utoipa::openapi::path::Operation) -> Option<String> {
+    op.extensions
+        .as_ref()?
+        .get("x-required-role")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// The whole document: [`ApiDoc`] with every route that `routes::register` registers (the

@@ -37,6 +37,6 @@ pub fn system_actor() -> Actor {
     Actor {
         id: bookstore_model::UserId(uuid::Uuid::nil()),
         email: "system".into(),
-        role: Role::Admin,
+        role: Role::Owner,
     }
 }

@@ -317,7 +317,7 @@ fn metrics_server(addr: &str, state: web::Data<AppState>) -> anyhow::Result<(u16
     Ok((port, server))
 }
 
-/// Creates the admin account unless the e-mail is already registered.
+/// Creates the admin account, an owner, unless the e-mail is already registered.
 pub async fn ensure_admin(
     users: &Users,
     kdf: &PasswordKdf,
@@ -329,25 +329,33 @@ pub async fn ensure_admin(
     let name = PersonName::parse(name).map_err(|e| anyhow::anyhow!("admin name: {e}"))?;
     let password = bookstore_model::Password::parse(password)
         .map_err(|e| anyhow::anyhow!("admin password: {e}"))?;
-    if users
+    if let Some((existing, _)) = users
         .find(&email)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
-        .is_some()
     {
+        // An owner made before the staff roster existed joins it.
+        users
+            .enroll(&existing)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         return Ok(false);
     }
     let (pw, kdf) = (password.expose().to_owned(), kdf.clone());
     let hash = tokio::task::spawn_blocking(move || kdf.hash(&pw))
         .await?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let user = bookstore_domain::users::new_user(email, name, Role::Admin);
+    let user = bookstore_domain::users::new_user(email, name, Role::Owner);
     match users.create(&user, hash).await {
         Ok(()) => {}
         // Another instance starting at the same moment created it first.
         Err(bookstore_domain::Error::Conflict(ProblemCode::EmailTaken, _)) => return Ok(false),
         Err(e) => anyhow::bail!("creating the admin account: {e}"),
     }
+    users
+        .enroll(&user)
+        .await
+        .map_err(|e| anyhow::anyhow!("adding the admin to the staff: {e}"))?;
     tracing::info!(email = %user.email, "created the admin account");
     Ok(true)
 }

@@ -510,7 +510,7 @@ impl Client {
         Ok(Self::send(r).await?.value)
     }
 
-    // ---- API keys (an admin's login; a client made with `authed(key)` acts with a key)
+    // ---- API keys (an owner's login; a client made with `authed(key)` acts with a key)
 
     pub async fn list_api_keys(&self, q: &PageQuery) -> Result<Page<ApiKey>> {
         self.get_query(paths::ADMIN_API_KEYS, q).await
@@ -534,5 +534,37 @@ impl Client {
             return Ok(());
         }
         Self::decode::<serde_json::Value>(res).await.map(|_| ())
+    }
+
+    // ---- staff (an owner's login)
+
+    pub async fn list_staff(&self) -> Result<Vec<StaffMember>> {
+        self.get(paths::ADMIN_STAFF).await
+    }
+
+    /// The answer holds the invitation's token, shown only this once.
+    pub async fn invite_staff(&self, req: &NewStaffInvitation) -> Result<StaffInvitation> {
+        self.post(paths::ADMIN_STAFF_INVITATIONS, req).await
+    }
+
+    pub async fn change_staff_role(&self, id: UserId, role: Role) -> Result<StaffMember> {
+        let r = self
+            .request(Method::PUT, &paths::admin_staff_role(id))
+            .json(&RoleChange { role });
+        Ok(Self::send(r).await?.value)
+    }
+
+    pub async fn remove_staff(&self, id: UserId) -> Result<()> {
+        self.no_content(Method::DELETE, &paths::admin_staff_member(id))
+            .await
+    }
+
+    /// Accepts an invitation: with a name and password, as a new account; without, as the
+    /// account this client is logged in as. The answer logs in with the new role.
+    pub async fn accept_staff_invitation(
+        &self,
+        req: &AcceptStaffInvitation,
+    ) -> Result<AuthResponse> {
+        self.post(paths::STAFF_INVITATION_ACCEPT, req).await
     }
 }

@@ -234,7 +234,7 @@ impl ApiKeys {
             actor: Actor {
                 id: record.created_by,
                 email: format!("api-key:{}", record.key.prefix),
-                role: bookstore_model::Role::Admin,
+                role: bookstore_model::Role::Owner,
             },
             prefix: record.key.prefix,
             scopes: record.key.scopes,

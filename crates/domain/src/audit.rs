@@ -3,7 +3,7 @@ use crate::cursor::CursorCodec;
 use crate::error::Result;
 use crate::items::{Pager, from_item, page_limit, time_key, to_item};
 use crate::store::{Item, Query, Store, WriteOp};
-use bookstore_model::{AuditEntry, AuditId, BookId};
+use bookstore_model::{AuditEntry, AuditId, BookId, UserId};
 use bookstore_model::{Page, PageQuery};
 use serde_json::Value;
 use std::sync::Arc;
@@ -36,11 +36,49 @@ impl Audit {
 
 pub const AUDIT_PK: &str = "AUDIT";
 
-/// The audit record of an admin change, to be written in the change's own transaction.
+/// The audit record of an admin change to a book, to be written in the change's own
+/// transaction.
 pub fn entry(
     actor: &Actor,
     action: &str,
     book_id: BookId,
+    before: Option<Value>,
+    after: Option<Value>,
+    note: Option<String>,
+) -> Result<WriteOp> {
+    let subject = Subject {
+        book_id: Some(book_id),
+        user_id: None,
+    };
+    write(actor, action, subject, before, after, note)
+}
+
+/// The audit record of a change to the staff (an invitation, a role change) of the account
+/// `user_id` (none for an invitation), to be written in the change's own transaction.
+pub fn staff_entry(
+    actor: &Actor,
+    action: &str,
+    user_id: Option<UserId>,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Result<WriteOp> {
+    let subject = Subject {
+        book_id: None,
+        user_id,
+    };
+    write(actor, action, subject, before, after, None)
+}
+
+/// What an entry is about.
+struct Subject {
+    book_id: Option<BookId>,
+    user_id: Option<UserId>,
+}
+
+fn write(
+    actor: &Actor,
+    action: &str,
+    subject: Subject,
     before: Option<Value>,
     after: Option<Value>,
     note: Option<String>,
@@ -51,7 +89,8 @@ pub fn entry(
         actor_id: actor.id,
         actor_email: actor.email.clone(),
         action: action.to_owned(),
-        book_id,
+        book_id: subject.book_id,
+        user_id: subject.user_id,
         before,
         after,
         note,

@@ -17,6 +17,9 @@ pub enum Error {
     Unauthorized(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The actor's role may not do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("{1}")]
     Conflict(ProblemCode, String),
     #[error("not enough stock for some lines")]

@@ -15,11 +15,17 @@
 //! | cart            | `USER#<email>`         | `CART`                    |                              |
 //! | reset link      | `RESET#<sha-256>`      | `RESET`                   |                              |
 //! | e-mail link     | `EMAILCHANGE#<sha-256>`| `EMAILCHANGE`             |                              |
+//! | staff invitation| `INVITE#<sha-256>`     | `INVITE`                  |                              |
+//! | staff roster    | `STAFF`                | `USER#<user id>`          |                              |
+//! | owners counter  | `STAFF`                | `OWNERS`                  |                              |
 //! | order           | `ORDER#<id>`           | `ORDER`                   | by user, by time, by status  |
 //! | return          | `ORDER#<id>`           | `RETURN#<time>#<id>`      |                              |
 //! | idempotency key | `IDEM#<user>#<key>`    | `IDEM` (order), `RETURN`  |                              |
 //! | audit entry     | `AUDIT`                | `<time>#<id>`             |                              |
 //! | API key         | `APIKEYS`              | `KEY#<id>`                |                              |
+//!
+//! A user's `role` is `customer`, `staff` or `owner`; accounts stored before staff roles say
+//! `admin`, read as `owner` (`users::staff` conditions on either).
 //!
 //! A token's group is its first character and its second folded into `[0-9a-z~]`
 //! (`catalogue::keys::token_group`), so a one-letter word's matches lie in 38 known groups.

@@ -33,6 +33,14 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The least role whose login may call the operations of this scope.
+    pub fn role(self) -> crate::Role {
+        match self {
+            Self::WebhooksManage => crate::Role::Owner,
+            _ => crate::Role::Staff,
+        }
+    }
+
     pub const ALL: &[Self] = &[
         Self::CatalogueRead,
         Self::CatalogueWrite,

@@ -3,11 +3,50 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// What an account may do. `owner`: everything; `staff`: the inventory and the orders'
+/// fulfilment (not API keys, webhooks, staff or the audit log); `customer`: its own things.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Customer,
-    Admin,
+    Staff,
+    /// Stored as `admin` before staff roles existed: such accounts and tokens read as owners.
+    #[serde(alias = "admin")]
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Staff => "staff",
+            Self::Owner => "owner",
+        }
+    }
+
+    /// Whether this role may do what `needed` may (owner > staff > customer).
+    pub fn at_least(self, needed: Role) -> bool {
+        self.rank() >= needed.rank()
+    }
+
+    /// Owners and staff: the shop's people, who see the admin screens.
+    pub fn is_staff(self) -> bool {
+        self.at_least(Self::Staff)
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Self::Customer => 0,
+            Self::Staff => 1,
+            Self::Owner => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A user account as shown to its owner.
@@ -53,4 +92,19 @@ pub struct AuthResponse {
     /// When the token stops working.
     pub expires_at: DateTime<Utc>,
     pub user: User,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Accounts stored (and tokens issued) before staff roles say `admin`: they are owners.
+    #[test]
+    fn the_old_admin_role_reads_as_owner() {
+        let role: Role = serde_json::from_str("\"admin\"").unwrap();
+        assert_eq!(role, Role::Owner);
+        assert_eq!(serde_json::to_string(&role).unwrap(), "\"owner\"");
+        assert!(Role::Owner.at_least(Role::Staff) && !Role::Staff.at_least(Role::Owner));
+        assert!(!Role::Customer.is_staff() && Role::Staff.is_staff());
+    }
 }

@@ -21,6 +21,7 @@ pub mod problem;
 pub mod schema;
 pub mod search;
 pub mod shipping;
+pub mod staff;
 pub mod validate;
 pub mod webhook;
 
@@ -39,5 +40,6 @@ pub use page::*;
 pub use problem::*;
 pub use search::{MAX_BOOK_WORDS, MAX_WORD_CHARS, book_words, search_words};
 pub use shipping::*;
+pub use staff::*;
 pub use validate::*;
 pub use webhook::*;

@@ -399,9 +399,16 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
     pub actor_id: UserId,
     pub actor_email: String,
-    /// `book.create`, `book.update`, `book.delete` or `book.stock`.
+    /// `book.create`, `book.update`, `book.delete`, `book.stock`; `staff.invite`,
+    /// `staff.join`, `staff.role` or `staff.remove`.
     pub action: String,
-    pub book_id: BookId,
+    /// The book changed, for a `book.*` action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub book_id: Option<BookId>,
+    /// The account whose role changed, for a `staff.*` action (none for an invitation, which
+    /// names its e-mail in `after`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
     #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
     #[schema(value_type = Option<Object>)]

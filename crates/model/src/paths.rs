@@ -1,7 +1,7 @@
 //! The API's paths as clients build them. The typed client (and through it the SPA and the load
 //! generator) takes every path from here; a test checks each template against the OpenAPI
 //! document the server generates from its routes, so the two cannot drift apart.
-use crate::{AddressId, ApiKeyId, BookId, EventId, OrderId, ReturnId, WebhookId};
+use crate::{AddressId, ApiKeyId, BookId, EventId, OrderId, ReturnId, UserId, WebhookId};
 
 pub const BOOKS: &str = "/api/v1/books";
 pub const GENRES: &str = "/api/v1/genres";
@@ -27,6 +27,9 @@ pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
 pub const ADMIN_AUDIT: &str = "/api/v1/admin/audit";
 pub const ADMIN_WEBHOOKS: &str = "/api/v1/admin/webhooks";
 pub const ADMIN_API_KEYS: &str = "/api/v1/admin/api-keys";
+pub const ADMIN_STAFF: &str = "/api/v1/admin/staff";
+pub const ADMIN_STAFF_INVITATIONS: &str = "/api/v1/admin/staff/invitations";
+pub const STAFF_INVITATION_ACCEPT: &str = "/api/v1/staff-invitations/accept";
 
 pub fn book(id: BookId) -> String {
     format!("{BOOKS}/{id}")
@@ -96,6 +99,14 @@ pub fn admin_webhook_retry(id: WebhookId, delivery: EventId) -> String {
     format!("{ADMIN_WEBHOOKS}/{id}/deliveries/{delivery}/retry")
 }
 
+pub fn admin_staff_member(id: UserId) -> String {
+    format!("{ADMIN_STAFF}/{id}")
+}
+
+pub fn admin_staff_role(id: UserId) -> String {
+    format!("{ADMIN_STAFF}/{id}/role")
+}
+
 pub fn admin_api_key(id: ApiKeyId) -> String {
     format!("{ADMIN_API_KEYS}/{id}")
 }
@@ -146,6 +157,11 @@ pub const TEMPLATES: &[&str] = &[
     "/api/v1/admin/webhooks/{id}/deliveries/{delivery}/retry",
     ADMIN_API_KEYS,
     "/api/v1/admin/api-keys/{id}",
+    ADMIN_STAFF,
+    ADMIN_STAFF_INVITATIONS,
+    "/api/v1/admin/staff/{user_id}",
+    "/api/v1/admin/staff/{user_id}/role",
+    STAFF_INVITATION_ACCEPT,
 ];
 
 #[cfg(test)]
@@ -210,6 +226,14 @@ mod tests {
             admin_api_key(key),
             template.replace("{id}", &key.to_string())
         );
+        let user = UserId::new();
+        for (built, template) in [
+            (admin_staff_member(user), "/api/v1/admin/staff/{user_id}"),
+            (admin_staff_role(user), "/api/v1/admin/staff/{user_id}/role"),
+        ] {
+            assert!(TEMPLATES.contains(&template));
+            assert_eq!(built, template.replace("{user_id}", &user.to_string()));
+        }
         let template = "/api/v1/admin/webhooks/{id}/deliveries/{delivery}/retry";
         assert!(TEMPLATES.contains(&template));
         assert_eq!(

@@ -85,6 +85,8 @@ codes! {
     WrongPassword = "wrong_password",
     InvalidResetToken = "invalid_reset_token",
     InvalidEmailToken = "invalid_email_token",
+    InvalidInvitation = "invalid_invitation",
+    LastOwner = "last_owner",
     Forbidden = "forbidden",
     InsufficientScope = "insufficient_scope",
     NotFound = "not_found",

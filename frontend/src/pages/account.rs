@@ -15,7 +15,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 fn next_path(next: Option<String>, role: Role) -> String {
     match next {
         Some(n) if is_local_path(&n) && !NOT_NEXT.iter().any(|p| n.starts_with(p)) => n,
-        _ if role == Role::Admin => "/admin".to_owned(),
+        _ if role.is_staff() => "/admin".to_owned(),
         _ => "/".to_owned(),
     }
 }
@@ -241,6 +241,7 @@ mod tests {
         ] {
             assert_eq!(go(foreign), "/", "{foreign:?} was followed");
         }
-        assert_eq!(next_path(None, Role::Admin), "/admin");
+        assert_eq!(next_path(None, Role::Owner), "/admin");
+        assert_eq!(next_path(None, Role::Staff), "/admin");
     }
 }

@@ -6,6 +6,7 @@ pub mod cart;
 pub mod catalogue;
 pub mod checkout;
 pub mod home;
+pub mod invitation;
 pub mod my_account;
 pub mod not_found;
 pub mod order_facts;

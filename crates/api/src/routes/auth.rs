@@ -88,6 +88,11 @@ pub async fn login(
     let ok = state.hashing.verify(password, stored).await?;
     match found {
         Some(account) if ok => {
+            // An owner made before the staff roster existed joins it. Not a reason to refuse
+            // the login: the roster only lists the staff and counts the owners.
+            if let Err(e) = state.users.enroll(&account.user).await {
+                tracing::warn!(error = %e, "adding an account to the staff roster");
+            }
             let (token, expires_at) = state
                 .tokens
                 .issue_after(&account.user, account.tokens_valid_after)?;

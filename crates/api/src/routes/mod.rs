@@ -10,6 +10,7 @@ pub mod me;
 pub mod orders;
 pub mod payment_config;
 pub mod shipping_options;
+pub mod staff_invitations;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
@@ -32,6 +33,7 @@ pub fn register(cfg: &mut ServiceConfig, with_metrics: bool) {
             .configure(orders::routes)
             .configure(shipping_options::routes)
             .configure(payment_config::routes)
+            .configure(staff_invitations::routes)
             .configure(admin::routes),
     );
 }

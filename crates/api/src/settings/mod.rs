@@ -101,6 +101,9 @@ pub struct Settings {
     pub password_reset_ttl_secs: i64,
     /// How long the link confirming a new e-mail works.
     pub email_change_ttl_secs: i64,
+    /// How long an invitation to join the staff works.
+    #[serde(default = "default_staff_invitation_ttl_secs")]
+    pub staff_invitation_ttl_secs: i64,
     /// Load the demo catalogue into an empty store at start (default: in dev mode only).
     #[serde(default)]
     pub seed_demo: Option<bool>,
@@ -227,6 +230,10 @@ const WEAK_SECRETS: &[&str] = &["secret", "changeme", "change-me", "jwt-secret",
 pub const MIN_SECRET_LEN: usize = 32;
 const MIN_SECRET_DISTINCT_CHARS: usize = 10;
 
+fn default_staff_invitation_ttl_secs() -> i64 {
+    7 * 24 * 3600
+}
+
 impl Settings {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut builder = config::Config::builder()
@@ -297,6 +304,7 @@ impl Settings {
             token_ttl_secs: 3600,
             password_reset_ttl_secs: 30 * 60,
             email_change_ttl_secs: 24 * 3600,
+            staff_invitation_ttl_secs: default_staff_invitation_ttl_secs(),
             seed_demo: Some(false),
             max_body_bytes: 64 * 1024,
             keep_alive_secs: 75,
@@ -351,6 +359,7 @@ impl Settings {
         bookstore_domain::users::LinkTtls {
             password_reset_secs: self.password_reset_ttl_secs,
             email_change_secs: self.email_change_ttl_secs,
+            staff_invitation_secs: self.staff_invitation_ttl_secs,
         }
     }
 

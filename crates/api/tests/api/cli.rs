@@ -98,7 +98,7 @@ async fn admin_create_then_seed_then_serve() {
         .login("boss@example.com", "a strong admin password")
         .await
         .unwrap();
-    assert_eq!(admin.user.role, bookstore_model::Role::Admin);
+    assert_eq!(admin.user.role, bookstore_model::Role::Owner);
     let page = api
         .list_books(&bookstore_model::BookQuery {
             limit: Some(100),

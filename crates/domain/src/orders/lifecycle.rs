@@ -48,7 +48,7 @@ fn invalid(status: OrderStatus, what: &str) -> Error {
 
 fn who(actor: &Actor) -> TimelineActor {
     match actor.role {
-        Role::Admin => TimelineActor::Staff,
+        Role::Owner | Role::Staff => TimelineActor::Staff,
         _ => TimelineActor::Customer,
     }
 }

@@ -57,12 +57,17 @@ impl Users {
     }
 
     /// Deletes the account (already checked: `account` is the caller's, its password given)
-    /// and its addresses, ends its sessions, and clears `customer_email` on its orders.
+    /// and its addresses, takes it off the staff, ends its sessions, and clears
+    /// `customer_email` on its orders. 409 `last_owner` for the shop's last owner.
     pub async fn delete(&self, account: &Account, orders: &Orders) -> Result<()> {
         let user = &account.user;
+        let (mut ops, owners_at) = self.leave_roster(user).await?;
+        if owners_at.is_some() && self.owners().await? < 2 {
+            // Checked before the orders are scrubbed; the transaction checks it again.
+            return Err(super::staff::last_owner());
+        }
         scrub_orders(orders, user).await?;
         let pk = user_key(&user.email).pk;
-        let mut ops = Vec::new();
         for item in self.partition(&pk).await? {
             let Some(key) = Key::of(&item) else {
                 continue;
@@ -75,6 +80,11 @@ impl Users {
         self.forget(&user.email);
         match result {
             Ok(()) => {}
+            Err(StoreError::ConditionFailed(failed))
+                if owners_at.is_some_and(|i| failed.contains(&i)) =>
+            {
+                return Err(super::staff::last_owner());
+            }
             Err(StoreError::ConditionFailed(_)) => {
                 return Err(Error::Conflict(
                     bookstore_model::ProblemCode::Conflict,

@@ -6,6 +6,7 @@
 //! delete in the transaction of the change it allows, so of two racing uses exactly one wins.
 //! The mail goes out through the outbox: the event is written with the token item, and its type
 //! is never delivered to webhooks (`EventType::WEBHOOK`), as its data holds the token.
+use super::staff::roster_put;
 use super::{Account, UserRecord, Users, revocation_time, user_item, user_key};
 use crate::error::{Error, Result};
 use crate::items::from_item;
@@ -13,7 +14,7 @@ use crate::outcome::is_void;
 use crate::store::{Cond, Item, Key, Path, Query, StoreError, WriteOp};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use bookstore_model::{Email, EventType, ProblemCode, UserId};
+use bookstore_model::{Email, EventType, ProblemCode, User, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -125,6 +126,7 @@ impl Users {
         let items = self.partition(&old_pk).await?;
         let mut ops = vec![consume(&key, link.ttl)];
         let mut found = false;
+        let mut moved_user = None;
         for item in items {
             let Some(old_key) = Key::of(&item) else {
                 continue;
@@ -137,6 +139,7 @@ impl Users {
                 found = true;
                 r.user.email = new_email.clone();
                 r.tokens_valid_after = revocation_time();
+                moved_user = Some(r.user.clone());
                 ops.insert(
                     1,
                     WriteOp::Put {
@@ -173,6 +176,15 @@ impl Users {
         }
         if !found {
             return Err(invalid());
+        }
+        // The staff roster finds the account by its e-mail: it moves along.
+        if let Some(user) = moved_user.filter(|u| u.role.is_staff()) {
+            self.enroll(&User {
+                email: link.email.clone(),
+                ..user.clone()
+            })
+            .await?;
+            ops.push(roster_put(&user, user.role, Cond::Exists)?);
         }
         let result = self.store.transact(ops).await;
         self.forget(&link.email);
@@ -266,21 +278,21 @@ impl Users {
 }
 
 /// The conditional delete that uses a token up: only while it is there, and unexpired.
-fn consume(key: &Key, ttl: i64) -> WriteOp {
+pub(super) fn consume(key: &Key, ttl: i64) -> WriteOp {
     WriteOp::Delete {
         key: key.clone(),
         cond: Some(Cond::Eq(Path::attr("ttl"), ttl.into())),
     }
 }
 
-fn link_key(kind: &str, token: &str) -> Key {
+pub(super) fn link_key(kind: &str, token: &str) -> Key {
     let hash = Sha256::digest(token.as_bytes());
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     Key::new(format!("{kind}#{hex}"), kind)
 }
 
 /// 32 random bytes (two v4 UUIDs' worth of the OS generator: 244 random bits), URL-safe.
-fn new_token() -> String {
+pub(super) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     bytes[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
     bytes[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());

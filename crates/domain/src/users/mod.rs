@@ -7,9 +7,12 @@
 //! at once, another instance sees a revocation within that time.
 //!
 //! Password-reset and e-mail-change links are in [`links`]; the export and the deletion of an
-//! account's data in [`data`].
+//! account's data in [`data`]; owners and staff, their roles and invitations in [`staff`] and
+//! [`invitations`].
 pub mod data;
+pub mod invitations;
 pub mod links;
+pub mod staff;
 
 use crate::actor::Actor;
 use crate::error::{Error, Result};
@@ -31,6 +34,8 @@ pub const SESSION_CACHE_TTL: Duration = Duration::from_secs(1);
 pub struct LinkTtls {
     pub password_reset_secs: i64,
     pub email_change_secs: i64,
+    /// How long an invitation to join the staff works (not mailed: the owner passes it on).
+    pub staff_invitation_secs: i64,
 }
 
 impl Default for LinkTtls {
@@ -38,15 +43,18 @@ impl Default for LinkTtls {
         Self {
             password_reset_secs: 30 * 60,
             email_change_secs: 24 * 3600,
+            staff_invitation_secs: 7 * 24 * 3600,
         }
     }
 }
 
-/// What the session check needs of an account.
+/// What the session check needs of an account, and its role (for a quick refusal of routes
+/// above it; the role extractors read the account itself before letting anyone in).
 #[derive(Debug, Clone, Copy)]
 struct Session {
     id: UserId,
     valid_after: i64,
+    role: Role,
 }
 
 #[derive(Debug, Clone)]
@@ -158,8 +166,9 @@ impl Users {
 
     /// Whether a token of `id`, naming `email` and issued at `iat` (epoch seconds), is still a
     /// session of its account: the account exists under that e-mail with that id, and has not
-    /// revoked its tokens since. Read through the per-instance cache.
-    pub async fn check_session(&self, email: &str, id: UserId, iat: i64) -> Result<()> {
+    /// revoked its tokens since. Read through the per-instance cache; the account's role as
+    /// read (a role changed by another instance shows within [`SESSION_CACHE_TTL`]).
+    pub async fn check_session(&self, email: &str, id: UserId, iat: i64) -> Result<Role> {
         let session = match self.sessions.get(email) {
             Some(c) if c.at.elapsed() < SESSION_CACHE_TTL => c.session,
             _ => {
@@ -168,6 +177,7 @@ impl Users {
                 let session = self.account(&parsed).await?.map(|a| Session {
                     id: a.user.id,
                     valid_after: a.tokens_valid_after,
+                    role: a.user.role,
                 });
                 let cached = Cached {
                     at: Instant::now(),
@@ -178,7 +188,7 @@ impl Users {
             }
         };
         match session {
-            Some(s) if s.id == id && iat >= s.valid_after => Ok(()),
+            Some(s) if s.id == id && iat >= s.valid_after => Ok(s.role),
             Some(s) if s.id == id => Err(Error::Unauthorized(
                 "this session has ended (the password or e-mail changed); log in again",
             )),
@@ -240,25 +250,6 @@ impl Users {
             Err(StoreError::ConditionFailed(_)) => {
                 Err(Error::Unauthorized("the account no longer exists"))
             }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Gives an account another role; `false` if there is no such account.
-    pub async fn set_role(&self, email: &Email, role: Role) -> Result<bool> {
-        let store = self.store.as_ref();
-        let op = WriteOp::Update {
-            key: user_key(email),
-            set: vec![(
-                Path::attr("role"),
-                serde_json::to_value(role).map_err(Error::internal)?,
-            )],
-            add: vec![],
-            cond: Some(Cond::Exists),
-        };
-        match store.transact(vec![op]).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::ConditionFailed(_)) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }

@@ -19,4 +19,5 @@ mod checkout;
 mod docs;
 mod phone;
 mod shopper;
+mod staff;
 mod webhooks;

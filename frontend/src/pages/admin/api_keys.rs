@@ -13,7 +13,7 @@ pub fn ApiKeys() -> impl IntoView {
     let title = crate::components::page_title(|| "API keys".to_owned());
     view! {
         {title}
-        <AdminOnly>
+        <AdminOnly owner=true>
             <ApiKeysScreen />
         </AdminOnly>
     }

@@ -13,7 +13,7 @@ pub fn AuditLog() -> impl IntoView {
     let title = crate::components::page_title(|| "Audit log".to_owned());
     view! {
         {title}
-        <AdminOnly>
+        <AdminOnly owner=true>
             <AuditScreen />
         </AdminOnly>
     }
@@ -53,21 +53,28 @@ fn AuditScreen() -> impl IntoView {
                             <th scope="col">"When"</th>
                             <th scope="col">"Who"</th>
                             <th scope="col">"What"</th>
-                            <th scope="col">"Book"</th>
+                            <th scope="col">"Subject"</th>
                             <th scope="col">"Changes"</th>
                         </tr>
                     </thead>
                     <tbody>
                         <For each=move || entries.get() key=|e| e.id let:e>
                             {
-                            let book_title = title_of(&e);
+                            let subject = match e.book_id {
+                                Some(id) => {
+                                    let title = title_of(&e);
+                                    view! { <A href=format!("/books/{id}")>{title}</A> }.into_any()
+                                }
+                                // A staff change names the account's e-mail.
+                                None => view! { <span>{email_of(&e)}</span> }.into_any(),
+                            };
                             let diff = changes(&e);
                             view! {
                             <tr>
                                 <td data-label="When">{when(&e.at)}</td>
                                 <td data-label="Who">{e.actor_email.clone()}</td>
                                 <td data-label="What">{e.action.clone()} {e.note.clone().map(|n| format!(" ({n})"))}</td>
-                                <td data-label="Book"><A href=format!("/books/{}", e.book_id)>{book_title}</A></td>
+                                <td data-label="Subject">{subject}</td>
                                 <td class="full" data-label="Changes">
                                     <ul class="changes">
                                         {diff.into_iter().map(|(f, b, a)| view! { <li><strong>{f}</strong> ": " {b} " → " {a}</li> }).collect_view()}
@@ -95,5 +102,16 @@ fn title_of(e: &AuditEntry) -> String {
         .into_iter()
         .flatten()
         .find_map(|v| v.get("title")?.as_str().map(str::to_owned))
-        .unwrap_or_else(|| e.book_id.to_string().chars().take(8).collect())
+        .unwrap_or_else(|| {
+            let id = e.book_id.map(|id| id.to_string()).unwrap_or_default();
+            id.chars().take(8).collect()
+        })
+}
+
+fn email_of(e: &AuditEntry) -> String {
+    [e.after.as_ref(), e.before.as_ref()]
+        .into_iter()
+        .flatten()
+        .find_map(|v| v.get("email")?.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

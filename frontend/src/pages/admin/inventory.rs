@@ -240,7 +240,7 @@ fn InventoryRow(
                     let entry = api.audit(None, 100).await.ok().and_then(|page| {
                         page.items
                             .into_iter()
-                            .find(|e| e.book_id == id && e.action != "book.stock")
+                            .find(|e| e.book_id == Some(id) && e.action != "book.stock")
                     });
                     conflict.set(Some(Conflict { current, entry }));
                 }

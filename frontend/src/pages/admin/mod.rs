@@ -1,5 +1,6 @@
-//! The admin screens. Each renders only for an admin session: anyone else sees a notice, and
-//! no admin request is ever sent for them.
+//! The admin screens. Each renders only for a session with its role (owner or staff; owner
+//! for the staff, API keys, webhooks and the audit log): anyone else sees a notice, and no
+//! admin request is ever sent for them.
 pub mod api_keys;
 pub mod audit;
 pub mod inventory;
@@ -7,6 +8,7 @@ pub mod new_book;
 pub mod order;
 pub mod orders;
 mod packing_slip;
+pub mod staff;
 pub mod webhooks;
 
 use crate::session::use_session;
@@ -16,16 +18,28 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 use serde_json::Value;
 
+/// Renders its children for owners and staff (with `owner`, for owners only).
 #[component]
-pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
+pub fn AdminOnly(#[prop(optional)] owner: bool, children: ChildrenFn) -> impl IntoView {
     let session = use_session();
     let location = use_location();
     let children = StoredValue::new(children);
+    let allowed = move || match owner {
+        true => session.is_owner(),
+        false => session.is_admin(),
+    };
     view! {
         <Show
-            when=move || session.is_admin()
+            when=allowed
             fallback=move || {
-                if session.is_logged_in() {
+                if owner && session.is_admin() {
+                    view! {
+                        <section class="page narrow" id="admin-denied">
+                            <h1>"Owners only"</h1>
+                            <p>"This part of the shop is for its owners. " <A href="/admin">"Back to the inventory"</A> "."</p>
+                        </section>
+                    }.into_any()
+                } else if session.is_logged_in() {
                     view! {
                         <section class="page narrow" id="admin-denied">
                             <h1>"Admins only"</h1>
@@ -276,7 +290,8 @@ mod tests {
             actor_id: bookstore_model::UserId::new(),
             actor_email: "a@example.com".into(),
             action: "book.update".into(),
-            book_id: bookstore_model::BookId::new(),
+            book_id: Some(bookstore_model::BookId::new()),
+            user_id: None,
             before: Some(serde_json::json!({"title": "Old", "price_cents": 100, "version": 1})),
             after: Some(serde_json::json!({"title": "Old", "price_cents": 250, "version": 2})),
             note: None,

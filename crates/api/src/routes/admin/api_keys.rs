@@ -1,6 +1,6 @@
-//! `/api/v1/admin/api-keys`: keys for integrators. An admin's login only: a key never manages
-//! keys (`AdminUser` refuses every key with 403 `insufficient_scope`).
-use crate::auth::AdminUser;
+//! `/api/v1/admin/api-keys`: keys for integrators. An owner's login only: a key never manages
+//! keys (`OwnerUser` refuses every key with 403 `insufficient_scope`).
+use crate::auth::OwnerUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     operation_id = "listApiKeys",
     tag = "api-keys",
     security(("bearer" = [])),
+    extensions(("x-required-role" = json!("owner"))),
     params(PageQuery),
     responses(
         (status = 200, description = "A page of keys", body = Page<ApiKey>),
@@ -33,7 +34,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[get("")]
 pub async fn list(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _owner: OwnerUser,
     q: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<ApiKey>>> {
     Ok(web::Json(state.api_keys.list(&q).await?))
@@ -45,6 +46,7 @@ pub async fn list(
     operation_id = "createApiKey",
     tag = "api-keys",
     security(("bearer" = [])),
+    extensions(("x-required-role" = json!("owner"))),
     request_body = NewApiKey,
     responses(
         (status = 201, description = "Made; `key` goes in `Authorization: Bearer` or `X-Api-Key`", body = ApiKeyCreated, headers(("Location" = String, description = "The key's URL"))),
@@ -54,10 +56,10 @@ pub async fn list(
 #[post("")]
 pub async fn create(
     state: web::Data<AppState>,
-    admin: AdminUser,
+    owner: OwnerUser,
     body: web::Json<NewApiKey>,
 ) -> ApiResult<HttpResponse> {
-    let created = state.api_keys.create(&admin.0, body.into_inner()).await?;
+    let created = state.api_keys.create(&owner.0, body.into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             "Location",
@@ -71,6 +73,7 @@ pub async fn create(
     operation_id = "getApiKey",
     tag = "api-keys",
     security(("bearer" = [])),
+    extensions(("x-required-role" = json!("owner"))),
     params(("id" = ApiKeyId, Path, description = "Key id")),
     responses(
         (status = 200, description = "The key (never the key itself)", body = ApiKey),
@@ -80,7 +83,7 @@ pub async fn create(
 #[get("/{id}")]
 pub async fn show(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _owner: OwnerUser,
     id: web::Path<ApiKeyId>,
 ) -> ApiResult<web::Json<ApiKey>> {
     Ok(web::Json(state.api_keys.get(*id).await?))
@@ -93,6 +96,7 @@ pub async fn show(
     operation_id = "revokeApiKey",
     tag = "api-keys",
     security(("bearer" = [])),
+    extensions(("x-required-role" = json!("owner"))),
     params(("id" = ApiKeyId, Path, description = "Key id")),
     responses(
         (status = 204, description = "Revoked (or it already was)"),
@@ -102,7 +106,7 @@ pub async fn show(
 #[delete("/{id}")]
 pub async fn revoke(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _owner: OwnerUser,
     id: web::Path<ApiKeyId>,
 ) -> ApiResult<HttpResponse> {
     state.api_keys.revoke(*id).await?;

@@ -1,4 +1,4 @@
-use crate::auth::AdminUser;
+use crate::auth::OwnerUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use actix_web::{get, web};
@@ -16,6 +16,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     operation_id = "listAuditEntries",
     tag = "admin",
     security(("bearer" = [])),
+    extensions(("x-required-role" = json!("owner"))),
     params(PageQuery),
     responses(
         (status = 200, description = "A page of the audit log", body = Page<AuditEntry>),
@@ -25,7 +26,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[get("")]
 pub async fn list(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _owner: OwnerUser,
     q: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<AuditEntry>>> {
     Ok(web::Json(state.audit.list(&q).await?))

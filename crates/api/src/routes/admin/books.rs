@@ -23,6 +23,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     operation_id = "createBook",
     tag = "admin",
     security(("bearer" = []), ("api_key" = ["catalogue:write"]), ("api_key_header" = ["catalogue:write"])),
+    extensions(("x-required-role" = json!("staff"))),
     request_body = NewBook,
     responses(
         (status = 201, description = "Added", body = Book, headers(("ETag" = String, description = "The book's `ETag`: `\"<version>-<hash>\"`"), ("Location" = String, description = "The book's URL"))),
@@ -48,6 +49,7 @@ pub async fn create(
     operation_id = "updateBook",
     tag = "admin",
     security(("bearer" = []), ("api_key" = ["catalogue:write"]), ("api_key_header" = ["catalogue:write"])),
+    extensions(("x-required-role" = json!("staff"))),
     params(("id" = BookId, Path, description = "Book id"), ("If-Match" = String, Header, description = "`*` (the book exists), the book's `ETag` as read (`\"3-…\"`, also weak) or its version (`\"3\"`); only the version is compared", pattern = "^(?:\\*|(?:W/)?\"*\\+?0*[0-9]{1,18}(?:-[\t -~]*)?\"*)$")),
     request_body = BookDetails,
     responses(
@@ -83,6 +85,7 @@ pub async fn update(
     operation_id = "deleteBook",
     tag = "admin",
     security(("bearer" = []), ("api_key" = ["catalogue:write"]), ("api_key_header" = ["catalogue:write"])),
+    extensions(("x-required-role" = json!("staff"))),
     params(("id" = BookId, Path, description = "Book id"), ("If-Match" = Option<String>, Header, nullable = false, description = "`*` (the book exists), the book's `ETag` as read (`\"3-…\"`, also weak) or its version (`\"3\"`); only the version is compared", pattern = "^(?:\\*|(?:W/)?\"*\\+?0*[0-9]{1,18}(?:-[\t -~]*)?\"*)$")),
     responses(
         (status = 204, description = "Deleted"),
@@ -108,6 +111,7 @@ pub async fn remove(
     operation_id = "adjustStock",
     tag = "admin",
     security(("bearer" = []), ("api_key" = ["catalogue:write"]), ("api_key_header" = ["catalogue:write"])),
+    extensions(("x-required-role" = json!("staff"))),
     params(("id" = BookId, Path, description = "Book id")),
     request_body = StockAdjustment,
     responses(

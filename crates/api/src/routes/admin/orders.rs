@@ -31,6 +31,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     operation_id = "listAllOrders",
     tag = "admin",
     security(("bearer" = []), ("api_key" = ["orders:read"]), ("api_key_header" = ["orders:read"])),
+    extensions(("x-required-role" = json!("staff"))),
     params(OrderQuery),
     responses(
         (status = 200, description = "A page of every customer's orders", body = Page<Order>),
@@ -52,6 +53,7 @@ pub async fn list(
     operation_id = "getAnyOrder",
     tag = "admin",
     security(("bearer" = []), ("api_key" = ["orders:read"]), ("api_key_header" = ["orders:read"])),
+    extensions(("x-required-role" = json!("staff"))),
     params(("id" = OrderId, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = Order),
@@ -74,6 +76,7 @@ pub async fn show(
     operation_id = "shipOrder",
     tag = "admin",
     security(("bearer" = []), ("api_key" = ["orders:write"]), ("api_key_header" = ["orders:write"])),
+    extensions(("x-required-role" = json!("staff"))),
     params(("id" = OrderId, Path, description = "Order id")),
     request_body = ShipOrder,
     responses(
@@ -103,6 +106,7 @@ pub async fn ship(
     operation_id = "deliverOrder",
     tag = "admin",
     security(("bearer" = []), ("api_key" = ["orders:write"]), ("api_key_header" = ["orders:write"])),
+    extensions(("x-required-role" = json!("staff"))),
     params(("id" = OrderId, Path, description = "Order id")),
     responses(
         (status = 200, description = "The delivered order", body = Order),
@@ -125,6 +129,7 @@ pub async fn deliver(
     operation_id = "cancelAnyOrder",
     tag = "admin",
     security(("bearer" = []), ("api_key" = ["orders:write"]), ("api_key_header" = ["orders:write"])),
+    extensions(("x-required-role" = json!("staff"))),
     params(("id" = OrderId, Path, description = "Order id")),
     responses(
         (status = 200, description = "The cancelled order", body = Order),
@@ -147,6 +152,7 @@ pub async fn cancel(
     operation_id = "listAnyOrderReturns",
     tag = "admin",
     security(("bearer" = []), ("api_key" = ["orders:read"]), ("api_key_header" = ["orders:read"])),
+    extensions(("x-required-role" = json!("staff"))),
     params(("id" = OrderId, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order's returns", body = Vec<Return>),
@@ -170,6 +176,7 @@ pub async fn returns(
     operation_id = "receiveReturn",
     tag = "admin",
     security(("bearer" = []), ("api_key" = ["orders:write"]), ("api_key_header" = ["orders:write"])),
+    extensions(("x-required-role" = json!("staff"))),
     params(
         ("id" = OrderId, Path, description = "Order id"),
         ("return_id" = ReturnId, Path, description = "Return id")

@@ -31,6 +31,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     operation_id = "listWebhooks",
     tag = "webhooks",
     security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
+    extensions(("x-required-role" = json!("owner"))),
     responses((status = 200, description = "The endpoints (at most 30)", body = Vec<Webhook>))
 )]
 #[get("")]
@@ -47,6 +48,7 @@ pub async fn list(
     operation_id = "createWebhook",
     tag = "webhooks",
     security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
+    extensions(("x-required-role" = json!("owner"))),
     request_body = WebhookRequest,
     responses(
         (status = 201, description = "Added; `secret` verifies the `webhook-signature` of every delivery (Standard Webhooks)", body = WebhookCreated, headers(("Location" = String, description = "The endpoint's URL"))),
@@ -73,6 +75,7 @@ pub async fn create(
     operation_id = "getWebhook",
     tag = "webhooks",
     security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
+    extensions(("x-required-role" = json!("owner"))),
     params(("id" = WebhookId, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "The endpoint", body = Webhook),
@@ -95,6 +98,7 @@ pub async fn show(
     operation_id = "updateWebhook",
     tag = "webhooks",
     security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
+    extensions(("x-required-role" = json!("owner"))),
     params(("id" = WebhookId, Path, description = "Endpoint id")),
     request_body = WebhookRequest,
     responses(
@@ -122,6 +126,7 @@ pub async fn update(
     operation_id = "deleteWebhook",
     tag = "webhooks",
     security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
+    extensions(("x-required-role" = json!("owner"))),
     params(("id" = WebhookId, Path, description = "Endpoint id")),
     responses(
         (status = 204, description = "Deleted"),
@@ -145,6 +150,7 @@ pub async fn remove(
     operation_id = "rotateWebhookSecret",
     tag = "webhooks",
     security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
+    extensions(("x-required-role" = json!("owner"))),
     params(("id" = WebhookId, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "The new secret", body = WebhookSecret),
@@ -167,6 +173,7 @@ pub async fn rotate_secret(
     operation_id = "listWebhookDeliveries",
     tag = "webhooks",
     security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
+    extensions(("x-required-role" = json!("owner"))),
     params(("id" = WebhookId, Path, description = "Endpoint id"), DeliveryQuery),
     responses(
         (status = 200, description = "A page of deliveries", body = Page<Delivery>),
@@ -190,6 +197,7 @@ pub async fn deliveries(
     operation_id = "retryWebhookDelivery",
     tag = "webhooks",
     security(("bearer" = []), ("api_key" = ["webhooks:manage"]), ("api_key_header" = ["webhooks:manage"])),
+    extensions(("x-required-role" = json!("owner"))),
     params(
         ("id" = WebhookId, Path, description = "Endpoint id"),
         ("delivery" = EventId, Path, description = "The delivery's event id")

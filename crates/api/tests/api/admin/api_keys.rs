@@ -439,7 +439,11 @@ async fn the_audit_log_names_the_key_and_never_shows_it() {
     let secret = created.key.rsplit('_').next().unwrap();
     assert!(!text.contains(&created.key) && !text.contains(secret));
     let log: Page<AuditEntry> = serde_json::from_str(&text).unwrap();
-    let entry = log.items.iter().find(|e| e.book_id == book.id).unwrap();
+    let entry = log
+        .items
+        .iter()
+        .find(|e| e.book_id == Some(book.id))
+        .unwrap();
     assert_eq!(entry.action, "book.create");
     assert_eq!(
         entry.actor_email,

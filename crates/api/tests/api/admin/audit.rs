@@ -42,7 +42,7 @@ async fn every_admin_change_is_audited() {
     );
     assert!(log.iter().all(|e| e.actor_id == admin_me.id
         && e.actor_email == ADMIN_EMAIL
-        && e.book_id == book.id));
+        && e.book_id == Some(book.id)));
     assert_eq!(log[1].before, Some(json!({"stock": 2})));
     assert_eq!(log[1].after, Some(json!({"stock": 7})));
     assert_eq!(log[1].note.as_deref(), Some("found a box"));

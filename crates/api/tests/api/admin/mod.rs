@@ -3,4 +3,5 @@ mod api_keys;
 mod audit;
 mod books;
 mod orders;
+mod staff;
 mod webhooks;

@@ -24,7 +24,7 @@ pub fn Webhooks() -> impl IntoView {
     let title = crate::components::page_title(|| "Webhooks".to_owned());
     view! {
         {title}
-        <AdminOnly>
+        <AdminOnly owner=true>
             <WebhooksScreen />
         </AdminOnly>
     }
