@@ -73,6 +73,9 @@ async fn shoppers_keep_the_shop_consistent() {
             assert!(c.units_sold > 0);
             // Every acknowledged order's card is authorized for its total at the provider.
             assert_eq!(c.payments_checked, c.orders_acknowledged);
+            // ...and every order the shop holds (this run's and the mixes' before it) was
+            // checked by its state.
+            assert!(c.orders_in_shop >= c.orders_acknowledged, "{c:?}");
         }
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.path().join("run.json")).unwrap()).unwrap();

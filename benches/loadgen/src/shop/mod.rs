@@ -226,6 +226,8 @@ pub struct Consistency {
     /// provider (checked when `BOOKSTORE__PAYMENTS__API_URL` names it, as `bench.sh` sets).
     pub payments_wrong: Vec<String>,
     pub payments_checked: usize,
+    /// Every order the shop holds, whatever its state, checked at the provider by its state.
+    pub orders_in_shop: usize,
     /// Order placements whose outcome stayed unknown after retries with the same key.
     pub orders_ambiguous: u64,
     pub units_sold: i64,
@@ -488,7 +490,7 @@ pub fn summary(r: &Report) -> String {
     if let Some(c) = &r.consistency {
         let _ = writeln!(
             s,
-            "consistency: {} ({} books checked, {} orders acknowledged and found {}, {} sold, {} returned, {} ambiguous, {} stock mismatches, {} negative, {} payments checked at the provider, {} wrong)",
+            "consistency: {} ({} books checked, {} orders acknowledged and found {}, {} sold, {} returned, {} ambiguous, {} stock mismatches, {} negative, {} payments checked at the provider, {} orders in the shop checked by state, {} wrong)",
             if c.ok { "OK" } else { "FAILED" },
             c.books_checked,
             c.orders_acknowledged,
@@ -499,6 +501,7 @@ pub fn summary(r: &Report) -> String {
             c.stock_mismatches.len(),
             c.negative_stock,
             c.payments_checked,
+            c.orders_in_shop,
             c.payments_wrong.len()
         );
         let problems = c.stock_mismatches.iter().chain(&c.orders_missing);

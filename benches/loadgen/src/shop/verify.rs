@@ -1,6 +1,6 @@
 //! After a run: the catalogue's stock, and the check that every unit sold or returned is
-//! accounted for, and that every acknowledged order holds exactly one authorization of its
-//! total at the payment provider.
+//! accounted for; that every acknowledged order holds exactly one authorization of its total at
+//! the payment provider; and that every order the shop holds has the money its state says.
 use super::*;
 
 /// Every book of the catalogue and its stock, read page by page.
@@ -103,6 +103,13 @@ pub(super) async fn verify(
             }
         }
     }
+    // Every order the shop holds, acknowledged or not (a client that gave up, an expired
+    // reservation): its money at the provider must match its state.
+    if let Some(url) = &provider {
+        let (checked, wrong) = all_orders_at_provider(shared, url, &secret).await?;
+        c.orders_in_shop = checked;
+        c.payments_wrong.extend(wrong);
+    }
     c.ok = c.stock_mismatches.is_empty()
         && c.negative_stock == 0
         && c.orders_missing.is_empty()
@@ -111,6 +118,114 @@ pub(super) async fn verify(
     c.stock_mismatches.truncate(50);
     c.orders_missing.truncate(50);
     Ok(c)
+}
+
+/// Reads every order of the shop (the admin listing) and checks each one's payment by its
+/// state; the releases of cancelled orders are outbox jobs, so a wrong one is read again for
+/// up to 20 s before it counts.
+async fn all_orders_at_provider(
+    shared: &Shared,
+    provider: &str,
+    secret: &str,
+) -> anyhow::Result<(usize, Vec<String>)> {
+    let mut orders = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = shared
+            .admin
+            .admin_list_orders(&bookstore_model::OrderQuery {
+                limit: Some(100),
+                cursor,
+                ..Default::default()
+            })
+            .await
+            .context("listing the shop's orders")?;
+        orders.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let checked = orders.len();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let results: Vec<(Order, Option<String>)> = futures::stream::iter(orders)
+            .map(|o| async move {
+                let problem = state_problem(&shared.http, provider, secret, &o).await;
+                (o, problem)
+            })
+            .buffer_unordered(32)
+            .collect()
+            .await;
+        let (wrong, problems): (Vec<Order>, Vec<String>) = results
+            .into_iter()
+            .filter_map(|(o, p)| p.map(|p| (o, p)))
+            .unzip();
+        if wrong.is_empty() || Instant::now() >= deadline {
+            return Ok((checked, problems));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        // Read the wrong ones again: a release may have been done meanwhile.
+        orders = Vec::with_capacity(wrong.len());
+        for o in wrong {
+            orders.push(shared.admin.admin_get_order(o.id).await.unwrap_or(o));
+        }
+    }
+}
+
+/// What is wrong with an order's money at the provider for its state: a paid (or later) order
+/// holds one authorization of its total (or its capture); a cancelled or failed one holds
+/// nothing (voided, or refunded in full); a pending one is still being paid.
+async fn state_problem(
+    http: &reqwest::Client,
+    provider: &str,
+    secret: &str,
+    o: &Order,
+) -> Option<String> {
+    use bookstore_model::OrderStatus as S;
+    match o.status {
+        S::PendingPayment => None,
+        S::Cancelled | S::PaymentFailed => {
+            let p = o.payment.as_ref()?;
+            let url = format!("{provider}/v1/payment_intents/{}", p.provider_id);
+            let intent: serde_json::Value =
+                match http.get(&url).basic_auth(secret, Some("")).send().await {
+                    Ok(r) => r.json().await.unwrap_or_default(),
+                    Err(e) => return Some(format!("{}: provider: {e}", o.id)),
+                };
+            let status = intent["status"].as_str().unwrap_or_default();
+            let released = match status {
+                "canceled" | "requires_payment_method" | "requires_confirmation" => true,
+                // Taken, then paid back in full.
+                "succeeded" => {
+                    let url = format!(
+                        "{provider}/v1/refunds?payment_intent={}&limit=100",
+                        p.provider_id
+                    );
+                    let list: serde_json::Value =
+                        match http.get(&url).basic_auth(secret, Some("")).send().await {
+                            Ok(r) => r.json().await.unwrap_or_default(),
+                            Err(e) => return Some(format!("{}: provider: {e}", o.id)),
+                        };
+                    let refunded: i64 = list["data"]
+                        .as_array()
+                        .map(|rs| rs.iter().filter_map(|r| r["amount"].as_i64()).sum())
+                        .unwrap_or(0);
+                    Some(refunded) == intent["amount"].as_i64()
+                }
+                _ => false,
+            };
+            (!released).then(|| {
+                format!(
+                    "{}: {} order, but its intent {} is {status}",
+                    o.id,
+                    o.status.as_str(),
+                    p.provider_id
+                )
+            })
+        }
+        _ => payment_problem(http, provider, secret, o).await,
+    }
 }
 
 /// What is wrong with an acknowledged order's payment at the provider, if anything.
