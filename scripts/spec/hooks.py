@@ -32,6 +32,9 @@ UNSTATABLE = (
     # properties to the schema).
     "not both",
     "an order needs address_id or shipping_address",
+    # Accepting a staff invitation as a new account takes a name and a password; as the
+    # logged-in account, neither (both are optional properties to the schema).
+    "give both a name and a password",
 )
 
 SEMANTIC_CODES = {
@@ -57,6 +60,9 @@ SEMANTIC_CODES = {
     # fits the schema; only the store knows the token.
     "invalid_reset_token",
     "invalid_email_token",
+    # A staff invitation's token, likewise; and a role change that would leave no owner.
+    "invalid_invitation",
+    "last_owner",
     # The current password given to confirm an account change is wrong (403, not checked
     # here, listed for the record): any string fits the schema.
     "wrong_password",

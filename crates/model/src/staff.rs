@@ -19,7 +19,7 @@ pub struct StaffMember {
 #[serde(deny_unknown_fields)]
 pub struct NewStaffInvitation {
     pub email: Email,
-    /// `staff` or `owner`.
+    #[schema(schema_with = crate::schema::staff_role)]
     pub role: Role,
 }
 

@@ -63,6 +63,11 @@ pub enum EventType {
     /// secret token and its expiry). Mailed to the new address only: never a webhook's.
     #[serde(rename = "account.email_change_requested")]
     EmailChangeRequested,
+    /// An owner invited someone to the staff (`data`: the invitee's e-mail, the role, the
+    /// inviting owner's e-mail, the link's secret token and its expiry). Mailed to the invitee
+    /// only: never a webhook's.
+    #[serde(rename = "account.staff_invited")]
+    StaffInvited,
 }
 
 impl EventType {
@@ -82,6 +87,7 @@ impl EventType {
         Self::StockBackInStock,
         Self::PasswordResetRequested,
         Self::EmailChangeRequested,
+        Self::StaffInvited,
     ];
 
     /// The types a webhook endpoint may subscribe to: every type but the account events, whose
@@ -127,6 +133,7 @@ impl EventType {
             Self::StockBackInStock => "stock.back_in_stock",
             Self::PasswordResetRequested => "account.password_reset_requested",
             Self::EmailChangeRequested => "account.email_change_requested",
+            Self::StaffInvited => "account.staff_invited",
         }
     }
 }

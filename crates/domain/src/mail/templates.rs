@@ -15,9 +15,9 @@ pub struct Mail {
 /// address an account link is for.
 pub fn recipient(event: &Event) -> Option<String> {
     let email = match event.type_ {
-        EventType::PasswordResetRequested | EventType::EmailChangeRequested => {
-            event.data.get("email")
-        }
+        EventType::PasswordResetRequested
+        | EventType::EmailChangeRequested
+        | EventType::StaffInvited => event.data.get("email"),
         EventType::OrderPaid | EventType::OrderShipped | EventType::OrderCancelled => {
             event.data.get("customer_email")
         }
@@ -62,6 +62,21 @@ link to choose a new one",
             "Your account asked to use this address from now on. Follow this link to confirm it",
             "If it was not you, ignore this mail: nothing changes.",
         )?),
+        EventType::StaffInvited => {
+            let role = event.data.get("role").and_then(|r| r.as_str())?;
+            let by = event.data.get("invited_by").and_then(|n| n.as_str())?;
+            account_link(
+                event,
+                shop,
+                "staff-invitation",
+                "You are invited to the shop's staff",
+                &format!(
+                    "{by} invites you to run the shop with them as {role}. Follow this link to \
+accept, with a new account or the one you have under this address"
+                ),
+                "If you did not expect this, ignore this mail: nothing changes.",
+            )
+        }
         _ => None,
     }
 }

@@ -1,5 +1,5 @@
-//! Invitations to join the staff. An owner makes one and passes its link on (it is not
-//! mailed: the owner knows the invitee). Its token is single use and stored only as its SHA-256
+//! Invitations to join the staff. An owner makes one; its link is mailed to the invitee and
+//! shown to the owner (to pass on when the shop has no mail server). Its token is single use and stored only as its SHA-256
 //! (`INVITE#<hash>`, as the mailed links in [`super::links`]), with its expiry as the item's
 //! `ttl`; accepting consumes it in the very transaction that gives the role, so of two racing
 //! uses exactly one wins.
@@ -11,7 +11,9 @@ use crate::audit;
 use crate::error::{Error, Result};
 use crate::items::{from_item, to_item};
 use crate::store::{Cond, Key, StoreError, WriteOp};
-use bookstore_model::{Email, PersonName, ProblemCode, Role, StaffInvitation, User, UserId};
+use bookstore_model::{
+    Email, EventType, PersonName, ProblemCode, Role, StaffInvitation, User, UserId,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -39,7 +41,7 @@ pub enum Acceptance<'a> {
 
 impl Users {
     /// Makes an invitation for `email` to join as `role` (`staff` or `owner`); audited as
-    /// `staff.invite`. The token is in the answer only.
+    /// `staff.invite`, mailed to `email` (`account.staff_invited`) and in the answer.
     pub async fn invite(&self, actor: &Actor, email: Email, role: Role) -> Result<StaffInvitation> {
         if !role.is_staff() {
             return Err(Error::Validation(
@@ -60,14 +62,26 @@ impl Users {
         item.insert("pk".into(), key.pk.into());
         item.insert("sk".into(), key.sk.into());
         let after = json!({ "email": email, "role": role, "expires_at": expires_at });
+        // The mail goes out through the outbox, from this very transaction (when the shop has
+        // no mail server, the owner passes on the link in the answer).
+        let mail = json!({
+            "email": email,
+            "name": "",
+            "role": role,
+            "invited_by": actor.email,
+            "token": token,
+            "expires_at": expires_at,
+        });
         let ops = vec![
             WriteOp::Put {
                 item,
                 cond: Some(Cond::NotExists),
             },
             audit::staff_entry(actor, "staff.invite", None, None, Some(after))?,
+            self.wakeup.emit(EventType::StaffInvited, &mail)?,
         ];
         self.store.transact(ops).await?;
+        self.wakeup.wake();
         Ok(StaffInvitation {
             email,
             role,

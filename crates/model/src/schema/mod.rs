@@ -294,6 +294,17 @@ pub fn stock_reason() -> Schema {
         .into()
 }
 
+/// `NewStaffInvitation::role`: a `Role`, but only the staff's (an invitation to be a customer is
+/// refused).
+pub fn staff_role() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["staff", "owner"]))
+        .description(Some("`staff` or `owner`."))
+        .build()
+        .into()
+}
+
 // After `schema!`, which it uses.
 mod address;
 pub use address::*;

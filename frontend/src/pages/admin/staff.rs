@@ -1,5 +1,5 @@
-//! The shop's owners and staff (owners only): list, invite (the link is shown once, here),
-//! change a role, remove.
+//! The shop's owners and staff (owners only): list, invite (the link is mailed, and shown
+//! once here), change a role, remove.
 use super::AdminOnly;
 use crate::api::ApiError;
 use crate::components::{ErrorBox, Loading, SecretBox, when};
@@ -85,7 +85,8 @@ fn StaffScreen() -> impl IntoView {
                     what="invitation link"
                     input_id="invitation-link"
                     note=format!(
-                        "Send it to {} yourself. It makes them {} and works once, until {}.",
+                        "It is mailed to {} when the shop sends mail; you may also pass it on \
+                         yourself. It makes them {} and works once, until {}.",
                         i.email, i.role, when(&i.expires_at),
                     )
                     on_done=move || invited.set(None)

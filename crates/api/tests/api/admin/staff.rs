@@ -406,3 +406,37 @@ async fn role_changes_and_invitations_are_audited() {
     assert_eq!(invite.after.as_ref().unwrap()["email"], user.email.as_str());
     assert!(log.iter().all(|e| e.book_id.is_none()));
 }
+
+/// The invitation is mailed to the invitee (never to a webhook): its link accepts.
+#[tokio::test]
+async fn an_invitation_is_mailed_to_the_invitee() {
+    let smtp = crate::smtp::SmtpServer::start();
+    let app = TestApp::spawn_with(crate::mail::mail_to(&smtp)).await;
+    let email = fresh_email("mailed");
+    let invitation = app
+        .admin
+        .invite_staff(&NewStaffInvitation {
+            email: email.clone(),
+            role: Role::Staff,
+        })
+        .await
+        .unwrap();
+    let got = smtp.wait_for(1, 10).await;
+    let m = &got[0];
+    assert_eq!(m.header("To").unwrap(), email.as_str());
+    assert!(m.text().contains(ADMIN_EMAIL), "who invites: {}", m.text());
+    assert!(m.text().contains("as staff"), "{}", m.text());
+    let token = crate::auth::password_reset::link_token(m, "staff-invitation");
+    assert_eq!(token, invitation.token);
+    let joined = app
+        .api
+        .accept_staff_invitation(&AcceptStaffInvitation {
+            token,
+            name: Some(PersonName::parse("Mailed Member").unwrap()),
+            password: Some(Password::parse("a long enough password").unwrap()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(joined.user.role, Role::Staff);
+    assert!(!EventType::WEBHOOK.contains(&EventType::StaffInvited));
+}
