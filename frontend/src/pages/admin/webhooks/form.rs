@@ -70,7 +70,9 @@ fn describe(t: EventType) -> &'static str {
         EventType::BookDeleted => "a book was removed",
         EventType::StockBackInStock => "a sold-out book has copies again",
         // Never offered (not in `EventType::WEBHOOK`).
-        EventType::PasswordResetRequested | EventType::EmailChangeRequested => "",
+        EventType::PasswordResetRequested
+        | EventType::EmailChangeRequested
+        | EventType::StaffInvited => "",
     }
 }
 
