@@ -187,26 +187,21 @@ async fn state_problem(
         S::PendingPayment => None,
         S::Cancelled | S::PaymentFailed => {
             let p = o.payment.as_ref()?;
-            let url = format!("{provider}/v1/payment_intents/{}", p.provider_id);
-            let intent: serde_json::Value =
-                match http.get(&url).basic_auth(secret, Some("")).send().await {
-                    Ok(r) => r.json().await.unwrap_or_default(),
-                    Err(e) => return Some(format!("{}: provider: {e}", o.id)),
-                };
+            let path = format!("/v1/payment_intents/{}", p.provider_id);
+            let intent = match provider_get(http, provider, secret, &path).await {
+                Ok(v) => v,
+                Err(e) => return Some(format!("{}: {e}", o.id)),
+            };
             let status = intent["status"].as_str().unwrap_or_default();
             let released = match status {
                 "canceled" | "requires_payment_method" | "requires_confirmation" => true,
                 // Taken, then paid back in full.
                 "succeeded" => {
-                    let url = format!(
-                        "{provider}/v1/refunds?payment_intent={}&limit=100",
-                        p.provider_id
-                    );
-                    let list: serde_json::Value =
-                        match http.get(&url).basic_auth(secret, Some("")).send().await {
-                            Ok(r) => r.json().await.unwrap_or_default(),
-                            Err(e) => return Some(format!("{}: provider: {e}", o.id)),
-                        };
+                    let path = format!("/v1/refunds?payment_intent={}&limit=100", p.provider_id);
+                    let list = match provider_get(http, provider, secret, &path).await {
+                        Ok(v) => v,
+                        Err(e) => return Some(format!("{}: {e}", o.id)),
+                    };
                     let refunded: i64 = list["data"]
                         .as_array()
                         .map(|rs| rs.iter().filter_map(|r| r["amount"].as_i64()).sum())
@@ -239,13 +234,10 @@ async fn payment_problem(
     let Some(p) = &o.payment else {
         return Some(format!("{id}: acknowledged without a payment"));
     };
-    let url = format!("{provider}/v1/payment_intents/{}", p.provider_id);
-    let intent: serde_json::Value = match http.get(&url).basic_auth(secret, Some("")).send().await {
-        Ok(r) => match r.json().await {
-            Ok(v) => v,
-            Err(e) => return Some(format!("{id}: intent unreadable: {e}")),
-        },
-        Err(e) => return Some(format!("{id}: provider: {e}")),
+    let path = format!("/v1/payment_intents/{}", p.provider_id);
+    let intent = match provider_get(http, provider, secret, &path).await {
+        Ok(v) => v,
+        Err(e) => return Some(format!("{id}: {e}")),
     };
     let status = intent["status"].as_str().unwrap_or_default();
     let held = matches!(status, "requires_capture" | "succeeded");
@@ -257,4 +249,22 @@ async fn payment_problem(
         ));
     }
     None
+}
+
+/// A GET of the provider's API (`path` from `/v1/`), its JSON or why not.
+async fn provider_get(
+    http: &reqwest::Client,
+    provider: &str,
+    secret: &str,
+    path: &str,
+) -> Result<serde_json::Value, String> {
+    let res = http
+        .get(format!("{provider}{path}"))
+        .basic_auth(secret, Some(""))
+        .send()
+        .await
+        .map_err(|e| format!("provider: {e}"))?;
+    res.json()
+        .await
+        .map_err(|e| format!("unreadable answer of {path}: {e}"))
 }
