@@ -246,11 +246,7 @@ async fn kill_9_between_a_refund_and_its_record_refunds_once() {
     let shopper = server.shopper("sendback@example.com").await;
     let order = buy(&shopper, book.id, 3).await;
     assert_eq!(order.status, OrderStatus::Paid);
-    let ship = ShipOrder {
-        carrier: "DHL".into(),
-        tracking_number: "JD014600006281".into(),
-    };
-    admin.admin_ship_order(order.id, &ship).await.unwrap();
+    admin.admin_ship_order(order.id, &ship_req()).await.unwrap();
     admin.admin_deliver_order(order.id).await.unwrap();
     let asked = shopper
         .create_return(order.id, &return_of(vec![line(book.id, 2)]))

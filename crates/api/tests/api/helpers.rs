@@ -200,6 +200,14 @@ pub fn order_of(lines: Vec<LineRequest>) -> PlaceOrder {
     paid_with(lines, crate::payment_server::CARD_OK)
 }
 
+/// A shipment by a real carrier's tracking-number format.
+pub fn ship_req() -> ShipOrder {
+    ShipOrder {
+        carrier: "DHL".into(),
+        tracking_number: "JD014600006281".into(),
+    }
+}
+
 /// `shopper` buys `copies` of `book` with a good card: the order, paid.
 pub async fn buy(shopper: &Client, book: BookId, copies: i64) -> Order {
     let placed = shopper

@@ -18,13 +18,6 @@ fn intent_of(order: &Order) -> String {
         .clone()
 }
 
-fn ship_req() -> ShipOrder {
-    ShipOrder {
-        carrier: "DHL".into(),
-        tracking_number: "JD014600006281".into(),
-    }
-}
-
 /// Waits until the order (read by `read`) satisfies `done`.
 async fn until<F, Fut>(what: &str, mut read: F, done: impl Fn(&Order) -> bool) -> Order
 where
