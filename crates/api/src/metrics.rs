@@ -19,6 +19,8 @@ pub struct Metrics {
     pub store_errors: IntCounterVec,
     pub orders_placed: IntCounter,
     pub units_sold: IntCounter,
+    /// The totals of the orders placed, in the currency's minor unit.
+    pub order_value_cents: IntCounter,
     pub units_returned: IntCounter,
     pub stock_outs: IntCounter,
     pub rate_limited: IntCounterVec,
@@ -69,6 +71,10 @@ impl Metrics {
             )?,
             orders_placed: IntCounter::new("orders_placed_total", "Orders placed")?,
             units_sold: IntCounter::new("units_sold_total", "Copies sold")?,
+            order_value_cents: IntCounter::new(
+                "order_value_cents_total",
+                "Totals of the orders placed, in the currency's minor unit",
+            )?,
             units_returned: IntCounter::new("units_returned_total", "Copies returned")?,
             stock_outs: IntCounter::new(
                 "stock_outs_total",
@@ -89,6 +95,7 @@ impl Metrics {
         m.registry.register(Box::new(m.store_errors.clone()))?;
         m.registry.register(Box::new(m.orders_placed.clone()))?;
         m.registry.register(Box::new(m.units_sold.clone()))?;
+        m.registry.register(Box::new(m.order_value_cents.clone()))?;
         m.registry.register(Box::new(m.units_returned.clone()))?;
         m.registry.register(Box::new(m.stock_outs.clone()))?;
         m.registry.register(Box::new(m.rate_limited.clone()))?;
@@ -97,6 +104,11 @@ impl Metrics {
             prometheus::process_collector::ProcessCollector::for_self(),
         ))?;
         Ok(m)
+    }
+
+    /// Every family's current figures (what `/metrics` renders).
+    pub fn gather(&self) -> Vec<prometheus::proto::MetricFamily> {
+        self.registry.gather()
     }
 
     /// The text exposition format.
@@ -213,5 +225,81 @@ impl Store for InstrumentedStore {
         let r = self.inner.query_raw(query).await;
         self.observe(QUERY, t, &r);
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The Grafana dashboard in `infra/grafana` charts only series this registry exports, with
+    /// labels they carry (Prometheus adds `instance` and `job` when it scrapes).
+    #[test]
+    fn the_grafana_dashboard_queries_only_exported_series() {
+        let m = Metrics::new().unwrap();
+        // A labelled family is exported once it has a series: give each one.
+        m.http_requests
+            .with_label_values(&["/", "GET", "200"])
+            .inc();
+        m.http_latency.with_label_values(&["/", "GET"]).observe(0.1);
+        m.store_latency.with_label_values(&["get"]).observe(0.1);
+        m.store_errors.with_label_values(&["get", "unknown"]).inc();
+        m.rate_limited.with_label_values(&["writes"]).inc();
+        let mut exported: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for family in m.gather() {
+            let labels: BTreeSet<String> = family
+                .get_metric()
+                .iter()
+                .flat_map(|s| s.get_label().iter().map(|l| l.name().to_owned()))
+                .chain(["instance".to_owned(), "job".to_owned()])
+                .collect();
+            let name = family.name().to_owned();
+            if family.get_field_type() == prometheus::proto::MetricType::HISTOGRAM {
+                for suffix in ["_bucket", "_sum", "_count"] {
+                    let mut with_le = labels.clone();
+                    with_le.insert("le".into());
+                    exported.insert(format!("{name}{suffix}"), with_le);
+                }
+            }
+            exported.insert(name, labels);
+        }
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../infra/grafana/bookstore.json"
+        );
+        let dashboard: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut queries = 0;
+        for panel in dashboard["panels"].as_array().unwrap() {
+            for target in panel["targets"].as_array().into_iter().flatten() {
+                let expr = target["expr"].as_str().unwrap();
+                queries += 1;
+                let mut named = 0;
+                // Series selectors: a name, then optionally `{label op "value", ...}`.
+                let mut rest = expr;
+                while let Some(at) = rest.find("bookstore_") {
+                    let tail = &rest[at..];
+                    let end = tail
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(tail.len());
+                    let name = &tail[..end];
+                    let labels = exported
+                        .get(name)
+                        .unwrap_or_else(|| panic!("{name} (in {expr}) is not exported"));
+                    named += 1;
+                    if let Some(selector) = tail[end..].strip_prefix('{') {
+                        let body = &selector[..selector.find('}').unwrap()];
+                        for matcher in body.split(',') {
+                            let label = matcher.split(['=', '!', '~']).next().unwrap().trim();
+                            assert!(labels.contains(label), "{name} has no label {label}");
+                        }
+                    }
+                    rest = &tail[end..];
+                }
+                assert!(named > 0, "{expr} names no series of the shop");
+            }
+        }
+        assert!(queries >= 10, "only {queries} queries");
     }
 }

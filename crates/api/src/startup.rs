@@ -217,6 +217,9 @@ impl Application {
             None => None,
         };
         let metrics_here = metrics.is_none();
+        if let Some(service) = &settings.emf_service {
+            crate::emf::spawn(state.metrics.clone(), service.clone(), EMF_INTERVAL);
+        }
         let (base_nice, worker_nice) = (crate::priority::current_nice(), settings.worker_nice);
         // actix calls this factory on each worker's own thread as the worker starts.
         let mut server = HttpServer::new(move || {
@@ -292,6 +295,9 @@ impl Application {
         served
     }
 }
+
+/// CloudWatch's finest standard resolution.
+const EMF_INTERVAL: Duration = Duration::from_secs(60);
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 

@@ -87,6 +87,10 @@ pub struct Settings {
     /// however a path is spelled. Unset: `/metrics` is on `listen` (dev, tests, one host).
     #[serde(default)]
     pub metrics_listen: Option<String>,
+    /// Print each minute's figures as CloudWatch embedded-metric-format lines on stdout, under
+    /// this service name (the AWS stack sets its own name); unset: no lines.
+    #[serde(default)]
+    pub emf_service: Option<String>,
     /// Where the embedded store keeps its file.
     pub data_dir: PathBuf,
     /// The DynamoDB table and how to reach it, when `store = "dynamodb"`.
@@ -295,6 +299,7 @@ impl Settings {
             mode: Mode::Dev,
             listen: "127.0.0.1:0".into(),
             metrics_listen: None,
+            emf_service: None,
             store: StoreKind::Embedded,
             data_dir: data_dir.to_owned(),
             dynamodb: None,

@@ -63,6 +63,7 @@ async fn metrics_count_traffic_store_calls_and_sales() {
         r#"bookstore_http_requests_total{method="POST",route="/api/v1/orders",status="409"} 1"#,
         "bookstore_orders_placed_total 1",
         "bookstore_units_sold_total 2",
+        "bookstore_order_value_cents_total",
         "bookstore_stock_outs_total 1",
         "bookstore_http_request_duration_seconds_bucket",
         r#"bookstore_store_call_duration_seconds_count{op="transact"}"#,

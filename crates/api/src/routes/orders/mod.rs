@@ -65,6 +65,10 @@ pub async fn place(
         state.metrics.orders_placed.inc();
         state
             .metrics
+            .order_value_cents
+            .inc_by(u64::try_from(order.total_cents).unwrap_or(0));
+        state
+            .metrics
             .units_sold
             .inc_by(order.lines.iter().map(|l| u64::from(l.quantity)).sum());
     }
