@@ -83,6 +83,10 @@ pub fn admin_book_stock(id: BookId) -> String {
     format!("{ADMIN_BOOKS}/{id}/stock")
 }
 
+pub fn admin_book_threshold(id: BookId) -> String {
+    format!("{ADMIN_BOOKS}/{id}/low-stock-threshold")
+}
+
 pub fn admin_webhook(id: WebhookId) -> String {
     format!("{ADMIN_WEBHOOKS}/{id}")
 }
@@ -142,6 +146,7 @@ pub const TEMPLATES: &[&str] = &[
     ADMIN_BOOKS,
     "/api/v1/admin/books/{id}",
     "/api/v1/admin/books/{id}/stock",
+    "/api/v1/admin/books/{id}/low-stock-threshold",
     ADMIN_ORDERS,
     "/api/v1/admin/orders/{id}",
     "/api/v1/admin/orders/{id}/ship",
@@ -198,6 +203,11 @@ mod tests {
             (
                 admin_book_stock(book_id),
                 "/api/v1/admin/books/{id}/stock",
+                book_id.to_string(),
+            ),
+            (
+                admin_book_threshold(book_id),
+                "/api/v1/admin/books/{id}/low-stock-threshold",
                 book_id.to_string(),
             ),
         ] {

@@ -187,6 +187,25 @@ pub struct Settings {
     /// How many days after delivery a customer may return copies.
     #[serde(default = "default_return_window_days")]
     pub return_window_days: u32,
+    #[serde(default)]
+    pub inventory: InventorySettings,
+}
+
+/// The shop's stock (section `inventory`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InventorySettings {
+    /// A book without a threshold of its own is low on stock at or below this many copies
+    /// (`stock.low` is raised when its stock crosses it).
+    pub low_stock_threshold: u32,
+}
+
+impl Default for InventorySettings {
+    fn default() -> Self {
+        Self {
+            low_stock_threshold: 5,
+        }
+    }
 }
 
 fn default_return_window_days() -> u32 {
@@ -348,6 +367,7 @@ impl Settings {
             mail: None,
             payments: None,
             return_window_days: 30,
+            inventory: InventorySettings::default(),
             currency: "EUR".into(),
             shipping_options: default_shipping_options(),
             tax_rates: BTreeMap::new(),
@@ -376,6 +396,7 @@ impl Settings {
             search_results_bytes: self.search_results_cache_bytes,
             search_candidates_bytes: self.search_candidates_cache_bytes,
             currency,
+            low_stock_threshold: self.inventory.low_stock_threshold,
         })
     }
 
