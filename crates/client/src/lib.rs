@@ -424,6 +424,11 @@ impl Client {
         self.post(&paths::admin_book_stock(id), adj).await
     }
 
+    /// The inventory, sorted and filtered.
+    pub async fn admin_inventory(&self, q: &InventoryQuery) -> Result<InventoryPage> {
+        self.get_query(paths::ADMIN_INVENTORY, q).await
+    }
+
     /// A book's stock, units sold and low-stock threshold.
     pub async fn admin_book_inventory(&self, id: BookId) -> Result<InventoryItem> {
         self.get(&paths::admin_book_threshold(id)).await

@@ -59,3 +59,100 @@ pub struct StockLow {
     /// The threshold the stock crossed.
     pub threshold: u32,
 }
+
+/// How to order the inventory: by a field, ascending, or descending with `-`; ties by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub enum InventorySort {
+    #[default]
+    #[serde(rename = "title")]
+    Title,
+    #[serde(rename = "-title")]
+    TitleDesc,
+    #[serde(rename = "genre")]
+    Genre,
+    #[serde(rename = "-genre")]
+    GenreDesc,
+    #[serde(rename = "stock")]
+    Stock,
+    #[serde(rename = "-stock")]
+    StockDesc,
+    #[serde(rename = "sold")]
+    Sold,
+    #[serde(rename = "-sold")]
+    SoldDesc,
+}
+
+impl InventorySort {
+    pub const ALL: &[Self] = &[
+        Self::Title,
+        Self::TitleDesc,
+        Self::Genre,
+        Self::GenreDesc,
+        Self::Stock,
+        Self::StockDesc,
+        Self::Sold,
+        Self::SoldDesc,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Title => "title",
+            Self::TitleDesc => "-title",
+            Self::Genre => "genre",
+            Self::GenreDesc => "-genre",
+            Self::Stock => "stock",
+            Self::StockDesc => "-stock",
+            Self::Sold => "sold",
+            Self::SoldDesc => "-sold",
+        }
+    }
+
+    /// Whether the order is descending.
+    pub fn descending(self) -> bool {
+        self.as_str().starts_with('-')
+    }
+}
+
+/// Query parameters of `GET /api/v1/admin/inventory`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InventoryQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(inline)]
+    pub sort: Option<InventorySort>,
+    /// Only books of this genre (blank: every genre).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(schema_with = crate::schema::genre_query)]
+    pub genre: Option<String>,
+    /// Only books whose title contains this text (case-insensitive); at most 200 characters,
+    /// longer is 400 `invalid_query`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Only books at or below their low-stock threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<bool>,
+    /// Only books with no stock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_stock: Option<bool>,
+    /// Page size, 1..=100 (default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page (of the same sort and filters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// A page of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct InventoryPage {
+    pub items: Vec<InventoryItem>,
+    /// The next page's cursor; null on the last page.
+    pub next_cursor: Option<String>,
+    /// How many books match the filters (all pages).
+    pub matching: u64,
+    /// How many books of the whole inventory are low on stock (the low-stock view's count).
+    pub low_stock: u64,
+}

@@ -23,6 +23,7 @@ pub const PAYMENT_CONFIG: &str = "/api/v1/payment-config";
 pub const ORDERS: &str = "/api/v1/orders";
 pub const ORDER_QUOTE: &str = "/api/v1/orders/quote";
 pub const ADMIN_BOOKS: &str = "/api/v1/admin/books";
+pub const ADMIN_INVENTORY: &str = "/api/v1/admin/inventory";
 pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
 pub const ADMIN_AUDIT: &str = "/api/v1/admin/audit";
 pub const ADMIN_WEBHOOKS: &str = "/api/v1/admin/webhooks";
@@ -147,6 +148,7 @@ pub const TEMPLATES: &[&str] = &[
     "/api/v1/admin/books/{id}",
     "/api/v1/admin/books/{id}/stock",
     "/api/v1/admin/books/{id}/low-stock-threshold",
+    ADMIN_INVENTORY,
     ADMIN_ORDERS,
     "/api/v1/admin/orders/{id}",
     "/api/v1/admin/orders/{id}/ship",

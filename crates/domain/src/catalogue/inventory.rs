@@ -2,7 +2,11 @@
 //! `stock.low` / `stock.back_in_stock` events their writes raise (see `stock.rs`).
 use super::stock::{Crossing, THRESHOLD, own_threshold, stock_move, threshold_move};
 use super::*;
-use bookstore_model::{InventoryItem, LowStockThreshold, StockAdjustment, StockLow};
+use bookstore_model::{
+    InventoryItem, InventoryPage, InventoryQuery, InventorySort, LowStockThreshold,
+    MAX_QUERY_CHARS, StockAdjustment, StockLow,
+};
+use std::cmp::Ordering;
 
 /// Attempts when sales move the stock between a read and its write.
 const ATTEMPTS: usize = 20;
@@ -13,11 +17,9 @@ impl Catalogue {
         let Some(item) = self.store.get(&book_key(id)).await? else {
             return Ok(None);
         };
-        let own = own_threshold(&item);
-        let sold = item.get("sold").and_then(Value::as_i64).unwrap_or(0);
-        let mut book: Book = from_item(item)?;
-        book.currency = self.currency.clone();
-        Ok(Some(Stocked { book, own, sold }))
+        let mut stocked = Stocked::from_item(item)?;
+        stocked.book.currency = self.currency.clone();
+        Ok(Some(stocked))
     }
 
     /// The threshold of a book without its own.
@@ -74,6 +76,7 @@ impl Catalogue {
             )?);
             match transact_audited(store, ops).await {
                 Ok(()) => {
+                    self.inventory.invalidate();
                     self.wakeup.wake();
                     return Ok(new);
                 }
@@ -138,6 +141,7 @@ impl Catalogue {
             )?);
             match transact_audited(store, ops).await {
                 Ok(()) => {
+                    self.inventory.invalidate();
                     self.wakeup.wake();
                     return Ok(new.item(self.low_stock_threshold));
                 }
@@ -146,6 +150,131 @@ impl Catalogue {
             }
         }
         Err(too_fast())
+    }
+}
+
+impl Catalogue {
+    /// The inventory, sorted and filtered, a page at a time. Served from a snapshot of every
+    /// book (id, title, genre, stock, sales, threshold: ~200 bytes a book) at most
+    /// `inventory_max_age` old, forgotten at once by this instance's own catalogue writes (sales
+    /// show within the age); paged by keyset (the last item's sort value and id), so a book
+    /// that moves between pages is neither skipped nor shown twice by the order it had.
+    pub async fn inventory(&self, q: &InventoryQuery) -> Result<InventoryPage> {
+        let limit = page_limit(q.limit)?;
+        let sort = q.sort.unwrap_or_default();
+        let genre = listing::parse_genre(q.genre.as_deref())?;
+        let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        if text.is_some_and(|t| t.chars().count() > MAX_QUERY_CHARS) {
+            return Err(Error::BadRequest(
+                ProblemCode::InvalidQuery,
+                format!("q must be at most {MAX_QUERY_CHARS} characters"),
+            ));
+        }
+        let text = text.map(str::to_lowercase);
+        let (low, out) = (q.low.unwrap_or(false), q.out_of_stock.unwrap_or(false));
+        let scope = format!(
+            "inventory:{}:{}:{}:{low}:{out}",
+            sort.as_str(),
+            genre.as_ref().map_or("", Genre::as_str),
+            text.as_deref().unwrap_or("")
+        );
+        let after: Option<(SortKey, BookId)> = match q.cursor.as_deref() {
+            Some(c) => Some(
+                serde_json::from_value(self.pager.cursors().decode(&scope, c)?).map_err(|_| {
+                    Error::BadRequest(ProblemCode::InvalidCursor, "invalid cursor".into())
+                })?,
+            ),
+            None => None,
+        };
+        let all = self
+            .inventory
+            .get(|| scan_inventory(self.store.as_ref(), self.low_stock_threshold))
+            .await?;
+        let low_stock = all.iter().filter(|i| i.low).count() as u64;
+        let mut matching: Vec<(SortKey, &InventoryItem)> = all
+            .iter()
+            .filter(|i| genre.as_ref().is_none_or(|g| &i.genre == g))
+            .filter(|i| (!low || i.low) && (!out || i.stock <= 0))
+            .filter(|i| {
+                text.as_deref()
+                    .is_none_or(|t| i.title.as_str().to_lowercase().contains(t))
+            })
+            .map(|i| (SortKey::of(i, sort), i))
+            .collect();
+        let total = matching.len() as u64;
+        let order = |a: &(SortKey, BookId), b: &(SortKey, BookId)| {
+            let by_key = if sort.descending() {
+                b.0.cmp(&a.0)
+            } else {
+                a.0.cmp(&b.0)
+            };
+            by_key.then(a.1.cmp(&b.1))
+        };
+        matching.sort_by(|a, b| order(&(a.0.clone(), a.1.id), &(b.0.clone(), b.1.id)));
+        let start = after.map_or(0, |cursor| {
+            matching
+                .partition_point(|(k, i)| order(&(k.clone(), i.id), &cursor) != Ordering::Greater)
+        });
+        let page: Vec<&(SortKey, &InventoryItem)> =
+            matching.iter().skip(start).take(limit).collect();
+        let next_cursor = match page.last() {
+            Some((k, i)) if start + page.len() < matching.len() => {
+                Some(self.pager.cursors().encode(&scope, &json!((k, i.id))))
+            }
+            _ => None,
+        };
+        Ok(InventoryPage {
+            items: page.into_iter().map(|(_, i)| (*i).clone()).collect(),
+            next_cursor,
+            matching: total,
+            low_stock,
+        })
+    }
+}
+
+/// An inventory item's value in a sort: text case-insensitively, or a number.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum SortKey {
+    Number(i64),
+    Text(String),
+}
+
+impl SortKey {
+    fn of(i: &InventoryItem, sort: InventorySort) -> Self {
+        match sort {
+            InventorySort::Title | InventorySort::TitleDesc => {
+                Self::Text(i.title.as_str().to_lowercase())
+            }
+            InventorySort::Genre | InventorySort::GenreDesc => Self::Text(i.genre.as_str().into()),
+            InventorySort::Stock | InventorySort::StockDesc => Self::Number(i.stock),
+            InventorySort::Sold | InventorySort::SoldDesc => Self::Number(i.sold),
+        }
+    }
+}
+
+/// Every book as the inventory shows it: the catalogue index read page by page.
+async fn scan_inventory(store: &dyn Store, default: u32) -> Result<Vec<InventoryItem>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store
+            .query(&Query {
+                index: Some(BOOKS_BY_TITLE),
+                pk: CATALOGUE.into(),
+                sk_prefix: None,
+                forward: true,
+                limit: 1000,
+                start,
+            })
+            .await?;
+        for item in page.items {
+            out.push(Stocked::from_item(item)?.item(default));
+        }
+        match page.last_key {
+            Some(k) => start = Some(k),
+            None => return Ok(out),
+        }
     }
 }
 
@@ -158,6 +287,16 @@ struct Stocked {
 }
 
 impl Stocked {
+    fn from_item(item: Item) -> Result<Self> {
+        let own = own_threshold(&item);
+        let sold = item.get("sold").and_then(Value::as_i64).unwrap_or(0);
+        Ok(Self {
+            book: from_item(item)?,
+            own,
+            sold,
+        })
+    }
+
     fn item(&self, default: u32) -> InventoryItem {
         let effective = self.own.unwrap_or(default);
         InventoryItem {

@@ -20,7 +20,7 @@ use crate::store::keys::*;
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
     Bestseller, Book, BookDetails, BookId, BookQuery, BookSort, Currency, EventType, Genre,
-    GenreCount, NewBook, Page, ProblemCode,
+    GenreCount, InventoryItem, NewBook, Page, ProblemCode,
 };
 pub(crate) use inventory::crossing_events;
 pub use json::{BookJson, BookJsonCache, BookPage, book_etag};
@@ -61,6 +61,9 @@ pub struct CatalogueConfig {
     pub currency: Currency,
     /// The low-stock threshold of a book without its own.
     pub low_stock_threshold: u32,
+    /// How old the inventory's snapshot (every book's stock, sales, threshold) may be on an
+    /// instance whose own writes did not change it (zero: read on every request).
+    pub inventory_max_age: Duration,
 }
 
 /// The catalogue repository: books, their ISBN claims, genre counters and search tokens on
@@ -79,6 +82,8 @@ pub struct Catalogue {
     currency: Currency,
     /// The low-stock threshold of a book without its own.
     low_stock_threshold: u32,
+    /// Every book as the inventory shows it, for the staff's sorted and filtered listing.
+    inventory: Fresh<Vec<InventoryItem>>,
 }
 
 impl Catalogue {
@@ -97,6 +102,7 @@ impl Catalogue {
             wakeup: Wakeup::new(),
             currency: config.currency.clone(),
             low_stock_threshold: config.low_stock_threshold,
+            inventory: Fresh::new(config.inventory_max_age),
         }
     }
 
@@ -124,6 +130,7 @@ impl Catalogue {
         }
         let books: Vec<&Book> = before.into_iter().chain(after).collect();
         self.searches.forget(&books);
+        self.inventory.invalidate();
         self.wakeup.wake();
     }
 
