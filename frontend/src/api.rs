@@ -346,6 +346,25 @@ impl Api {
         self.check(r)
     }
 
+    /// The inventory, sorted and filtered (the stock levels screen).
+    pub async fn inventory(&self, q: &InventoryQuery) -> ApiResult<InventoryPage> {
+        let r = self.authed().admin_inventory(q).await;
+        self.check(r)
+    }
+
+    /// Sets a book's low-stock threshold (`None`: the shop's default).
+    pub async fn set_low_stock_threshold(
+        &self,
+        id: BookId,
+        threshold: Option<u32>,
+    ) -> ApiResult<InventoryItem> {
+        let r = self
+            .authed()
+            .admin_set_low_stock_threshold(id, threshold)
+            .await;
+        self.check(r)
+    }
+
     /// Every order (of `status`), newest first, or oldest first (the fulfilment queue).
     pub async fn admin_orders(
         &self,

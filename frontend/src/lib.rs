@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orders/:id") view=pages::orders::OrderPage />
                     <Route path=path!("/admin") view=pages::admin::inventory::Inventory />
                     <Route path=path!("/admin/books/new") view=pages::admin::new_book::NewBookPage />
+                    <Route path=path!("/admin/stock") view=pages::admin::stock::StockLevels />
                     <Route path=path!("/admin/orders") view=pages::admin::orders::AdminOrders />
                     <Route path=path!("/admin/orders/:id") view=pages::admin::order::AdminOrderPage />
                     <Route path=path!("/admin/audit") view=pages::admin::audit::AuditLog />
@@ -110,6 +111,7 @@ fn Header() -> impl IntoView {
                     </Show>
                     <Show when=move || session.is_admin()>
                         <li><A href="/admin">"Inventory"</A></li>
+                        <li><A href="/admin/stock">"Stock levels"</A></li>
                         <li><A href="/admin/orders">"Orders"</A></li>
                     </Show>
                     // Owners only: staff never see links to screens the API refuses them.

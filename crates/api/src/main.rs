@@ -8,5 +8,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     bookstore_api::telemetry::init();
-    bookstore_api::cli::run(bookstore_api::cli::Cli::parse()).await
+    // Boxed: the whole app's settings live in this future, too large for the stack's taste.
+    Box::pin(bookstore_api::cli::run(bookstore_api::cli::Cli::parse())).await
 }

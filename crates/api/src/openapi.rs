@@ -18,6 +18,8 @@ Listings are paginated with opaque, signed cursors."
         bookstore_model::CatalogueEvent,
         // The body of every webhook delivery.
         bookstore_model::Event,
+        // The `data` of a `stock.low` event.
+        bookstore_model::StockLow,
         // The body of every error response (see `CommonResponses`).
         bookstore_model::Problem
     )),

@@ -141,7 +141,8 @@ impl Application {
                 payments,
             )
             .with_wakeup(wakeup.clone())
-            .with_return_window(settings.return_window_days),
+            .with_return_window(settings.return_window_days)
+            .with_low_stock_threshold(settings.inventory.low_stock_threshold),
         );
         let dispatcher = Dispatcher::new(
             webhooks.clone(),

@@ -424,6 +424,31 @@ impl Client {
         self.post(&paths::admin_book_stock(id), adj).await
     }
 
+    /// The inventory, sorted and filtered.
+    pub async fn admin_inventory(&self, q: &InventoryQuery) -> Result<InventoryPage> {
+        self.get_query(paths::ADMIN_INVENTORY, q).await
+    }
+
+    /// A book's stock, units sold and low-stock threshold.
+    pub async fn admin_book_inventory(&self, id: BookId) -> Result<InventoryItem> {
+        self.get(&paths::admin_book_threshold(id)).await
+    }
+
+    /// Sets a book's low-stock threshold (`None`: the shop's default).
+    pub async fn admin_set_low_stock_threshold(
+        &self,
+        id: BookId,
+        threshold: Option<u32>,
+    ) -> Result<InventoryItem> {
+        let body = LowStockThreshold {
+            low_stock_threshold: threshold,
+        };
+        let r = self
+            .request(Method::PUT, &paths::admin_book_threshold(id))
+            .json(&body);
+        Ok(Self::send(r).await?.value)
+    }
+
     pub async fn admin_list_orders(&self, q: &OrderQuery) -> Result<Page<Order>> {
         self.get_query(paths::ADMIN_ORDERS, q).await
     }

@@ -23,6 +23,7 @@ pub const PAYMENT_CONFIG: &str = "/api/v1/payment-config";
 pub const ORDERS: &str = "/api/v1/orders";
 pub const ORDER_QUOTE: &str = "/api/v1/orders/quote";
 pub const ADMIN_BOOKS: &str = "/api/v1/admin/books";
+pub const ADMIN_INVENTORY: &str = "/api/v1/admin/inventory";
 pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
 pub const ADMIN_AUDIT: &str = "/api/v1/admin/audit";
 pub const ADMIN_WEBHOOKS: &str = "/api/v1/admin/webhooks";
@@ -81,6 +82,10 @@ pub fn admin_book(id: BookId) -> String {
 
 pub fn admin_book_stock(id: BookId) -> String {
     format!("{ADMIN_BOOKS}/{id}/stock")
+}
+
+pub fn admin_book_threshold(id: BookId) -> String {
+    format!("{ADMIN_BOOKS}/{id}/low-stock-threshold")
 }
 
 pub fn admin_webhook(id: WebhookId) -> String {
@@ -142,6 +147,8 @@ pub const TEMPLATES: &[&str] = &[
     ADMIN_BOOKS,
     "/api/v1/admin/books/{id}",
     "/api/v1/admin/books/{id}/stock",
+    "/api/v1/admin/books/{id}/low-stock-threshold",
+    ADMIN_INVENTORY,
     ADMIN_ORDERS,
     "/api/v1/admin/orders/{id}",
     "/api/v1/admin/orders/{id}/ship",
@@ -198,6 +205,11 @@ mod tests {
             (
                 admin_book_stock(book_id),
                 "/api/v1/admin/books/{id}/stock",
+                book_id.to_string(),
+            ),
+            (
+                admin_book_threshold(book_id),
+                "/api/v1/admin/books/{id}/low-stock-threshold",
                 book_id.to_string(),
             ),
         ] {

@@ -54,6 +54,11 @@ pub enum EventType {
     /// A sold-out book has copies again (`data`: the book). Shoppers who asked are mailed.
     #[serde(rename = "stock.back_in_stock")]
     StockBackInStock,
+    /// A book's stock went from above its low-stock threshold to at or below it (`data`: the
+    /// book and `threshold`, see `StockLow`): once per crossing, by a sale, a write-off or a
+    /// raised threshold. Mailed to the shop's stock alert address, if one is configured.
+    #[serde(rename = "stock.low")]
+    StockLow,
     /// Someone asked to reset an account's password (`data`: e-mail, name, the link's secret
     /// token and its expiry). Mailed to the account only: never a webhook's (see
     /// [`EventType::WEBHOOK`]).
@@ -85,6 +90,7 @@ impl EventType {
         Self::BookUpdated,
         Self::BookDeleted,
         Self::StockBackInStock,
+        Self::StockLow,
         Self::PasswordResetRequested,
         Self::EmailChangeRequested,
         Self::StaffInvited,
@@ -109,6 +115,7 @@ impl EventType {
         Self::BookUpdated,
         Self::BookDeleted,
         Self::StockBackInStock,
+        Self::StockLow,
     ];
 
     /// Whether webhooks may receive events of this type (see [`Self::WEBHOOK`]).
@@ -131,6 +138,7 @@ impl EventType {
             Self::BookUpdated => "book.updated",
             Self::BookDeleted => "book.deleted",
             Self::StockBackInStock => "stock.back_in_stock",
+            Self::StockLow => "stock.low",
             Self::PasswordResetRequested => "account.password_reset_requested",
             Self::EmailChangeRequested => "account.email_change_requested",
             Self::StaffInvited => "account.staff_invited",
@@ -182,9 +190,9 @@ pub const MAX_WEBHOOKS: usize = 30;
 #[serde(deny_unknown_fields)]
 pub struct WebhookRequest {
     pub url: WebhookUrl,
-    /// The events to deliver: 1 to 13 distinct types (the account events are never delivered
+    /// The events to deliver: 1 to 14 distinct types (the account events are never delivered
     /// to webhooks, see `EventType::WEBHOOK`).
-    #[schema(min_items = 1, max_items = 13, value_type = Vec<WebhookEventType>)]
+    #[schema(min_items = 1, max_items = 14, value_type = Vec<WebhookEventType>)]
     pub event_types: Vec<EventType>,
     /// Deliveries are made only while enabled (default true). Enabling an endpoint that was
     /// disabled for failing clears its `disabled_reason`.

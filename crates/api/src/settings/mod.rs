@@ -191,6 +191,30 @@ pub struct Settings {
     /// How many days after delivery a customer may return copies.
     #[serde(default = "default_return_window_days")]
     pub return_window_days: u32,
+    #[serde(default)]
+    pub inventory: InventorySettings,
+}
+
+/// The shop's stock (section `inventory`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InventorySettings {
+    /// A book without a threshold of its own is low on stock at or below this many copies
+    /// (`stock.low` is raised when its stock crosses it).
+    pub low_stock_threshold: u32,
+    /// How long one instance serves the staff's inventory listing from the snapshot of every
+    /// book it read (~200 bytes a book: ~20 MiB for 100,000); its own catalogue writes forget
+    /// it at once, sales and other instances' writes show within this; 0 = read per request.
+    pub snapshot_max_age_ms: u64,
+}
+
+impl Default for InventorySettings {
+    fn default() -> Self {
+        Self {
+            low_stock_threshold: 5,
+            snapshot_max_age_ms: 5000,
+        }
+    }
 }
 
 fn default_return_window_days() -> u32 {
@@ -353,6 +377,11 @@ impl Settings {
             mail: None,
             payments: None,
             return_window_days: 30,
+            // Tests see every sale in the inventory at once.
+            inventory: InventorySettings {
+                snapshot_max_age_ms: 0,
+                ..InventorySettings::default()
+            },
             currency: "EUR".into(),
             shipping_options: default_shipping_options(),
             tax_rates: BTreeMap::new(),
@@ -381,6 +410,8 @@ impl Settings {
             search_results_bytes: self.search_results_cache_bytes,
             search_candidates_bytes: self.search_candidates_cache_bytes,
             currency,
+            low_stock_threshold: self.inventory.low_stock_threshold,
+            inventory_max_age: ms(self.inventory.snapshot_max_age_ms),
         })
     }
 

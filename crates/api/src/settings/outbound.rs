@@ -79,6 +79,10 @@ pub struct MailSettings {
     pub shop_url: String,
     #[serde(default = "default_smtp_timeout_ms")]
     pub timeout_ms: u64,
+    /// Where `stock.low` is mailed (e.g. the owners' shared inbox); unset: nowhere (webhooks
+    /// still receive it).
+    #[serde(default)]
+    pub stock_alerts_to: Option<String>,
 }
 
 fn default_smtp_port() -> u16 {
@@ -104,6 +108,7 @@ impl MailSettings {
             from: self.from.clone(),
             shop_url: self.shop_url.clone(),
             timeout: std::time::Duration::from_millis(self.timeout_ms.max(1)),
+            stock_alerts_to: self.stock_alerts_to.clone(),
         }
     }
 }

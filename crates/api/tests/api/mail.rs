@@ -16,6 +16,7 @@ pub fn mail_to(smtp: &SmtpServer) -> impl FnOnce(&mut Settings) {
             from: "Bookstore <shop@bookstore.test>".into(),
             shop_url: "https://shop.example".into(),
             timeout_ms: 2000,
+            stock_alerts_to: None,
         });
         s.webhooks.first_backoff_ms = 100;
         s.webhooks.poll_ms = 200;
@@ -181,4 +182,41 @@ async fn shoppers_who_asked_are_mailed_once_when_a_book_is_back_in_stock() {
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     assert_eq!(smtp.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn a_book_low_on_stock_is_mailed_to_the_stock_alerts_address() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(|s| {
+        mail_to(&smtp)(s);
+        if let Some(m) = s.mail.as_mut() {
+            m.stock_alerts_to = Some("Stock desk <stock@bookstore.test>".into());
+        }
+    })
+    .await;
+    let book = app.book("Running <low>", 7).await;
+    let shopper = app.customer().await;
+    buy(&shopper, book.id, 2).await;
+    let got = smtp.wait_for(2, 10).await;
+    let alert = got
+        .iter()
+        .find(|m| m.header("To").unwrap().contains("stock@bookstore.test"))
+        .expect("the stock alert");
+    assert_eq!(alert.header("Subject").unwrap(), "Low stock: Running <low>");
+    assert!(
+        alert.text().contains("down to 5 copies"),
+        "{}",
+        alert.text()
+    );
+    assert!(alert.text().contains("threshold of 5"), "{}", alert.text());
+    assert!(alert.text().contains("https://shop.example/admin"));
+    // Further sales below the threshold are not crossings: no more alerts.
+    buy(&shopper, book.id, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let alerts = smtp
+        .messages()
+        .iter()
+        .filter(|m| m.header("To").unwrap().contains("stock@bookstore.test"))
+        .count();
+    assert_eq!(alerts, 1);
 }

@@ -1,10 +1,12 @@
 //! The catalogue: books, their ISBN claims, genre counters and search tokens, always written
 //! together in one transaction.
+mod inventory;
 mod json;
 mod keys;
 mod listing;
 pub(crate) mod notify;
 mod search;
+pub(crate) mod stock;
 
 use crate::Actor;
 use crate::audit;
@@ -18,8 +20,9 @@ use crate::store::keys::*;
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
     Bestseller, Book, BookDetails, BookId, BookQuery, BookSort, Currency, EventType, Genre,
-    GenreCount, NewBook, Page, ProblemCode, StockAdjustment,
+    GenreCount, InventoryItem, NewBook, Page, ProblemCode,
 };
+pub(crate) use inventory::crossing_events;
 pub use json::{BookJson, BookJsonCache, BookPage, book_etag};
 use keys::*;
 pub use keys::{book_key, words};
@@ -56,6 +59,11 @@ pub struct CatalogueConfig {
     pub search_candidates_bytes: u64,
     /// The shop's one currency: every book is priced in it, whatever a stored item says.
     pub currency: Currency,
+    /// The low-stock threshold of a book without its own.
+    pub low_stock_threshold: u32,
+    /// How old the inventory's snapshot (every book's stock, sales, threshold) may be on an
+    /// instance whose own writes did not change it (zero: read on every request).
+    pub inventory_max_age: Duration,
 }
 
 /// The catalogue repository: books, their ISBN claims, genre counters and search tokens on
@@ -72,6 +80,10 @@ pub struct Catalogue {
     /// The shop's currency, written into every book and put in place of a stored one on read
     /// (books stored before the shop had one currency may carry another).
     currency: Currency,
+    /// The low-stock threshold of a book without its own.
+    low_stock_threshold: u32,
+    /// Every book as the inventory shows it, for the staff's sorted and filtered listing.
+    inventory: Fresh<Vec<InventoryItem>>,
 }
 
 impl Catalogue {
@@ -89,6 +101,8 @@ impl Catalogue {
             bestsellers: Fresh::new(config.bestsellers_max_age),
             wakeup: Wakeup::new(),
             currency: config.currency.clone(),
+            low_stock_threshold: config.low_stock_threshold,
+            inventory: Fresh::new(config.inventory_max_age),
         }
     }
 
@@ -116,6 +130,7 @@ impl Catalogue {
         }
         let books: Vec<&Book> = before.into_iter().chain(after).collect();
         self.searches.forget(&books);
+        self.inventory.invalidate();
         self.wakeup.wake();
     }
 
@@ -336,64 +351,6 @@ impl Catalogue {
             },
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// Restock or write off. Retries when a sale moves the stock between read and write, so the
-    /// audit log records the exact stock before and after.
-    pub async fn adjust_stock(
-        &self,
-        actor: &Actor,
-        id: BookId,
-        adj: StockAdjustment,
-    ) -> Result<Book> {
-        let store = self.store.as_ref();
-        adj.validate()?;
-        for _ in 0..20 {
-            let old = self.get(id).await?.ok_or(Error::NotFound("book"))?;
-            let new_stock = old.stock + adj.delta;
-            if new_stock < 0 {
-                return Err(Error::Conflict(
-                    ProblemCode::StockWouldGoNegative,
-                    format!("only {} in stock; cannot remove {}", old.stock, -adj.delta),
-                ));
-            }
-            let mut new = old.clone();
-            new.stock = new_stock;
-            let mut ops = vec![
-                WriteOp::Update {
-                    key: book_key(id),
-                    set: vec![],
-                    add: vec![(Path::attr("stock"), adj.delta)],
-                    cond: Some(Cond::Eq(Path::attr("stock"), old.stock.into())),
-                },
-                self.wakeup.emit(EventType::BookUpdated, &new)?,
-            ];
-            // Sold out before, copies now: whoever asked is told (once per crossing: the
-            // write is conditioned on the stock it saw).
-            if old.stock <= 0 && new_stock > 0 {
-                ops.push(self.wakeup.emit(EventType::StockBackInStock, &new)?);
-            }
-            ops.push(audit::entry(
-                actor,
-                "book.stock",
-                id,
-                Some(json!({ "stock": old.stock })),
-                Some(json!({ "stock": new_stock })),
-                adj.reason.clone(),
-            )?);
-            match transact_audited(store, ops).await {
-                Ok(()) => {
-                    self.wakeup.wake();
-                    return Ok(new);
-                }
-                Err(StoreError::ConditionFailed(_)) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Error::Conflict(
-            ProblemCode::Conflict,
-            "the stock is changing too fast; retry".into(),
-        ))
     }
 
     /// Whether the catalogue is empty (for seeding).

@@ -33,6 +33,8 @@ pub struct MailConfig {
     /// The shop's public URL, for links in mails.
     pub shop_url: String,
     pub timeout: Duration,
+    /// Where `stock.low` is mailed, if anywhere.
+    pub stock_alerts_to: Option<String>,
 }
 
 /// Sends rendered mails over SMTP.
@@ -40,6 +42,8 @@ pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     pub(crate) shop_url: String,
+    /// Where `stock.low` is mailed, if anywhere (checked at start).
+    pub(crate) stock_alerts_to: Option<String>,
 }
 
 impl Mailer {
@@ -57,10 +61,15 @@ impl Mailer {
         if let (Some(user), Some(pass)) = (&c.username, &c.password) {
             builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
         }
+        if let Some(to) = &c.stock_alerts_to {
+            to.parse::<Mailbox>()
+                .map_err(|e| format!("mail.stock_alerts_to `{to}`: {e}"))?;
+        }
         Ok(Self {
             transport: builder.build(),
             from,
             shop_url: c.shop_url.trim_end_matches('/').to_owned(),
+            stock_alerts_to: c.stock_alerts_to.clone(),
         })
     }
 

@@ -1,6 +1,6 @@
 //! The shop's mails, each in plain text and HTML, from an event's data. Everything a customer
 //! or the owner typed is escaped in the HTML part.
-use bookstore_model::{Book, Event, EventType, Order, ReturnReceipt};
+use bookstore_model::{Book, Event, EventType, Order, ReturnReceipt, StockLow};
 use std::fmt::Write;
 
 /// A rendered mail.
@@ -12,7 +12,8 @@ pub struct Mail {
 }
 
 /// Whom an event is mailed to, if anyone: the customer of the order it is about, or the
-/// address an account link is for.
+/// address an account link is for. (`stock.low` goes to the configured `mail.stock_alerts_to`,
+/// which the event does not carry.)
 pub fn recipient(event: &Event) -> Option<String> {
     let email = match event.type_ {
         EventType::PasswordResetRequested
@@ -44,6 +45,10 @@ pub fn render(event: &Event, shop: &str) -> Option<Mail> {
         EventType::StockBackInStock => {
             let b: Book = serde_json::from_value(event.data.clone()).ok()?;
             Some(back_in_stock(&b, shop))
+        }
+        EventType::StockLow => {
+            let low: StockLow = serde_json::from_value(event.data.clone()).ok()?;
+            Some(stock_low(&low, shop))
         }
         EventType::PasswordResetRequested => Some(account_link(
             event,
@@ -98,6 +103,38 @@ now).</p><p><a href=\"{}\">See the book</a></p><p>You asked to be told once; you
 this mail again for this book.</p>",
             escape(b.title.as_str()),
             b.stock,
+            escape(&link)
+        ),
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// To the shop: a book's stock reached its low-stock threshold.
+fn stock_low(low: &StockLow, shop: &str) -> Mail {
+    let b = &low.book;
+    let subject = format!("Low stock: {}", b.title);
+    let link = format!("{shop}/admin");
+    let text = format!(
+        "{} (ISBN {}) is down to {} copies, at or below its low-stock threshold of {}.\n\n\
+Restock it from the inventory: {link}\n",
+        b.title,
+        b.isbn.as_str(),
+        b.stock,
+        low.threshold
+    );
+    let html = page(
+        &subject,
+        &format!(
+            "<h1>Low stock</h1><p><strong>{}</strong> (ISBN {}) is down to {} copies, at or below \
+its low-stock threshold of {}.</p><p><a href=\"{}\">Open the inventory</a></p>",
+            escape(b.title.as_str()),
+            escape(b.isbn.as_str()),
+            b.stock,
+            low.threshold,
             escape(&link)
         ),
     );

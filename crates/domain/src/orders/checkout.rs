@@ -5,7 +5,8 @@
 use super::record::{LineRecord, OrderRecord, order_item, order_key};
 use super::{MAX_ATTEMPTS, Orders, fingerprint, get_record, idem_item, idem_key, replay};
 use crate::Actor;
-use crate::catalogue::{book_key, get_many};
+use crate::catalogue::stock::{Crossing, own_threshold, stock_move};
+use crate::catalogue::{book_key, crossing_events, get_many};
 use crate::error::{Error, Result};
 use crate::items::from_item;
 use crate::outbox::{KIND_EXPIRE, order_job};
@@ -68,8 +69,8 @@ impl Orders {
             Err(e)
         };
         for _ in 0..MAX_ATTEMPTS {
-            let books = match in_stock(store, &req.lines, &ids).await {
-                Ok(books) => books,
+            let (books, thresholds) = match in_stock(store, &req.lines, &ids).await {
+                Ok(read) => read,
                 Err(e) => return refused(e, intent).await,
             };
             let now = Utc::now();
@@ -146,24 +147,33 @@ impl Orders {
                 now,
             );
             // One update per line: take the stock only if enough is left, and only if the book
-            // is unchanged since read, so the snapshot's title and price are the ones charged.
-            let mut ops: Vec<WriteOp> = req
-                .lines
-                .iter()
-                .zip(&books)
-                .map(|(l, b)| {
-                    let q = i64::from(l.quantity.get());
-                    WriteOp::Update {
-                        key: book_key(b.id),
-                        set: vec![],
-                        add: vec![(Path::attr("stock"), -q), (Path::attr("sold"), q)],
-                        cond: Some(Cond::And(vec![
-                            Cond::Ge(Path::attr("stock"), q),
-                            Cond::Eq(Path::attr("version"), b.version.into()),
-                        ])),
-                    }
-                })
-                .collect();
+            // is unchanged since read, so the snapshot's title and price are the ones charged
+            // (and the threshold the one read); and only if the stock is still on the side of
+            // the threshold it was read on, so `stock.low` is raised once per crossing.
+            let mut ops: Vec<WriteOp> = Vec::with_capacity(req.lines.len() + 5);
+            let mut crossings = Vec::new();
+            for ((l, b), t) in req.lines.iter().zip(&books).zip(&thresholds) {
+                let q = i64::from(l.quantity.get());
+                let threshold = t.unwrap_or(self.low_stock_threshold);
+                let moved = stock_move(b.stock, -q, threshold);
+                let mut cond = vec![
+                    Cond::Ge(Path::attr("stock"), q),
+                    Cond::Eq(Path::attr("version"), b.version.into()),
+                ];
+                cond.extend(moved.cond);
+                ops.push(WriteOp::Update {
+                    key: book_key(b.id),
+                    set: vec![],
+                    add: vec![(Path::attr("stock"), -q), (Path::attr("sold"), q)],
+                    cond: Some(Cond::And(cond)),
+                });
+                if moved.crossing != Crossing::default() {
+                    let mut after = b.clone();
+                    after.stock -= q;
+                    after.currency = currency.clone();
+                    crossings.push((moved.crossing, after, threshold));
+                }
+            }
             let order_index = ops.len();
             ops.push(WriteOp::Put {
                 item: order_item(&record)?,
@@ -198,6 +208,9 @@ impl Orders {
                 self.wakeup
                     .emit(EventType::OrderPlaced, &record.clone().into_order())?,
             );
+            for (crossing, book, threshold) in &crossings {
+                ops.extend(crossing_events(&self.wakeup, *crossing, book, *threshold)?);
+            }
             // The order's own item tells, if the store cannot, whether the order was placed.
             let probe = Probe {
                 key: order_key(record.id),
@@ -378,19 +391,24 @@ pub(super) struct Priced {
     pub total_cents: i64,
 }
 
-/// The books of `lines` (`ids`, in order), if every one is in the catalogue and has the copies
-/// asked for: `unknown_book` or `insufficient_stock` otherwise.
+/// The books of `lines` (`ids`, in order) and their own low-stock thresholds, if every one is
+/// in the catalogue and has the copies asked for: `unknown_book` or `insufficient_stock`
+/// otherwise.
 pub(super) async fn in_stock(
     store: &dyn Store,
     lines: &[LineRequest],
     ids: &[BookId],
-) -> Result<Vec<Book>> {
+) -> Result<(Vec<Book>, Vec<Option<u32>>)> {
     let items = get_many(store, ids).await?;
     let mut books = Vec::with_capacity(items.len());
+    let mut thresholds = Vec::with_capacity(items.len());
     let mut unknown = Vec::new();
     for (id, item) in ids.iter().zip(items) {
         match item {
-            Some(item) => books.push(from_item::<Book>(item)?),
+            Some(item) => {
+                thresholds.push(own_threshold(&item));
+                books.push(from_item::<Book>(item)?);
+            }
             None => unknown.push(*id),
         }
     }
@@ -410,7 +428,7 @@ pub(super) async fn in_stock(
     if !shortages.is_empty() {
         return Err(Error::InsufficientStock(shortages));
     }
-    Ok(books)
+    Ok((books, thresholds))
 }
 
 /// The order's lines: each book's title and price now.

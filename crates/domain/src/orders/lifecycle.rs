@@ -437,7 +437,7 @@ impl Orders {
                         (l.book_id, l.quantity - returned)
                     })
                     .collect();
-                ops.extend(super::stock_back(store, &unreturned).await?);
+                ops.extend(self.stock_back(&unreturned).await?);
             }
             if release {
                 ops.push(order_job(

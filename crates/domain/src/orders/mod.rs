@@ -10,6 +10,8 @@ mod quote;
 mod receiving;
 mod record;
 
+use crate::catalogue::crossing_events;
+use crate::catalogue::stock::{own_threshold, stock_move};
 use crate::cursor::CursorCodec;
 use crate::error::{Error, Result};
 use crate::items::{Pager, from_item, page_limit};
@@ -20,8 +22,8 @@ use crate::store::keys::{ORDERS_BY_STATUS, ORDERS_BY_TIME, ORDERS_BY_USER};
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use crate::{Actor, Addresses, Shipping};
 use bookstore_model::{
-    BookId, LineRequest, Order, OrderId, OrderQuery, Page, PageQuery, PaymentConfig, PlaceOrder,
-    ProblemCode, UserId,
+    Book, BookId, LineRequest, Order, OrderId, OrderQuery, Page, PageQuery, PaymentConfig,
+    PlaceOrder, ProblemCode, UserId,
 };
 pub use record::order_key;
 pub(crate) use record::{OrderRecord, order_item};
@@ -44,6 +46,8 @@ pub struct Orders {
     idempotency_ttl_secs: i64,
     /// Wakes this instance's outbox dispatcher after a write with an event.
     pub(super) wakeup: Wakeup,
+    /// The low-stock threshold of a book without its own.
+    low_stock_threshold: u32,
 }
 
 impl Orders {
@@ -63,7 +67,14 @@ impl Orders {
             store,
             idempotency_ttl_secs: idempotency_ttl_secs.max(1),
             wakeup: Wakeup::new(),
+            low_stock_threshold: 5,
         }
+    }
+
+    /// The low-stock threshold of books without their own (the catalogue's).
+    pub fn with_low_stock_threshold(mut self, threshold: u32) -> Self {
+        self.low_stock_threshold = threshold;
+        self
     }
 
     /// Wakes `wakeup` (the dispatcher's) after each write, instead of leaving the events
@@ -139,6 +150,43 @@ impl Orders {
             Some(r) => Ok(r.into_order()),
             None => Err(Error::NotFound("order")),
         }
+    }
+
+    /// Copies going back on the shelf (a cancellation, a failed payment, a received return): one
+    /// update per book still in the catalogue (a deleted book has nowhere to go; its copies stay
+    /// counted on the order), with `stock.back_in_stock` for a sold-out one, conditioned on the
+    /// stock read so that the event is raised once per crossing (`catalogue::stock`).
+    pub(super) async fn stock_back(&self, copies: &[(BookId, u32)]) -> Result<Vec<WriteOp>> {
+        let store = self.store.as_ref();
+        let ids: Vec<BookId> = copies.iter().map(|(id, _)| *id).collect();
+        let existing = crate::catalogue::get_many(store, &ids).await?;
+        let mut ops = Vec::new();
+        for ((id, q), item) in copies.iter().zip(existing) {
+            let (Some(item), true) = (item, *q > 0) else {
+                continue;
+            };
+            let q = i64::from(*q);
+            let threshold = own_threshold(&item).unwrap_or(self.low_stock_threshold);
+            let mut book: Book = from_item(item)?;
+            let moved = stock_move(book.stock, q, threshold);
+            let mut cond = vec![Cond::Exists];
+            cond.extend(moved.cond);
+            ops.push(WriteOp::Update {
+                key: crate::catalogue::book_key(*id),
+                set: vec![],
+                add: vec![(Path::attr("stock"), q), (Path::attr("sold"), -q)],
+                cond: Some(Cond::And(cond)),
+            });
+            book.stock += q;
+            book.currency = self.shipping.currency().clone();
+            ops.extend(crossing_events(
+                &self.wakeup,
+                moved.crossing,
+                &book,
+                threshold,
+            )?);
+        }
+        Ok(ops)
     }
 
     pub async fn list_all(&self, q: &OrderQuery) -> Result<Page<Order>> {
@@ -269,31 +317,6 @@ async fn replay(
         .await?
         .ok_or_else(|| Error::internal("idempotent order missing"))?;
     Ok(Some(order))
-}
-
-/// Copies going back on the shelf (a cancellation, a failed payment, a received return): one
-/// update per book still in the catalogue (a deleted book has nowhere to go; its copies stay
-/// counted on the order).
-pub(super) async fn stock_back(
-    store: &dyn Store,
-    copies: &[(BookId, u32)],
-) -> Result<Vec<WriteOp>> {
-    let ids: Vec<BookId> = copies.iter().map(|(id, _)| *id).collect();
-    let existing = crate::catalogue::get_many(store, &ids).await?;
-    Ok(copies
-        .iter()
-        .zip(existing)
-        .filter(|((_, q), item)| item.is_some() && *q > 0)
-        .map(|((id, q), _)| {
-            let q = i64::from(*q);
-            WriteOp::Update {
-                key: crate::catalogue::book_key(*id),
-                set: vec![],
-                add: vec![(Path::attr("stock"), q), (Path::attr("sold"), -q)],
-                cond: Some(Cond::Exists),
-            }
-        })
-        .collect())
 }
 
 pub(super) async fn get_record(store: &dyn Store, id: OrderId) -> Result<Option<OrderRecord>> {

@@ -18,7 +18,7 @@ impl Orders {
         let country = CountryCode::parse(&address.country)?;
         let option = self.serving_option(&req.shipping_option, &country)?;
         let ids: Vec<BookId> = req.lines.iter().map(|l| l.book_id).collect();
-        let books = in_stock(self.store.as_ref(), &req.lines, &ids).await?;
+        let (books, _) = in_stock(self.store.as_ref(), &req.lines, &ids).await?;
         let lines = line_records(&req.lines, &books);
         let Priced {
             items_cents,

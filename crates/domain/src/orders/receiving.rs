@@ -78,7 +78,7 @@ impl Orders {
             ];
             let copies: Vec<(BookId, u32)> =
                 ret.lines.iter().map(|l| (l.book_id, l.quantity)).collect();
-            ops.extend(super::stock_back(store, &copies).await?);
+            ops.extend(self.stock_back(&copies).await?);
             if after.payment.is_some() && ret.refund_cents > 0 {
                 let mut job = order_job(KIND_REFUND, &format!("{return_id}-refund"), now, order_id);
                 if let WriteOp::Put { item, .. } = &mut job {

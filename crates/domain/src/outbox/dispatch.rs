@@ -246,7 +246,12 @@ impl Dispatcher {
             }
         }
         if let Some(mailer) = &self.mailer
-            && let Some(to) = templates::recipient(&event)
+            && let Some(to) = templates::recipient(&event).or_else(|| {
+                // The shop's own alerts go to the address configured for them.
+                (event.type_ == EventType::StockLow)
+                    .then(|| mailer.stock_alerts_to.clone())
+                    .flatten()
+            })
             && templates::render(&event, &mailer.shop_url).is_some()
         {
             lease_to_me(mail_job(&event, &to, 0, now)?, &mut ops);

@@ -9,6 +9,7 @@ pub mod order;
 pub mod orders;
 mod packing_slip;
 pub mod staff;
+pub mod stock;
 pub mod webhooks;
 
 use crate::session::use_session;

@@ -2,8 +2,10 @@ use crate::auth::{Authorized, scope::CatalogueWrite};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::{IfMatch, book_response, parse_if_match};
 use crate::state::AppState;
-use actix_web::{HttpRequest, HttpResponse, delete, post, put, web};
-use bookstore_model::{Book, BookDetails, BookId, NewBook, StockAdjustment};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
+use bookstore_model::{
+    Book, BookDetails, BookId, InventoryItem, LowStockThreshold, NewBook, StockAdjustment,
+};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 /// Registers this resource's routes (for actix and the OpenAPI document alike).
@@ -13,7 +15,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(create)
             .service(update)
             .service(remove)
-            .service(adjust_stock),
+            .service(adjust_stock)
+            .service(get_inventory)
+            .service(set_threshold),
     );
 }
 
@@ -132,4 +136,58 @@ pub async fn adjust_stock(
         .adjust_stock(&admin.0, *id, body.into_inner())
         .await?;
     book_response(HttpResponse::Ok(), &book)
+}
+
+/// A book as the inventory shows it: stock, units sold and its low-stock threshold.
+#[utoipa::path(
+    get,
+    operation_id = "getBookInventory",
+    tag = "admin",
+    security(("bearer" = []), ("api_key" = ["catalogue:write"]), ("api_key_header" = ["catalogue:write"])),
+    extensions(("x-required-role" = json!("staff"))),
+    params(("id" = BookId, Path, description = "Book id")),
+    responses(
+        (status = 200, description = "The book's stock and threshold", body = InventoryItem),
+        (status = 404, description = "No such book (`not_found`)")
+    )
+)]
+#[get("/{id}/low-stock-threshold")]
+pub async fn get_inventory(
+    state: web::Data<AppState>,
+    _admin: Authorized<CatalogueWrite>,
+    id: web::Path<BookId>,
+) -> ApiResult<web::Json<InventoryItem>> {
+    Ok(web::Json(state.catalogue.inventory_item(*id).await?))
+}
+
+/// Set a book's low-stock threshold (`null`: the shop's default, setting
+/// `inventory.low_stock_threshold`). The book is low on stock at or below it; a stock that
+/// crosses it from above raises `stock.low`, and so does a raised threshold that puts the
+/// stock at or below it. Bumps the book's version.
+#[utoipa::path(
+    put,
+    operation_id = "setLowStockThreshold",
+    tag = "admin",
+    security(("bearer" = []), ("api_key" = ["catalogue:write"]), ("api_key_header" = ["catalogue:write"])),
+    extensions(("x-required-role" = json!("staff"))),
+    params(("id" = BookId, Path, description = "Book id")),
+    request_body = LowStockThreshold,
+    responses(
+        (status = 200, description = "The book's stock and new threshold", body = InventoryItem),
+        (status = 404, description = "No such book (`not_found`)"),
+        (status = 409, description = "The stock kept changing; retry (`conflict`)")
+    )
+)]
+#[put("/{id}/low-stock-threshold")]
+pub async fn set_threshold(
+    state: web::Data<AppState>,
+    admin: Authorized<CatalogueWrite>,
+    id: web::Path<BookId>,
+    body: web::Json<LowStockThreshold>,
+) -> ApiResult<web::Json<InventoryItem>> {
+    let item = state
+        .catalogue
+        .set_low_stock_threshold(&admin.0, *id, body.into_inner())
+        .await?;
+    Ok(web::Json(item))
 }

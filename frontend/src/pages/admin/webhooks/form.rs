@@ -69,6 +69,7 @@ fn describe(t: EventType) -> &'static str {
         EventType::BookUpdated => "a book's details or stock changed",
         EventType::BookDeleted => "a book was removed",
         EventType::StockBackInStock => "a sold-out book has copies again",
+        EventType::StockLow => "a book's stock fell to its low-stock threshold",
         // Never offered (not in `EventType::WEBHOOK`).
         EventType::PasswordResetRequested
         | EventType::EmailChangeRequested
