@@ -26,7 +26,7 @@ use bookstore_domain::outbox::Wakeup;
 use bookstore_domain::outbox::dispatch::Dispatcher;
 use bookstore_domain::tokens::Tokens;
 use bookstore_domain::{
-    Addresses, ApiKeys, Audit, Carts, Catalogue, Orders, Payments, Users, Webhooks,
+    Addresses, ApiKeys, Audit, Carts, Catalogue, Orders, Payments, Sales, Users, Webhooks,
 };
 use bookstore_model::{Email, PersonName, ProblemCode, Role};
 use secrecy::ExposeSecret;
@@ -158,6 +158,11 @@ impl Application {
             )
             .with_wakeup(wakeup.clone()),
             orders,
+            sales: Sales::new(
+                store.clone(),
+                settings.currency.clone(),
+                Duration::from_millis(settings.stats_max_age_ms),
+            ),
             users: Users::new(store.clone())
                 .with_wakeup(wakeup)
                 .with_link_ttls(settings.link_ttls()),

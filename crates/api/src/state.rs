@@ -4,7 +4,7 @@ use crate::store::Store;
 use bookstore_domain::hashing::HashPool;
 use bookstore_domain::tokens::Tokens;
 use bookstore_domain::{
-    Addresses, ApiKeys, Audit, Carts, Catalogue, Orders, Shipping, Users, Webhooks,
+    Addresses, ApiKeys, Audit, Carts, Catalogue, Orders, Sales, Shipping, Users, Webhooks,
 };
 use std::sync::Arc;
 
@@ -13,6 +13,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub catalogue: Catalogue,
     pub orders: std::sync::Arc<Orders>,
+    /// The sales counters' reader (the owner's dashboard).
+    pub sales: Sales,
     pub users: Users,
     pub addresses: Addresses,
     pub carts: Carts,

@@ -428,6 +428,11 @@ impl Client {
         self.get_query(paths::ADMIN_ORDERS, q).await
     }
 
+    /// `GET /api/v1/admin/stats/sales`: the owner's sales figures over a range.
+    pub async fn admin_sales_stats(&self, q: &SalesQuery) -> Result<SalesStats> {
+        self.get_query(paths::ADMIN_STATS_SALES, q).await
+    }
+
     pub async fn admin_get_order(&self, id: OrderId) -> Result<Order> {
         self.get(&paths::admin_order(id)).await
     }

@@ -157,6 +157,9 @@ pub struct Settings {
     /// word (other searches with that word filter them); the instance that changes the
     /// catalogue forgets them at once; 0 = per request.
     pub search_max_age_ms: u64,
+    /// How long one instance serves a sales dashboard answer it read (the same range asked
+    /// again within it costs no store read); 0 = per request.
+    pub stats_max_age_ms: u64,
     /// Memory for memoised book JSON (a 10,000-book catalogue takes ~15 MiB).
     pub book_json_cache_bytes: u64,
     /// Memory for kept search results (ids: 16 MiB holds ~1 million matches over all kept
@@ -259,6 +262,7 @@ impl Settings {
             .set_default("bestsellers_max_age_ms", 5000)?
             .set_default("genres_max_age_ms", 5000)?
             .set_default("search_max_age_ms", 5000)?
+            .set_default("stats_max_age_ms", 10_000)?
             .set_default("book_json_cache_bytes", DEFAULT_BOOK_JSON_CACHE_BYTES)?
             .set_default("search_results_cache_bytes", DEFAULT_SEARCH_RESULTS_BYTES)?
             .set_default(
@@ -332,6 +336,7 @@ impl Settings {
             bestsellers_max_age_ms: 0,
             genres_max_age_ms: 0,
             search_max_age_ms: 0,
+            stats_max_age_ms: 0,
             book_json_cache_bytes: DEFAULT_BOOK_JSON_CACHE_BYTES,
             search_results_cache_bytes: DEFAULT_SEARCH_RESULTS_BYTES,
             search_candidates_cache_bytes: DEFAULT_SEARCH_CANDIDATES_BYTES,

@@ -4,4 +4,5 @@ mod audit;
 mod books;
 mod orders;
 mod staff;
+mod stats;
 mod webhooks;
