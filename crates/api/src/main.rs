@@ -8,5 +8,5 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     bookstore_api::telemetry::init();
-    bookstore_api::cli::run(bookstore_api::cli::Cli::parse()).await
+    Box::pin(bookstore_api::cli::run(bookstore_api::cli::Cli::parse())).await
 }

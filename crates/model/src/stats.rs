@@ -142,3 +142,71 @@ pub struct SalesStats {
     pub top_from: DateTime<Utc>,
     pub top_to: DateTime<Utc>,
 }
+
+/// The latency histogram's bucket upper bounds, in microseconds; one more bucket holds the
+/// slower requests. Fixed, so every instance's minutes add up exactly.
+pub const LATENCY_BOUNDS_US: [u64; 15] = [
+    250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000,
+    2_500_000, 5_000_000, 10_000_000,
+];
+
+/// At most this many hours in `GET /api/v1/admin/stats/operations`.
+pub const MAX_OPERATIONS_SPAN_HOURS: i64 = 48;
+
+/// Query parameters of `GET /api/v1/admin/stats/operations`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OperationsQuery {
+    /// Start of the range (RFC 3339), rounded down to its minute; default: `to` minus 3 hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    /// End of the range (RFC 3339, exclusive), rounded up to its minute; default: now. After
+    /// `from`, at most 48 hours later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// One step of one instance (or of all): what it served and spent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OperationsPoint {
+    /// The step's first instant.
+    pub start: DateTime<Utc>,
+    pub requests: i64,
+    /// Responses with a 4xx or a 5xx status.
+    pub errors_4xx: i64,
+    pub errors_5xx: i64,
+    /// Response-time percentiles in milliseconds: the upper bound of the histogram bucket the
+    /// percentile falls in (0 without requests).
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    /// CPU time the process used (user and system), in seconds.
+    pub cpu_seconds: f64,
+    /// Bytes of response bodies of known size (network out).
+    pub bytes_out: i64,
+    /// Requests per `LATENCY_BOUNDS_US` bucket (and the slower ones last).
+    pub latency_buckets: Vec<i64>,
+}
+
+/// One instance's points, or the sum of all (`instance` absent).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OperationsSeries {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// Every step of the range, oldest first, empty ones included.
+    pub points: Vec<OperationsPoint>,
+}
+
+/// The answer of `GET /api/v1/admin/stats/operations`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OperationsStats {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The width of a point: one minute, or more so a range has at most 180 points.
+    pub step_secs: i64,
+    /// The histogram's bucket upper bounds, microseconds (`LATENCY_BOUNDS_US`).
+    pub latency_bounds_us: Vec<u64>,
+    /// The total first, then one per instance that recorded anything in the range.
+    pub series: Vec<OperationsSeries>,
+}

@@ -190,6 +190,24 @@ pub struct Settings {
     /// How many days after delivery a customer may return copies.
     #[serde(default = "default_return_window_days")]
     pub return_window_days: u32,
+    /// This instance's name on the operations dashboard; default: host name and process id.
+    #[serde(default)]
+    pub instance_id: Option<String>,
+    /// How often this instance adds its request, error, latency, CPU and network figures to
+    /// the store (per minute items; also once at shutdown).
+    #[serde(default = "default_ops_flush_ms")]
+    pub ops_flush_ms: u64,
+    /// How long the operations figures are kept (DynamoDB's TTL removes them after).
+    #[serde(default = "default_ops_retention_days")]
+    pub ops_retention_days: u32,
+}
+
+fn default_ops_flush_ms() -> u64 {
+    60_000
+}
+
+fn default_ops_retention_days() -> u32 {
+    7
 }
 
 fn default_return_window_days() -> u32 {
@@ -353,6 +371,9 @@ impl Settings {
             mail: None,
             payments: None,
             return_window_days: 30,
+            instance_id: None,
+            ops_flush_ms: default_ops_flush_ms(),
+            ops_retention_days: default_ops_retention_days(),
             currency: "EUR".into(),
             shipping_options: default_shipping_options(),
             tax_rates: BTreeMap::new(),

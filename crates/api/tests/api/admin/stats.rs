@@ -270,3 +270,90 @@ async fn a_bad_range_is_refused_and_customers_cannot_read_sales() {
     let (status, _) = code_of(customer.admin_sales_stats(&SalesQuery::default()).await);
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn each_instance_records_its_operations_figures() {
+    let app = TestApp::spawn_with(|s| {
+        s.ops_flush_ms = 200;
+        s.instance_id = Some("instance-under-test".into());
+    })
+    .await;
+    for _ in 0..20 {
+        let res = app.http.get(app.url("/api/v1/books")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    for _ in 0..3 {
+        let missing = format!("/api/v1/books/{}", uuid::Uuid::new_v4());
+        let res = app.http.get(app.url(&missing)).send().await.unwrap();
+        assert_eq!(res.status(), 404);
+    }
+    let started = Instant::now();
+    let stats = loop {
+        let stats = app
+            .admin
+            .admin_operations_stats(&OperationsQuery::default())
+            .await
+            .unwrap();
+        let ours = stats
+            .series
+            .iter()
+            .find(|s| s.instance.as_deref() == Some("instance-under-test"));
+        let (requests, errors) = ours
+            .map(|s| {
+                s.points
+                    .iter()
+                    .fold((0, 0), |(r, e), p| (r + p.requests, e + p.errors_4xx))
+            })
+            .unwrap_or_default();
+        if requests >= 23 && errors >= 3 {
+            break stats;
+        }
+        assert!(started.elapsed().as_secs() < 20, "figures {stats:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(stats.step_secs, 60, "3 hours by the minute");
+    assert_eq!(stats.points_len(), 180);
+    assert_eq!(stats.series.len(), 2, "the total, then the one instance");
+    let (total, ours) = (&stats.series[0], &stats.series[1]);
+    assert_eq!(total.instance, None);
+    assert_eq!(
+        total.points, ours.points,
+        "one instance: its figures are the total"
+    );
+    let busy: Vec<&OperationsPoint> = ours.points.iter().filter(|p| p.requests > 0).collect();
+    assert!(!busy.is_empty());
+    for p in &busy {
+        assert_eq!(p.latency_buckets.iter().sum::<i64>(), p.requests);
+        assert!(p.p50_ms > 0.0 && p.p50_ms <= p.p90_ms && p.p90_ms <= p.p99_ms);
+        assert!(p.bytes_out > 0);
+    }
+    assert!(ours.points.iter().map(|p| p.cpu_seconds).sum::<f64>() > 0.0);
+    let customer = app.customer().await;
+    let refused = customer
+        .admin_operations_stats(&OperationsQuery::default())
+        .await;
+    assert_eq!(code_of(refused).0, 403);
+    let res = app
+        .http
+        .get(app.url(
+            "/api/v1/admin/stats/operations?from=2026-01-01T00:00:00Z&to=2026-01-04T00:00:00Z",
+        ))
+        .bearer_auth(app.admin.token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_query").await;
+}
+
+trait PointsLen {
+    fn points_len(&self) -> usize;
+}
+
+impl PointsLen for OperationsStats {
+    /// Every series has a point per step of the range.
+    fn points_len(&self) -> usize {
+        let n = self.series[0].points.len();
+        assert!(self.series.iter().all(|s| s.points.len() == n));
+        n
+    }
+}
