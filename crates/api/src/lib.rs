@@ -8,6 +8,7 @@ pub mod limits;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod ops;
 pub mod priority;
 pub mod routes;
 pub mod seed;

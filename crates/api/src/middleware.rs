@@ -2,6 +2,7 @@
 //! limits.
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::ops::OpsRecorder;
 use crate::state::AppState;
 use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -53,14 +54,14 @@ pub async fn edge(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let metrics = req
         .app_data::<web::Data<AppState>>()
-        .map(|s| Arc::clone(&s.metrics));
+        .map(|s| (Arc::clone(&s.metrics), Arc::clone(&s.ops)));
     let id = req
         .extensions()
         .get::<tracing_actix_web::RequestId>()
         .copied();
     let method = req.method().clone();
     let started = Instant::now();
-    if let Some(m) = &metrics {
+    if let Some((m, _)) = &metrics {
         m.http_in_flight.inc();
     }
     // HEAD works wherever GET does (RFC 9110, 9.3.2): routes answer it as a GET and the HTTP
@@ -70,9 +71,9 @@ pub async fn edge(
         req.head_mut().method = Method::GET;
     }
     let res = next.call(req).await;
-    if let Some(m) = &metrics {
+    if let Some((m, ops)) = &metrics {
         m.http_in_flight.dec();
-        count(m, &res, &method, started);
+        count(m, ops, &res, &method, started);
     }
     let mut res = res?.map_body(|_, body| {
         // A stream (live events, compressed bodies) would be read to its end, or forever,
@@ -104,6 +105,7 @@ pub async fn edge(
 /// Counts and times one finished request, and the bytes of its body when known.
 fn count<B: MessageBody>(
     m: &Metrics,
+    ops: &OpsRecorder,
     res: &Result<ServiceResponse<B>, Error>,
     method: &Method,
     started: Instant,
@@ -121,14 +123,21 @@ fn count<B: MessageBody>(
     m.http_requests
         .with_label_values(&[route.as_str(), method, status.as_str()])
         .inc();
+    let elapsed = started.elapsed();
     m.http_latency
         .with_label_values(&[route.as_str(), method])
-        .observe(started.elapsed().as_secs_f64());
-    if let Ok(r) = res
-        && let BodySize::Sized(n) = r.response().body().size()
-    {
+        .observe(elapsed.as_secs_f64());
+    let bytes = match res {
+        Ok(r) => match r.response().body().size() {
+            BodySize::Sized(n) => Some(n),
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    if let Some(n) = bytes {
         m.http_response_bytes.inc_by(n);
     }
+    ops.count(status.as_u16(), elapsed, bytes);
 }
 
 /// A method as a metric label: the standard ones, or `other`, so that made-up methods cannot

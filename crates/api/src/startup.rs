@@ -4,6 +4,7 @@ use crate::error::ApiError;
 use crate::limits::Limiters;
 use crate::metrics::{InstrumentedStore, Metrics};
 use crate::middleware;
+use crate::ops::OpsRecorder;
 use crate::settings::{Settings, StoreKind};
 use crate::spa::StaticFiles;
 use crate::state::AppState;
@@ -26,7 +27,8 @@ use bookstore_domain::outbox::Wakeup;
 use bookstore_domain::outbox::dispatch::Dispatcher;
 use bookstore_domain::tokens::Tokens;
 use bookstore_domain::{
-    Addresses, ApiKeys, Audit, Carts, Catalogue, Orders, Payments, Users, Webhooks,
+    Addresses, ApiKeys, Audit, Carts, Catalogue, Operations, Orders, Payments, Sales, Users,
+    Webhooks,
 };
 use bookstore_model::{Email, PersonName, ProblemCode, Role};
 use secrecy::ExposeSecret;
@@ -42,6 +44,10 @@ pub struct Application {
     metrics: Option<(u16, Server)>,
     /// The outbox's dispatcher (webhook deliveries), stopped with the server.
     dispatcher: tokio::task::JoinHandle<()>,
+    /// This instance's operations figures: the flushing task, and what it needs for the last
+    /// flush at shutdown.
+    ops_flusher: tokio::task::JoinHandle<()>,
+    ops: (Arc<OpsRecorder>, Arc<Operations>, String),
 }
 
 /// Opens the store the settings name.
@@ -151,6 +157,15 @@ impl Application {
             settings.webhooks.dispatch_config(),
         )?
         .with_orders(orders.clone());
+        let operations = Arc::new(Operations::new(
+            store.clone(),
+            Duration::from_secs(u64::from(settings.ops_retention_days) * 86_400),
+        ));
+        let ops = Arc::new(OpsRecorder::new());
+        let instance = settings
+            .instance_id
+            .clone()
+            .unwrap_or_else(crate::ops::default_instance_id);
         let state = web::Data::new(AppState {
             catalogue: Catalogue::new(
                 store.clone(),
@@ -159,6 +174,13 @@ impl Application {
             )
             .with_wakeup(wakeup.clone()),
             orders,
+            operations: operations.clone(),
+            ops: ops.clone(),
+            sales: Sales::new(
+                store.clone(),
+                settings.currency.clone(),
+                Duration::from_millis(settings.stats_max_age_ms),
+            ),
             users: Users::new(store.clone())
                 .with_wakeup(wakeup)
                 .with_link_ttls(settings.link_ttls()),
@@ -269,6 +291,12 @@ impl Application {
             server: server.run(),
             metrics,
             dispatcher: dispatcher.start(),
+            ops_flusher: ops.clone().start(
+                operations.clone(),
+                instance.clone(),
+                Duration::from_millis(settings.ops_flush_ms),
+            ),
+            ops: (ops, operations, instance),
         })
     }
 
@@ -285,14 +313,23 @@ impl Application {
         // Jobs it holds are picked up by another instance (or this one, restarted) after
         // their lease.
         let _dispatcher = AbortOnDrop(self.dispatcher);
-        let Some((_, metrics)) = self.metrics else {
-            return self.server.await;
+        let flusher = AbortOnDrop(self.ops_flusher);
+        let (ops, operations, instance) = self.ops;
+        let served = match self.metrics {
+            None => self.server.await,
+            Some((_, metrics)) => {
+                let handle = metrics.handle();
+                let metrics = tokio::spawn(metrics);
+                let served = self.server.await;
+                handle.stop(true).await;
+                let _ = metrics.await;
+                served
+            }
         };
-        let handle = metrics.handle();
-        let metrics = tokio::spawn(metrics);
-        let served = self.server.await;
-        handle.stop(true).await;
-        let _ = metrics.await;
+        // The requests served since the last flush, in-flight ones included: the server has
+        // drained them.
+        drop(flusher);
+        ops.flush(&operations, &instance).await;
         served
     }
 }

@@ -4,7 +4,8 @@ use crate::store::Store;
 use bookstore_domain::hashing::HashPool;
 use bookstore_domain::tokens::Tokens;
 use bookstore_domain::{
-    Addresses, ApiKeys, Audit, Carts, Catalogue, Orders, Shipping, Users, Webhooks,
+    Addresses, ApiKeys, Audit, Carts, Catalogue, Operations, Orders, Sales, Shipping, Users,
+    Webhooks,
 };
 use std::sync::Arc;
 
@@ -13,6 +14,12 @@ use std::sync::Arc;
 pub struct AppState {
     pub catalogue: Catalogue,
     pub orders: std::sync::Arc<Orders>,
+    /// The sales counters' reader (the owner's dashboard).
+    pub sales: Sales,
+    /// Every instance's per-minute operations figures (the dashboard).
+    pub operations: Arc<Operations>,
+    /// What this instance served since its last flush into `operations`.
+    pub ops: Arc<crate::ops::OpsRecorder>,
     pub users: Users,
     pub addresses: Addresses,
     pub carts: Carts,

@@ -453,6 +453,16 @@ impl Client {
         self.get_query(paths::ADMIN_ORDERS, q).await
     }
 
+    /// `GET /api/v1/admin/stats/sales`: the owner's sales figures over a range.
+    pub async fn admin_sales_stats(&self, q: &SalesQuery) -> Result<SalesStats> {
+        self.get_query(paths::ADMIN_STATS_SALES, q).await
+    }
+
+    /// `GET /api/v1/admin/stats/operations`: every instance's figures over a range.
+    pub async fn admin_operations_stats(&self, q: &OperationsQuery) -> Result<OperationsStats> {
+        self.get_query(paths::ADMIN_STATS_OPERATIONS, q).await
+    }
+
     pub async fn admin_get_order(&self, id: OrderId) -> Result<Order> {
         self.get(&paths::admin_order(id)).await
     }

@@ -23,6 +23,9 @@
 //! | idempotency key | `IDEM#<user>#<key>`    | `IDEM` (order), `RETURN`  |                              |
 //! | audit entry     | `AUDIT`                | `<time>#<id>`             |                              |
 //! | API key         | `APIKEYS`              | `KEY#<id>`                |                              |
+//! | sales counters  | `SALES#<hour or day>#<0..31>` | `SALES`            | (`sales`)                    |
+//! | top books/genres| `SALESTOP#<day>#<0..31>` | `B#<book id>`, `G#<genre>` | (`sales`)                 |
+//! | operations minute | `OPS#<hour>`        | `<minute>#<instance>`     | (`operations`), `ttl`        |
 //!
 //! A user's `role` is `customer`, `staff` or `owner`; accounts stored before staff roles say
 //! `admin`, read as `owner` (`users::staff` conditions on either).

@@ -23,6 +23,7 @@ pub mod schema;
 pub mod search;
 pub mod shipping;
 pub mod staff;
+pub mod stats;
 pub mod validate;
 pub mod webhook;
 
@@ -43,5 +44,6 @@ pub use problem::*;
 pub use search::{MAX_BOOK_WORDS, MAX_WORD_CHARS, book_words, search_words};
 pub use shipping::*;
 pub use staff::*;
+pub use stats::*;
 pub use validate::*;
 pub use webhook::*;

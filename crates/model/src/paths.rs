@@ -30,6 +30,8 @@ pub const ADMIN_WEBHOOKS: &str = "/api/v1/admin/webhooks";
 pub const ADMIN_API_KEYS: &str = "/api/v1/admin/api-keys";
 pub const ADMIN_STAFF: &str = "/api/v1/admin/staff";
 pub const ADMIN_STAFF_INVITATIONS: &str = "/api/v1/admin/staff/invitations";
+pub const ADMIN_STATS_SALES: &str = "/api/v1/admin/stats/sales";
+pub const ADMIN_STATS_OPERATIONS: &str = "/api/v1/admin/stats/operations";
 pub const STAFF_INVITATION_ACCEPT: &str = "/api/v1/staff-invitations/accept";
 
 pub fn book(id: BookId) -> String {
@@ -166,6 +168,8 @@ pub const TEMPLATES: &[&str] = &[
     "/api/v1/admin/api-keys/{id}",
     ADMIN_STAFF,
     ADMIN_STAFF_INVITATIONS,
+    ADMIN_STATS_SALES,
+    ADMIN_STATS_OPERATIONS,
     "/api/v1/admin/staff/{user_id}",
     "/api/v1/admin/staff/{user_id}/role",
     STAFF_INVITATION_ACCEPT,

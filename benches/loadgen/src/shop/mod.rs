@@ -1,6 +1,7 @@
 //! The emulated shoppers: TPC-W's interactions mapped onto the shop's API (the mapping is in
 //! `benches/README.md`), its three mixes, think time, user sessions, and the consistency check
 //! after the run (`verify`).
+mod sales;
 mod shopper;
 mod verify;
 
@@ -232,6 +233,10 @@ pub struct Consistency {
     pub orders_ambiguous: u64,
     pub units_sold: i64,
     pub units_returned: i64,
+    /// Paid orders recounted against the sales counters (`GET /admin/stats/sales`), and the
+    /// days or top titles where they differ.
+    pub sales_orders_recounted: usize,
+    pub sales_mismatches: Vec<String>,
     pub ok: bool,
 }
 
@@ -490,7 +495,7 @@ pub fn summary(r: &Report) -> String {
     if let Some(c) = &r.consistency {
         let _ = writeln!(
             s,
-            "consistency: {} ({} books checked, {} orders acknowledged and found {}, {} sold, {} returned, {} ambiguous, {} stock mismatches, {} negative, {} payments checked at the provider, {} orders in the shop checked by state, {} wrong)",
+            "consistency: {} ({} books checked, {} orders acknowledged and found {}, {} sold, {} returned, {} ambiguous, {} stock mismatches, {} negative, {} payments checked at the provider, {} orders in the shop checked by state, {} wrong, {} paid orders recounted against the sales counters, {} sales mismatches)",
             if c.ok { "OK" } else { "FAILED" },
             c.books_checked,
             c.orders_acknowledged,
@@ -502,10 +507,13 @@ pub fn summary(r: &Report) -> String {
             c.negative_stock,
             c.payments_checked,
             c.orders_in_shop,
-            c.payments_wrong.len()
+            c.payments_wrong.len(),
+            c.sales_orders_recounted,
+            c.sales_mismatches.len()
         );
         let problems = c.stock_mismatches.iter().chain(&c.orders_missing);
-        for m in problems.chain(&c.payments_wrong).take(10) {
+        let problems = problems.chain(&c.payments_wrong).chain(&c.sales_mismatches);
+        for m in problems.take(10) {
             let _ = writeln!(s, "  {m}");
         }
     }

@@ -2,6 +2,7 @@
 //! accounted for; that every acknowledged order holds exactly one authorization of its total at
 //! the payment provider; and that every order the shop holds has the money its state says.
 use super::*;
+use bookstore_model::OrderStatus;
 
 /// Every book of the catalogue and its stock, read page by page.
 pub async fn catalogue(client: &Client) -> anyhow::Result<HashMap<BookId, i64>> {
@@ -105,29 +106,34 @@ pub(super) async fn verify(
     }
     // Every order the shop holds, acknowledged or not (a client that gave up, an expired
     // reservation): its money at the provider must match its state.
+    let orders = shop_orders(shared).await?;
     if let Some(url) = &provider {
-        let (checked, wrong) = all_orders_at_provider(shared, url, &secret).await?;
+        let (checked, wrong) = all_orders_at_provider(shared, url, &secret, &orders).await?;
         c.orders_in_shop = checked;
         c.payments_wrong.extend(wrong);
     }
+    // The expiry of a reservation still open may yet pay it: the orders are read again after
+    // the provider check, which waited for the outbox.
+    let orders = shop_orders(shared).await?;
+    c.sales_orders_recounted = orders
+        .iter()
+        .filter(|o| o.timeline.iter().any(|t| t.status == OrderStatus::Paid))
+        .count();
+    c.sales_mismatches = super::sales::sales_problems(&shared.admin, &orders).await?;
     c.ok = c.stock_mismatches.is_empty()
         && c.negative_stock == 0
         && c.orders_missing.is_empty()
-        && c.payments_wrong.is_empty();
+        && c.payments_wrong.is_empty()
+        && c.sales_mismatches.is_empty();
+    c.sales_mismatches.truncate(50);
     c.payments_wrong.truncate(50);
     c.stock_mismatches.truncate(50);
     c.orders_missing.truncate(50);
     Ok(c)
 }
 
-/// Reads every order of the shop (the admin listing) and checks each one's payment by its
-/// state; the releases of cancelled orders are outbox jobs, so a wrong one is read again for
-/// up to 20 s before it counts.
-async fn all_orders_at_provider(
-    shared: &Shared,
-    provider: &str,
-    secret: &str,
-) -> anyhow::Result<(usize, Vec<String>)> {
+/// Every order of the shop (the admin listing).
+async fn shop_orders(shared: &Shared) -> anyhow::Result<Vec<Order>> {
     let mut orders = Vec::new();
     let mut cursor = None;
     loop {
@@ -143,9 +149,20 @@ async fn all_orders_at_provider(
         orders.extend(page.items);
         match page.next_cursor {
             Some(c) => cursor = Some(c),
-            None => break,
+            None => return Ok(orders),
         }
     }
+}
+
+/// Checks each of the shop's orders' payment by its state; the releases of cancelled orders are outbox jobs, so a wrong one is read again for
+/// up to 20 s before it counts.
+async fn all_orders_at_provider(
+    shared: &Shared,
+    provider: &str,
+    secret: &str,
+    orders: &[Order],
+) -> anyhow::Result<(usize, Vec<String>)> {
+    let mut orders = orders.to_vec();
     let checked = orders.len();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

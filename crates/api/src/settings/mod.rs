@@ -161,6 +161,9 @@ pub struct Settings {
     /// word (other searches with that word filter them); the instance that changes the
     /// catalogue forgets them at once; 0 = per request.
     pub search_max_age_ms: u64,
+    /// How long one instance serves a sales dashboard answer it read (the same range asked
+    /// again within it costs no store read); 0 = per request.
+    pub stats_max_age_ms: u64,
     /// Memory for memoised book JSON (a 10,000-book catalogue takes ~15 MiB).
     pub book_json_cache_bytes: u64,
     /// Memory for kept search results (ids: 16 MiB holds ~1 million matches over all kept
@@ -191,8 +194,26 @@ pub struct Settings {
     /// How many days after delivery a customer may return copies.
     #[serde(default = "default_return_window_days")]
     pub return_window_days: u32,
+    /// This instance's name on the operations dashboard; default: host name and process id.
+    #[serde(default)]
+    pub instance_id: Option<String>,
+    /// How often this instance adds its request, error, latency, CPU and network figures to
+    /// the store (per minute items; also once at shutdown).
+    #[serde(default = "default_ops_flush_ms")]
+    pub ops_flush_ms: u64,
+    /// How long the operations figures are kept (DynamoDB's TTL removes them after).
+    #[serde(default = "default_ops_retention_days")]
+    pub ops_retention_days: u32,
     #[serde(default)]
     pub inventory: InventorySettings,
+}
+
+fn default_ops_flush_ms() -> u64 {
+    60_000
+}
+
+fn default_ops_retention_days() -> u32 {
+    7
 }
 
 /// The shop's stock (section `inventory`).
@@ -287,6 +308,7 @@ impl Settings {
             .set_default("bestsellers_max_age_ms", 5000)?
             .set_default("genres_max_age_ms", 5000)?
             .set_default("search_max_age_ms", 5000)?
+            .set_default("stats_max_age_ms", 10_000)?
             .set_default("book_json_cache_bytes", DEFAULT_BOOK_JSON_CACHE_BYTES)?
             .set_default("search_results_cache_bytes", DEFAULT_SEARCH_RESULTS_BYTES)?
             .set_default(
@@ -361,6 +383,7 @@ impl Settings {
             bestsellers_max_age_ms: 0,
             genres_max_age_ms: 0,
             search_max_age_ms: 0,
+            stats_max_age_ms: 0,
             book_json_cache_bytes: DEFAULT_BOOK_JSON_CACHE_BYTES,
             search_results_cache_bytes: DEFAULT_SEARCH_RESULTS_BYTES,
             search_candidates_cache_bytes: DEFAULT_SEARCH_CANDIDATES_BYTES,
@@ -382,6 +405,9 @@ impl Settings {
                 snapshot_max_age_ms: 0,
                 ..InventorySettings::default()
             },
+            instance_id: None,
+            ops_flush_ms: default_ops_flush_ms(),
+            ops_retention_days: default_ops_retention_days(),
             currency: "EUR".into(),
             shipping_options: default_shipping_options(),
             tax_rates: BTreeMap::new(),

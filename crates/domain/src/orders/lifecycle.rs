@@ -447,6 +447,9 @@ impl Orders {
                     id,
                 ));
             }
+            if let Some((delta, fact)) = crate::sales::transition_delta(&before, &after) {
+                ops.extend(delta.ops(id, after.created_at, fact, Utc::now())?);
+            }
             if let Some(event) = event {
                 ops.push(self.wakeup.emit(event, &after.clone().into_order())?);
             }

@@ -79,6 +79,10 @@ impl Orders {
             let copies: Vec<(BookId, u32)> =
                 ret.lines.iter().map(|l| (l.book_id, l.quantity)).collect();
             ops.extend(self.stock_back(&copies).await?);
+            if let Some(delta) = crate::sales::return_delta(&record, &copies, ret.refund_cents) {
+                let fact = format!("return-{return_id}");
+                ops.extend(delta.ops(order_id, record.created_at, &fact, now)?);
+            }
             if after.payment.is_some() && ret.refund_cents > 0 {
                 let mut job = order_job(KIND_REFUND, &format!("{return_id}-refund"), now, order_id);
                 if let WriteOp::Put { item, .. } = &mut job {

@@ -6,7 +6,7 @@
 use super::mailing::{mail_job, notify_job};
 use super::{
     Job, KIND_DELIVER, KIND_EVENT, KIND_EXPIRE, KIND_MAIL, KIND_NOTIFY, KIND_REFUND, KIND_RELEASE,
-    Lease, SHARDS, Wakeup, claim, due_jobs, finish_op,
+    KIND_SALES, Lease, SHARDS, Wakeup, claim, due_jobs, finish_op,
 };
 use crate::error::{Error, Result};
 use crate::items::from_item;
@@ -187,6 +187,12 @@ impl Dispatcher {
                 };
                 orders.run_job(&job.kind, &job.item).await?;
                 finish(self.webhooks.store(), vec![finish_op(job, lease)]).await
+            }
+            KIND_SALES => {
+                let store = self.webhooks.store();
+                let mut ops = crate::sales::apply_job(store, &job.item).await?;
+                ops.push(finish_op(job, lease));
+                finish(store, ops).await
             }
             other => {
                 tracing::error!(kind = other, key = ?job.key, "unknown job kind; dropped");

@@ -36,6 +36,8 @@ pub(crate) const KIND_EXPIRE: &str = "order.expire";
 pub(crate) const KIND_RELEASE: &str = "payment.release";
 /// A received return's refund at the provider.
 pub(crate) const KIND_REFUND: &str = "payment.refund";
+/// An order fact's per-book and per-genre sales counters (`sales::apply_job`).
+pub(crate) const KIND_SALES: &str = "sales.lines";
 
 /// Tells this instance's dispatcher which shards got jobs, so it reads those at once instead of
 /// waiting for its next full poll (which finds other instances' jobs and retries coming due).

@@ -9,6 +9,7 @@ pub mod books;
 pub mod inventory;
 pub mod orders;
 pub mod staff;
+pub mod stats;
 pub mod webhooks;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
@@ -23,6 +24,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(audit::routes)
             .configure(webhooks::routes)
             .configure(api_keys::routes)
-            .configure(staff::routes),
+            .configure(staff::routes)
+            .configure(stats::routes),
     );
 }

@@ -5,5 +5,6 @@ mod books;
 mod inventory;
 mod orders;
 mod staff;
+mod stats;
 mod stock;
 mod webhooks;
