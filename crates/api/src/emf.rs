@@ -175,20 +175,9 @@ pub fn line(before: &Totals, now: &Totals, service: &str, instance: &str, at_ms:
     Value::Object(out)
 }
 
-/// This instance's name in the lines: the host's name (a container's id on ECS) and the pid.
-pub fn instance_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into());
-    format!("{host}-{}", std::process::id())
-}
-
 /// Prints a line every `every` until the process ends.
-pub fn spawn(metrics: Arc<Metrics>, service: String, every: Duration) {
-    let instance = instance_name();
+/// `instance` is the name the operations dashboard knows the instance by (`instance_id`).
+pub fn spawn(metrics: Arc<Metrics>, service: String, instance: String, every: Duration) {
     tokio::spawn(async move {
         let mut before = Totals::of(&metrics.gather());
         let mut tick = tokio::time::interval(every);

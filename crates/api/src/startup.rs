@@ -241,7 +241,12 @@ impl Application {
         };
         let metrics_here = metrics.is_none();
         if let Some(service) = &settings.emf_service {
-            crate::emf::spawn(state.metrics.clone(), service.clone(), EMF_INTERVAL);
+            crate::emf::spawn(
+                state.metrics.clone(),
+                service.clone(),
+                instance.clone(),
+                EMF_INTERVAL,
+            );
         }
         let (base_nice, worker_nice) = (crate::priority::current_nice(), settings.worker_nice);
         // actix calls this factory on each worker's own thread as the worker starts.
