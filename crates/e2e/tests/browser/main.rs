@@ -20,4 +20,5 @@ mod docs;
 mod phone;
 mod shopper;
 mod staff;
+mod stock;
 mod webhooks;
