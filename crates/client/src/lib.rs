@@ -424,6 +424,17 @@ impl Client {
         self.post(&paths::admin_book_stock(id), adj).await
     }
 
+    /// Checks (`dry_run`) or imports a books CSV; a file with problems is refused with 422
+    /// `import_invalid`, its report in the problem's `import`.
+    pub async fn admin_import_books(&self, csv: Vec<u8>, dry_run: bool) -> Result<ImportReport> {
+        let r = self
+            .request(Method::POST, paths::ADMIN_IMPORT_BOOKS)
+            .query(&ImportQuery { dry_run })
+            .header("Content-Type", "text/csv")
+            .body(csv);
+        Ok(Self::send(r).await?.value)
+    }
+
     pub async fn admin_list_orders(&self, q: &OrderQuery) -> Result<Page<Order>> {
         self.get_query(paths::ADMIN_ORDERS, q).await
     }

@@ -77,10 +77,12 @@ async fn read_capped(mut body: web::Payload, limit: usize) -> ApiResult<Vec<u8>>
     let too_large = || ApiError::PayloadTooLarge(format!("the file is larger than {limit} bytes"));
     let mut out = Vec::new();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(
-            bookstore_model::ProblemCode::BadRequest,
-            format!("the body could not be read: {e}"),
-        ))?;
+        let chunk = chunk.map_err(|e| {
+            ApiError::BadRequest(
+                bookstore_model::ProblemCode::BadRequest,
+                format!("the body could not be read: {e}"),
+            )
+        })?;
         if out.len() + chunk.len() > limit {
             return Err(too_large());
         }

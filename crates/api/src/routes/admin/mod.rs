@@ -6,6 +6,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod books;
+pub mod imports;
 pub mod orders;
 pub mod staff;
 pub mod webhooks;
@@ -17,6 +18,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/admin")
             .configure(books::routes)
+            .configure(imports::routes)
             .configure(orders::routes)
             .configure(audit::routes)
             .configure(webhooks::routes)

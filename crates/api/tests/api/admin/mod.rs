@@ -2,6 +2,7 @@
 mod api_keys;
 mod audit;
 mod books;
+mod imports;
 mod orders;
 mod staff;
 mod webhooks;
