@@ -435,6 +435,26 @@ impl Client {
         Ok(Self::send(r).await?.value)
     }
 
+    /// The catalogue as CSV (`GET /api/v1/admin/exports/books`), read whole.
+    pub async fn admin_export_books(&self) -> Result<Vec<u8>> {
+        let res = self
+            .request(Method::GET, paths::ADMIN_EXPORT_BOOKS)
+            .send()
+            .await?;
+        let status = res.status();
+        if !status.is_success() {
+            let body = res.text().await.unwrap_or_default();
+            return Err(match serde_json::from_str::<Problem>(&body) {
+                Ok(p) => ClientError::Api(Box::new(p)),
+                Err(_) => ClientError::Unexpected {
+                    status: status.as_u16(),
+                    body,
+                },
+            });
+        }
+        Ok(res.bytes().await?.to_vec())
+    }
+
     pub async fn admin_list_orders(&self, q: &OrderQuery) -> Result<Page<Order>> {
         self.get_query(paths::ADMIN_ORDERS, q).await
     }

@@ -1,6 +1,7 @@
 //! The catalogue: books, their ISBN claims, genre counters and search tokens, always written
 //! together in one transaction.
 mod csv_check;
+mod export;
 mod import;
 mod json;
 mod keys;

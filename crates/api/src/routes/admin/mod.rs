@@ -6,6 +6,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod books;
+pub mod exports;
 pub mod imports;
 pub mod orders;
 pub mod staff;
@@ -19,6 +20,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         scope("/admin")
             .configure(books::routes)
             .configure(imports::routes)
+            .configure(exports::routes)
             .configure(orders::routes)
             .configure(audit::routes)
             .configure(webhooks::routes)

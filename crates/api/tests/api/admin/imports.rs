@@ -285,3 +285,57 @@ async fn api_keys_need_catalogue_write() {
         assert_eq!(res.status(), status, "{scope:?}");
     }
 }
+
+/// Export → dry run (no problems) → import: every row unchanged. Cells a spreadsheet would run
+/// are neutralised in the export and read back to their values.
+#[tokio::test]
+async fn an_export_imports_back_unchanged() {
+    let app = TestApp::spawn().await;
+    let mut csv = books_csv(120, 0);
+    csv.push_str(&format!(
+        "{},\"'=HYPERLINK(\"\"http://x\"\")\",'@Bob;'Salem's Man,g,\"'+1, \"\"quoted\"\"\nand more\",5,-300,2,\n",
+        isbn(500)
+    ));
+    csv.push_str(&format!("{},''=not a formula,A,g,,5,2000,,\n", isbn(501)));
+    let r = app
+        .admin
+        .admin_import_books(csv.into_bytes(), false)
+        .await
+        .unwrap();
+    assert_eq!(r.created, 122);
+    let tricky = app
+        .api
+        .list_books(&BookQuery {
+            q: Some(isbn(500)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    assert_eq!(tricky.title.as_str(), "=HYPERLINK(\"http://x\")");
+    assert_eq!(tricky.authors[0].as_str(), "@Bob");
+    assert_eq!(tricky.authors[1].as_str(), "'Salem's Man");
+    assert_eq!(tricky.description.as_str(), "+1, \"quoted\"\nand more");
+
+    let export = app.admin.admin_export_books().await.unwrap();
+    let text = String::from_utf8(export.clone()).unwrap();
+    assert!(text.starts_with("\u{feff}isbn,title,authors,"));
+    assert!(text.contains(",\"'=HYPERLINK(\"\"http://x\"\")\",'@Bob;'Salem's Man,"));
+    assert!(text.contains(",''=not a formula,"));
+    assert_eq!(text.lines().filter(|l| l.starts_with("978")).count(), 122);
+
+    let dry = app
+        .admin
+        .admin_import_books(export.clone(), true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (dry.rows, dry.problem_count),
+        (122, 0),
+        "{:?}",
+        dry.problems
+    );
+    let again = app.admin.admin_import_books(export, false).await.unwrap();
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 122));
+}
