@@ -437,10 +437,21 @@ impl Client {
 
     /// The catalogue as CSV (`GET /api/v1/admin/exports/books`), read whole.
     pub async fn admin_export_books(&self) -> Result<Vec<u8>> {
-        let res = self
-            .request(Method::GET, paths::ADMIN_EXPORT_BOOKS)
-            .send()
-            .await?;
+        Self::download(self.request(Method::GET, paths::ADMIN_EXPORT_BOOKS)).await
+    }
+
+    /// Orders as CSV (`GET /api/v1/admin/exports/orders`), read whole.
+    pub async fn admin_export_orders(&self, q: &OrderExportQuery) -> Result<Vec<u8>> {
+        Self::download(
+            self.request(Method::GET, paths::ADMIN_EXPORT_ORDERS)
+                .query(q),
+        )
+        .await
+    }
+
+    /// A non-JSON download's bytes, or the problem.
+    async fn download(req: RequestBuilder) -> Result<Vec<u8>> {
+        let res = req.send().await?;
         let status = res.status();
         if !status.is_success() {
             let body = res.text().await.unwrap_or_default();

@@ -109,6 +109,38 @@ pub struct ImportQuery {
     pub dry_run: bool,
 }
 
+/// The columns of the orders CSV, one row per order.
+pub const ORDER_COLUMNS: &[&str] = &[
+    "id",
+    "created_at",
+    "status",
+    "customer_email",
+    "lines",
+    "items_cents",
+    "shipping_cents",
+    "tax_cents",
+    "total_cents",
+    "refunded_cents",
+    "currency",
+];
+
+/// Query parameters of `GET /api/v1/admin/exports/orders`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrderExportQuery {
+    /// Only orders placed at or after this instant (RFC 3339, e.g. `2026-12-01T00:00:00Z`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only orders placed before this instant (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only orders in this status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(inline)]
+    pub status: Option<crate::OrderStatus>,
+}
+
 /// Whether a spreadsheet would take a cell starting like `s` for a formula (OWASP's list).
 pub fn is_formula_like(s: &str) -> bool {
     s.starts_with(['=', '+', '-', '@', '\t', '\r'])

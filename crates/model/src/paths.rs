@@ -26,6 +26,7 @@ pub const ADMIN_BOOKS: &str = "/api/v1/admin/books";
 pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
 pub const ADMIN_IMPORT_BOOKS: &str = "/api/v1/admin/imports/books";
 pub const ADMIN_EXPORT_BOOKS: &str = "/api/v1/admin/exports/books";
+pub const ADMIN_EXPORT_ORDERS: &str = "/api/v1/admin/exports/orders";
 pub const ADMIN_AUDIT: &str = "/api/v1/admin/audit";
 pub const ADMIN_WEBHOOKS: &str = "/api/v1/admin/webhooks";
 pub const ADMIN_API_KEYS: &str = "/api/v1/admin/api-keys";
@@ -118,6 +119,7 @@ pub const TEMPLATES: &[&str] = &[
     BOOKS,
     ADMIN_IMPORT_BOOKS,
     ADMIN_EXPORT_BOOKS,
+    ADMIN_EXPORT_ORDERS,
     "/api/v1/books/{id}",
     "/api/v1/books/{id}/notify-me",
     GENRES,

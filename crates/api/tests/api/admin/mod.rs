@@ -2,6 +2,7 @@
 mod api_keys;
 mod audit;
 mod books;
+mod exports;
 mod imports;
 mod orders;
 mod staff;
