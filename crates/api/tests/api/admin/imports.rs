@@ -13,6 +13,9 @@ fn isbn(n: u64) -> String {
     format!("{first12}{}", isbn13_check_digit(&digits))
 }
 
+/// A problem as the tests expect it: line, column, code.
+type Expected = (u64, Option<&'static str>, ImportProblemCode);
+
 /// A file of `rows` books; the description of each holds a line break.
 fn books_csv(rows: u64, offset: u64) -> String {
     let mut csv = String::from(HEADER);
@@ -158,7 +161,7 @@ async fn bad_files_are_refused_and_write_nothing() {
         isbn(2),
         "x".repeat(50 << 20)
     );
-    let cases: Vec<(&str, Vec<u8>, Vec<(u64, Option<&str>, ImportProblemCode)>)> = vec![
+    let cases: Vec<(&str, Vec<u8>, Vec<Expected>)> = vec![
         (
             "latin-1",
             latin1,
