@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/books/new") view=pages::admin::new_book::NewBookPage />
                     <Route path=path!("/admin/orders") view=pages::admin::orders::AdminOrders />
                     <Route path=path!("/admin/orders/:id") view=pages::admin::order::AdminOrderPage />
+                    <Route path=path!("/admin/csv") view=pages::admin::csv::CsvPage />
                     <Route path=path!("/admin/audit") view=pages::admin::audit::AuditLog />
                     <Route path=path!("/admin/webhooks") view=pages::admin::webhooks::Webhooks />
                     <Route path=path!("/admin/api-keys") view=pages::admin::api_keys::ApiKeys />
@@ -111,6 +112,7 @@ fn Header() -> impl IntoView {
                     <Show when=move || session.is_admin()>
                         <li><A href="/admin">"Inventory"</A></li>
                         <li><A href="/admin/orders">"Orders"</A></li>
+                        <li><A href="/admin/csv">"Import / export"</A></li>
                     </Show>
                     // Owners only: staff never see links to screens the API refuses them.
                     <Show when=move || session.is_owner()>
