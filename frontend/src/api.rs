@@ -365,6 +365,24 @@ impl Api {
         self.check(r)
     }
 
+    /// Checks (`dry_run`) or imports a books CSV.
+    pub async fn import_books(&self, csv: Vec<u8>, dry_run: bool) -> ApiResult<ImportReport> {
+        let r = self.authed().admin_import_books(csv, dry_run).await;
+        self.check(r)
+    }
+
+    /// The catalogue as CSV.
+    pub async fn export_books(&self) -> ApiResult<Vec<u8>> {
+        let r = self.authed().admin_export_books().await;
+        self.check(r)
+    }
+
+    /// Orders as CSV, within `q`'s range and status.
+    pub async fn export_orders(&self, q: &OrderExportQuery) -> ApiResult<Vec<u8>> {
+        let r = self.authed().admin_export_orders(q).await;
+        self.check(r)
+    }
+
     /// Every order (of `status`), newest first, or oldest first (the fulfilment queue).
     pub async fn admin_orders(
         &self,

@@ -38,6 +38,9 @@ UNSTATABLE = (
 )
 
 SEMANTIC_CODES = {
+    # A CSV import whose file has problems (no header, missing columns, bad cells): the body is
+    # a string to the schema; the CSV's columns and rules are in the operation's description.
+    "import_invalid",
     "invalid_cursor",
     "unknown_book",
     "idempotency_key_reused",

@@ -37,6 +37,8 @@ pub enum ApiError {
     UnknownBooks(Vec<BookId>),
     #[error("{1}")]
     Unprocessable(ProblemCode, String),
+    #[error("the file has {} problems; nothing was imported", .0.problem_count)]
+    ImportInvalid(Box<bookstore_model::ImportReport>),
     #[error("the book has changed since version {0} was read")]
     PreconditionFailed(i64),
     #[error("send If-Match with the book's current version")]
@@ -96,6 +98,7 @@ impl ApiError {
             Self::InsufficientStock(_) => ProblemCode::InsufficientStock,
             Self::ReturnExceedsPurchase(_) => ProblemCode::ReturnExceedsPurchase,
             Self::UnknownBooks(_) => ProblemCode::UnknownBook,
+            Self::ImportInvalid(_) => ProblemCode::ImportInvalid,
             Self::PreconditionFailed(_) => ProblemCode::PreconditionFailed,
             Self::PreconditionRequired => ProblemCode::PreconditionRequired,
             Self::PayloadTooLarge(_) => ProblemCode::PayloadTooLarge,
@@ -154,11 +157,13 @@ impl ApiError {
             current_version: None,
             location: None,
             client_secret: None,
+            import: None,
         };
         match self {
             Self::InsufficientStock(s) => p.shortages = Some(s.clone()),
             Self::ReturnExceedsPurchase(e) => p.excess = Some(e.clone()),
             Self::UnknownBooks(ids) => p.unknown_books = Some(ids.clone()),
+            Self::ImportInvalid(r) => p.import = Some(r.clone()),
             Self::PreconditionFailed(v) => p.current_version = Some(*v),
             Self::OutcomeUnknown { location, .. } | Self::PaymentUnavailable { location, .. } => {
                 p.location.clone_from(location)
@@ -180,9 +185,10 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest(..) => StatusCode::BAD_REQUEST,
-            Self::Validation(_) | Self::Unprocessable(..) | Self::UnknownBooks(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Self::Validation(_)
+            | Self::Unprocessable(..)
+            | Self::UnknownBooks(_)
+            | Self::ImportInvalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::InsufficientScope(_) | Self::WrongPassword => {
                 StatusCode::FORBIDDEN
@@ -262,6 +268,7 @@ impl From<bookstore_domain::Error> for ApiError {
             D::ReturnExceedsPurchase(x) => Self::ReturnExceedsPurchase(x),
             D::UnknownBooks(ids) => Self::UnknownBooks(ids),
             D::Unprocessable(code, m) => Self::Unprocessable(code, m),
+            D::ImportInvalid(r) => Self::ImportInvalid(r),
             D::PreconditionFailed(v) => Self::PreconditionFailed(v),
             D::Unavailable(m) => Self::Unavailable(m),
             D::OutcomeUnknown {

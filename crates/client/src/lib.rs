@@ -449,6 +449,48 @@ impl Client {
         Ok(Self::send(r).await?.value)
     }
 
+    /// Checks (`dry_run`) or imports a books CSV; a file with problems is refused with 422
+    /// `import_invalid`, its report in the problem's `import`.
+    pub async fn admin_import_books(&self, csv: Vec<u8>, dry_run: bool) -> Result<ImportReport> {
+        let r = self
+            .request(Method::POST, paths::ADMIN_IMPORT_BOOKS)
+            .query(&ImportQuery { dry_run })
+            .header("Content-Type", "text/csv")
+            .body(csv);
+        Ok(Self::send(r).await?.value)
+    }
+
+    /// The catalogue as CSV (`GET /api/v1/admin/exports/books`), read whole.
+    pub async fn admin_export_books(&self) -> Result<Vec<u8>> {
+        Self::download(self.request(Method::GET, paths::ADMIN_EXPORT_BOOKS)).await
+    }
+
+    /// Orders as CSV (`GET /api/v1/admin/exports/orders`), read whole.
+    pub async fn admin_export_orders(&self, q: &OrderExportQuery) -> Result<Vec<u8>> {
+        Self::download(
+            self.request(Method::GET, paths::ADMIN_EXPORT_ORDERS)
+                .query(q),
+        )
+        .await
+    }
+
+    /// A non-JSON download's bytes, or the problem.
+    async fn download(req: RequestBuilder) -> Result<Vec<u8>> {
+        let res = req.send().await?;
+        let status = res.status();
+        if !status.is_success() {
+            let body = res.text().await.unwrap_or_default();
+            return Err(match serde_json::from_str::<Problem>(&body) {
+                Ok(p) => ClientError::Api(Box::new(p)),
+                Err(_) => ClientError::Unexpected {
+                    status: status.as_u16(),
+                    body,
+                },
+            });
+        }
+        Ok(res.bytes().await?.to_vec())
+    }
+
     pub async fn admin_list_orders(&self, q: &OrderQuery) -> Result<Page<Order>> {
         self.get_query(paths::ADMIN_ORDERS, q).await
     }

@@ -30,6 +30,9 @@ pub enum Error {
     UnknownBooks(Vec<BookId>),
     #[error("{1}")]
     Unprocessable(ProblemCode, String),
+    /// An import file has problems (the report lists them); nothing was written.
+    #[error("the file has {} problems; nothing was imported", .0.problem_count)]
+    ImportInvalid(Box<bookstore_model::ImportReport>),
     /// The entity has changed since the version the caller read (its current version).
     #[error("the book has changed since version {0} was read")]
     PreconditionFailed(i64),

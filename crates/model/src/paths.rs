@@ -25,6 +25,9 @@ pub const ORDER_QUOTE: &str = "/api/v1/orders/quote";
 pub const ADMIN_BOOKS: &str = "/api/v1/admin/books";
 pub const ADMIN_INVENTORY: &str = "/api/v1/admin/inventory";
 pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
+pub const ADMIN_IMPORT_BOOKS: &str = "/api/v1/admin/imports/books";
+pub const ADMIN_EXPORT_BOOKS: &str = "/api/v1/admin/exports/books";
+pub const ADMIN_EXPORT_ORDERS: &str = "/api/v1/admin/exports/orders";
 pub const ADMIN_AUDIT: &str = "/api/v1/admin/audit";
 pub const ADMIN_WEBHOOKS: &str = "/api/v1/admin/webhooks";
 pub const ADMIN_API_KEYS: &str = "/api/v1/admin/api-keys";
@@ -121,6 +124,9 @@ pub fn admin_api_key(id: ApiKeyId) -> String {
 /// Every path above as the OpenAPI document writes it (`{id}` for an id).
 pub const TEMPLATES: &[&str] = &[
     BOOKS,
+    ADMIN_IMPORT_BOOKS,
+    ADMIN_EXPORT_BOOKS,
+    ADMIN_EXPORT_ORDERS,
     "/api/v1/books/{id}",
     "/api/v1/books/{id}/notify-me",
     GENRES,

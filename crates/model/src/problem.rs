@@ -34,6 +34,10 @@ pub struct Problem {
     /// `POST /api/v1/orders/{id}/payment`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+    /// For `import_invalid`: the import's report, every problem of the file by line and
+    /// column (nothing was written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<Box<crate::ImportReport>>,
 }
 
 impl std::fmt::Display for Problem {
@@ -118,6 +122,7 @@ codes! {
     PaymentRequiresAction = "payment_requires_action",
     PaymentUnavailable = "payment_unavailable",
     InvalidTransition = "invalid_transition",
+    ImportInvalid = "import_invalid",
     ReturnWindowClosed = "return_window_closed",
     Internal = "internal",
 }

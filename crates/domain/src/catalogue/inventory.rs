@@ -13,7 +13,7 @@ const ATTEMPTS: usize = 20;
 
 impl Catalogue {
     /// One book as stored, in the shop's currency, with its own threshold and units sold.
-    async fn get_stocked(&self, id: BookId) -> Result<Option<Stocked>> {
+    pub(super) async fn get_stocked(&self, id: BookId) -> Result<Option<Stocked>> {
         let Some(item) = self.store.get(&book_key(id)).await? else {
             return Ok(None);
         };
@@ -47,33 +47,7 @@ impl Catalogue {
                     format!("only {} in stock; cannot remove {}", old.stock, -adj.delta),
                 ));
             }
-            let threshold = own.unwrap_or(self.low_stock_threshold);
-            let mut new = old.clone();
-            new.stock = new_stock;
-            // The exact stock and version read: the threshold the crossing is judged by is the
-            // one stored (a change of it bumps the version).
-            let mut ops = vec![
-                WriteOp::Update {
-                    key: book_key(id),
-                    set: vec![],
-                    add: vec![(Path::attr("stock"), adj.delta)],
-                    cond: Some(Cond::And(vec![
-                        Cond::Eq(Path::attr("stock"), old.stock.into()),
-                        Cond::Eq(Path::attr("version"), old.version.into()),
-                    ])),
-                },
-                self.wakeup.emit(EventType::BookUpdated, &new)?,
-            ];
-            let crossing = stock_move(old.stock, adj.delta, threshold).crossing;
-            ops.extend(crossing_events(&self.wakeup, crossing, &new, threshold)?);
-            ops.push(audit::entry(
-                actor,
-                "book.stock",
-                id,
-                Some(json!({ "stock": old.stock })),
-                Some(json!({ "stock": new_stock })),
-                adj.reason.clone(),
-            )?);
+            let (new, ops) = self.stock_ops(actor, &old, own, new_stock, adj.reason.clone())?;
             match transact_audited(store, ops).await {
                 Ok(()) => {
                     self.inventory.invalidate();
@@ -85,6 +59,47 @@ impl Catalogue {
             }
         }
         Err(too_fast())
+    }
+
+    /// The writes that move `old`'s stock (its own threshold `own`) to `new_stock`, conditioned
+    /// on the exact stock and version read (a threshold's change bumps the version, so the
+    /// crossing is judged by the stored one): the stock, `book.updated`, the crossing's events,
+    /// the audit entry `book.stock` with `note`; and the book as it will be.
+    pub(super) fn stock_ops(
+        &self,
+        actor: &Actor,
+        old: &Book,
+        own: Option<u32>,
+        new_stock: i64,
+        note: Option<String>,
+    ) -> Result<(Book, Vec<WriteOp>)> {
+        let threshold = own.unwrap_or(self.low_stock_threshold);
+        let delta = new_stock - old.stock;
+        let mut new = old.clone();
+        new.stock = new_stock;
+        let mut ops = vec![
+            WriteOp::Update {
+                key: book_key(old.id),
+                set: vec![],
+                add: vec![(Path::attr("stock"), delta)],
+                cond: Some(Cond::And(vec![
+                    Cond::Eq(Path::attr("stock"), old.stock.into()),
+                    Cond::Eq(Path::attr("version"), old.version.into()),
+                ])),
+            },
+            self.wakeup.emit(EventType::BookUpdated, &new)?,
+        ];
+        let crossing = stock_move(old.stock, delta, threshold).crossing;
+        ops.extend(crossing_events(&self.wakeup, crossing, &new, threshold)?);
+        ops.push(audit::entry(
+            actor,
+            "book.stock",
+            old.id,
+            Some(json!({ "stock": old.stock })),
+            Some(json!({ "stock": new_stock })),
+            note,
+        )?);
+        Ok((new, ops))
     }
 
     /// One book as the inventory shows it.
@@ -280,9 +295,9 @@ async fn scan_inventory(store: &dyn Store, default: u32) -> Result<Vec<Inventory
 
 /// A book with what the inventory needs beyond its public fields.
 #[derive(Clone)]
-struct Stocked {
-    book: Book,
-    own: Option<u32>,
+pub(super) struct Stocked {
+    pub book: Book,
+    pub own: Option<u32>,
     sold: i64,
 }
 

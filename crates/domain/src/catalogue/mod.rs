@@ -1,5 +1,8 @@
 //! The catalogue: books, their ISBN claims, genre counters and search tokens, always written
 //! together in one transaction.
+mod csv_check;
+mod export;
+mod import;
 mod inventory;
 mod json;
 mod keys;
@@ -22,6 +25,7 @@ use bookstore_model::{
     Bestseller, Book, BookDetails, BookId, BookQuery, BookSort, Currency, EventType, Genre,
     GenreCount, InventoryItem, NewBook, Page, ProblemCode,
 };
+pub use import::RowOutcome;
 pub(crate) use inventory::crossing_events;
 pub use json::{BookJson, BookJsonCache, BookPage, book_etag};
 use keys::*;
@@ -158,24 +162,23 @@ impl Catalogue {
     pub async fn create(&self, actor: &Actor, new: NewBook) -> Result<Book> {
         let store = self.store.as_ref();
         new.validate()?;
-        let now = chrono::Utc::now();
-        let d = new.details();
-        let book = Book {
-            id: BookId::new(),
-            isbn: d.isbn.clone(),
-            title: d.title.clone(),
-            authors: d.authors.clone(),
-            genre: d.genre.clone(),
-            description: d.description.clone(),
-            price_cents: d.price_cents,
-            currency: self.currency.clone(),
-            stock: new.stock,
-            published_year: d.published_year,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        let mut item = to_item(&book)?;
+        let book = self.new_book(&new.details(), new.stock);
+        let ops = self.create_ops(actor, &book, None)?;
+        match transact_audited(store, ops).await {
+            Ok(()) => {
+                self.changed(None, Some(&book));
+                Ok(book)
+            }
+            Err(StoreError::ConditionFailed(_)) => Err(isbn_taken()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The writes that add `book`: its item, ISBN claim, genre count, search tokens,
+    /// `book.created` event and audit entry (last), in one transaction. `note` goes in the
+    /// audit entry.
+    fn create_ops(&self, actor: &Actor, book: &Book, note: Option<String>) -> Result<Vec<WriteOp>> {
+        let mut item = to_item(book)?;
         let key = book_key(book.id);
         item.insert("pk".into(), key.pk.into());
         item.insert("sk".into(), key.sk.into());
@@ -184,7 +187,7 @@ impl Catalogue {
             "sold_shard".into(),
             format!("SOLD#{}", shard_of(&book.id.to_string())).into(),
         );
-        for (k, v) in derived_attrs(&book) {
+        for (k, v) in derived_attrs(book) {
             item.insert(k.into(), v);
         }
         let mut claim = crate::store::expr::key_item(&isbn_key(book.isbn.as_str()));
@@ -200,52 +203,30 @@ impl Catalogue {
             },
             genre_op(&book.genre, 1),
         ];
-        ops.extend(token_ops(Some(&book), None));
-        ops.push(self.wakeup.emit(EventType::BookCreated, &book)?);
+        ops.extend(token_ops(Some(book), None));
+        ops.push(self.wakeup.emit(EventType::BookCreated, book)?);
         ops.push(audit::entry(
             actor,
             "book.create",
             book.id,
             None,
             Some(json!(book)),
-            None,
+            note,
         )?);
-        match transact_audited(store, ops).await {
-            Ok(()) => {
-                self.changed(None, Some(&book));
-                Ok(book)
-            }
-            Err(StoreError::ConditionFailed(_)) => Err(isbn_taken()),
-            Err(e) => Err(e.into()),
-        }
+        Ok(ops)
     }
 
-    /// Replaces a book's details; the book as stored.
-    pub async fn update(
+    /// The writes that change `old`'s details into `new`'s (see [`with_details`]), conditioned
+    /// on `old`'s version: item, ISBN claim, genre counts, tokens, `book.updated`, audit entry.
+    fn update_ops(
         &self,
         actor: &Actor,
-        id: BookId,
-        expected_version: Option<i64>,
-        d: BookDetails,
-    ) -> Result<Book> {
-        let store = self.store.as_ref();
-        d.validate()?;
-        let old = self.get(id).await?.ok_or(Error::NotFound("book"))?;
-        if expected_version.is_some_and(|v| v != old.version) {
-            return Err(Error::PreconditionFailed(old.version));
-        }
-        let mut new = old.clone();
-        new.isbn = d.isbn.clone();
-        new.title = d.title.clone();
-        new.authors = d.authors.clone();
-        new.genre = d.genre.clone();
-        new.description = d.description.clone();
-        new.price_cents = d.price_cents;
-        new.published_year = d.published_year;
-        new.version = old.version + 1;
-        new.updated_at = chrono::Utc::now();
-
-        let mut set: Vec<(Path, Value)> = to_item(&d)?
+        old: &Book,
+        new: &Book,
+        note: Option<String>,
+    ) -> Result<Vec<WriteOp>> {
+        let id = old.id;
+        let mut set: Vec<(Path, Value)> = to_item(&details_of(new))?
             .into_iter()
             .map(|(k, v)| (Path::attr(&k), v))
             .collect();
@@ -253,7 +234,7 @@ impl Catalogue {
         set.push((Path::attr("currency"), json!(new.currency)));
         set.push((Path::attr("version"), new.version.into()));
         set.push((Path::attr("updated_at"), json!(new.updated_at)));
-        for (k, v) in derived_attrs(&new) {
+        for (k, v) in derived_attrs(new) {
             set.push((Path::attr(k), v));
         }
         let mut ops = vec![WriteOp::Update {
@@ -278,16 +259,35 @@ impl Catalogue {
             ops.push(genre_op(&old.genre, -1));
             ops.push(genre_op(&new.genre, 1));
         }
-        ops.extend(token_ops(Some(&new), Some(&old)));
-        ops.push(self.wakeup.emit(EventType::BookUpdated, &new)?);
+        ops.extend(token_ops(Some(new), Some(old)));
+        ops.push(self.wakeup.emit(EventType::BookUpdated, new)?);
         ops.push(audit::entry(
             actor,
             "book.update",
             id,
             Some(json!(old)),
             Some(json!(new)),
-            None,
+            note,
         )?);
+        Ok(ops)
+    }
+
+    /// Replaces a book's details; the book as stored.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: BookId,
+        expected_version: Option<i64>,
+        d: BookDetails,
+    ) -> Result<Book> {
+        let store = self.store.as_ref();
+        d.validate()?;
+        let old = self.get(id).await?.ok_or(Error::NotFound("book"))?;
+        if expected_version.is_some_and(|v| v != old.version) {
+            return Err(Error::PreconditionFailed(old.version));
+        }
+        let new = with_details(&old, &d);
+        let ops = self.update_ops(actor, &old, &new, None)?;
         match transact_audited(store, ops).await {
             Ok(()) => {
                 // Stock may have moved meanwhile; answer with the stored state.
@@ -368,6 +368,21 @@ impl Catalogue {
             .await?;
         Ok(page.items.is_empty())
     }
+}
+
+/// `old` with the details `d`, one version on.
+fn with_details(old: &Book, d: &BookDetails) -> Book {
+    let mut new = old.clone();
+    new.isbn = d.isbn.clone();
+    new.title = d.title.clone();
+    new.authors = d.authors.clone();
+    new.genre = d.genre.clone();
+    new.description = d.description.clone();
+    new.price_cents = d.price_cents;
+    new.published_year = d.published_year;
+    new.version = old.version + 1;
+    new.updated_at = chrono::Utc::now();
+    new
 }
 
 pub async fn get(store: &dyn Store, id: BookId) -> Result<Option<Book>> {

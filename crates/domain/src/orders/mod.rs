@@ -5,6 +5,7 @@
 //! read, so overselling, over-returning and racing transitions are impossible, whatever the
 //! number of API instances.
 mod checkout;
+mod export;
 mod lifecycle;
 mod quote;
 mod receiving;

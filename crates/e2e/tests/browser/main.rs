@@ -17,6 +17,7 @@ mod api_keys;
 mod cart;
 mod checkout;
 mod docs;
+mod import;
 mod phone;
 mod shopper;
 mod staff;

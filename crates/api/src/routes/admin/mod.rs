@@ -6,6 +6,8 @@
 pub mod api_keys;
 pub mod audit;
 pub mod books;
+pub mod exports;
+pub mod imports;
 pub mod inventory;
 pub mod orders;
 pub mod staff;
@@ -20,6 +22,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         scope("/admin")
             .configure(books::routes)
             .configure(inventory::routes)
+            .configure(imports::routes)
+            .configure(exports::routes)
             .configure(orders::routes)
             .configure(audit::routes)
             .configure(webhooks::routes)

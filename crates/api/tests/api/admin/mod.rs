@@ -2,6 +2,8 @@
 mod api_keys;
 mod audit;
 mod books;
+mod exports;
+mod imports;
 mod inventory;
 mod orders;
 mod staff;

@@ -1,0 +1,81 @@
+//! The staff's CSV import: a file with problems shows each by line and column and writes
+//! nothing; a good file is imported.
+use crate::support::*;
+use bookstore_model::*;
+
+const HEADER: &str = "isbn,title,authors,genre,price_cents,published_year,stock\n";
+
+#[tokio::test]
+async fn an_import_with_errors_shows_them_by_line_then_a_good_one_imports() {
+    let _serial = serial().await;
+    let shop = Shop::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    let good = dir.path().join("good.csv");
+    let (a, b_, c) = (unique_isbn(), unique_isbn(), unique_isbn());
+    std::fs::write(
+        &bad,
+        format!("{HEADER}{a},Fine Book,Ann Lee,poetry,900,2001,3\n{b_},=cmd|' /C calc'!A0,Bo Ek,poetry,900,2001,1\n{c},Third,Cy Ng,poetry,lots,2001,1\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        &good,
+        format!("{HEADER}{a},Fine Book,Ann Lee,poetry,900,2001,3\n{b_},Second Book,Bo Ek,poetry,900,2001,1\n"),
+    )
+    .unwrap();
+
+    let b = Browser::start(&shop.url).await;
+    b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    b.wait_path(|p| p == "/admin", "the inventory").await;
+    b.click("a[href='/admin/csv']").await;
+    b.wait_path(|p| p == "/admin/csv", "the import page").await;
+
+    b.find("input[name=csv]")
+        .await
+        .send_keys(bad.to_str().unwrap())
+        .await
+        .unwrap();
+    b.click("button[name=check]").await;
+    b.wait_contains(".import-report .summary", "2 problems")
+        .await;
+    let table = b
+        .wait_contains("table.problems", "spreadsheet would run as a formula")
+        .await;
+    assert!(table.contains('3') && table.contains("title"), "{table}");
+    b.wait_contains("table.problems", "price_cents").await;
+    b.screenshot("admin-import-problems").await;
+    // Importing it anyway is refused whole: the same problems, nothing written.
+    b.click("button[name=import]").await;
+    b.wait_contains(".import-report .summary", "nothing was imported")
+        .await;
+    assert!(
+        shop.api
+            .list_books(&BookQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    b.find("input[name=csv]")
+        .await
+        .send_keys(good.to_str().unwrap())
+        .await
+        .unwrap();
+    b.click("button[name=check]").await;
+    b.wait_contains(".import-report .summary", "no problems")
+        .await;
+    b.click("button[name=import]").await;
+    b.wait_contains(".import-report .summary", "2 added").await;
+    b.screenshot("admin-import-done").await;
+    assert_eq!(
+        shop.api
+            .list_books(&BookQuery::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+    b.close().await;
+}
