@@ -3,6 +3,7 @@
 //! admin request is ever sent for them.
 pub mod api_keys;
 pub mod audit;
+pub mod dashboard;
 pub mod inventory;
 pub mod new_book;
 pub mod order;
