@@ -433,6 +433,18 @@ impl Api {
         self.check(r)
     }
 
+    /// The owner's sales figures over a range.
+    pub async fn sales_stats(&self, q: &SalesQuery) -> ApiResult<SalesStats> {
+        let r = self.authed().admin_sales_stats(q).await;
+        self.check(r)
+    }
+
+    /// Every instance's operations figures over a range.
+    pub async fn operations_stats(&self, q: &OperationsQuery) -> ApiResult<OperationsStats> {
+        let r = self.authed().admin_operations_stats(q).await;
+        self.check(r)
+    }
+
     pub async fn audit(&self, cursor: Option<String>, limit: u32) -> ApiResult<Page<AuditEntry>> {
         let q = PageQuery {
             limit: Some(limit),

@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/orders/:id") view=pages::admin::order::AdminOrderPage />
                     <Route path=path!("/admin/csv") view=pages::admin::csv::CsvPage />
                     <Route path=path!("/admin/audit") view=pages::admin::audit::AuditLog />
+                    <Route path=path!("/admin/dashboard") view=pages::admin::dashboard::Dashboard />
                     <Route path=path!("/admin/webhooks") view=pages::admin::webhooks::Webhooks />
                     <Route path=path!("/admin/api-keys") view=pages::admin::api_keys::ApiKeys />
                     <Route path=path!("/admin/staff") view=pages::admin::staff::Staff />
@@ -114,6 +115,7 @@ fn Header() -> impl IntoView {
                         <li><A href="/admin">"Inventory"</A></li>
                         <li><A href="/admin/stock">"Stock levels"</A></li>
                         <li><A href="/admin/orders">"Orders"</A></li>
+                        <li><A href="/admin/dashboard">"Dashboard"</A></li>
                         <li><A href="/admin/csv">"Import / export"</A></li>
                     </Show>
                     // Owners only: staff never see links to screens the API refuses them.

@@ -69,6 +69,9 @@ SEMANTIC_CODES = {
     # The current password given to confirm an account change is wrong (403, not checked
     # here, listed for the record): any string fits the schema.
     "wrong_password",
+    # A dashboard range whose `from` is not before its `to`, or that is longer than the
+    # figures are served for: each bound alone fits the schema.
+    "invalid_range",
 }
 
 

@@ -111,7 +111,7 @@ impl Operations {
 
     /// Every instance's figures over a range, and their total, in steps.
     pub async fn figures(&self, q: &OperationsQuery) -> Result<OperationsStats> {
-        let bad = |d: &str| Error::BadRequest(ProblemCode::InvalidQuery, d.into());
+        let bad = |d: &str| Error::BadRequest(ProblemCode::InvalidRange, d.into());
         let minute = Duration::minutes(1);
         let to = q.to.unwrap_or_else(Utc::now);
         let to = match to.duration_trunc(minute) {

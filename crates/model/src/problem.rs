@@ -82,6 +82,7 @@ codes! {
     InvalidQuery = "invalid_query",
     InvalidId = "invalid_id",
     InvalidCursor = "invalid_cursor",
+    InvalidRange = "invalid_range",
     InvalidHeader = "invalid_header",
     ValidationFailed = "validation_failed",
     Unauthorized = "unauthorized",

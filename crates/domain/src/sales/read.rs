@@ -264,8 +264,10 @@ fn num(item: &Item, name: &str) -> i64 {
     item.get(name).and_then(Value::as_i64).unwrap_or(0)
 }
 
+/// A range the counters do not serve: which ranges are fine depends on the values together
+/// (and the clock), beyond what the parameters' schemas state.
 fn bad(detail: String) -> Error {
-    Error::BadRequest(ProblemCode::InvalidQuery, detail)
+    Error::BadRequest(ProblemCode::InvalidRange, detail)
 }
 
 fn floor(t: DateTime<Utc>, step: TimeDelta) -> Result<DateTime<Utc>> {

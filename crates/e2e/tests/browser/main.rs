@@ -16,6 +16,7 @@ mod admin;
 mod api_keys;
 mod cart;
 mod checkout;
+mod dashboard;
 mod docs;
 mod import;
 mod phone;

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod csv;
+pub mod dashboard;
 pub mod inventory;
 pub mod new_book;
 pub mod order;

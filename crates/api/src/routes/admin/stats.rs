@@ -26,7 +26,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     params(SalesQuery),
     responses(
         (status = 200, description = "The range's buckets, totals and top lists", body = SalesStats),
-        (status = 400, description = "A bad parameter, `from` not before `to`, or a range over 168 hours (hourly) or 92 days (daily) (`invalid_query`)")
+        (status = 400, description = "A bad parameter (`invalid_query`); `from` not before `to`, or a range over 168 hours (hourly) or 92 days (daily) (`invalid_range`)")
     )
 )]
 #[get("/sales")]
@@ -52,7 +52,7 @@ pub async fn sales(
     params(OperationsQuery),
     responses(
         (status = 200, description = "The total and each instance's figures", body = OperationsStats),
-        (status = 400, description = "A bad parameter, `from` not before `to`, or a range over 48 hours (`invalid_query`)")
+        (status = 400, description = "A bad parameter (`invalid_query`); `from` not before `to`, or a range over 48 hours (`invalid_range`)")
     )
 )]
 #[get("/operations")]
