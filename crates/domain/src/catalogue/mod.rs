@@ -1,5 +1,6 @@
 //! The catalogue: books, their ISBN claims, genre counters and search tokens, always written
 //! together in one transaction.
+mod genres;
 mod inventory;
 mod json;
 mod keys;
@@ -74,6 +75,10 @@ pub struct Catalogue {
     book_json: BookJsonCache,
     searches: SearchCache,
     genres: Fresh<Vec<GenreCount>>,
+    /// The managed list of genres (see [`genres`]).
+    genre_list: Fresh<BTreeSet<Genre>>,
+    /// Whether this instance saw the genre list seeded (it is only ever seeded once).
+    genres_seeded: std::sync::atomic::AtomicBool,
     bestsellers: Fresh<Vec<Bestseller>>,
     /// Wakes this instance's outbox dispatcher after a write with an event.
     wakeup: Wakeup,
@@ -98,6 +103,8 @@ impl Catalogue {
                 config.search_candidates_bytes,
             ),
             genres: Fresh::new(config.genres_max_age),
+            genre_list: Fresh::new(config.genres_max_age),
+            genres_seeded: std::sync::atomic::AtomicBool::new(false),
             bestsellers: Fresh::new(config.bestsellers_max_age),
             wakeup: Wakeup::new(),
             currency: config.currency.clone(),
@@ -158,6 +165,7 @@ impl Catalogue {
     pub async fn create(&self, actor: &Actor, new: NewBook) -> Result<Book> {
         let store = self.store.as_ref();
         new.validate()?;
+        let genre_check = self.genre_check(&new.details().genre).await?;
         let now = chrono::Utc::now();
         let d = new.details();
         let book = Book {
@@ -199,7 +207,9 @@ impl Catalogue {
                 cond: Some(Cond::NotExists),
             },
             genre_op(&book.genre, 1),
+            genre_check,
         ];
+        const GENRE_CHECK: usize = 3;
         ops.extend(token_ops(Some(&book), None));
         ops.push(self.wakeup.emit(EventType::BookCreated, &book)?);
         ops.push(audit::entry(
@@ -214,6 +224,9 @@ impl Catalogue {
             Ok(()) => {
                 self.changed(None, Some(&book));
                 Ok(book)
+            }
+            Err(StoreError::ConditionFailed(failed)) if failed.contains(&GENRE_CHECK) => {
+                Err(self.genre_removed(&book.genre).await)
             }
             Err(StoreError::ConditionFailed(_)) => Err(isbn_taken()),
             Err(e) => Err(e.into()),
@@ -231,6 +244,12 @@ impl Catalogue {
         let store = self.store.as_ref();
         d.validate()?;
         let old = self.get(id).await?.ok_or(Error::NotFound("book"))?;
+        // An unchanged genre has this book, so it cannot have left the list.
+        let genre_check = if old.genre == d.genre {
+            None
+        } else {
+            Some(self.genre_check(&d.genre).await?)
+        };
         if expected_version.is_some_and(|v| v != old.version) {
             return Err(Error::PreconditionFailed(old.version));
         }
@@ -274,9 +293,12 @@ impl Catalogue {
                 cond: None,
             });
         }
-        if old.genre != new.genre {
+        let mut genre_check_at = None;
+        if let Some(check) = genre_check {
             ops.push(genre_op(&old.genre, -1));
             ops.push(genre_op(&new.genre, 1));
+            genre_check_at = Some(ops.len());
+            ops.push(check);
         }
         ops.extend(token_ops(Some(&new), Some(&old)));
         ops.push(self.wakeup.emit(EventType::BookUpdated, &new)?);
@@ -296,7 +318,9 @@ impl Catalogue {
                 Ok(book)
             }
             Err(StoreError::ConditionFailed(failed)) => {
-                if failed.contains(&0) {
+                if genre_check_at.is_some_and(|i| failed.contains(&i)) {
+                    Err(self.genre_removed(&new.genre).await)
+                } else if failed.contains(&0) {
                     let current = self.get(id).await?.ok_or(Error::NotFound("book"))?;
                     Err(Error::PreconditionFailed(current.version))
                 } else {

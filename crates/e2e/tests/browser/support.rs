@@ -178,6 +178,13 @@ impl Shop {
             .expect("admin login")
             .token;
         let admin = api.authed(token);
+        // A book's genre must be on the shop's list: the owner adds those the tests use.
+        for genre in ["fiction", "mystery"] {
+            admin
+                .admin_add_genre(&Genre::parse(genre).expect("genre"))
+                .await
+                .expect("add genre");
+        }
         Self {
             url,
             api,

@@ -6,6 +6,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod books;
+pub mod genres;
 pub mod inventory;
 pub mod orders;
 pub mod staff;
@@ -19,6 +20,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/admin")
             .configure(books::routes)
+            .configure(genres::routes)
             .configure(inventory::routes)
             .configure(orders::routes)
             .configure(audit::routes)

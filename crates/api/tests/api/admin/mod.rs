@@ -2,6 +2,7 @@
 mod api_keys;
 mod audit;
 mod books;
+mod genres;
 mod inventory;
 mod orders;
 mod staff;
