@@ -161,7 +161,7 @@ impl Catalogue {
                 item,
                 cond: Some(Cond::NotExists),
             },
-            audit::genre_entry(actor, "genre.add", None, Some(json!(genre)))?,
+            audit::genre_entry(actor, "genre.add", None, Some(json!({ "genre": genre })))?,
         ];
         match transact_audited(self.store.as_ref(), ops).await {
             Ok(()) => {
@@ -190,7 +190,7 @@ impl Catalogue {
                 key: genre_key(genre),
                 cond: Cond::Or(vec![Cond::NotExists, Cond::Le(count, 0)]),
             },
-            audit::genre_entry(actor, "genre.remove", Some(json!(genre)), None)?,
+            audit::genre_entry(actor, "genre.remove", Some(json!({ "genre": genre })), None)?,
         ];
         let result = transact_audited(self.store.as_ref(), ops).await;
         self.genre_list.invalidate();

@@ -179,9 +179,17 @@ async fn genres_in_use_stay_and_removed_ones_are_refused() {
         .collect();
     assert_eq!(
         genre_entries[0],
-        ("genre.remove", Some(serde_json::json!("poetry")), None)
+        (
+            "genre.remove",
+            Some(serde_json::json!({"genre": "poetry"})),
+            None
+        )
     );
-    assert!(genre_entries.contains(&("genre.add", None, Some(serde_json::json!("poetry")))));
+    assert!(genre_entries.contains(&(
+        "genre.add",
+        None,
+        Some(serde_json::json!({"genre": "poetry"}))
+    )));
 }
 
 /// Staff read the list (the book forms pick from it) but do not change it; customers do not
