@@ -383,6 +383,12 @@ impl Api {
         self.check(r)
     }
 
+    /// The shop's list of genres, the only ones a book may have.
+    pub async fn admin_genres(&self) -> ApiResult<Vec<GenreCount>> {
+        let r = self.authed().admin_genres().await;
+        self.check(r)
+    }
+
     /// Every order (of `status`), newest first, or oldest first (the fulfilment queue).
     pub async fn admin_orders(
         &self,

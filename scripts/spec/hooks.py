@@ -66,6 +66,9 @@ SEMANTIC_CODES = {
     # A staff invitation's token, likewise; and a role change that would leave no owner.
     "invalid_invitation",
     "last_owner",
+    # A book's genre that fits the pattern but is not on the shop's list (only the store knows
+    # the list; `GET /api/v1/admin/genres`).
+    "unknown_genre",
     # The current password given to confirm an account change is wrong (403, not checked
     # here, listed for the record): any string fits the schema.
     "wrong_password",

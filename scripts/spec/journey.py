@@ -24,12 +24,14 @@ from bookstore_client.api.accounts import (
     replace_my_address,
 )
 from bookstore_client.api.admin import (
+    add_genre,
     adjust_stock,
     create_book,
     delete_book,
     deliver_order,
     list_all_orders,
     list_audit_entries,
+    list_managed_genres,
     receive_return,
     ship_order,
     update_book,
@@ -51,6 +53,7 @@ from bookstore_client.models import (
     LineRequest,
     LoginRequest,
     NewBook,
+    NewGenre,
     PlaceOrder,
     Problem,
     RegisterRequest,
@@ -240,6 +243,13 @@ def main():
 
     orders = step("admin lists orders", list_all_orders.sync_detailed(client=admin, limit=100), 200)
     check(any(o.id == order.id for o in orders.items), "the admin sees the order")
+    step(
+        "admin adds a genre",
+        add_genre.sync_detailed(client=admin, body=NewGenre(genre="reference")),
+        201,
+    )
+    listed = step("admin lists the genres", list_managed_genres.sync_detailed(client=admin), 200)
+    check(any(g.genre == "reference" and g.count == 0 for g in listed), "the new genre is listed")
     created = step(
         "admin adds a book",
         create_book.sync_detailed(

@@ -14,8 +14,18 @@ pub fn demo_books() -> anyhow::Result<Vec<NewBook>> {
 /// Adds every demo book whose ISBN is not in the store yet; returns how many were added.
 pub async fn load_demo(catalogue: &Catalogue) -> anyhow::Result<usize> {
     let actor = system_actor();
+    let books = demo_books()?;
+    // Its genres first: a book's genre must be on the shop's list.
+    let genres: std::collections::BTreeSet<_> =
+        books.iter().map(|b| b.details().genre.clone()).collect();
+    for genre in genres {
+        match catalogue.add_genre(&actor, genre).await {
+            Ok(_) | Err(Error::Conflict(ProblemCode::GenreExists, _)) => {}
+            Err(e) => return Err(anyhow::anyhow!("seeding genres: {e}")),
+        }
+    }
     // Concurrent creates share the embedded store's group commits.
-    let added: Vec<bool> = stream::iter(demo_books()?)
+    let added: Vec<bool> = stream::iter(books)
         .map(|book| {
             let actor = &actor;
             async move {

@@ -391,6 +391,30 @@ impl Client {
 
     // ---- admin
 
+    // ---- genres (staff read, the owner manages)
+
+    pub async fn admin_genres(&self) -> Result<Vec<GenreCount>> {
+        self.get(paths::ADMIN_GENRES).await
+    }
+
+    pub async fn admin_add_genre(&self, genre: &Genre) -> Result<GenreCount> {
+        let body = NewGenre {
+            genre: genre.clone(),
+        };
+        self.post(paths::ADMIN_GENRES, &body).await
+    }
+
+    pub async fn admin_remove_genre(&self, genre: &Genre) -> Result<()> {
+        let res = self
+            .request(Method::DELETE, &paths::admin_genre(genre))
+            .send()
+            .await?;
+        if res.status() == StatusCode::NO_CONTENT {
+            return Ok(());
+        }
+        Self::decode::<serde_json::Value>(res).await.map(|_| ())
+    }
+
     pub async fn admin_create_book(&self, book: &NewBook) -> Result<Book> {
         self.post(paths::ADMIN_BOOKS, book).await
     }

@@ -69,6 +69,21 @@ pub fn staff_entry(
     write(actor, action, subject, before, after, None)
 }
 
+/// The audit record of a change to the list of genres, to be written in the change's own
+/// transaction.
+pub fn genre_entry(
+    actor: &Actor,
+    action: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Result<WriteOp> {
+    let subject = Subject {
+        book_id: None,
+        user_id: None,
+    };
+    write(actor, action, subject, before, after, None)
+}
+
 /// What an entry is about.
 struct Subject {
     book_id: Option<BookId>,

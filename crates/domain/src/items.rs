@@ -9,6 +9,7 @@
 //! | ISBN claim      | `ISBN#<isbn>`          | `ISBN`                    |                              |
 //! | search token    | `TOK#<2 chars>` (note) | `<token>#<book id>`       |                              |
 //! | genre counter   | `GENRES`               | `<genre>`                 |                              |
+//! | listed genre    | `GENRE_LIST`           | `<genre>`, `#seeded` (note) |                            |
 //! | user            | `USER#<email>`         | `USER`                    |                              |
 //! | address         | `USER#<email>`         | `ADDR#<id>`               |                              |
 //! | address counter | `USER#<email>`         | `ADDRESSES`               |                              |
@@ -29,6 +30,9 @@
 //!
 //! A user's `role` is `customer`, `staff` or `owner`; accounts stored before staff roles say
 //! `admin`, read as `owner` (`users::staff` conditions on either).
+//!
+//! The genre list's `#seeded` marker says it was started from the counters (genres with books)
+//! of a store written before the list existed (`catalogue::genres`).
 //!
 //! A token's group is its first character and its second folded into `[0-9a-z~]`
 //! (`catalogue::keys::token_group`), so a one-letter word's matches lie in 38 known groups.

@@ -239,6 +239,13 @@ pub struct GenreCount {
     pub count: i64,
 }
 
+/// A genre to add to the shop's list (`POST /api/v1/admin/genres`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGenre {
+    pub genre: Genre,
+}
+
 /// A book and the copies sold, net of returns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Bestseller {

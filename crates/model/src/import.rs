@@ -68,6 +68,8 @@ pub enum ImportProblemCode {
     InvalidValue,
     /// An ISBN appears on an earlier row of the file too.
     DuplicateIsbn,
+    /// The genre is not on the shop's list (the message names the closest one).
+    UnknownGenre,
 }
 
 /// One problem of an import file.

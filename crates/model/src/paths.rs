@@ -23,6 +23,7 @@ pub const PAYMENT_CONFIG: &str = "/api/v1/payment-config";
 pub const ORDERS: &str = "/api/v1/orders";
 pub const ORDER_QUOTE: &str = "/api/v1/orders/quote";
 pub const ADMIN_BOOKS: &str = "/api/v1/admin/books";
+pub const ADMIN_GENRES: &str = "/api/v1/admin/genres";
 pub const ADMIN_INVENTORY: &str = "/api/v1/admin/inventory";
 pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
 pub const ADMIN_IMPORT_BOOKS: &str = "/api/v1/admin/imports/books";
@@ -79,6 +80,10 @@ pub fn admin_receive_return(id: OrderId, return_id: ReturnId) -> String {
 
 pub fn my_address(id: AddressId) -> String {
     format!("{MY_ADDRESSES}/{id}")
+}
+
+pub fn admin_genre(genre: &crate::Genre) -> String {
+    format!("{ADMIN_GENRES}/{genre}")
 }
 
 pub fn admin_book(id: BookId) -> String {
@@ -156,6 +161,8 @@ pub const TEMPLATES: &[&str] = &[
     "/api/v1/admin/books/{id}",
     "/api/v1/admin/books/{id}/stock",
     "/api/v1/admin/books/{id}/low-stock-threshold",
+    ADMIN_GENRES,
+    "/api/v1/admin/genres/{name}",
     ADMIN_INVENTORY,
     ADMIN_ORDERS,
     "/api/v1/admin/orders/{id}",
@@ -256,6 +263,13 @@ mod tests {
             assert!(TEMPLATES.contains(&template));
             assert_eq!(built, template.replace("{user_id}", &user.to_string()));
         }
+        let genre = crate::Genre::parse("science-fiction").unwrap();
+        let template = "/api/v1/admin/genres/{name}";
+        assert!(TEMPLATES.contains(&template));
+        assert_eq!(
+            admin_genre(&genre),
+            template.replace("{name}", "science-fiction")
+        );
         let template = "/api/v1/admin/webhooks/{id}/deliveries/{delivery}/retry";
         assert!(TEMPLATES.contains(&template));
         assert_eq!(

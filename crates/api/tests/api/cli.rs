@@ -126,6 +126,7 @@ async fn a_revoked_admins_token_no_longer_opens_admin_routes() {
             .unwrap()
             .token;
         let admin = server.client.authed(token.clone());
+        add_test_genres(&admin).await;
         admin
             .admin_create_book(&new_book("Before", "A", "fiction", 100, 1))
             .await

@@ -160,6 +160,7 @@ async fn two_instances_on_one_store_both_see_a_change() {
             .unwrap()
             .token,
     );
+    add_test_genres(&admin).await;
     let book = admin
         .admin_create_book(&new_book("Shared Shelf", "A. Author", "fiction", 500, 4))
         .await

@@ -69,6 +69,7 @@ impl TestApp {
             .expect("admin login")
             .token;
         let admin = api.authed(admin_token);
+        add_test_genres(&admin).await;
         Self {
             address,
             metrics_address,
@@ -159,6 +160,34 @@ pub async fn spawn_behind_slow_proxy(
     })
     .await;
     (app, proxy)
+}
+
+/// The genres the tests give books. A book's genre must be on the shop's list, which the
+/// owner keeps: every test server gets these through the API, as an owner would add them.
+pub const TEST_GENRES: [&str; 6] = [
+    "fiction",
+    "poetry",
+    "history",
+    "crime",
+    "adventure",
+    "philosophy",
+];
+
+/// Adds [`TEST_GENRES`] (those already listed stay).
+pub async fn add_test_genres(owner: &Client) {
+    for g in TEST_GENRES {
+        loop {
+            match owner.admin_add_genre(&Genre::parse(g).unwrap()).await {
+                Ok(_) => break,
+                Err(e) if e.code() == Some(ProblemCode::GenreExists) => break,
+                // A test's low write limit (its refill is at least 1 a second).
+                Err(e) if e.code() == Some(ProblemCode::RateLimited) => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!("adding the genre {g}: {e}"),
+            }
+        }
+    }
 }
 
 static ISBN_SEQ: AtomicU64 = AtomicU64::new(1);
@@ -303,7 +332,9 @@ impl Server {
     /// The bootstrap admin, signed in.
     pub async fn admin(&self) -> Client {
         let login = self.client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        self.client.authed(login.expect("admin login").token)
+        let admin = self.client.authed(login.expect("admin login").token);
+        add_test_genres(&admin).await;
+        admin
     }
 
     /// A new customer `email` (password: the e-mail twice), signed in.
@@ -450,5 +481,8 @@ pub async fn instances_with(n: usize, adjust: impl FnOnce(&mut Settings)) -> Ins
         urls.push(format!("http://127.0.0.1:{}", app.port()));
         tokio::spawn(app.run_until_stopped());
     }
+    let api = Client::new(&urls[0]);
+    let token = api.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap().token;
+    add_test_genres(&api.authed(token)).await;
     Instances { urls, _data: data }
 }

@@ -38,7 +38,13 @@ pub struct Problems {
 }
 
 impl Problems {
-    fn push(&mut self, line: u64, column: Option<&str>, code: Code, message: impl Into<String>) {
+    pub(super) fn push(
+        &mut self,
+        line: u64,
+        column: Option<&str>,
+        code: Code,
+        message: impl Into<String>,
+    ) {
         self.count += 1;
         if self.list.len() < MAX_REPORTED_PROBLEMS {
             self.list.push(ImportProblem {

@@ -7,7 +7,7 @@
 //! repeated or resumed import idempotent: a row already applied is `unchanged`, the ISBN claim
 //! (written with `NotExists`) keeps a book from being added twice, and a stock is only ever
 //! *set* (`stock_mode=set`), never added to.
-use super::csv_check::{ImportRow, StockMode, check};
+use super::csv_check::{Checked, ImportRow, StockMode, check};
 use super::inventory::Stocked;
 use super::*;
 use bookstore_model::ImportReport;
@@ -39,7 +39,8 @@ impl Catalogue {
         csv: &[u8],
         dry_run: bool,
     ) -> Result<ImportReport> {
-        let checked = check(csv);
+        let mut checked = check(csv);
+        self.check_genres(&mut checked).await?;
         let mut report = ImportReport {
             dry_run,
             rows: checked.total,
@@ -67,6 +68,37 @@ impl Catalogue {
         Ok(report)
     }
 
+    /// A genre not on the shop's list is a problem of each row that has it (column `genre`),
+    /// found with the others before anything is written; the book writes check it again.
+    async fn check_genres(&self, checked: &mut Checked) -> Result<()> {
+        let mut verdicts: std::collections::BTreeMap<Genre, Option<String>> = Default::default();
+        let mut found = Vec::new();
+        for row in &checked.rows {
+            let genre = &row.details.genre;
+            if !verdicts.contains_key(genre) {
+                let verdict = match self.genre_check(genre).await {
+                    Ok(_) => None,
+                    Err(Error::Unprocessable(ProblemCode::UnknownGenre, message)) => Some(message),
+                    Err(e) => return Err(e),
+                };
+                verdicts.insert(genre.clone(), verdict);
+            }
+            if let Some(Some(message)) = verdicts.get(genre) {
+                found.push((row.line, message.clone()));
+            }
+        }
+        for (line, message) in found {
+            checked.problems.push(
+                line,
+                Some("genre"),
+                bookstore_model::ImportProblemCode::UnknownGenre,
+                message,
+            );
+        }
+        checked.problems.list.sort_by_key(|p| p.line);
+        Ok(())
+    }
+
     /// Writes one checked row: adds the book if its ISBN is new, else brings its details (and
     /// with `stock_mode=set` its stock) to the row's. `import` names the import in the audit
     /// notes.
@@ -81,11 +113,17 @@ impl Catalogue {
         for _ in 0..ROW_ATTEMPTS {
             let Some(old) = self.by_isbn(&row.details.isbn).await? else {
                 let book = self.new_book(&row.details, row.stock.unwrap_or(0));
-                let ops = self.create_ops(actor, &book, note())?;
+                let genre_check = self.genre_check(&book.genre).await?;
+                let ops = self.create_ops(actor, &book, genre_check, note())?;
                 match transact_audited(store, ops).await {
                     Ok(()) => {
                         self.changed(None, Some(&book));
                         return Ok(RowOutcome::Created);
+                    }
+                    Err(StoreError::ConditionFailed(failed))
+                        if failed.contains(&CREATE_GENRE_CHECK) =>
+                    {
+                        return Err(self.genre_removed(&book.genre).await);
                     }
                     // Claimed meanwhile (another import, an admin): update that book instead.
                     Err(StoreError::ConditionFailed(_)) => continue,
@@ -95,9 +133,20 @@ impl Catalogue {
             let mut outcome = RowOutcome::Unchanged;
             if details_of(&old) != row.details {
                 let new = with_details(&old, &row.details);
-                let ops = self.update_ops(actor, &old, &new, note())?;
+                let genre_check = if old.genre == new.genre {
+                    None
+                } else {
+                    Some(self.genre_check(&new.genre).await?)
+                };
+                let (ops, genre_check_at) =
+                    self.update_ops(actor, &old, &new, genre_check, note())?;
                 match transact_audited(store, ops).await {
                     Ok(()) => self.changed(Some(&old), Some(&new)),
+                    Err(StoreError::ConditionFailed(failed))
+                        if genre_check_at.is_some_and(|i| failed.contains(&i)) =>
+                    {
+                        return Err(self.genre_removed(&new.genre).await);
+                    }
                     Err(StoreError::ConditionFailed(_)) => continue,
                     Err(e) => return Err(e.into()),
                 }

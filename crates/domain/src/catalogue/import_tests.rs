@@ -120,7 +120,8 @@ fn bad_files_are_refused_whole() {
     assert_eq!(codes(""), vec![(1, None, Code::Empty)]);
 }
 
-fn catalogue(dir: &std::path::Path) -> Catalogue {
+/// A catalogue on a fresh store whose genre list holds the files' genres.
+async fn catalogue(dir: &std::path::Path) -> Catalogue {
     let store = Arc::new(EmbeddedStore::open(dir).unwrap());
     let config = CatalogueConfig {
         book_json_bytes: 1 << 20,
@@ -133,7 +134,24 @@ fn catalogue(dir: &std::path::Path) -> Catalogue {
         inventory_max_age: Duration::ZERO,
         currency: Currency::parse("USD").unwrap(),
     };
-    Catalogue::new(store, Arc::new(CursorCodec::new(b"secret")), &config)
+    let cat = Catalogue::new(store, Arc::new(CursorCodec::new(b"secret")), &config);
+    let names = ["sci-fi", "classics"].map(str::to_owned);
+    for name in names
+        .into_iter()
+        .chain((0..20).map(|n| format!("genre-{n}")))
+    {
+        cat.add_genre(&owner(), Genre::parse(&name).unwrap())
+            .await
+            .unwrap();
+    }
+    cat
+}
+
+fn owner() -> Actor {
+    Actor {
+        role: Role::Owner,
+        ..actor()
+    }
 }
 
 fn actor() -> Actor {
@@ -147,7 +165,7 @@ fn actor() -> Actor {
 #[tokio::test]
 async fn an_import_is_idempotent_by_isbn_and_keeps_stock_unless_told() {
     let dir = tempfile::tempdir().unwrap();
-    let cat = catalogue(dir.path());
+    let cat = catalogue(dir.path()).await;
     let a = actor();
     let first = format!(
         "{HEADER}{},Dune,Frank Herbert,sci-fi,,1299,1965,3,\n{},Emma,Jane Austen,classics,,599,1815,,\n",
@@ -199,7 +217,7 @@ async fn an_import_is_idempotent_by_isbn_and_keeps_stock_unless_told() {
 
     // A file with one bad row writes nothing, not even its good rows.
     let bad = format!(
-        "{HEADER}{},New,A,g,,1,2000,,\n{},=1+1,A,g,,1,2000,,\n",
+        "{HEADER}{},New,A,sci-fi,,1,2000,,\n{},=1+1,A,sci-fi,,1,2000,,\n",
         isbn(3),
         isbn(4)
     );
@@ -223,7 +241,7 @@ async fn an_import_is_idempotent_by_isbn_and_keeps_stock_unless_told() {
 async fn a_100k_row_file_imports() {
     const ROWS: u64 = 100_000;
     let dir = tempfile::tempdir().unwrap();
-    let cat = catalogue(dir.path());
+    let cat = catalogue(dir.path()).await;
     let mut csv = String::from(HEADER);
     for n in 0..ROWS {
         csv.push_str(&format!(
@@ -248,4 +266,47 @@ async fn a_100k_row_file_imports() {
         ROWS as f64 / secs
     );
     assert_eq!((r.rows, r.created, r.problem_count), (ROWS, ROWS, 0));
+}
+
+#[tokio::test]
+async fn a_genre_off_the_list_is_a_problem_of_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = catalogue(dir.path()).await;
+    let file = format!(
+        "{HEADER}{},Dune,Frank Herbert,sci-fu,,1299,1965,3,\n{},Emma,Jane Austen,classics,,599,1815,,\n{},Ubik,Philip K. Dick,sci-fu,,899,1969,,\n",
+        isbn(1),
+        isbn(2),
+        isbn(3)
+    );
+    let r = cat
+        .import_books(&actor(), file.as_bytes(), true)
+        .await
+        .unwrap();
+    let found: Vec<_> = r
+        .problems
+        .iter()
+        .map(|p| (p.line, p.column.as_deref(), p.code))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (2, Some("genre"), Code::UnknownGenre),
+            (4, Some("genre"), Code::UnknownGenre)
+        ]
+    );
+    assert!(
+        r.problems[0].message.contains("did you mean \"sci-fi\""),
+        "{:?}",
+        r.problems[0]
+    );
+    match cat.import_books(&actor(), file.as_bytes(), false).await {
+        Err(Error::ImportInvalid(r)) => assert_eq!(r.problem_count, 2),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        cat.by_isbn(&Isbn::parse(&isbn(2)).unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

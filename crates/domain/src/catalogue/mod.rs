@@ -2,6 +2,7 @@
 //! together in one transaction.
 mod csv_check;
 mod export;
+mod genres;
 mod import;
 mod inventory;
 mod json;
@@ -38,6 +39,9 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Where [`Catalogue::create_ops`] puts the check that the book's genre is listed.
+const CREATE_GENRE_CHECK: usize = 3;
 
 /// The partition of the whole-catalogue indexes.
 pub const CATALOGUE: &str = "BOOKS";
@@ -78,6 +82,10 @@ pub struct Catalogue {
     book_json: BookJsonCache,
     searches: SearchCache,
     genres: Fresh<Vec<GenreCount>>,
+    /// The managed list of genres (see [`genres`]).
+    genre_list: Fresh<BTreeSet<Genre>>,
+    /// Whether this instance saw the genre list seeded (it is only ever seeded once).
+    genres_seeded: std::sync::atomic::AtomicBool,
     bestsellers: Fresh<Vec<Bestseller>>,
     /// Wakes this instance's outbox dispatcher after a write with an event.
     wakeup: Wakeup,
@@ -102,6 +110,8 @@ impl Catalogue {
                 config.search_candidates_bytes,
             ),
             genres: Fresh::new(config.genres_max_age),
+            genre_list: Fresh::new(config.genres_max_age),
+            genres_seeded: std::sync::atomic::AtomicBool::new(false),
             bestsellers: Fresh::new(config.bestsellers_max_age),
             wakeup: Wakeup::new(),
             currency: config.currency.clone(),
@@ -162,22 +172,32 @@ impl Catalogue {
     pub async fn create(&self, actor: &Actor, new: NewBook) -> Result<Book> {
         let store = self.store.as_ref();
         new.validate()?;
+        let genre_check = self.genre_check(&new.details().genre).await?;
         let book = self.new_book(&new.details(), new.stock);
-        let ops = self.create_ops(actor, &book, None)?;
+        let ops = self.create_ops(actor, &book, genre_check, None)?;
         match transact_audited(store, ops).await {
             Ok(()) => {
                 self.changed(None, Some(&book));
                 Ok(book)
+            }
+            Err(StoreError::ConditionFailed(failed)) if failed.contains(&CREATE_GENRE_CHECK) => {
+                Err(self.genre_removed(&book.genre).await)
             }
             Err(StoreError::ConditionFailed(_)) => Err(isbn_taken()),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// The writes that add `book`: its item, ISBN claim, genre count, search tokens,
-    /// `book.created` event and audit entry (last), in one transaction. `note` goes in the
-    /// audit entry.
-    fn create_ops(&self, actor: &Actor, book: &Book, note: Option<String>) -> Result<Vec<WriteOp>> {
+    /// The writes that add `book`: its item, ISBN claim, genre count, the check that its genre
+    /// is listed (`genre_check`, at [`CREATE_GENRE_CHECK`]), search tokens, `book.created`
+    /// event and audit entry (last), in one transaction. `note` goes in the audit entry.
+    fn create_ops(
+        &self,
+        actor: &Actor,
+        book: &Book,
+        genre_check: WriteOp,
+        note: Option<String>,
+    ) -> Result<Vec<WriteOp>> {
         let mut item = to_item(book)?;
         let key = book_key(book.id);
         item.insert("pk".into(), key.pk.into());
@@ -202,6 +222,7 @@ impl Catalogue {
                 cond: Some(Cond::NotExists),
             },
             genre_op(&book.genre, 1),
+            genre_check,
         ];
         ops.extend(token_ops(Some(book), None));
         ops.push(self.wakeup.emit(EventType::BookCreated, book)?);
@@ -217,14 +238,16 @@ impl Catalogue {
     }
 
     /// The writes that change `old`'s details into `new`'s (see [`with_details`]), conditioned
-    /// on `old`'s version: item, ISBN claim, genre counts, tokens, `book.updated`, audit entry.
+    /// on `old`'s version: item, ISBN claim, genre counts with the check that a new genre is
+    /// listed (`genre_check`; its place is returned), tokens, `book.updated`, audit entry.
     fn update_ops(
         &self,
         actor: &Actor,
         old: &Book,
         new: &Book,
+        genre_check: Option<WriteOp>,
         note: Option<String>,
-    ) -> Result<Vec<WriteOp>> {
+    ) -> Result<(Vec<WriteOp>, Option<usize>)> {
         let id = old.id;
         let mut set: Vec<(Path, Value)> = to_item(&details_of(new))?
             .into_iter()
@@ -255,9 +278,14 @@ impl Catalogue {
                 cond: None,
             });
         }
+        let mut genre_check_at = None;
         if old.genre != new.genre {
             ops.push(genre_op(&old.genre, -1));
             ops.push(genre_op(&new.genre, 1));
+        }
+        if let Some(check) = genre_check {
+            genre_check_at = Some(ops.len());
+            ops.push(check);
         }
         ops.extend(token_ops(Some(new), Some(old)));
         ops.push(self.wakeup.emit(EventType::BookUpdated, new)?);
@@ -269,7 +297,7 @@ impl Catalogue {
             Some(json!(new)),
             note,
         )?);
-        Ok(ops)
+        Ok((ops, genre_check_at))
     }
 
     /// Replaces a book's details; the book as stored.
@@ -287,7 +315,13 @@ impl Catalogue {
             return Err(Error::PreconditionFailed(old.version));
         }
         let new = with_details(&old, &d);
-        let ops = self.update_ops(actor, &old, &new, None)?;
+        // An unchanged genre has this book, so it cannot have left the list.
+        let genre_check = if old.genre == d.genre {
+            None
+        } else {
+            Some(self.genre_check(&d.genre).await?)
+        };
+        let (ops, genre_check_at) = self.update_ops(actor, &old, &new, genre_check, None)?;
         match transact_audited(store, ops).await {
             Ok(()) => {
                 // Stock may have moved meanwhile; answer with the stored state.
@@ -296,7 +330,9 @@ impl Catalogue {
                 Ok(book)
             }
             Err(StoreError::ConditionFailed(failed)) => {
-                if failed.contains(&0) {
+                if genre_check_at.is_some_and(|i| failed.contains(&i)) {
+                    Err(self.genre_removed(&new.genre).await)
+                } else if failed.contains(&0) {
                     let current = self.get(id).await?.ok_or(Error::NotFound("book"))?;
                     Err(Error::PreconditionFailed(current.version))
                 } else {

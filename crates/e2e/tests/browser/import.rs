@@ -15,12 +15,12 @@ async fn an_import_with_errors_shows_them_by_line_then_a_good_one_imports() {
     let (a, b_, c) = (unique_isbn(), unique_isbn(), unique_isbn());
     std::fs::write(
         &bad,
-        format!("{HEADER}{a},Fine Book,Ann Lee,poetry,900,2001,3\n{b_},=cmd|' /C calc'!A0,Bo Ek,poetry,900,2001,1\n{c},Third,Cy Ng,poetry,lots,2001,1\n"),
+        format!("{HEADER}{a},Fine Book,Ann Lee,fiction,900,2001,3\n{b_},=cmd|' /C calc'!A0,Bo Ek,fiction,900,2001,1\n{c},Third,Cy Ng,fiction,lots,2001,1\n"),
     )
     .unwrap();
     std::fs::write(
         &good,
-        format!("{HEADER}{a},Fine Book,Ann Lee,poetry,900,2001,3\n{b_},Second Book,Bo Ek,poetry,900,2001,1\n"),
+        format!("{HEADER}{a},Fine Book,Ann Lee,fiction,900,2001,3\n{b_},Second Book,Bo Ek,fiction,900,2001,1\n"),
     )
     .unwrap();
 

@@ -178,6 +178,13 @@ impl Shop {
             .expect("admin login")
             .token;
         let admin = api.authed(token);
+        // A book's genre must be on the shop's list: the owner adds those the tests use.
+        for genre in ["fiction", "mystery"] {
+            admin
+                .admin_add_genre(&Genre::parse(genre).expect("genre"))
+                .await
+                .expect("add genre");
+        }
         Self {
             url,
             api,
@@ -492,6 +499,24 @@ impl Browser {
     }
 
     /// Replaces the value of an input (so that the app sees input events).
+    /// Picks the option `value` of the `<select>` at `css`, once the option is there (the
+    /// options may come from the API), as a user's choice would (a `change` event).
+    pub async fn choose(&self, css: &str, value: &str) {
+        self.find(&format!("{css} option[value='{value}']")).await;
+        let el = self.find(css).await;
+        self.c
+            .execute(
+                "arguments[0].value = arguments[1]; \
+                 arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![
+                    serde_json::to_value(&el).expect("element ref"),
+                    serde_json::Value::from(value),
+                ],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("choose {value} in {css}: {e}"));
+    }
+
     pub async fn fill(&self, css: &str, text: &str) {
         let el = self.find(css).await;
         // Empty it the way typing would, so the app's `input` handler sees it.

@@ -217,6 +217,9 @@ pub fn BookFields(form: BookForm, prefix: String) -> impl IntoView {
     let api = crate::use_api();
     let currency = LocalResource::new(move || async move { api.shop_currency().await });
     let price_id = format!("{prefix}-price");
+    // A book's genre is one of the shop's list (the API refuses any other).
+    let genres = LocalResource::new(move || async move { api.admin_genres().await });
+    let genre_id = format!("{prefix}-genre");
     let field =
         move |name: &str, label: &'static str, sig: RwSignal<String>, kind: &'static str| {
             let id = format!("{prefix}-{name}");
@@ -238,7 +241,37 @@ pub fn BookFields(form: BookForm, prefix: String) -> impl IntoView {
             {field("title", "Title", form.title, "text")}
             {field("authors", "Authors (comma-separated)", form.authors, "text")}
             {field("isbn", "ISBN", form.isbn, "text")}
-            {field("genre", "Genre", form.genre, "text")}
+            <div class="field">
+                <label for=genre_id.clone()>"Genre"</label>
+                <select
+                    id=genre_id
+                    name="genre"
+                    prop:value=move || form.genre.get()
+                    on:change=move |ev| form.genre.set(event_target_value(&ev))
+                >
+                    <option value="" disabled=true selected=move || form.genre.get().is_empty()>
+                        "Choose a genre"
+                    </option>
+                    {move || {
+                        let mut names: Vec<String> = match genres.get() {
+                            Some(Ok(list)) => list.into_iter().map(|g| g.genre.to_string()).collect(),
+                            _ => Vec::new(),
+                        };
+                        // The book's own genre, whatever the list's state (it is on it).
+                        let current = form.genre.get();
+                        if !current.is_empty() && !names.contains(&current) {
+                            names.push(current.clone());
+                        }
+                        names
+                            .into_iter()
+                            .map(|n| {
+                                let selected = n == current;
+                                view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
+                            })
+                            .collect_view()
+                    }}
+                </select>
+            </div>
             <div class="field">
                 <label for=price_id.clone()>
                     {move || match currency.get() {

@@ -31,7 +31,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     request_body = NewBook,
     responses(
         (status = 201, description = "Added", body = Book, headers(("ETag" = String, description = "The book's `ETag`: `\"<version>-<hash>\"`"), ("Location" = String, description = "The book's URL"))),
-        (status = 409, description = "Another book has this ISBN (`isbn_taken`)")
+        (status = 409, description = "Another book has this ISBN (`isbn_taken`)"),
+        (status = 422, description = "The body is not valid (`validation_failed`), or its genre is not on the shop's list (`unknown_genre`; the detail names the closest listed genre, `GET /api/v1/admin/genres` lists them)")
     )
 )]
 #[post("")]
@@ -61,6 +62,7 @@ pub async fn create(
         (status = 404, description = "No such book (`not_found`)"),
         (status = 409, description = "Another book has this ISBN (`isbn_taken`)"),
         (status = 412, description = "Stale version (`precondition_failed`); `current_version` says the current one"),
+        (status = 422, description = "The body is not valid (`validation_failed`), or its genre is not on the shop's list (`unknown_genre`; the detail names the closest listed genre, `GET /api/v1/admin/genres` lists them)"),
         (status = 428, description = "If-Match missing (`precondition_required`)")
     )
 )]

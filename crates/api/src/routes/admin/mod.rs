@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod books;
 pub mod exports;
+pub mod genres;
 pub mod imports;
 pub mod inventory;
 pub mod orders;
@@ -21,6 +22,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/admin")
             .configure(books::routes)
+            .configure(genres::routes)
             .configure(inventory::routes)
             .configure(imports::routes)
             .configure(exports::routes)

@@ -10,7 +10,7 @@ async fn orders_export_by_time_and_status() {
     let app = TestApp::spawn().await;
     let book = app
         .admin
-        .admin_create_book(&new_book("=1+1 Tricks", "A", "g", 500, 50))
+        .admin_create_book(&new_book("=1+1 Tricks", "A", "fiction", 500, 50))
         .await
         .unwrap();
     let shopper = app.customer().await;

@@ -22,10 +22,10 @@ pub fn books_csv(rows: u64, offset: u64) -> String {
     let mut csv = String::from(HEADER);
     for n in offset..offset + rows {
         csv.push_str(&format!(
-            "{},Imported title {n},Author {};Second Author,genre-{},\"Line one.\nLine two.\",{},{},{},\n",
+            "{},Imported title {n},Author {};Second Author,{},\"Line one.\nLine two.\",{},{},{},\n",
             isbn(n),
             n % 97,
-            n % 7,
+            TEST_GENRES[(n % 6) as usize],
             100 + n,
             1900 + n % 120,
             n % 9
@@ -124,7 +124,7 @@ async fn an_import_adds_books_once_by_isbn() {
 
     // Stock kept by default, set on request.
     let edit = format!(
-        "{HEADER}{},Imported title 7,Author 7;Second Author,genre-0,,107,1907,40,\n",
+        "{HEADER}{},Imported title 7,Author 7;Second Author,fiction,,107,1907,40,\n",
         isbn(7)
     );
     let r = app
@@ -149,10 +149,10 @@ async fn an_import_adds_books_once_by_isbn() {
 #[tokio::test]
 async fn bad_files_are_refused_and_write_nothing() {
     let app = TestApp::spawn().await;
-    let good = |n: u64| format!("{},Good,A,g,,1,2000,,\n", isbn(n));
+    let good = |n: u64| format!("{},Good,A,fiction,,1,2000,,\n", isbn(n));
     let mut latin1 = format!("{HEADER}{}", good(1)).into_bytes();
     latin1.extend(format!("{},Caf", isbn(2)).as_bytes());
-    latin1.extend(b"\xE9,B,g,,1,2000,,\n");
+    latin1.extend(b"\xE9,B,fiction,,1,2000,,\n");
     let utf16: Vec<u8> = [0xFF, 0xFE]
         .into_iter()
         .chain(
@@ -162,7 +162,7 @@ async fn bad_files_are_refused_and_write_nothing() {
         )
         .collect();
     let huge = format!(
-        "{HEADER}{}{},{},A,g,,1,2000,,\n",
+        "{HEADER}{}{},{},A,fiction,,1,2000,,\n",
         good(1),
         isbn(2),
         "x".repeat(50 << 20)
@@ -191,7 +191,7 @@ async fn bad_files_are_refused_and_write_nothing() {
         (
             "quoted newline in a title",
             format!(
-                "{HEADER}{}{},\"Two\nlines\",A,g,,1,2000,,\n",
+                "{HEADER}{}{},\"Two\nlines\",A,fiction,,1,2000,,\n",
                 good(1),
                 isbn(2)
             )
@@ -201,7 +201,7 @@ async fn bad_files_are_refused_and_write_nothing() {
         (
             "unterminated quote",
             format!(
-                "{HEADER}{}{},\"Open,A,g,,1,2000,,\n{}",
+                "{HEADER}{}{},\"Open,A,fiction,,1,2000,,\n{}",
                 good(1),
                 isbn(2),
                 good(3)
@@ -217,7 +217,7 @@ async fn bad_files_are_refused_and_write_nothing() {
         (
             "formula injection",
             format!(
-                "{HEADER}{}{},=cmd|' /C calc'!A0,@SUM(1),g,,1,2000,,\n",
+                "{HEADER}{}{},=cmd|' /C calc'!A0,@SUM(1),fiction,,1,2000,,\n",
                 good(1),
                 isbn(2)
             )
@@ -302,10 +302,13 @@ async fn an_export_imports_back_unchanged() {
     let app = TestApp::spawn().await;
     let mut csv = books_csv(120, 0);
     csv.push_str(&format!(
-        "{},\"'=HYPERLINK(\"\"http://x\"\")\",'@Bob;'Salem's Man,g,\"'+1, \"\"quoted\"\"\nand more\",5,-300,2,\n",
+        "{},\"'=HYPERLINK(\"\"http://x\"\")\",'@Bob;'Salem's Man,fiction,\"'+1, \"\"quoted\"\"\nand more\",5,-300,2,\n",
         isbn(500)
     ));
-    csv.push_str(&format!("{},''=not a formula,A,g,,5,2000,,\n", isbn(501)));
+    csv.push_str(&format!(
+        "{},''=not a formula,A,fiction,,5,2000,,\n",
+        isbn(501)
+    ));
     let r = app
         .admin
         .admin_import_books(csv.into_bytes(), false)

@@ -3,6 +3,7 @@ mod api_keys;
 mod audit;
 mod books;
 mod exports;
+mod genres;
 mod imports;
 mod inventory;
 mod orders;

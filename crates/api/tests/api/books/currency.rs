@@ -65,6 +65,7 @@ async fn stored_books_are_shown_in_the_current_shop_currency() {
             .unwrap()
             .token,
     );
+    add_test_genres(&admin).await;
     let book = admin
         .admin_create_book(&new_book("Once Dollars", "A", "fiction", 1000, 4))
         .await
