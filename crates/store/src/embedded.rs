@@ -33,6 +33,7 @@
 //! order is tuple order, strings compared bytewise component by component.
 mod cache;
 mod codec;
+mod ttl;
 mod writer;
 
 use crate::expr::{apply, cond_of, holds};
@@ -102,6 +103,10 @@ impl EmbeddedStore {
             .cache_size(CACHE_BYTES)
             // Every batch says how durable it is; none is flushed behind our back.
             .manual_journal_persist(true)
+            .with_compaction_filter_factories(Arc::new(|keyspace: &str| {
+                (keyspace == "items")
+                    .then(|| Arc::new(ttl::Expiry) as Arc<dyn fjall::compaction::filter::Factory>)
+            }))
             .open()
             .map_err(internal)?;
         let items = db

@@ -393,3 +393,43 @@ fn numbers_sort_before_strings_and_in_order() {
         assert!(ka < kb, "{:?} < {:?}", w[0], w[1]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_removes_expired_items_like_dynamodb_ttl() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let items = [
+        ("IDEM#u#old", json!({"ttl": now - 10})),
+        ("IDEM#u#new", json!({"ttl": now + 3600})),
+        ("BOOK#1", json!({"title": "kept: no ttl"})),
+        // An index attribute keeps an expired item: its entries are in the other keyspace.
+        (
+            "ORDER#1",
+            json!({"ttl": now - 10, "order_user": "u", "created_key": "k"}),
+        ),
+    ];
+    for (pk, extra) in &items {
+        let mut item = json!({"pk": pk, "sk": "X"}).as_object().unwrap().clone();
+        item.extend(extra.as_object().unwrap().clone());
+        store
+            .transact(vec![WriteOp::Put { item, cond: None }])
+            .await
+            .unwrap();
+    }
+    // Past the memtable, into tables, and through a compaction.
+    store.items.rotate_memtable_and_wait().unwrap();
+    store.items.major_compact().unwrap();
+    let on_disk = |pk: &str| store.items.get(item_key(pk, "X")).unwrap().is_some();
+    assert!(!on_disk("IDEM#u#old"), "expired: removed");
+    assert!(on_disk("IDEM#u#new"), "not yet due: kept");
+    assert!(on_disk("BOOK#1"));
+    assert!(on_disk("ORDER#1"));
+    assert!(
+        !ttl::expired(br#"{"ttl":"soon"}"#, now),
+        "not a number: kept"
+    );
+}
