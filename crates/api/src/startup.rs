@@ -54,12 +54,13 @@ pub struct Application {
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     match settings.store {
         StoreKind::Embedded => {
-            let store = EmbeddedStore::open(&settings.data_dir).with_context(|| {
-                format!(
-                    "opening the embedded store in {}",
-                    settings.data_dir.display()
-                )
-            })?;
+            let store = EmbeddedStore::open_with(&settings.data_dir, settings.embedded.config())
+                .with_context(|| {
+                    format!(
+                        "opening the embedded store in {}",
+                        settings.data_dir.display()
+                    )
+                })?;
             Ok(Arc::new(store))
         }
         StoreKind::Dynamodb => connect_dynamo(settings).await,

@@ -56,14 +56,35 @@ use tokio::sync::{mpsc, oneshot};
 /// How many waiting transactions one commit takes at most.
 const MAX_GROUP: usize = 1024;
 
-/// fjall's block cache.
-const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+/// How much memory the embedded store may hold: its caches and write buffers. The process
+/// needs about `block_cache + item_cache + range_cache + 4 x memtable` for the store (each of
+/// the two keyspaces has an active memtable and at most about one sealed one being flushed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmbeddedConfig {
+    /// fjall's cache of table blocks (decompressed) and their indexes and filters.
+    pub block_cache_bytes: u64,
+    /// The read cache of committed items (see `cache`).
+    pub item_cache_bytes: usize,
+    /// The cache of index ranges (see `cache`): ~4 KB per cached page of 20.
+    pub range_cache_bytes: usize,
+    /// Each keyspace's memtable: written to a table when full. Smaller means smaller,
+    /// more frequent flushes.
+    pub memtable_bytes: u64,
+    /// The journal's size on disk before fjall flushes memtables to let old journal files go.
+    pub journal_bytes: u64,
+}
 
-/// The read cache of committed items (see `cache`).
-const ITEM_CACHE_BYTES: usize = 64 * 1024 * 1024;
-
-/// The cache of index ranges (see `cache`): ~4 KB per cached page of 20.
-const RANGE_CACHE_BYTES: usize = 16 * 1024 * 1024;
+impl Default for EmbeddedConfig {
+    fn default() -> Self {
+        Self {
+            block_cache_bytes: 256 << 20,
+            item_cache_bytes: 64 << 20,
+            range_cache_bytes: 16 << 20,
+            memtable_bytes: 64 << 20,
+            journal_bytes: 512 << 20,
+        }
+    }
+}
 
 type Reply = oneshot::Sender<Result<(), StoreError>>;
 
@@ -95,12 +116,22 @@ fn internal(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl EmbeddedStore {
-    /// Opens (or creates) the database in the directory `dir/fjall`.
+    /// Opens (or creates) the database in the directory `dir/fjall`, with the default sizes.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(dir, EmbeddedConfig::default())
+    }
+
+    /// Opens (or creates) the database in the directory `dir/fjall` with `config`'s sizes.
+    pub fn open_with(dir: &Path, config: EmbeddedConfig) -> Result<Self, StoreError> {
         let path = dir.join("fjall");
         std::fs::create_dir_all(&path).map_err(internal)?;
         let db = Database::builder(&path)
-            .cache_size(CACHE_BYTES)
+            .cache_size(config.block_cache_bytes)
+            // fjall refuses less than 64 MiB.
+            .max_journaling_size(config.journal_bytes.max(64 << 20))
+            // Tables are compressed (lz4, in the lower levels, by the flush and compaction
+            // threads); the journal is not: the one writer thread appends it on every commit.
+            .journal_compression(fjall::CompressionType::None)
             // Every batch says how durable it is; none is flushed behind our back.
             .manual_journal_persist(true)
             .with_compaction_filter_factories(Arc::new(|keyspace: &str| {
@@ -109,18 +140,26 @@ impl EmbeddedStore {
             }))
             .open()
             .map_err(internal)?;
+        let memtable = config.memtable_bytes.max(1 << 20);
         let items = db
-            .keyspace("items", KeyspaceCreateOptions::default)
+            .keyspace("items", || {
+                KeyspaceCreateOptions::default().max_memtable_size(memtable)
+            })
             .map_err(internal)?;
         let index = db
-            .keyspace("index", KeyspaceCreateOptions::default)
+            .keyspace("index", || {
+                KeyspaceCreateOptions::default().max_memtable_size(memtable)
+            })
             .map_err(internal)?;
         let (writer, rx) = mpsc::unbounded_channel();
         let store = Self {
             db,
             items,
             index,
-            cache: Arc::new(ItemCache::new(ITEM_CACHE_BYTES, RANGE_CACHE_BYTES)),
+            cache: Arc::new(ItemCache::new(
+                config.item_cache_bytes,
+                config.range_cache_bytes,
+            )),
             writer,
         };
         let writer_store = store.clone();

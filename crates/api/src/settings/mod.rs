@@ -7,8 +7,12 @@ use bookstore_domain::hashing::{MIN_MEMORY_KIB, MIN_MEMORY_PASSES, PasswordKdf};
 use bookstore_model::{CountryCode, ShippingOption};
 use secrecy::{ExposeSecret, SecretString};
 
+mod embedded;
+mod inventory;
 mod outbound;
 mod payments;
+pub use embedded::EmbeddedSettings;
+pub use inventory::InventorySettings;
 pub use outbound::{MailSettings, WebhookSettings};
 pub use payments::PaymentSettings;
 use serde::Deserialize;
@@ -206,6 +210,9 @@ pub struct Settings {
     pub ops_retention_days: u32,
     #[serde(default)]
     pub inventory: InventorySettings,
+    /// The embedded store's caches and write buffers.
+    #[serde(default)]
+    pub embedded: EmbeddedSettings,
 }
 
 fn default_ops_flush_ms() -> u64 {
@@ -214,28 +221,6 @@ fn default_ops_flush_ms() -> u64 {
 
 fn default_ops_retention_days() -> u32 {
     7
-}
-
-/// The shop's stock (section `inventory`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct InventorySettings {
-    /// A book without a threshold of its own is low on stock at or below this many copies
-    /// (`stock.low` is raised when its stock crosses it).
-    pub low_stock_threshold: u32,
-    /// How long one instance serves the staff's inventory listing from the snapshot of every
-    /// book it read (~200 bytes a book: ~20 MiB for 100,000); its own catalogue writes forget
-    /// it at once, sales and other instances' writes show within this; 0 = read per request.
-    pub snapshot_max_age_ms: u64,
-}
-
-impl Default for InventorySettings {
-    fn default() -> Self {
-        Self {
-            low_stock_threshold: 5,
-            snapshot_max_age_ms: 5000,
-        }
-    }
 }
 
 fn default_return_window_days() -> u32 {
@@ -405,6 +390,7 @@ impl Settings {
                 snapshot_max_age_ms: 0,
                 ..InventorySettings::default()
             },
+            embedded: EmbeddedSettings::default(),
             instance_id: None,
             ops_flush_ms: default_ops_flush_ms(),
             ops_retention_days: default_ops_retention_days(),
