@@ -5,6 +5,9 @@
 #   benches/bench.sh http           # embedded store: GET book, GET list, POST orders vs ceiling
 #   benches/bench.sh tpcw [MIX]     # TPC-W mix (default shopping), SHOPPERS (64) shoppers, think 0
 #                                   # (HASH_THREADS, HASH_COST, WORKER_NICE, LOADGEN_NICE: see cmd_tpcw)
+#   benches/bench.sh soak [MIX]     # SOAK_SECS (1800) of a TPC-W mix (default ordering) on BOOKS_SOAK
+#                                   # (100000) books: drift, p99 stalls, memory, bytes per order
+#                                   # (NO_VERIFY=1 skips the consistency check, long after 1M orders)
 #   benches/bench.sh outbox         # events through the outbox to a webhook receiver, both back ends:
 #                                   # events/s and latency from each order's transaction to arrival
 #   benches/bench.sh store          # YCSB A/B/C/F on the Store interface, both back ends
@@ -190,6 +193,36 @@ print("consistency:", all(r["consistency"]["ok"] for r in runs), "errors:", [r["
 PY
 }
 
+# A long ordering run on a large catalogue: does the shop stay as fast as it started? Samples
+# the server's memory and data directory every 10 s beside the load generator's per-second
+# timeline; benches/soak.py sums up (first vs last five minutes, p99 per second against the
+# run's median, memory after warm-up, bytes on disk per order) and draws the chart.
+cmd_soak() {
+  local mix=${1:-ordering} secs=${SOAK_SECS:-1800}
+  WORKER_NICE=${WORKER_NICE-19} LOADGEN_NICE=${LOADGEN_NICE-19} HASH_THREADS=${HASH_THREADS-$(nproc)}
+  HASH_COST=${HASH_COST-7168x5}
+  build; start_ceiling
+  start_shop soak env BOOKSTORE__WORKER_NICE="$WORKER_NICE" ${HASH_THREADS:+BOOKSTORE__PASSWORD_HASH_THREADS=$HASH_THREADS} \
+    ${HASH_COST:+BOOKSTORE__PASSWORD_HASH_MEMORY_KIB=${HASH_COST%x*} BOOKSTORE__PASSWORD_HASH_PASSES=${HASH_COST#*x}}
+  load_dataset "${BOOKS_SOAK:-100000}"
+  measure_ceiling >"$OUT/c.txt"
+  local samples="$OUT/soak-samples.csv"
+  echo "second,rss_kib,data_bytes" >"$samples"
+  (
+    t0=$(date +%s)
+    while kill -0 "$SHOP_PID" 2>/dev/null; do
+      echo "$(( $(date +%s) - t0 )),$(awk '/^VmRSS/ {print $2}' "/proc/$SHOP_PID/status"),$(du -sb "$SHOP_DIR" | cut -f1)" >>"$samples"
+      sleep 10
+    done
+  ) & local sampler=$!
+  nice -n "$LOADGEN_NICE" "$REL/bookstore-loadgen" run --base "$BASE" --mix "$mix" --shoppers "${SHOPPERS:-64}" --customers "$CUSTOMERS" \
+    --duration-secs "$secs" --warmup-secs 5 --think-ms 0 --seed 1 --session-interactions "${SESSION:-128}" \
+    --json "$OUT/soak.json" --chart "$OUT/soak-timeline.svg" ${NO_VERIFY:+--no-verify} | tee "$OUT/soak.txt"
+  kill "$sampler" 2>/dev/null || true
+  report_row "ceiling {\"ok\":true}" "$(cat "$OUT/c.txt")" ""
+  python3 benches/soak.py "$OUT/soak.json" "$samples" "$OUT/soak-memory.svg" | tee -a "$OUT/summary.txt"
+}
+
 cmd_store() {
   build; start_dynamo
   for i in $(seq "$REPEAT"); do
@@ -349,6 +382,7 @@ case "${1:-}" in
   ceiling) cmd_ceiling ;;
   http) cmd_http ;;
   tpcw) shift; cmd_tpcw "$@" ;;
+  soak) shift; cmd_soak "$@" ;;
   outbox) cmd_outbox ;;
   store) cmd_store ;;
   dynamo) cmd_dynamo ;;
