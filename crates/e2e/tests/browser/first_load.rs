@@ -16,11 +16,12 @@ const UP: f64 = 750_000.0 / 8.0;
 const LATENCY_MS: f64 = 150.0;
 const CPU_SLOWDOWN: f64 = 4.0;
 
-/// Ceilings (today's figures with room; see benches/README.md).
+/// Ceilings (today's figures with room; see benches/README.md). The targets: something
+/// meaningful within a second, the catalogue within two, and 300 KB over the wire.
 const MAX_BYTES: u64 = 700_000;
-const MAX_FIRST_CONTENT_MS: f64 = 6_000.0;
-const MAX_CATALOGUE_MS: f64 = 7_000.0;
-const MAX_APP_MS: f64 = 15_000.0;
+const MAX_FIRST_CONTENT_MS: f64 = 1_000.0;
+const MAX_CATALOGUE_MS: f64 = 2_000.0;
+const MAX_APP_MS: f64 = 8_000.0;
 
 /// Records, from the first moment of the document, when the shop's header and its book cards
 /// first appear, and when the app has mounted (the live-stock footer only it renders); the time
