@@ -216,5 +216,32 @@ async fn the_catalogue_loads_fast_on_a_slow_phone() {
     // The app took over: its cards, with their buttons, are the ones shown.
     b.find("main li.card[data-book-id] .add-to-cart button")
         .await;
+    assert!(!b.exists("#boot").await, "the static page is still there");
+
+    // Before the app runs (here: never), the page itself shows the books and the way to them.
+    cdp(
+        &b,
+        "Emulation.setScriptExecutionDisabled",
+        serde_json::json!({ "value": true }),
+    )
+    .await;
+    for (path, books, name) in [("/books", 20, "catalogue"), ("/", 6, "home")] {
+        b.c.goto(&format!("{}{path}", shop.url)).await.unwrap();
+        let cards =
+            b.c.find_all(fantoccini::Locator::Css("#boot main li.card"))
+                .await
+                .unwrap();
+        assert_eq!(cards.len(), books, "{path}");
+        let first = cards[0].text().await.unwrap();
+        assert!(
+            first.contains("Harbour Lights")
+                && first.contains("Ann Keeper")
+                && first.contains("$12."),
+            "{path}: {first}"
+        );
+        b.find("#boot header a[href='/books']").await;
+        b.screenshot(&format!("first-load-{name}-without-the-app"))
+            .await;
+    }
     b.close().await;
 }
