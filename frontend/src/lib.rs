@@ -16,13 +16,15 @@ use crate::cart::Cart;
 use crate::live::{LinkState, Live};
 use crate::session::Session;
 use leptos::prelude::*;
-use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::components::{A, Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
 /// Entry point (called by `main`): mounts the app on `<body>`.
 pub fn start() {
     console_error_panic_hook::set_once();
+    #[cfg(not(feature = "admin"))]
+    let _ = BOOT_PATH.set(window().location().pathname().unwrap_or_default());
     if let Some(boot) = document().get_element_by_id("boot") {
         boot.remove();
     }
@@ -72,17 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=pages::my_account::AccountPage />
                     <Route path=path!("/orders") view=pages::orders::MyOrders />
                     <Route path=path!("/orders/:id") view=pages::orders::OrderPage />
-                    <Route path=path!("/admin") view=pages::admin::inventory::Inventory />
-                    <Route path=path!("/admin/books/new") view=pages::admin::new_book::NewBookPage />
-                    <Route path=path!("/admin/stock") view=pages::admin::stock::StockLevels />
-                    <Route path=path!("/admin/orders") view=pages::admin::orders::AdminOrders />
-                    <Route path=path!("/admin/orders/:id") view=pages::admin::order::AdminOrderPage />
-                    <Route path=path!("/admin/csv") view=pages::admin::csv::CsvPage />
-                    <Route path=path!("/admin/audit") view=pages::admin::audit::AuditLog />
-                    <Route path=path!("/admin/dashboard") view=pages::admin::dashboard::Dashboard />
-                    <Route path=path!("/admin/webhooks") view=pages::admin::webhooks::Webhooks />
-                    <Route path=path!("/admin/api-keys") view=pages::admin::api_keys::ApiKeys />
-                    <Route path=path!("/admin/staff") view=pages::admin::staff::Staff />
+                    <AdminRoutes />
                     <Route path=path!("/staff-invitation") view=pages::invitation::AcceptInvitation />
                 </Routes>
             </main>
@@ -92,6 +84,62 @@ pub fn App() -> impl IntoView {
         </Router>
     }
 }
+
+/// The admin screens, in the admin bundle only (`cargo xtask spa` builds the shop's bundle
+/// without the feature `admin`, so that shoppers never download them; the server sends
+/// `admin.html`, which loads the admin bundle, for every `/admin/…` page).
+#[cfg(feature = "admin")]
+#[component(transparent)]
+fn AdminRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
+    view! {
+        <ParentRoute path=path!("/admin") view=Outlet>
+            <Route path=path!("") view=pages::admin::inventory::Inventory />
+            <Route path=path!("books/new") view=pages::admin::new_book::NewBookPage />
+            <Route path=path!("stock") view=pages::admin::stock::StockLevels />
+            <Route path=path!("orders") view=pages::admin::orders::AdminOrders />
+            <Route path=path!("orders/:id") view=pages::admin::order::AdminOrderPage />
+            <Route path=path!("csv") view=pages::admin::csv::CsvPage />
+            <Route path=path!("audit") view=pages::admin::audit::AuditLog />
+            <Route path=path!("dashboard") view=pages::admin::dashboard::Dashboard />
+            <Route path=path!("webhooks") view=pages::admin::webhooks::Webhooks />
+            <Route path=path!("api-keys") view=pages::admin::api_keys::ApiKeys />
+            <Route path=path!("staff") view=pages::admin::staff::Staff />
+        </ParentRoute>
+    }
+    .into_inner()
+}
+
+/// In the shop's bundle, an admin page (a link, the redirect after a staff login) is loaded
+/// from the server: that is the admin bundle.
+#[cfg(not(feature = "admin"))]
+#[component(transparent)]
+fn AdminRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
+    view! {
+        <ParentRoute path=path!("/admin") view=Outlet>
+            <Route path=path!("") view=LoadFromServer />
+            <Route path=path!("*rest") view=LoadFromServer />
+        </ParentRoute>
+    }
+    .into_inner()
+}
+
+#[cfg(not(feature = "admin"))]
+#[component]
+fn LoadFromServer() -> impl IntoView {
+    let here = window().location().pathname().unwrap_or_default();
+    // The server sent this bundle for this very address (a dist without `admin.html`):
+    // loading it again would loop.
+    if BOOT_PATH.get().is_some_and(|boot| *boot == here) {
+        return view! { <pages::not_found::NotFound /> }.into_any();
+    }
+    // The address is already the admin page's: loading it again asks the server.
+    let _ = window().location().reload();
+    view! { <p class="boot" role="status">"Loading…"</p> }.into_any()
+}
+
+/// The path the app started at.
+#[cfg(not(feature = "admin"))]
+static BOOT_PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 #[component]
 fn Header() -> impl IntoView {

@@ -477,8 +477,12 @@ fn query_config() -> web::QueryConfig {
 async fn fallback(
     req: actix_web::HttpRequest,
     files: web::Data<StaticFiles>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    files.respond(&req).ok_or(ApiError::NotFound("resource"))
+    files
+        .respond_with_books(&req, &state.catalogue)
+        .await
+        .ok_or(ApiError::NotFound("resource"))
 }
 
 /// Turns any error response that is not already a problem document (a 405 from the router, a

@@ -1,5 +1,6 @@
 //! One module per screen.
 pub mod account;
+#[cfg(feature = "admin")]
 pub mod admin;
 pub mod book;
 pub mod cart;

@@ -202,3 +202,105 @@ async fn html_pages_carry_a_strict_content_security_policy() {
     assert!(csp.contains("script-src 'self'"), "{csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
 }
+
+#[tokio::test]
+async fn the_catalogue_and_home_page_come_with_their_first_books() {
+    let index = "<!doctype html><title>shop</title><header>Bookstore</header><main>\
+                 <!--prerender--><p>Loading the shop…</p><!--/prerender--></main>\
+                 <script type=\"module\">start()</script>";
+    let app = crate::helpers::TestApp::spawn_with(|s| {
+        let dist = s.data_dir.join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(dist.join("index.html"), index).unwrap();
+        s.static_dir = dist;
+        s.currency = "USD".into();
+    })
+    .await;
+    crate::helpers::add_test_genres(&app.admin).await;
+    let book = app
+        .admin
+        .admin_create_book(&crate::helpers::new_book(
+            "Tom & Jerry <script>alert(1)</script>",
+            "Ann \"Quoted\" Keeper",
+            "fiction",
+            1250,
+            2,
+        ))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+
+    for (path, heading) in [("/books", "<h1>Catalogue</h1>"), ("/", "New arrivals")] {
+        let res = http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(header(&res, "cache-control"), "no-cache");
+        assert!(header(&res, "content-type").starts_with("text/html"));
+        // The page's own script, and only it, may run: the books are text.
+        assert!(header(&res, "content-security-policy").contains("'sha256-"));
+        let etag = header(&res, "etag");
+        let page = res.text().await.unwrap();
+        assert!(page.starts_with("<!doctype html><title>shop</title><header>Bookstore</header>"));
+        assert!(page.ends_with("</main><script type=\"module\">start()</script>"));
+        assert!(!page.contains("Loading the shop"), "{page}");
+        assert!(page.contains(heading), "{page}");
+        assert!(
+            page.contains(&format!("<li class=\"card\" data-book-id=\"{}\">", book.id)),
+            "{page}"
+        );
+        assert!(page.contains(&format!("href=\"/books/{}\"", book.id)));
+        assert!(page.contains("Tom &amp; Jerry &lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!page.contains("<script>alert"));
+        assert!(page.contains("Ann &quot;Quoted&quot; Keeper"));
+        assert!(
+            page.contains("<span class=\"price\">$12.50</span>"),
+            "{page}"
+        );
+        assert!(page.contains("2 left"));
+        let res = http
+            .get(app.url(path))
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 304, "{path}");
+    }
+
+    // A search, a book's page and the app's other routes get the page as built.
+    for path in ["/books?q=tom", "/books/123", "/cart"] {
+        let page = http
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(page, index, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn admin_pages_get_the_admin_bundle() {
+    let (index, admin) = (
+        b"<!doctype html><title>shop</title>",
+        b"<!doctype html><title>admin</title>",
+    );
+    let (base, _dir) = spawn_with_static(&[("index.html", index), ("admin.html", admin)]).await;
+    let http = reqwest::Client::new();
+    for (path, page) in [
+        ("/admin", &admin[..]),
+        ("/admin/orders/abc", admin),
+        ("/admin/", admin),
+        ("/administrator", index),
+        ("/books/admin", index),
+        ("/cart", index),
+    ] {
+        let res = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(
+            !header(&res, "content-security-policy").is_empty(),
+            "{path}"
+        );
+        assert_eq!(res.bytes().await.unwrap().as_ref(), page, "{path}");
+    }
+}

@@ -18,6 +18,7 @@ mod cart;
 mod checkout;
 mod dashboard;
 mod docs;
+mod first_load;
 mod import;
 mod phone;
 mod shopper;

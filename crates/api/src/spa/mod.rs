@@ -4,13 +4,17 @@
 //! `.br` / `.gz` siblings, if any. Content-hashed names (`app-0123456789abcdef.wasm`) are cached
 //! for a year as immutable; anything else, `index.html` above all, is `no-cache` (revalidated by
 //! `ETag`). A GET of an unknown path outside the API answers `index.html`, so that the app's
-//! own routes (`/books/…`, `/admin`) survive a reload.
+//! own routes (`/books/…`, `/cart`) survive a reload; for `/` and `/books` with the first books
+//! in it (see [`prerender`]). Under `/admin` it answers `admin.html` if there is one: the page of
+//! the admin bundle, which the shop's bundle leaves out.
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use std::collections::HashMap;
 use std::path::Path;
+
+mod prerender;
 
 /// Path prefixes that belong to the server, never to the app.
 const SERVER_PREFIXES: &[&str] = &["api", "api-docs", "docs", "healthz", "readyz", "metrics"];
@@ -85,6 +89,9 @@ struct Asset {
 #[derive(Default)]
 pub struct StaticFiles {
     files: HashMap<String, Asset>,
+    /// `index.html` cut around the region the server fills with books.
+    template: Option<prerender::Template>,
+    rendered: prerender::Cache,
 }
 
 impl StaticFiles {
@@ -104,11 +111,36 @@ impl StaticFiles {
             tracing::warn!(static_dir = %dir.display(), "static_dir has no index.html");
         }
         tracing::info!(static_dir = %dir.display(), files = files.len(), "serving the single-page app");
-        Self { files }
+        let template = files
+            .get("index.html")
+            .and_then(|i| prerender::Template::parse(&String::from_utf8_lossy(&i.body)));
+        Self {
+            files,
+            template,
+            rendered: prerender::Cache::default(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+
+    /// [`Self::respond`], but the home page and the catalogue come with their first books
+    /// (from `catalogue`) in the page; without them if the catalogue fails.
+    pub async fn respond_with_books(
+        &self,
+        req: &HttpRequest,
+        catalogue: &bookstore_domain::catalogue::Catalogue,
+    ) -> Option<HttpResponse> {
+        let path = req.match_info().as_str().trim_start_matches('/');
+        if (req.method() == Method::GET || req.method() == Method::HEAD)
+            && let (Some(template), Some(index)) = (&self.template, self.files.get("index.html"))
+            && let Some(page) = prerender::Page::of(path, req.query_string())
+            && let Some(region) = self.rendered.region(page, catalogue).await
+        {
+            return Some(index.filled(req, template.fill(&region)));
+        }
+        self.respond(req)
     }
 
     /// Answers a request the API did not route: a file of the app, `index.html` for an app
@@ -128,6 +160,10 @@ impl StaticFiles {
             // A missing file (anything with an extension) is a 404, not the app's page: a
             // browser would try to run HTML as a script.
             None if path.rsplit('/').next().unwrap_or_default().contains('.') => return None,
+            // The admin screens are a bundle of their own, which `admin.html` loads.
+            None if first == "admin" && self.files.contains_key("admin.html") => {
+                self.files.get("admin.html")?
+            }
             None => self.files.get("index.html")?,
         };
         Some(asset.response(req))
@@ -135,6 +171,28 @@ impl StaticFiles {
 }
 
 impl Asset {
+    /// This page with `body` instead of its own (the compression middleware compresses it).
+    fn filled(&self, req: &HttpRequest, body: String) -> HttpResponse {
+        let etag = format!("\"{:016x}\"", fnv1a(body.as_bytes()));
+        let not_modified = crate::routes::not_modified(req, &etag);
+        let mut res = HttpResponse::build(if not_modified {
+            StatusCode::NOT_MODIFIED
+        } else {
+            StatusCode::OK
+        });
+        res.insert_header((header::CACHE_CONTROL, "no-cache"))
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::VARY, "Accept-Encoding"));
+        if let Some(csp) = &self.csp {
+            res.insert_header((header::CONTENT_SECURITY_POLICY, csp.clone()));
+        }
+        if not_modified || req.method() == Method::HEAD {
+            return res.finish();
+        }
+        res.insert_header((header::CONTENT_TYPE, self.content_type))
+            .body(body)
+    }
+
     fn response(&self, req: &HttpRequest) -> HttpResponse {
         let cache = if self.immutable {
             "public, max-age=31536000, immutable"
