@@ -266,8 +266,9 @@ async fn an_import_is_idempotent_by_isbn_and_keeps_stock_unless_told() {
 }
 
 /// The 100,000-row file the issue asks for, on the embedded store; prints its throughput.
-/// Ignored by default: a debug build on two shared cores takes ~6 minutes (~300 rows/s,
-/// CPU-bound); `cargo test -p bookstore-domain --lib a_100k -- --ignored --nocapture`.
+/// Staged, then every chunk applied as the dispatcher's job does it. Ignored by default: a
+/// debug build on two shared cores takes 6 to 15 minutes (110-300 rows/s, CPU-bound, by how
+/// busy the cores are); `cargo test -p bookstore-domain --lib a_100k -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "minutes in a debug build; run explicitly (benches/README.md)"]
 async fn a_100k_row_file_imports() {
