@@ -90,6 +90,10 @@ async fn an_import_with_errors_shows_them_by_line_then_a_good_one_imports() {
     b.goto("/admin/csv").await;
     b.wait_contains("table.imports", "completed").await;
     b.wait_contains("table.imports", "300 of 300").await;
+    // On a phone the list stacks its cells and the page fits.
+    b.c.set_window_size(390, 900).await.unwrap();
+    b.fits_width("the import page").await;
+    b.screenshot("admin-import-390").await;
     b.close().await;
 }
 
