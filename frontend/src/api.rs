@@ -365,9 +365,27 @@ impl Api {
         self.check(r)
     }
 
-    /// Checks (`dry_run`) or imports a books CSV.
-    pub async fn import_books(&self, csv: Vec<u8>, dry_run: bool) -> ApiResult<ImportReport> {
-        let r = self.authed().admin_import_books(csv, dry_run).await;
+    /// Checks a books CSV (a dry run): every problem, nothing written.
+    pub async fn check_import(&self, csv: Vec<u8>) -> ApiResult<ImportReport> {
+        let r = self.authed().admin_check_import(csv).await;
+        self.check(r)
+    }
+
+    /// Starts importing a books CSV (applied in the background: poll [`Self::import`]).
+    pub async fn start_import(&self, csv: Vec<u8>) -> ApiResult<BookImport> {
+        let r = self.authed().admin_start_import(csv).await;
+        self.check(r)
+    }
+
+    /// An import and its progress.
+    pub async fn import(&self, id: ImportId) -> ApiResult<BookImport> {
+        let r = self.authed().admin_import(id).await;
+        self.check(r)
+    }
+
+    /// The latest imports, newest first.
+    pub async fn imports(&self, q: &PageQuery) -> ApiResult<Page<BookImport>> {
+        let r = self.authed().admin_list_imports(q).await;
         self.check(r)
     }
 

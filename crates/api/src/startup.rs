@@ -151,13 +151,22 @@ impl Application {
             .with_return_window(settings.return_window_days)
             .with_low_stock_threshold(settings.inventory.low_stock_threshold),
         );
+        let catalogue = Arc::new(
+            Catalogue::new(
+                store.clone(),
+                cursors.clone(),
+                &settings.catalogue_config()?,
+            )
+            .with_wakeup(wakeup.clone()),
+        );
         let dispatcher = Dispatcher::new(
             webhooks.clone(),
             mailer,
             wakeup.clone(),
             settings.webhooks.dispatch_config(),
         )?
-        .with_orders(orders.clone());
+        .with_orders(orders.clone())
+        .with_catalogue(catalogue.clone());
         let operations = Arc::new(Operations::new(
             store.clone(),
             Duration::from_secs(u64::from(settings.ops_retention_days) * 86_400),
@@ -168,12 +177,7 @@ impl Application {
             .clone()
             .unwrap_or_else(crate::ops::default_instance_id);
         let state = web::Data::new(AppState {
-            catalogue: Catalogue::new(
-                store.clone(),
-                cursors.clone(),
-                &settings.catalogue_config()?,
-            )
-            .with_wakeup(wakeup.clone()),
+            catalogue: catalogue.clone(),
             orders,
             operations: operations.clone(),
             ops: ops.clone(),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// What every handler can reach: the repositories, the keys and the edge's own parts (rate
 /// limits, metrics). Cheap to share across workers.
 pub struct AppState {
-    pub catalogue: Catalogue,
+    pub catalogue: Arc<Catalogue>,
     pub orders: std::sync::Arc<Orders>,
     /// The sales counters' reader (the owner's dashboard).
     pub sales: Sales,

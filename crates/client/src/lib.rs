@@ -473,15 +473,63 @@ impl Client {
         Ok(Self::send(r).await?.value)
     }
 
-    /// Checks (`dry_run`) or imports a books CSV; a file with problems is refused with 422
-    /// `import_invalid`, its report in the problem's `import`.
-    pub async fn admin_import_books(&self, csv: Vec<u8>, dry_run: bool) -> Result<ImportReport> {
+    /// Checks a books CSV (a dry run): the report lists every problem; nothing is written.
+    pub async fn admin_check_import(&self, csv: Vec<u8>) -> Result<ImportReport> {
         let r = self
             .request(Method::POST, paths::ADMIN_IMPORT_BOOKS)
-            .query(&ImportQuery { dry_run })
+            .query(&ImportQuery { dry_run: true })
             .header("Content-Type", "text/csv")
             .body(csv);
         Ok(Self::send(r).await?.value)
+    }
+
+    /// Starts importing a books CSV: the import as accepted (202), applied in the background
+    /// (see [`admin_wait_import`](Self::admin_wait_import)). A file with problems is refused
+    /// with 422 `import_invalid`, its report in the problem's `import`.
+    pub async fn admin_start_import(&self, csv: Vec<u8>) -> Result<BookImport> {
+        let r = self
+            .request(Method::POST, paths::ADMIN_IMPORT_BOOKS)
+            .query(&ImportQuery { dry_run: false })
+            .header("Content-Type", "text/csv")
+            .body(csv);
+        Ok(Self::send(r).await?.value)
+    }
+
+    /// An import and its progress.
+    pub async fn admin_import(&self, id: ImportId) -> Result<BookImport> {
+        self.get(&paths::admin_import(id)).await
+    }
+
+    /// Recent imports, newest first.
+    pub async fn admin_list_imports(&self, q: &PageQuery) -> Result<Page<BookImport>> {
+        self.get_query(paths::ADMIN_IMPORTS, q).await
+    }
+
+    /// Polls an import until it is no longer staging or running, awaiting `pause()` between
+    /// reads (the caller's timer: `tokio::time::sleep`, a browser timeout).
+    pub async fn admin_wait_import<F, P>(&self, id: ImportId, mut pause: P) -> Result<BookImport>
+    where
+        P: FnMut() -> F,
+        F: std::future::Future<Output = ()>,
+    {
+        loop {
+            let import = self.admin_import(id).await?;
+            if !matches!(import.status, ImportStatus::Staging | ImportStatus::Running) {
+                return Ok(import);
+            }
+            pause().await;
+        }
+    }
+
+    /// [`admin_start_import`](Self::admin_start_import) and
+    /// [`admin_wait_import`](Self::admin_wait_import): the import once it has finished.
+    pub async fn admin_import_and_wait<F, P>(&self, csv: Vec<u8>, pause: P) -> Result<BookImport>
+    where
+        P: FnMut() -> F,
+        F: std::future::Future<Output = ()>,
+    {
+        let started = self.admin_start_import(csv).await?;
+        self.admin_wait_import(started.id, pause).await
     }
 
     /// The catalogue as CSV (`GET /api/v1/admin/exports/books`), read whole.

@@ -84,6 +84,16 @@ pub fn genre_entry(
     write(actor, action, subject, before, after, None)
 }
 
+/// The audit record of a books import accepted (`after` names it and its rows), to be written
+/// in the transaction that accepts it. Each book it adds or changes has its own entry.
+pub fn import_entry(actor: &Actor, after: Value) -> Result<WriteOp> {
+    let subject = Subject {
+        book_id: None,
+        user_id: None,
+    };
+    write(actor, "import.start", subject, None, Some(after), None)
+}
+
 /// What an entry is about.
 struct Subject {
     book_id: Option<BookId>,

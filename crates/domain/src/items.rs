@@ -26,6 +26,8 @@
 //! | API key         | `APIKEYS`              | `KEY#<id>`                |                              |
 //! | sales counters  | `SALES#<hour or day>#<0..31>` | `SALES`            | (`sales`)                    |
 //! | top books/genres| `SALESTOP#<day>#<0..31>` | `B#<book id>`, `G#<genre>` | (`sales`)                 |
+//! | books import    | `IMPORT`               | `<import id, UUIDv7>`     |                              |
+//! | import chunk    | `IMPORT#<id>`          | `CHUNK#<n>`, `FAIL#<line>`|                              |
 //! | operations minute | `OPS#<hour>`        | `<minute>#<instance>`     | (`operations`), `ttl`        |
 //!
 //! A user's `role` is `customer`, `staff` or `owner`; accounts stored before staff roles say

@@ -74,6 +74,11 @@ id_type!(
     AddressId
 );
 id_type!(
+    /// Identifies a books import. Time-ordered (UUIDv7), so a listing by id is a listing by
+    /// time.
+    ImportId
+);
+id_type!(
     /// Identifies an API key (its first 8 characters are the key's visible prefix).
     ApiKeyId
 );

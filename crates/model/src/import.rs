@@ -101,12 +101,68 @@ pub struct ImportReport {
     pub problems: Vec<ImportProblem>,
 }
 
+/// The most rows that failed to apply an import lists (`failed` counts them all).
+pub const MAX_LISTED_IMPORT_FAILURES: usize = 100;
+
+/// Where an import (not a dry run) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    /// The checked file is being stored; the import is not yet accepted.
+    Staging,
+    /// Accepted: the rows are being applied in the background.
+    Running,
+    /// Every row was applied (or failed: see `failures`).
+    Completed,
+    /// Its storing was interrupted (the server stopped before accepting it): no row of it was
+    /// applied. Send the file again.
+    Abandoned,
+}
+
+/// A row that could not be applied, e.g. its genre was removed after the file was checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ImportFailure {
+    /// The physical line of the file where the row starts.
+    pub line: u64,
+    pub message: String,
+}
+
+/// A books import and its progress (`GET /api/v1/admin/imports/{id}`). The counters add up
+/// to `rows` once it is `completed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BookImport {
+    pub id: crate::ImportId,
+    pub status: ImportStatus,
+    /// Data rows in the file.
+    pub rows: u64,
+    /// Books added, changed, left as they were, and rows that could not be applied.
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    /// The failed rows by line, at most `MAX_LISTED_IMPORT_FAILURES` (100) of them.
+    pub failures: Vec<ImportFailure>,
+    /// Who started it (an e-mail address, or `api-key:<prefix>`).
+    pub started_by: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl BookImport {
+    /// Rows applied so far (failed ones included).
+    pub fn done(&self) -> u64 {
+        self.created + self.updated + self.unchanged + self.failed
+    }
+}
+
 /// Query parameters of `POST /api/v1/admin/imports/books`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// Only check the file and report every problem; write nothing.
+    /// Only check the file and report every problem (200); write nothing. Otherwise a clean
+    /// file is accepted (202) and applied in the background.
     #[serde(default)]
     pub dry_run: bool,
 }

@@ -1,7 +1,7 @@
 //! The API's paths as clients build them. The typed client (and through it the SPA and the load
 //! generator) takes every path from here; a test checks each template against the OpenAPI
 //! document the server generates from its routes, so the two cannot drift apart.
-use crate::{AddressId, ApiKeyId, BookId, EventId, OrderId, ReturnId, UserId, WebhookId};
+use crate::{AddressId, ApiKeyId, BookId, EventId, ImportId, OrderId, ReturnId, UserId, WebhookId};
 
 pub const BOOKS: &str = "/api/v1/books";
 pub const GENRES: &str = "/api/v1/genres";
@@ -26,6 +26,7 @@ pub const ADMIN_BOOKS: &str = "/api/v1/admin/books";
 pub const ADMIN_GENRES: &str = "/api/v1/admin/genres";
 pub const ADMIN_INVENTORY: &str = "/api/v1/admin/inventory";
 pub const ADMIN_ORDERS: &str = "/api/v1/admin/orders";
+pub const ADMIN_IMPORTS: &str = "/api/v1/admin/imports";
 pub const ADMIN_IMPORT_BOOKS: &str = "/api/v1/admin/imports/books";
 pub const ADMIN_EXPORT_BOOKS: &str = "/api/v1/admin/exports/books";
 pub const ADMIN_EXPORT_ORDERS: &str = "/api/v1/admin/exports/orders";
@@ -122,6 +123,10 @@ pub fn admin_staff_role(id: UserId) -> String {
     format!("{ADMIN_STAFF}/{id}/role")
 }
 
+pub fn admin_import(id: ImportId) -> String {
+    format!("{ADMIN_IMPORTS}/{id}")
+}
+
 pub fn admin_api_key(id: ApiKeyId) -> String {
     format!("{ADMIN_API_KEYS}/{id}")
 }
@@ -129,7 +134,9 @@ pub fn admin_api_key(id: ApiKeyId) -> String {
 /// Every path above as the OpenAPI document writes it (`{id}` for an id).
 pub const TEMPLATES: &[&str] = &[
     BOOKS,
+    ADMIN_IMPORTS,
     ADMIN_IMPORT_BOOKS,
+    "/api/v1/admin/imports/{id}",
     ADMIN_EXPORT_BOOKS,
     ADMIN_EXPORT_ORDERS,
     "/api/v1/books/{id}",

@@ -9,7 +9,8 @@ use bookstore_model::{
 use std::collections::HashMap;
 
 /// What the import does with the stock of a book that is already in the catalogue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StockMode {
     /// Leave it (the default): orders and returns move stock, not a catalogue file.
     Keep,
@@ -17,8 +18,8 @@ pub enum StockMode {
     Set,
 }
 
-/// One valid data row.
-#[derive(Debug, Clone, PartialEq)]
+/// One valid data row (kept as JSON in an import's chunk items).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImportRow {
     /// The physical line where the record starts.
     pub line: u64,

@@ -26,6 +26,7 @@ use bookstore_model::{
     Bestseller, Book, BookDetails, BookId, BookQuery, BookSort, Currency, EventType, Genre,
     GenreCount, InventoryItem, NewBook, Page, ProblemCode,
 };
+pub(crate) use import::KIND_IMPORT;
 pub use import::RowOutcome;
 pub(crate) use inventory::crossing_events;
 pub use json::{BookJson, BookJsonCache, BookPage, book_etag};
@@ -96,6 +97,8 @@ pub struct Catalogue {
     low_stock_threshold: u32,
     /// Every book as the inventory shows it, for the staff's sorted and filtered listing.
     inventory: Fresh<Vec<InventoryItem>>,
+    /// Chunks of imports this instance applies at once (`import::apply`).
+    import_slots: tokio::sync::Semaphore,
 }
 
 impl Catalogue {
@@ -117,6 +120,7 @@ impl Catalogue {
             currency: config.currency.clone(),
             low_stock_threshold: config.low_stock_threshold,
             inventory: Fresh::new(config.inventory_max_age),
+            import_slots: tokio::sync::Semaphore::new(import::CHUNKS_AT_ONCE),
         }
     }
 

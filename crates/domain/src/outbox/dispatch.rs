@@ -8,6 +8,7 @@ use super::{
     Job, KIND_DELIVER, KIND_EVENT, KIND_EXPIRE, KIND_MAIL, KIND_NOTIFY, KIND_REFUND, KIND_RELEASE,
     KIND_SALES, Lease, SHARDS, Wakeup, claim, due_jobs, finish_op,
 };
+use crate::catalogue::{Catalogue, KIND_IMPORT};
 use crate::error::{Error, Result};
 use crate::items::from_item;
 use crate::mail::{Mailer, templates};
@@ -56,6 +57,8 @@ pub struct Dispatcher {
     pub(super) wakeup: Wakeup,
     /// Does the orders' jobs: reservations that expire, payments to release.
     orders: Option<Arc<Orders>>,
+    /// Applies imports' chunks.
+    catalogue: Option<Arc<Catalogue>>,
     config: DispatchConfig,
     client: reqwest::Client,
 }
@@ -83,6 +86,7 @@ impl Dispatcher {
             mailer,
             wakeup,
             orders: None,
+            catalogue: None,
             config,
             client,
         })
@@ -94,6 +98,11 @@ impl Dispatcher {
             self.config.lease = self.config.lease.max(p.config().timeout * 3);
         }
         self.orders = Some(orders);
+        self
+    }
+
+    pub fn with_catalogue(mut self, catalogue: Arc<Catalogue>) -> Self {
+        self.catalogue = Some(catalogue);
         self
     }
 
@@ -193,6 +202,21 @@ impl Dispatcher {
                 let mut ops = crate::sales::apply_job(store, &job.item).await?;
                 ops.push(finish_op(job, lease));
                 finish(store, ops).await
+            }
+            KIND_IMPORT => {
+                let Some(catalogue) = &self.catalogue else {
+                    return Err(Error::internal("an import job this dispatcher cannot do"));
+                };
+                // In the background: a chunk takes seconds, which would hold up every other
+                // job of the round. The chunk keeps its lease while it runs.
+                let (catalogue, job, lease) = (catalogue.clone(), job.clone(), lease.clone());
+                let lease_ms = self.lease_ms();
+                tokio::spawn(async move {
+                    if let Err(e) = catalogue.run_import_job(&job, &lease, lease_ms).await {
+                        tracing::warn!(error = %e, key = ?job.key, "import chunk failed");
+                    }
+                });
+                Ok(())
             }
             other => {
                 tracing::error!(kind = other, key = ?job.key, "unknown job kind; dropped");
@@ -485,7 +509,7 @@ async fn commit(store: &dyn Store, ops: Vec<WriteOp>) -> Result<bool> {
 }
 
 /// Writes a job's outcome; a lost lease (another dispatcher has the job now) is no error.
-pub(super) async fn finish(store: &dyn Store, ops: Vec<WriteOp>) -> Result<()> {
+pub(crate) async fn finish(store: &dyn Store, ops: Vec<WriteOp>) -> Result<()> {
     match store.transact(ops).await {
         Ok(()) => Ok(()),
         Err(StoreError::ConditionFailed(failed)) => {

@@ -1,10 +1,14 @@
-//! Books in from a CSV file (checked first, every problem shown by line and column), and the
+//! Books in from a CSV file (checked first, every problem shown by line and column; applied
+//! in the background, its progress polled about once a second), the latest imports, and the
 //! catalogue and orders out as CSV files.
 use super::AdminOnly;
 use crate::api::ApiError;
-use crate::components::ErrorBox;
+use crate::components::{ErrorBox, sleep};
 use crate::use_api;
-use bookstore_model::{ImportReport, OrderExportQuery, OrderStatus, ProblemCode};
+use bookstore_model::{
+    BookImport, ImportId, ImportReport, ImportStatus, OrderExportQuery, OrderStatus, PageQuery,
+    ProblemCode,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -45,6 +49,46 @@ fn ImportScreen() -> impl IntoView {
             file.set(buffer.ok().map(|b| js_sys::Uint8Array::new(&b).to_vec()));
         });
     };
+    // The import being followed, and the latest ones.
+    let current: RwSignal<Option<BookImport>> = RwSignal::new(None);
+    let recent: RwSignal<Vec<BookImport>> = RwSignal::new(Vec::new());
+    let follow = move |id: ImportId| {
+        spawn_local(async move {
+            loop {
+                sleep(1000).await;
+                if current.is_disposed() {
+                    return;
+                }
+                match api.import(id).await {
+                    Ok(i) => {
+                        let running = is_running(&i);
+                        current.set(Some(i));
+                        if !running {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        error.set(Some(e));
+                        break;
+                    }
+                }
+            }
+            if let Ok(page) = api.imports(&latest()).await {
+                recent.set(page.items);
+            }
+        });
+    };
+    // On arrival: the latest imports; one still running (e.g. before a reload) is followed.
+    spawn_local(async move {
+        if let Ok(page) = api.imports(&latest()).await {
+            if let Some(running) = page.items.iter().find(|i| is_running(i)).cloned() {
+                let id = running.id;
+                current.set(Some(running));
+                follow(id);
+            }
+            recent.set(page.items);
+        }
+    });
     let run = move |dry_run: bool| {
         let Some(bytes) = file.get_untracked() else {
             return;
@@ -52,13 +96,23 @@ fn ImportScreen() -> impl IntoView {
         busy.set(Some(if dry_run {
             "Checking…"
         } else {
-            "Importing…"
+            "Checking and storing…"
         }));
         error.set(None);
         report.set(None);
         spawn_local(async move {
-            match api.import_books(bytes, dry_run).await {
-                Ok(r) => report.set(Some(r)),
+            let outcome = if dry_run {
+                api.check_import(bytes).await.map(Some)
+            } else {
+                api.start_import(bytes).await.map(|started| {
+                    let id = started.id;
+                    current.set(Some(started));
+                    follow(id);
+                    None
+                })
+            };
+            match outcome {
+                Ok(r) => report.set(r),
                 // A file with problems: the same report, nothing written.
                 Err(e) if e.code() == Some(ProblemCode::ImportInvalid) => {
                     report.set(e.problem.and_then(|p| p.import).map(|r| *r));
@@ -93,7 +147,126 @@ fn ImportScreen() -> impl IntoView {
             })}
             {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
             {move || report.get().map(|r| view! { <Report report=r /> })}
+            {move || current.get().map(|i| view! { <Progress import=i /> })}
+            <Recent imports=recent />
         </section>
+    }
+}
+
+/// The latest imports, as the page lists them.
+fn latest() -> PageQuery {
+    PageQuery {
+        limit: Some(10),
+        cursor: None,
+    }
+}
+
+fn is_running(i: &BookImport) -> bool {
+    matches!(i.status, ImportStatus::Staging | ImportStatus::Running)
+}
+
+/// "x added, y changed, z unchanged" (and the failed rows, if any).
+fn outcomes(i: &BookImport) -> String {
+    let mut s = format!(
+        "{} added, {} changed, {} unchanged",
+        i.created, i.updated, i.unchanged
+    );
+    if i.failed > 0 {
+        s.push_str(&format!(", {} failed", i.failed));
+    }
+    s
+}
+
+/// An import's progress bar and counts; once completed, its summary and failed rows.
+#[component]
+fn Progress(import: BookImport) -> impl IntoView {
+    let summary = match import.status {
+        ImportStatus::Staging | ImportStatus::Running => format!(
+            "{} of {} rows — {}",
+            import.done(),
+            import.rows,
+            outcomes(&import)
+        ),
+        ImportStatus::Completed => format!("Imported {} rows: {}.", import.rows, outcomes(&import)),
+        ImportStatus::Abandoned => {
+            "This import was interrupted before it started; nothing was imported. Send the file again."
+                .to_owned()
+        }
+    };
+    let failures = import.failures.clone();
+    let more = (import.failed > failures.len() as u64)
+        .then(|| format!("The first {} failed rows are shown.", failures.len()));
+    view! {
+        <div class="import-progress" role="status" id="import-progress">
+            <progress value=import.done() max=import.rows.max(1)></progress>
+            <p class="summary">{summary}</p>
+            {more.map(|m| view! { <p class="hint">{m}</p> })}
+            <Show when={
+                let any = !failures.is_empty();
+                move || any
+            }>
+                <div class="table-wrap">
+                    <table class="problems stack">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Line"</th>
+                                <th scope="col">"Not imported because"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {failures.iter().map(|f| view! {
+                                <tr>
+                                    <td data-label="Line">{f.line}</td>
+                                    <td data-label="Not imported because">{f.message.clone()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// The latest imports: when, by whom, how far and what they did.
+#[component]
+fn Recent(imports: RwSignal<Vec<BookImport>>) -> impl IntoView {
+    view! {
+        <Show when=move || imports.with(|i| !i.is_empty())>
+            <h2>"Latest imports"</h2>
+            <div class="table-wrap">
+                <table class="imports stack">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Started"</th>
+                            <th scope="col">"By"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Rows"</th>
+                            <th scope="col">"Outcome"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || imports.get().into_iter().map(|i| {
+                            let status = match i.status {
+                                ImportStatus::Staging => "storing",
+                                ImportStatus::Running => "running",
+                                ImportStatus::Completed => "completed",
+                                ImportStatus::Abandoned => "abandoned",
+                            };
+                            view! {
+                                <tr>
+                                    <td data-label="Started">{i.started_at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
+                                    <td data-label="By">{i.started_by.clone()}</td>
+                                    <td data-label="Status">{status}</td>
+                                    <td data-label="Rows">{format!("{} of {}", i.done(), i.rows)}</td>
+                                    <td data-label="Outcome">{outcomes(&i)}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </Show>
     }
 }
 
@@ -104,13 +277,8 @@ fn Report(report: ImportReport) -> impl IntoView {
             "{} rows; {} problems — nothing was imported. Fix them and check again.",
             report.rows, report.problem_count
         )
-    } else if report.dry_run {
-        format!("{} rows, no problems: ready to import.", report.rows)
     } else {
-        format!(
-            "Imported {} rows: {} added, {} changed, {} unchanged.",
-            report.rows, report.created, report.updated, report.unchanged
-        )
+        format!("{} rows, no problems: ready to import.", report.rows)
     };
     let more = (report.problem_count > report.problems.len() as u64)
         .then(|| format!("The first {} problems are shown.", report.problems.len()));

@@ -1,5 +1,6 @@
 //! `/api/v1/admin/imports/books`: a dry run reports every problem by line and column; an
-//! import writes a clean file by ISBN and refuses a bad one whole.
+//! import refuses a bad file whole, accepts a clean one (202) and writes it by ISBN in the
+//! background (`imports_resume.rs`: progress, crashes, failed rows).
 use crate::helpers::*;
 use bookstore_model::*;
 use std::time::Duration;
@@ -8,7 +9,7 @@ const HEADER: &str =
     "isbn,title,authors,genre,description,price_cents,published_year,stock,stock_mode\n";
 
 /// A valid ISBN-13 made from `n`.
-fn isbn(n: u64) -> String {
+pub fn isbn(n: u64) -> String {
     let first12 = format!("978{n:09}");
     let digits: Vec<u32> = first12.bytes().map(|b| u32::from(b - b'0')).collect();
     format!("{first12}{}", isbn13_check_digit(&digits))
@@ -43,6 +44,18 @@ async fn post_csv(app: &TestApp, body: Vec<u8>, dry_run: bool) -> reqwest::Respo
         .send()
         .await
         .unwrap()
+}
+
+/// Starts an import and waits until it has finished (a minute at most).
+pub async fn import_and_wait(api: &bookstore_client::Client, csv: Vec<u8>) -> BookImport {
+    let wait = api.admin_import_and_wait(csv, || tokio::time::sleep(Duration::from_millis(50)));
+    let done = tokio::time::timeout(Duration::from_secs(120), wait)
+        .await
+        .expect("the import did not finish in two minutes")
+        .unwrap();
+    assert_eq!(done.status, ImportStatus::Completed, "{done:?}");
+    assert_eq!(done.done(), done.rows, "{done:?}");
+    done
 }
 
 async fn catalogue_size(app: &TestApp) -> usize {
@@ -80,28 +93,20 @@ async fn an_import_adds_books_once_by_isbn() {
     let csv = books_csv(rows, 0);
     let dry = app
         .admin
-        .admin_import_books(csv.clone().into_bytes(), true)
+        .admin_check_import(csv.clone().into_bytes())
         .await
         .unwrap();
     assert_eq!((dry.rows, dry.problem_count, dry.created), (rows, 0, 0));
     assert_eq!(catalogue_size(&app).await, 0);
 
     let started = std::time::Instant::now();
-    let done = app
-        .admin
-        .admin_import_books(csv.clone().into_bytes(), false)
-        .await
-        .unwrap();
+    let done = import_and_wait(&app.admin, csv.clone().into_bytes()).await;
     eprintln!(
         "imported {rows} rows in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     assert_eq!((done.created, done.updated, done.unchanged), (rows, 0, 0));
-    let again = app
-        .admin
-        .admin_import_books(csv.into_bytes(), false)
-        .await
-        .unwrap();
+    let again = import_and_wait(&app.admin, csv.into_bytes()).await;
     assert_eq!(
         (again.created, again.updated, again.unchanged),
         (0, 0, rows)
@@ -127,18 +132,10 @@ async fn an_import_adds_books_once_by_isbn() {
         "{HEADER}{},Imported title 7,Author 7;Second Author,fiction,,107,1907,40,\n",
         isbn(7)
     );
-    let r = app
-        .admin
-        .admin_import_books(edit.clone().into_bytes(), false)
-        .await
-        .unwrap();
+    let r = import_and_wait(&app.admin, edit.clone().into_bytes()).await;
     assert_eq!(r.updated, 1);
     assert_eq!(app.api.get_book(book.id).await.unwrap().stock, 7);
-    let r = app
-        .admin
-        .admin_import_books(edit.replace("40,\n", "40,set\n").into_bytes(), false)
-        .await
-        .unwrap();
+    let r = import_and_wait(&app.admin, edit.replace("40,\n", "40,set\n").into_bytes()).await;
     assert_eq!(r.updated, 1);
     let after = app.api.get_book(book.id).await.unwrap();
     assert_eq!((after.stock, after.description.as_str()), (40, ""));
@@ -309,11 +306,7 @@ async fn an_export_imports_back_unchanged() {
         "{},''=not a formula,A,fiction,,5,2000,,\n",
         isbn(501)
     ));
-    let r = app
-        .admin
-        .admin_import_books(csv.into_bytes(), false)
-        .await
-        .unwrap();
+    let r = import_and_wait(&app.admin, csv.into_bytes()).await;
     assert_eq!(r.created, 122);
     let tricky = app
         .api
@@ -337,78 +330,13 @@ async fn an_export_imports_back_unchanged() {
     assert!(text.contains(",''=not a formula,"));
     assert_eq!(text.lines().filter(|l| l.starts_with("978")).count(), 122);
 
-    let dry = app
-        .admin
-        .admin_import_books(export.clone(), true)
-        .await
-        .unwrap();
+    let dry = app.admin.admin_check_import(export.clone()).await.unwrap();
     assert_eq!(
         (dry.rows, dry.problem_count),
         (122, 0),
         "{:?}",
         dry.problems
     );
-    let again = app.admin.admin_import_books(export, false).await.unwrap();
+    let again = import_and_wait(&app.admin, export).await;
     assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 122));
-}
-
-/// kill -9 in the middle of an import, restart, the same file again: the import finishes with
-/// exactly the file's books, each once (the ISBN claims), the rows written before the kill
-/// `unchanged`, and the genre counts add up to the books.
-#[tokio::test]
-async fn an_import_killed_mid_way_completes_on_a_rerun_without_duplicates() {
-    let data = tempfile::tempdir().unwrap();
-    let dynamo = test_dynamo().await;
-    let rows = if dynamo.is_some() { 300 } else { 3000 };
-    let csv = books_csv(rows, 0).into_bytes();
-    let mut server = start_server(data.path(), dynamo.as_ref()).await;
-    let admin = server.admin().await;
-    let importing = {
-        let (admin, csv) = (admin.clone(), csv.clone());
-        tokio::spawn(async move { admin.admin_import_books(csv, false).await })
-    };
-    // Kill as soon as some books are in, long before all are.
-    let mut seen = 0;
-    for _ in 0..2000 {
-        let page = server
-            .client
-            .list_books(&BookQuery::default())
-            .await
-            .unwrap();
-        seen = page.items.len();
-        if seen > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert!(seen > 0, "the import wrote nothing");
-    server.child.kill().expect("SIGKILL");
-    server.child.wait().unwrap();
-    assert!(
-        importing.await.unwrap().is_err(),
-        "the import finished before the kill"
-    );
-
-    let server = start_server(data.path(), dynamo.as_ref()).await;
-    let before = count_books(&server.client).await as u64;
-    assert!(
-        before > 0 && before < rows,
-        "{before} of {rows} written before the kill"
-    );
-    let admin = server.admin().await;
-    let done = admin.admin_import_books(csv, false).await.unwrap();
-    assert_eq!(
-        (done.created, done.updated, done.unchanged),
-        (rows - before, 0, before)
-    );
-    assert_eq!(count_books(&server.client).await as u64, rows);
-    let genres: i64 = server
-        .client
-        .genres()
-        .await
-        .unwrap()
-        .iter()
-        .map(|g| g.count)
-        .sum();
-    assert_eq!(genres, rows as i64);
 }

@@ -5,6 +5,7 @@ mod books;
 mod exports;
 mod genres;
 mod imports;
+mod imports_resume;
 mod inventory;
 mod orders;
 mod staff;

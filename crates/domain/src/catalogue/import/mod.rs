@@ -1,17 +1,26 @@
 //! Books from a CSV file (columns in `bookstore_model::import`). The whole file is checked
-//! first (`csv_check`); a file with any problem writes nothing. Then each row is matched to
-//! the catalogue by ISBN and written with the catalogue's own transactions (`create_ops`,
-//! `update_ops`, `stock_ops`: item, ISBN claim, genre count, tokens, `book.created` /
-//! `book.updated` event, audit entry noting the import and line), one book per transaction
-//! (a book's writes can reach ~50 operations of the store's 100). Matching by ISBN makes a
-//! repeated or resumed import idempotent: a row already applied is `unchanged`, the ISBN claim
-//! (written with `NotExists`) keeps a book from being added twice, and a stock is only ever
-//! *set* (`stock_mode=set`), never added to.
+//! first (`csv_check`), within the request; a file with any problem writes nothing. A clean
+//! file is staged (`stage`: an import record, the rows in chunk items, one outbox job per
+//! chunk) and answered 202; the dispatcher applies the chunks (`apply`), batch by batch, each
+//! batch's outcomes and the chunk's progress committed together, so an import survives a
+//! crash and resumes after its last committed batch.
+//!
+//! Each row is matched to the catalogue by ISBN and written with the catalogue's own
+//! transactions (`create_ops`, `update_ops`, `stock_ops`: item, ISBN claim, genre count,
+//! tokens, `book.created` / `book.updated` event, audit entry noting the import and line), one
+//! book per transaction (a book's writes can reach ~50 operations of the store's 100). Matching
+//! by ISBN makes a re-applied row idempotent: a row already applied is `unchanged`, the ISBN
+//! claim (written with `NotExists`) keeps a book from being added twice, and a stock is only
+//! ever *set* (`stock_mode=set`), never added to.
+mod apply;
+mod stage;
+
 use super::csv_check::{Checked, ImportRow, StockMode, check};
 use super::inventory::Stocked;
 use super::*;
+pub(super) use apply::CHUNKS_AT_ONCE;
 use bookstore_model::ImportReport;
-use futures::StreamExt;
+pub(crate) use stage::KIND_IMPORT;
 
 /// What one row did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,41 +40,23 @@ const ROWS_IN_FLIGHT: usize = 32;
 const ROW_ATTEMPTS: usize = 20;
 
 impl Catalogue {
-    /// Checks a books CSV; unless `dry_run`, then writes it. A file with problems is refused
-    /// whole ([`Error::ImportInvalid`], with the report) when not a dry run.
-    pub async fn import_books(
-        &self,
-        actor: &Actor,
-        csv: &[u8],
-        dry_run: bool,
-    ) -> Result<ImportReport> {
+    /// Checks a books CSV and writes nothing: the report lists every problem (a dry run).
+    pub async fn check_import(&self, csv: &[u8]) -> Result<ImportReport> {
+        Ok(self.checked(csv, true).await?.0)
+    }
+
+    /// The file checked: its report and its rows.
+    async fn checked(&self, csv: &[u8], dry_run: bool) -> Result<(ImportReport, Vec<ImportRow>)> {
         let mut checked = check(csv);
         self.check_genres(&mut checked).await?;
-        let mut report = ImportReport {
+        let report = ImportReport {
             dry_run,
             rows: checked.total,
             problem_count: checked.problems.count,
             problems: checked.problems.list,
             ..ImportReport::default()
         };
-        if dry_run {
-            return Ok(report);
-        }
-        if report.problem_count > 0 {
-            return Err(Error::ImportInvalid(Box::new(report)));
-        }
-        let import = uuid::Uuid::now_v7().to_string();
-        let mut outcomes = futures::stream::iter(&checked.rows)
-            .map(|row| self.import_row(actor, &import, row))
-            .buffer_unordered(ROWS_IN_FLIGHT);
-        while let Some(outcome) = outcomes.next().await {
-            match outcome? {
-                RowOutcome::Created => report.created += 1,
-                RowOutcome::Updated => report.updated += 1,
-                RowOutcome::Unchanged => report.unchanged += 1,
-            }
-        }
-        Ok(report)
+        Ok((report, checked.rows))
     }
 
     /// A genre not on the shop's list is a problem of each row that has it (column `genre`),
@@ -222,5 +213,4 @@ impl Catalogue {
 }
 
 #[cfg(test)]
-#[path = "import_tests.rs"]
 mod tests;
