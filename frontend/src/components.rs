@@ -7,18 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 
-/// `1234` USD → `$12.34`; other currencies → `12.34 EUR`.
-pub fn money(cents: i64, currency: &str) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    let amount = format!("{}.{:02}", abs / 100, abs % 100);
-    match currency {
-        "USD" => format!("{sign}${amount}"),
-        "EUR" => format!("{sign}€{amount}"),
-        "GBP" => format!("{sign}£{amount}"),
-        other => format!("{sign}{amount} {other}"),
-    }
-}
+pub use bookstore_model::display::{availability, money};
 
 /// `2026-11-24 09:41` in UTC.
 pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
@@ -32,15 +21,6 @@ pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
         t.hour(),
         t.minute()
     )
-}
-
-/// How availability reads for a stock level.
-pub fn availability(stock: i64) -> String {
-    match stock {
-        i64::MIN..=0 => "Out of stock".to_owned(),
-        1..=10 => format!("{stock} left"),
-        _ => "In stock".to_owned(),
-    }
 }
 
 /// Waits `ms` milliseconds (the browser's timer), for polling.
@@ -61,17 +41,8 @@ pub fn short_id(id: impl ToString) -> String {
 /// A cover placeholder: the title's initials on a colour derived from the id.
 #[component]
 pub fn Cover(id: BookId, title: String, #[prop(optional)] large: bool) -> impl IntoView {
-    let hue =
-        id.0.as_bytes()
-            .iter()
-            .fold(0u32, |h, b| h.wrapping_mul(31) + u32::from(*b))
-            % 360;
-    let initials: String = title
-        .split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .filter(|c| c.is_alphanumeric())
-        .take(2)
-        .collect();
+    let hue = bookstore_model::display::cover_hue(&id);
+    let initials = bookstore_model::display::cover_initials(&title);
     view! {
         <div
             class="cover"
@@ -307,21 +278,5 @@ pub fn SecretBox(
             <p class="muted" role="status">{move || copied.get()}</p>
             <button type="button" class="btn" on:click=move |_| on_done()>"I have saved it"</button>
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_and_availability_read_well() {
-        assert_eq!(money(1250, "USD"), "$12.50");
-        assert_eq!(money(5, "EUR"), "€0.05");
-        assert_eq!(money(-300, "USD"), "-$3.00");
-        assert_eq!(money(199, "CHF"), "1.99 CHF");
-        assert_eq!(availability(0), "Out of stock");
-        assert_eq!(availability(3), "3 left");
-        assert_eq!(availability(11), "In stock");
     }
 }

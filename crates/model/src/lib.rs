@@ -12,6 +12,7 @@ pub mod book;
 pub mod cart;
 pub mod checkout;
 pub mod country;
+pub mod display;
 pub mod ids;
 pub mod import;
 pub mod inventory;

@@ -5,7 +5,8 @@
 //! replaces it when it starts. Rendered from the same query as `GET /api/v1/books` and kept a
 //! few seconds, so that a burst of visitors costs one query.
 use bookstore_domain::catalogue::Catalogue;
-use bookstore_model::{Book, BookQuery, BookSort};
+use bookstore_domain::mail::templates::escape;
+use bookstore_model::{Book, BookQuery, BookSort, display};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
@@ -156,19 +157,9 @@ fn card(out: &mut String, b: &Book) {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    // The app's cover (frontend/src/components.rs, `Cover`): a hue from the id, the initials.
-    let hue =
-        b.id.0
-            .as_bytes()
-            .iter()
-            .fold(0u32, |h, x| h.wrapping_mul(31) + u32::from(*x))
-            % 360;
-    let initials: String = title
-        .split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .filter(|c| c.is_alphanumeric())
-        .take(2)
-        .collect();
+    // The app's cover (`Cover`) and figures, from the same functions.
+    let hue = display::cover_hue(&b.id);
+    let initials = display::cover_initials(&title);
     let _ = write!(
         out,
         "<li class=\"card\" data-book-id=\"{id}\"><a class=\"card-link\" href=\"/books/{id}\">\
@@ -181,52 +172,14 @@ fn card(out: &mut String, b: &Book) {
         initials = escape(&initials),
         title = escape(&title),
         authors = escape(&authors),
-        price = escape(&money(b.price_cents.get(), b.currency.as_str())),
+        price = escape(&display::money(b.price_cents.get(), b.currency.as_str())),
         low = match b.stock {
             i64::MIN..=0 => " out",
             1..=3 => " low",
             _ => "",
         },
-        stock = availability(b.stock),
+        stock = display::availability(b.stock),
     );
-}
-
-/// As the app shows a price (frontend/src/components.rs, `money`).
-fn money(cents: i64, currency: &str) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    let amount = format!("{}.{:02}", abs / 100, abs % 100);
-    match currency {
-        "USD" => format!("{sign}${amount}"),
-        "EUR" => format!("{sign}€{amount}"),
-        "GBP" => format!("{sign}£{amount}"),
-        other => format!("{sign}{amount} {other}"),
-    }
-}
-
-/// As the app shows the stock (frontend/src/components.rs, `availability`).
-fn availability(stock: i64) -> String {
-    match stock {
-        i64::MIN..=0 => "Out of stock".to_owned(),
-        1..=10 => format!("{stock} left"),
-        _ => "In stock".to_owned(),
-    }
-}
-
-/// Text for an HTML element or a quoted attribute.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -257,8 +210,8 @@ mod tests {
             escape("<script>\"Tom & Jerry's\"</script>"),
             "&lt;script&gt;&quot;Tom &amp; Jerry&#39;s&quot;&lt;/script&gt;"
         );
-        assert_eq!(money(1250, "USD"), "$12.50");
-        assert_eq!(money(199, "CHF"), "1.99 CHF");
-        assert_eq!(availability(3), "3 left");
+        assert_eq!(display::money(1250, "USD"), "$12.50");
+        assert_eq!(display::money(199, "CHF"), "1.99 CHF");
+        assert_eq!(display::availability(3), "3 left");
     }
 }
