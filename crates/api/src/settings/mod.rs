@@ -4,18 +4,20 @@
 use anyhow::{Context, bail};
 use bookstore_domain::Shipping;
 use bookstore_domain::hashing::{MIN_MEMORY_KIB, MIN_MEMORY_PASSES, PasswordKdf};
-use bookstore_model::{CountryCode, ShippingOption};
+use bookstore_model::ShippingOption;
 use secrecy::{ExposeSecret, SecretString};
 
 mod embedded;
 mod inventory;
 mod outbound;
 mod payments;
+mod shipping;
 pub use embedded::EmbeddedSettings;
 pub use inventory::InventorySettings;
 pub use outbound::{MailSettings, WebhookSettings};
 pub use payments::PaymentSettings;
 use serde::Deserialize;
+use shipping::default_shipping_options;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -225,34 +227,6 @@ fn default_ops_retention_days() -> u32 {
 
 fn default_return_window_days() -> u32 {
     30
-}
-
-/// Standard to everywhere; express to a few neighbouring countries of a shop in euros.
-fn default_shipping_options() -> Vec<ShippingOption> {
-    let express_to = ["AT", "BE", "DE", "FR", "LU", "NL"];
-    vec![
-        ShippingOption {
-            id: "standard".into(),
-            name: "Standard delivery".into(),
-            price_per_order_cents: 495,
-            price_per_item_cents: 0,
-            countries: vec![],
-            delivery_days_min: 3,
-            delivery_days_max: 7,
-        },
-        ShippingOption {
-            id: "express".into(),
-            name: "Express delivery".into(),
-            price_per_order_cents: 1295,
-            price_per_item_cents: 100,
-            countries: express_to
-                .iter()
-                .filter_map(|c| CountryCode::parse(c).ok())
-                .collect(),
-            delivery_days_min: 1,
-            delivery_days_max: 2,
-        },
-    ]
 }
 
 const DEFAULT_BOOK_JSON_CACHE_BYTES: u64 = 64 << 20;
@@ -507,6 +481,7 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bookstore_model::CountryCode;
 
     #[cfg(unix)]
     #[test]
