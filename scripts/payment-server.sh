@@ -45,7 +45,6 @@ def list_all(cls, url, limit=None, starting_after=None, **kwargs):
     li = r.List(url, limit=limit, starting_after=starting_after)
     li._list = list(kinds.get(cls.object, {}).values())
     return li
-r.Store.__setitem__ = put
 r.Store.__delitem__ = remove
 r.StripeObject._api_list_all = classmethod(list_all)
 # A charge lists its refunds (every export, six times) by filtering all refunds held: keep
