@@ -19,12 +19,14 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
+#[cfg(not(feature = "admin"))]
+use wasm_bindgen::JsCast;
 
 /// Entry point (called by `main`): mounts the app on `<body>`.
 pub fn start() {
     console_error_panic_hook::set_once();
     #[cfg(not(feature = "admin"))]
-    let _ = BOOT_PATH.set(window().location().pathname().unwrap_or_default());
+    let _ = BOOT_PATH.set(loaded_path());
     if let Some(boot) = document().get_element_by_id("boot") {
         boot.remove();
     }
@@ -135,6 +137,22 @@ fn LoadFromServer() -> impl IntoView {
     // The address is already the admin page's: loading it again asks the server.
     let _ = window().location().reload();
     view! { <p class="boot" role="status">"Loading…"</p> }.into_any()
+}
+
+/// The path the server sent this document for. Not `location` at start: a script (or a quick
+/// back button) can move the address before the WASM has loaded, and the app would then take
+/// the new address for the one the server answered.
+#[cfg(not(feature = "admin"))]
+fn loaded_path() -> String {
+    let navigation = window()
+        .performance()
+        .map(|p| p.get_entries_by_type("navigation"))
+        .and_then(|entries| entries.get(0).dyn_into::<web_sys::PerformanceEntry>().ok())
+        .and_then(|entry| web_sys::Url::new(&entry.name()).ok());
+    match navigation {
+        Some(url) => url.pathname(),
+        None => window().location().pathname().unwrap_or_default(),
+    }
 }
 
 /// The path the app started at.
