@@ -6,7 +6,7 @@
 use super::mailing::{mail_job, notify_job};
 use super::{
     Job, KIND_DELIVER, KIND_EVENT, KIND_EXPIRE, KIND_MAIL, KIND_NOTIFY, KIND_REFUND, KIND_RELEASE,
-    KIND_SALES, Lease, SHARDS, Wakeup, claim, due_jobs, finish_op,
+    KIND_SALES, Lease, Marks, RESCAN_EVERY, SHARDS, Wakeup, claim, due_jobs, finish_op,
 };
 use crate::catalogue::{Catalogue, KIND_IMPORT};
 use crate::error::{Error, Result};
@@ -57,6 +57,8 @@ pub struct Dispatcher {
     pub(super) wakeup: Wakeup,
     /// Does the orders' jobs: reservations that expire, payments to release.
     orders: Option<Arc<Orders>>,
+    /// Where each shard's read starts.
+    marks: Marks,
     /// Applies imports' chunks.
     catalogue: Option<Arc<Catalogue>>,
     config: DispatchConfig,
@@ -87,6 +89,7 @@ impl Dispatcher {
             wakeup,
             orders: None,
             catalogue: None,
+            marks: Marks::default(),
             config,
             client,
         })
@@ -113,15 +116,17 @@ impl Dispatcher {
 
     async fn run(self) {
         let mut next_full = tokio::time::Instant::now();
+        let mut polls: u64 = 0;
         loop {
             // Every shard on each poll; in between, the shards this instance wrote jobs to.
-            let shards = if tokio::time::Instant::now() >= next_full {
+            let (shards, poll) = if tokio::time::Instant::now() >= next_full {
                 next_full = tokio::time::Instant::now() + self.config.poll;
-                (0..SHARDS).collect()
+                polls += 1;
+                ((0..SHARDS).collect(), Some(polls))
             } else {
-                self.wakeup.hinted()
+                (self.wakeup.hinted(), None)
             };
-            let done = match self.round(&shards).await {
+            let done = match self.round(&shards, poll).await {
                 Ok(done) => done,
                 Err(e) => {
                     tracing::warn!(error = %e, "outbox round failed");
@@ -137,26 +142,33 @@ impl Dispatcher {
         }
     }
 
-    /// One pass over `shards`; the number of jobs done. A shard that had a full batch is read
-    /// again next round.
-    async fn round(&self, shards: &[u32]) -> Result<usize> {
+    /// One pass over `shards` (the full poll number `poll`, if it is one); the number of jobs
+    /// done. A shard that had a full batch is read again next round.
+    async fn round(&self, shards: &[u32], poll: Option<u64>) -> Result<usize> {
         let store = self.webhooks.store();
         let now = Utc::now();
         let batch = self.config.batch;
+        // Each shard's turn to be read from its start comes once in RESCAN_EVERY full polls,
+        // spread over them.
+        let from = |shard: u32| match poll {
+            Some(n) if (n + u64::from(shard)) % RESCAN_EVERY == 0 => 0,
+            _ => self.marks.from(shard),
+        };
         let read = futures::future::join_all(
             shards
                 .iter()
-                .map(|shard| due_jobs(store, *shard, now, batch)),
+                .map(|shard| due_jobs(store, *shard, now, batch, from(*shard))),
         )
         .await;
         let mut jobs = Vec::new();
         let mut full = Vec::new();
         for (shard, got) in shards.iter().zip(read) {
             let got = got?;
-            if got.len() >= batch {
+            self.marks.read(*shard, now, got.first_due);
+            if got.jobs.len() >= batch {
                 full.push(*shard);
             }
-            jobs.extend(got);
+            jobs.extend(got.jobs);
         }
         let done = futures::stream::iter(jobs)
             .map(|job| self.claim_and_do(job))

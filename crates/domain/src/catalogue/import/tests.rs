@@ -163,9 +163,10 @@ async fn drain(cat: &Catalogue) {
         let mut any = false;
         for shard in 0..SHARDS {
             let store = cat.store.as_ref();
-            for job in due_jobs(store, shard, chrono::Utc::now(), 100)
+            for job in due_jobs(store, shard, chrono::Utc::now(), 100, 0)
                 .await
                 .unwrap()
+                .jobs
             {
                 if job.kind != KIND_IMPORT {
                     continue;

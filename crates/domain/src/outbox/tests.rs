@@ -1,0 +1,104 @@
+//! The shards' read marks: a read from the mark finds every job a read from the start would,
+//! except one whose transaction outlasted the margin, which the rescan finds.
+use super::*;
+use crate::store::embedded::EmbeddedStore;
+use chrono::Duration;
+
+fn job_at(shard: u32, due: DateTime<Utc>, id: &str, lease_until: i64) -> WriteOp {
+    let mut item = job_item(id, due, KIND_EVENT, shard);
+    item.insert("lease_until".into(), lease_until.into());
+    WriteOp::Put { item, cond: None }
+}
+
+fn ids(due: &Due) -> Vec<String> {
+    due.jobs
+        .iter()
+        .map(|j| j.item["job_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_read_from_the_mark_finds_what_a_read_from_the_start_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let s: &dyn Store = &store;
+    let now = Utc::now();
+    let ms = |t: DateTime<Utc>| t.timestamp_millis();
+    // Done jobs (deleted), a held job whose holder died, one due, one not yet due.
+    let done: Vec<WriteOp> = (0..100)
+        .map(|i| job_at(3, now - Duration::minutes(30), &format!("done{i:03}"), 0))
+        .collect();
+    s.transact(done.clone()).await.unwrap();
+    let deletes = done
+        .iter()
+        .map(|op| match op {
+            WriteOp::Put { item, .. } => WriteOp::Delete {
+                key: Key::of(item).unwrap(),
+                cond: None,
+            },
+            _ => unreachable!(),
+        })
+        .collect();
+    s.transact(deletes).await.unwrap();
+    let held_until = ms(now + Duration::seconds(30));
+    s.transact(vec![
+        job_at(3, now - Duration::minutes(5), "held", held_until),
+        job_at(3, now - Duration::seconds(1), "due", 0),
+        job_at(3, now + Duration::minutes(15), "later", 0),
+    ])
+    .await
+    .unwrap();
+
+    let marks = Marks::default();
+    assert_eq!(marks.from(3), 0, "a shard is first read from its start");
+    let first = due_jobs(s, 3, now, 10, 0).await.unwrap();
+    assert_eq!(ids(&first), ["due"]);
+    marks.read(3, now, first.first_due);
+    assert_eq!(
+        marks.from(3),
+        ms(now - Duration::minutes(5)),
+        "the held job keeps the mark"
+    );
+
+    // Its lease runs out: the read from the mark finds it.
+    let after_lease = now + Duration::seconds(31);
+    let again = due_jobs(s, 3, after_lease, 10, marks.from(3))
+        .await
+        .unwrap();
+    assert_eq!(ids(&again), ["held", "due"]);
+
+    // Both done: the mark moves up to the margin before now, past the done jobs.
+    s.transact(vec![
+        WriteOp::Delete {
+            key: job_key(3, now - Duration::minutes(5), "held"),
+            cond: None,
+        },
+        WriteOp::Delete {
+            key: job_key(3, now - Duration::seconds(1), "due"),
+            cond: None,
+        },
+    ])
+    .await
+    .unwrap();
+    let later = now + Duration::minutes(1);
+    let read = due_jobs(s, 3, later, 10, marks.from(3)).await.unwrap();
+    assert!(read.jobs.is_empty());
+    assert_eq!(read.first_due, Some(ms(now + Duration::minutes(15))));
+    marks.read(3, later, read.first_due);
+    assert_eq!(marks.from(3), ms(later) - MARK_MARGIN_MS);
+
+    // A job made within the margin is found from the mark; one whose transaction took longer
+    // only from the start, which each shard is read from once in RESCAN_EVERY polls.
+    s.transact(vec![
+        job_at(3, later - Duration::seconds(5), "recent", 0),
+        job_at(3, later - Duration::seconds(20), "slow", 0),
+    ])
+    .await
+    .unwrap();
+    let from_mark = due_jobs(s, 3, later, 10, marks.from(3)).await.unwrap();
+    assert_eq!(ids(&from_mark), ["recent"]);
+    let from_start = due_jobs(s, 3, later, 10, 0).await.unwrap();
+    assert_eq!(ids(&from_start), ["slow", "recent"]);
+    // Other shards keep their own marks.
+    assert_eq!(marks.from(4), 0);
+}
