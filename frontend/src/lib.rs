@@ -8,6 +8,7 @@ pub mod cart;
 pub mod components;
 pub mod live;
 pub mod pages;
+#[cfg(feature = "shopper")]
 pub mod payments;
 pub mod session;
 
@@ -68,16 +69,16 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/books") view=pages::catalogue::Catalogue />
                     <Route path=path!("/books/:id") view=pages::book::BookPage />
                     <Route path=path!("/cart") view=pages::cart::CartPage />
-                    <Route path=path!("/checkout") view=pages::checkout::CheckoutPage />
-                    <Route path=path!("/login") view=pages::account::Login />
-                    <Route path=path!("/register") view=pages::account::Register />
-                    <Route path=path!("/reset-password") view=pages::recovery::ResetPassword />
-                    <Route path=path!("/confirm-email") view=pages::recovery::ConfirmEmail />
-                    <Route path=path!("/account") view=pages::my_account::AccountPage />
-                    <Route path=path!("/orders") view=pages::orders::MyOrders />
-                    <Route path=path!("/orders/:id") view=pages::orders::OrderPage />
+                    <Route path=path!("/checkout") view=shopper::CheckoutPage />
+                    <Route path=path!("/login") view=shopper::Login />
+                    <Route path=path!("/register") view=shopper::Register />
+                    <Route path=path!("/reset-password") view=shopper::ResetPassword />
+                    <Route path=path!("/confirm-email") view=shopper::ConfirmEmail />
+                    <Route path=path!("/account") view=shopper::AccountPage />
+                    <Route path=path!("/orders") view=shopper::MyOrders />
+                    <Route path=path!("/orders/:id") view=shopper::OrderPage />
                     <AdminRoutes />
-                    <Route path=path!("/staff-invitation") view=pages::invitation::AcceptInvitation />
+                    <Route path=path!("/staff-invitation") view=shopper::AcceptInvitation />
                 </Routes>
             </main>
             <footer class="footer">
@@ -85,6 +86,31 @@ pub fn App() -> impl IntoView {
             </footer>
         </Router>
     }
+}
+
+/// The shopper's own pages, in the bundles with the feature `shopper`; the shop's smallest
+/// bundle loads them from the server (see `bookstore_model::bundle`).
+#[cfg(feature = "shopper")]
+mod shopper {
+    pub use crate::pages::account::{Login, Register};
+    pub use crate::pages::checkout::CheckoutPage;
+    pub use crate::pages::invitation::AcceptInvitation;
+    pub use crate::pages::my_account::AccountPage;
+    pub use crate::pages::orders::{MyOrders, OrderPage};
+    pub use crate::pages::recovery::{ConfirmEmail, ResetPassword};
+}
+
+#[cfg(not(feature = "shopper"))]
+mod shopper {
+    pub(crate) use crate::LoadFromServer as CheckoutPage;
+    pub(crate) use crate::LoadFromServer as Login;
+    pub(crate) use crate::LoadFromServer as Register;
+    pub(crate) use crate::LoadFromServer as ResetPassword;
+    pub(crate) use crate::LoadFromServer as ConfirmEmail;
+    pub(crate) use crate::LoadFromServer as AccountPage;
+    pub(crate) use crate::LoadFromServer as MyOrders;
+    pub(crate) use crate::LoadFromServer as OrderPage;
+    pub(crate) use crate::LoadFromServer as AcceptInvitation;
 }
 
 /// The admin screens, in the admin bundle only (`cargo xtask spa` builds the shop's bundle
@@ -111,7 +137,7 @@ fn AdminRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
     .into_inner()
 }
 
-/// In the shop's bundle, an admin page (a link, the redirect after a staff login) is loaded
+/// In the shop's bundles, an admin page (a link, the redirect after a staff login) is loaded
 /// from the server: that is the admin bundle.
 #[cfg(not(feature = "admin"))]
 #[component(transparent)]
@@ -127,15 +153,31 @@ fn AdminRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
 
 #[cfg(not(feature = "admin"))]
 #[component]
-fn LoadFromServer() -> impl IntoView {
-    let here = window().location().pathname().unwrap_or_default();
-    // The server sent this bundle for this very address (a dist without `admin.html`):
-    // loading it again would loop.
-    if BOOT_PATH.get().is_some_and(|boot| *boot == here) {
+pub(crate) fn LoadFromServer() -> impl IntoView {
+    // The router's address, not the window's: the router renders the new page first and only
+    // then puts its address in the address bar.
+    let location = use_location();
+    let path = location.pathname.get_untracked();
+    // The server sent this bundle for this very address (a dist without the page of the bundle
+    // that has it): loading it again would loop.
+    if BOOT_PATH.get().is_some_and(|boot| *boot == path) {
         return view! { <pages::not_found::NotFound /> }.into_any();
     }
-    // The address is already the admin page's: loading it again asks the server.
-    let _ = window().location().reload();
+    let search = location.search.get_untracked();
+    let hash = location.hash.get_untracked();
+    let query = if search.is_empty() {
+        String::new()
+    } else {
+        format!("?{search}")
+    };
+    let hash = match hash.as_str() {
+        "" | "#" => String::new(),
+        h if h.starts_with('#') => hash,
+        h => format!("#{h}"),
+    };
+    // The server answers it with the page of the bundle that has it. (Should the router have
+    // put the address in the bar already, the browser replaces that entry: one in history.)
+    let _ = window().location().assign(&format!("{path}{query}{hash}"));
     view! { <p class="boot" role="status">"Loading…"</p> }.into_any()
 }
 

@@ -7,18 +7,17 @@
 //! 3. `wasm-opt` from npm `binaryen@132.0.0` (Debian's binaryen breaks the module), into the
 //!    tools cache (`$BOOKSTORE_TOOLS_DIR`, default `~/.cache/bookstore-tools`).
 //!
-//! Then, for each of the two bundles (the shop's, and the admin's that the server sends for
-//! `/admin/…`: see [`BUNDLES`]): cargo build (profile `wasm-release`, with Leptos's type erasure,
+//! Then, for each of the three bundles (the shop's, the shopper's and the admin's: see
+//! [`BUNDLES`]): cargo build (profile `wasm-release`, with Leptos's type erasure,
 //! `--cfg erase_components`: a smaller module) → wasm-bindgen `--target web` → wasm-opt `-Oz` →
-//! content-hashed file names, a page naming them (`index.html`, `admin.html`), and `.br` / `.gz`
-//! siblings that the server sends as they are.
+//! content-hashed file names, a page naming them (`index.html`, `shopper.html`, `admin.html`),
+//! and `.br` / `.gz` siblings that the server sends as they are.
 //!
 //! The tools are installed while the WASM compiles (on a fresh machine `cargo install
 //! wasm-bindgen-cli` is the longest of them), and the WASM builds in a target directory of its
 //! own, `<target dir>/spa`: cargo locks a target directory for the whole of a build, and
-//! `cargo xtask run` builds the SPA and the server at the same time. The two bundles differ only
-//! in the frontend crate's feature `admin`: the second build reuses every dependency the first
-//! compiled.
+//! `cargo xtask run` builds the SPA and the server at the same time. The bundles differ only in
+//! the frontend crate's features: the later builds reuse every dependency the first compiled.
 use crate::{cargo, root, run, target_dir};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,25 +28,31 @@ const PROFILE: &str = "wasm-release";
 const BINARYEN: &str = "132.0.0";
 const CRATE: &str = "bookstore-frontend";
 
-/// A build of the app: its files' stem, its page and whether it has the admin screens.
+/// A build of the app: its files' stem, its page and the frontend's features it has.
 struct Bundle {
     name: &'static str,
     page: &'static str,
-    admin: bool,
+    features: &'static str,
 }
 
-/// The shop's bundle (every page but the admin screens, which shoppers never need) and the
-/// admin bundle (everything).
-const BUNDLES: [Bundle; 2] = [
+/// The shop's bundle (browsing: what a first visit needs), the shopper's (their own pages too:
+/// signing in, checkout, account, orders) and the admin bundle (everything); the pages are
+/// `bookstore_model::bundle`'s.
+const BUNDLES: [Bundle; 3] = [
     Bundle {
         name: "app",
         page: "index.html",
-        admin: false,
+        features: "",
+    },
+    Bundle {
+        name: "shopper",
+        page: "shopper.html",
+        features: "shopper",
     },
     Bundle {
         name: "admin",
         page: "admin.html",
-        admin: true,
+        features: "admin",
     },
 ];
 
@@ -126,9 +131,7 @@ fn compile(bundle: &Bundle) -> Result<(), String> {
         "--profile",
         PROFILE,
     ]);
-    if !bundle.admin {
-        cmd.arg("--no-default-features");
-    }
+    cmd.args(["--no-default-features", "--features", bundle.features]);
     // Leptos's type erasure: views as boxed trait objects instead of one type per view tree,
     // ~16 % less WASM. Added to the caller's flags (the SPA has a target directory of its own,
     // so the server's build is not rebuilt for them).

@@ -9,6 +9,7 @@ pub mod address;
 pub mod api_key;
 pub mod auth;
 pub mod book;
+pub mod bundle;
 pub mod cart;
 pub mod checkout;
 pub mod country;

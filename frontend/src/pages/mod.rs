@@ -1,15 +1,22 @@
 //! One module per screen.
+#[cfg(feature = "shopper")]
 pub mod account;
 #[cfg(feature = "admin")]
 pub mod admin;
 pub mod book;
 pub mod cart;
 pub mod catalogue;
+#[cfg(feature = "shopper")]
 pub mod checkout;
 pub mod home;
+#[cfg(feature = "shopper")]
 pub mod invitation;
+#[cfg(feature = "shopper")]
 pub mod my_account;
 pub mod not_found;
+#[cfg(feature = "shopper")]
 pub mod order_facts;
+#[cfg(feature = "shopper")]
 pub mod orders;
+#[cfg(feature = "shopper")]
 pub mod recovery;

@@ -5,12 +5,13 @@
 //! for a year as immutable; anything else, `index.html` above all, is `no-cache` (revalidated by
 //! `ETag`). A GET of an unknown path outside the API answers `index.html`, so that the app's
 //! own routes (`/books/…`, `/cart`) survive a reload; for `/` and `/books` with the first books
-//! in it (see [`prerender`]). Under `/admin` it answers `admin.html` if there is one: the page of
-//! the admin bundle, which the shop's bundle leaves out.
+//! in it (see [`prerender`]). The app comes in bundles (see `bookstore_model::bundle`): for the
+//! shopper's own pages it answers `shopper.html`, under `/admin` `admin.html`, if there are.
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
+use bookstore_model::bundle::Bundle;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -160,11 +161,15 @@ impl StaticFiles {
             // A missing file (anything with an extension) is a 404, not the app's page: a
             // browser would try to run HTML as a script.
             None if path.rsplit('/').next().unwrap_or_default().contains('.') => return None,
-            // The admin screens are a bundle of their own, which `admin.html` loads.
-            None if first == "admin" && self.files.contains_key("admin.html") => {
-                self.files.get("admin.html")?
+            // The page of the least bundle with this address (a dist built with one bundle
+            // only has `index.html`).
+            None => {
+                let page = Bundle::of(path).page();
+                match self.files.get(page) {
+                    Some(page) => page,
+                    None => self.files.get("index.html")?,
+                }
             }
-            None => self.files.get("index.html")?,
         };
         Some(asset.response(req))
     }

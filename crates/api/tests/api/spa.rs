@@ -280,12 +280,18 @@ async fn the_catalogue_and_home_page_come_with_their_first_books() {
 }
 
 #[tokio::test]
-async fn admin_pages_get_the_admin_bundle() {
-    let (index, admin) = (
+async fn each_page_gets_the_least_bundle_that_has_it() {
+    let (index, shopper, admin) = (
         b"<!doctype html><title>shop</title>",
+        b"<!doctype html><title>shopper</title>",
         b"<!doctype html><title>admin</title>",
     );
-    let (base, _dir) = spawn_with_static(&[("index.html", index), ("admin.html", admin)]).await;
+    let (base, _dir) = spawn_with_static(&[
+        ("index.html", index),
+        ("shopper.html", shopper),
+        ("admin.html", admin),
+    ])
+    .await;
     let http = reqwest::Client::new();
     for (path, page) in [
         ("/admin", &admin[..]),
@@ -294,6 +300,15 @@ async fn admin_pages_get_the_admin_bundle() {
         ("/administrator", index),
         ("/books/admin", index),
         ("/cart", index),
+        ("/books/123", index),
+        ("/checkout", shopper),
+        ("/orders/abc?placed=1", shopper),
+        ("/login", shopper),
+        ("/reset-password?token=x", shopper),
+        ("/staff-invitation", shopper),
+        ("/account", shopper),
+        ("/accounting", index),
+        ("/nothing/here", index),
     ] {
         let res = http.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
@@ -302,5 +317,11 @@ async fn admin_pages_get_the_admin_bundle() {
             "{path}"
         );
         assert_eq!(res.bytes().await.unwrap().as_ref(), page, "{path}");
+    }
+    // A dist of one bundle serves it for every page.
+    let (base, _dir) = spawn_with_static(&[("index.html", index)]).await;
+    for path in ["/admin/orders", "/checkout", "/cart"] {
+        let res = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.bytes().await.unwrap().as_ref(), index, "{path}");
     }
 }

@@ -3,6 +3,7 @@
 //! Needs `cargo xtask spa` (which `cargo xtask test` runs first) and Debian's `chromium` and
 //! `chromium-driver`. Screenshots of the main screens go to `<target dir>/screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
+mod devtools;
 #[path = "../../../api/tests/support/payment_server.rs"]
 mod payment_server;
 mod receiver;

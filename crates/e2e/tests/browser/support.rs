@@ -348,12 +348,14 @@ impl Browser {
             }
         }
         let c = connected.expect("a Chromium session through chromedriver");
-        Self {
+        let b = Self {
             c,
             base: base.to_owned(),
             driver,
             _profile: profile,
-        }
+        };
+        crate::devtools::on_every_document(&b, crate::devtools::PAGE_LOG).await;
+        b
     }
 
     pub async fn close(self) {
@@ -365,28 +367,6 @@ impl Browser {
             .goto(&format!("{}{path}", self.base))
             .await
             .unwrap_or_else(|e| panic!("goto {path}: {e}"));
-        // Keeps the page's errors (a WASM panic is logged with console.error) for `failed`.
-        let _ = self
-            .c
-            .execute(
-                "window.__errors = []; \
-                 const error = console.error; \
-                 console.error = (...a) => { window.__errors.push(a.join(' ')); error(...a); }; \
-                 window.addEventListener('error', (e) => window.__errors.push(String(e.message))); \
-                 window.addEventListener('unhandledrejection', (e) => window.__errors.push(String(e.reason))); \
-                 const f = window.fetch; window.fetch = (r, o) => { window.__errors.push('fetch ' + (r.method || '') + ' ' + (r.url || r)); \
-                   return f(r, o).then((x) => { window.__errors.push('done ' + x.status + ' ' + x.url); return x; }, \
-                   (e) => { window.__errors.push('fail ' + e); throw e; }); }; \
-                 const ES = window.EventSource; \
-                 window.EventSource = function (u, o) { \
-                   const es = new ES(u, o); window.__errors.push('sse open ' + u); \
-                   const close = es.close.bind(es); \
-                   es.close = () => { window.__errors.push('sse close ' + u); close(); }; \
-                   return es; }; \
-                 Object.assign(window.EventSource, { CONNECTING: 0, OPEN: 1, CLOSED: 2 });",
-                vec![],
-            )
-            .await;
     }
 
     pub async fn path(&self) -> String {
@@ -394,15 +374,24 @@ impl Browser {
     }
 
     pub async fn find(&self, css: &str) -> Element {
-        match self
-            .c
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(css))
-            .await
-        {
-            Ok(el) => el,
-            Err(e) => self.failed(&format!("no element {css}: {e}")).await,
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self
+                .c
+                .wait()
+                .at_most(left)
+                .for_element(Locator::Css(css))
+                .await
+            {
+                Ok(el) => return el,
+                // A page the app loads from the server (another bundle's) interrupts the
+                // wait; the element may be in the page that comes.
+                Err(e) if left > Duration::ZERO && e.to_string().contains("navigation") => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => self.failed(&format!("no element {css}: {e}")).await,
+            }
         }
     }
 
