@@ -4,6 +4,7 @@
 //! `chromium-driver`. Screenshots of the main screens go to `<target dir>/screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 mod devtools;
+mod driver;
 #[path = "../../../api/tests/support/payment_server.rs"]
 mod payment_server;
 mod receiver;
