@@ -89,6 +89,8 @@ start_payments() {
 }
 
 # start_shop NAME [env...]: the production-profile server on a fresh data dir, admin bootstrapped.
+# Its log goes to $OUT/server-NAME.log, filtered by SERVER_LOG (RUST_LOG's syntax; default warn),
+# e.g. SERVER_LOG=warn,fjall=debug to see the store's flushes, rotations and write halts.
 start_shop() {
   local name=$1; shift
   start_payments
@@ -98,7 +100,7 @@ start_shop() {
   env BOOKSTORE__LISTEN="127.0.0.1:$SHOP_PORT" BOOKSTORE__DATA_DIR="$SHOP_DIR" \
     BOOKSTORE__JWT_SECRET=bench-secret-that-is-long-enough-0123456789 BOOKSTORE__SEED_DEMO=false \
     BOOKSTORE__ADMIN__EMAIL=$ADMIN_EMAIL BOOKSTORE__ADMIN__PASSWORD=$ADMIN_PASSWORD \
-    RUST_LOG=warn "$@" "$REL/bookstore" serve >"$OUT/server-$name.log" 2>&1 & PIDS+=($!)
+    RUST_LOG="${SERVER_LOG:-warn}" "$@" "$REL/bookstore" serve >"$OUT/server-$name.log" 2>&1 & PIDS+=($!)
   SHOP_PID=$!
   wait_port "$SHOP_PORT"
   BASE="http://127.0.0.1:$SHOP_PORT"
