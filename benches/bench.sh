@@ -82,7 +82,29 @@ start_payments() {
   [ -z "${PAY_PORT:-}" ] || return 0
   bash scripts/payment-server.sh install
   PAY_PORT=$(free_port)
-  "$(bash scripts/payment-server.sh bin)" --port "$PAY_PORT" --from-scratch >"$OUT/payments.log" 2>&1 & PIDS+=($!)
+  # The emulator's collector is frozen every 5 s (cycles it makes are kept, which a benchmark's
+  # minutes can afford): its full collections grow with the payments it holds, and in a soak
+  # they paused every checkout for seconds (benches/README.md). Real providers do not.
+  mkdir -p "$OUT/pysite"
+  # Each full collection goes to payments.log ("gc2 <epoch s> <pause s>") to check that.
+  cat >"$OUT/pysite/sitecustomize.py" <<'PY'
+import gc, sys, threading, time
+def _freeze():
+    while True:
+        time.sleep(5)
+        gc.freeze()
+threading.Thread(target=_freeze, daemon=True).start()
+_t = [0.0]
+def _log(phase, info):
+    if info["generation"] == 2:
+        if phase == "start":
+            _t[0] = time.time()
+        else:
+            print("gc2 %.3f %.3f" % (time.time(), time.time() - _t[0]), file=sys.stderr, flush=True)
+gc.callbacks.append(_log)
+PY
+  PYTHONPATH="$OUT/pysite" "$(bash scripts/payment-server.sh bin)" --port "$PAY_PORT" --from-scratch \
+    >"$OUT/payments.log" 2>&1 & PIDS+=($!)
   wait_port "$PAY_PORT"
   export BOOKSTORE__PAYMENTS__API_URL="http://127.0.0.1:$PAY_PORT" \
     BOOKSTORE__PAYMENTS__SECRET_KEY=sk_test_bench BOOKSTORE__PAYMENTS__PUBLISHABLE_KEY=pk_test_bench
