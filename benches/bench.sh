@@ -4,7 +4,7 @@
 #   benches/bench.sh ceiling        # the ceiling alone: minimal actix-web JSON endpoint
 #   benches/bench.sh http           # embedded store: GET book, GET list, POST orders vs ceiling
 #   benches/bench.sh tpcw [MIX]     # TPC-W mix (default shopping), SHOPPERS (64) shoppers, think 0
-#                                   # (HASH_THREADS, HASH_COST, WORKER_NICE, LOADGEN_NICE: see cmd_tpcw)
+#                                   # (HASH_THREADS, HASH_COST, WORKER_NICE, LOADGEN_NICE: see shop_settings)
 #   benches/bench.sh soak [MIX]     # SOAK_SECS (1800) of a TPC-W mix (default ordering) on BOOKS_SOAK
 #                                   # (100000) books: drift, p99 stalls, memory, bytes per order
 #                                   # (NO_VERIFY=1 skips the consistency check, long after 1M orders)
@@ -103,8 +103,11 @@ def _log(phase, info):
             print("gc2 %.3f %.3f" % (time.time(), time.time() - _t[0]), file=sys.stderr, flush=True)
 gc.callbacks.append(_log)
 PY
-  PYTHONPATH="$OUT/pysite" "$(bash scripts/payment-server.sh bin)" --port "$PAY_PORT" --from-scratch \
+  # It stands in for the provider's own machines, as the load generator does for the shoppers':
+  # it runs at the load generator's nice, so that it takes no more of the cores than they do.
+  PYTHONPATH="$OUT/pysite" nice -n "${LOADGEN_NICE:-0}" "$(bash scripts/payment-server.sh bin)" --port "$PAY_PORT" --from-scratch \
     >"$OUT/payments.log" 2>&1 & PIDS+=($!)
+  PAY_PID=$!
   wait_port "$PAY_PORT"
   export BOOKSTORE__PAYMENTS__API_URL="http://127.0.0.1:$PAY_PORT" \
     BOOKSTORE__PAYMENTS__SECRET_KEY=sk_test_bench BOOKSTORE__PAYMENTS__PUBLISHABLE_KEY=pk_test_bench
@@ -164,9 +167,18 @@ cmd_http() {
     wrk -t2 -c"$CONNS" -d"${DURATION}s" "$BASE/api/v1/books?limit=20" | tee -a "$OUT/wrk.log" | rps >>"$OUT/list.txt"
     echo "run $i: ceiling $(tail -1 "$OUT/c.txt") book $(tail -1 "$OUT/book.txt") list $(tail -1 "$OUT/list.txt")"
   done
+  # Every order is paid at the provider (two calls to localstripe, one Python process on the
+  # same cores), which bounds the rate: the CPU each process spent per order says what the
+  # shop's own share costs, and how many orders/s the cores would carry for the shop alone.
+  : >"$OUT/order-cpu.txt"
   for i in $(seq "$REPEAT"); do
+    local s0 p0 s1 p1 rate
+    s0=$(ticks "$SHOP_PID"); p0=$(ticks "$PAY_PID")
     wrk -t2 -c"$CONNS" -d"${DURATION}s" -s benches/scripts/post_order.lua "$BASE" -- "$OUT/wrk" | tee -a "$OUT/wrk.log" | rps >>"$OUT/order.txt"
-    echo "orders run $i: $(tail -1 "$OUT/order.txt")"
+    s1=$(ticks "$SHOP_PID"); p1=$(ticks "$PAY_PID"); rate=$(tail -1 "$OUT/order.txt")
+    awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v r="$rate" -v d="$DURATION" -v hz="$(getconf CLK_TCK)" -v n="$(nproc)" \
+      'BEGIN { o = r * d; printf "%.0f %.0f %.0f\n", s * 1e6 / hz / o, p * 1e6 / hz / o, n * o * hz / s }' >>"$OUT/order-cpu.txt"
+    echo "orders run $i: $rate/s; CPU per order (µs), shop and provider, and orders/s of the shop alone on $(nproc) cores: $(tail -1 "$OUT/order-cpu.txt")"
   done
   local c b l o
   c=$(median <"$OUT/c.txt"); b=$(median <"$OUT/book.txt"); l=$(median <"$OUT/list.txt"); o=$(median <"$OUT/order.txt")
@@ -175,23 +187,31 @@ cmd_http() {
   report_row "GET /books/{id} (embedded)" "$b" "$(awk -v a="$b" -v c="$c" 'BEGIN{printf "%.2f", a/c}')"
   report_row "GET /books?limit=20 (embedded)" "$l" "$(awk -v a="$l" -v c="$c" 'BEGIN{printf "%.2f", a/c}')"
   report_row "POST /orders (embedded)" "$o" "$(awk -v a="$o" -v c="$c" 'BEGIN{printf "%.2f", a/c}')"
+  report_row "  shop CPU per order (µs)" "$(cut -d' ' -f1 "$OUT/order-cpu.txt" | median)" ""
+  report_row "  provider CPU per order (µs)" "$(cut -d' ' -f2 "$OUT/order-cpu.txt" | median)" ""
+  report_row "  orders/s, the shop alone" "$(cut -d' ' -f3 "$OUT/order-cpu.txt" | median)" ""
   grep -h "Non-2xx" "$OUT/wrk.log" || true
+}
+
+# The TPC-W runs measure the shop's default settings (one hashing thread per core, ahead of
+# the request workers at nice 10; OWASP's 7 MiB x 5 Argon2id). WORKER_NICE, HASH_THREADS and
+# HASH_COST (KiB x passes, e.g. 19456x2) override them. The load generator, which on a real
+# test bed has its own machine, runs at the workers' nice (LOADGEN_NICE), so that it takes no
+# more of the cores than the workers do.
+shop_settings() {
+  LOADGEN_NICE=${LOADGEN_NICE-${WORKER_NICE:-10}}
+  SHOP_ENV=()
+  [ -z "${WORKER_NICE:-}" ] || SHOP_ENV+=(BOOKSTORE__WORKER_NICE="$WORKER_NICE")
+  [ -z "${HASH_THREADS:-}" ] || SHOP_ENV+=(BOOKSTORE__PASSWORD_HASH_THREADS="$HASH_THREADS")
+  [ -z "${HASH_COST:-}" ] || SHOP_ENV+=(BOOKSTORE__PASSWORD_HASH_MEMORY_KIB="${HASH_COST%x*}" BOOKSTORE__PASSWORD_HASH_PASSES="${HASH_COST#*x}")
 }
 
 cmd_tpcw() {
   local mix=${1:-shopping}
-  # Sign-ins are ~40 % of the CPU here (one Argon2id hash per user session): hash on
-  # every core, ahead of the request workers; the load generator, which on a real test bed has
-  # its own machine, runs at the workers' priority so that it does not take the hashing
-  # threads' cores either. The hash is OWASP's 7 MiB x 5 passes, rated equal to the default
-  # 19 MiB x 2 and ~25 % cheaper here (two at once fit the L3 cache).
-  # HASH_THREADS= HASH_COST= WORKER_NICE=0 LOADGEN_NICE=0 measures the defaults.
-  WORKER_NICE=${WORKER_NICE-19} LOADGEN_NICE=${LOADGEN_NICE-19} HASH_THREADS=${HASH_THREADS-$(nproc)}
-  HASH_COST=${HASH_COST-7168x5}
+  shop_settings
   build; start_ceiling
-  start_shop embedded env BOOKSTORE__WORKER_NICE="$WORKER_NICE" ${HASH_THREADS:+BOOKSTORE__PASSWORD_HASH_THREADS=$HASH_THREADS} \
-    ${HASH_COST:+BOOKSTORE__PASSWORD_HASH_MEMORY_KIB=${HASH_COST%x*} BOOKSTORE__PASSWORD_HASH_PASSES=${HASH_COST#*x}}
-  echo "worker_nice $WORKER_NICE, password_hash_threads ${HASH_THREADS:-default}, hash cost ${HASH_COST:-default} (KiB x passes), load generator nice $LOADGEN_NICE" | tee -a "$OUT/summary.txt"
+  start_shop embedded env "${SHOP_ENV[@]}"
+  echo "worker_nice ${WORKER_NICE:-default}, password_hash_threads ${HASH_THREADS:-default}, hash cost ${HASH_COST:-default} (KiB x passes), load generator nice $LOADGEN_NICE" | tee -a "$OUT/summary.txt"
   load_dataset "$BOOKS"
   : >"$OUT/c.txt"; : >"$OUT/wips.txt"
   for i in $(seq "$REPEAT"); do
@@ -223,11 +243,9 @@ PY
 # run's median, memory after warm-up, bytes on disk per order) and draws the chart.
 cmd_soak() {
   local mix=${1:-ordering} secs=${SOAK_SECS:-1800}
-  WORKER_NICE=${WORKER_NICE-19} LOADGEN_NICE=${LOADGEN_NICE-19} HASH_THREADS=${HASH_THREADS-$(nproc)}
-  HASH_COST=${HASH_COST-7168x5}
+  shop_settings
   build; start_ceiling
-  start_shop soak env BOOKSTORE__WORKER_NICE="$WORKER_NICE" ${HASH_THREADS:+BOOKSTORE__PASSWORD_HASH_THREADS=$HASH_THREADS} \
-    ${HASH_COST:+BOOKSTORE__PASSWORD_HASH_MEMORY_KIB=${HASH_COST%x*} BOOKSTORE__PASSWORD_HASH_PASSES=${HASH_COST#*x}}
+  start_shop soak env "${SHOP_ENV[@]}"
   load_dataset "${BOOKS_SOAK:-100000}"
   measure_ceiling >"$OUT/c.txt"
   local samples="$OUT/soak-samples.csv"

@@ -51,6 +51,9 @@ pub enum ApiError {
     RateLimited(u64),
     #[error("{0}")]
     Unavailable(String),
+    /// Too much of one kind of work queued (the message says which); nothing was changed.
+    #[error("{0}; retry shortly")]
+    Busy(&'static str),
     /// The card was refused; nothing was charged.
     #[error("the payment was declined: {0}")]
     PaymentDeclined(String),
@@ -104,7 +107,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => ProblemCode::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ProblemCode::UnsupportedMediaType,
             Self::RateLimited(_) => ProblemCode::RateLimited,
-            Self::Unavailable(_) => ProblemCode::ServiceUnavailable,
+            Self::Unavailable(_) | Self::Busy(_) => ProblemCode::ServiceUnavailable,
             Self::PaymentDeclined(_) => ProblemCode::PaymentDeclined,
             Self::PaymentRequiresAction { .. } => ProblemCode::PaymentRequiresAction,
             Self::PaymentUnavailable { .. } => ProblemCode::PaymentUnavailable,
@@ -202,7 +205,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) | Self::PaymentUnavailable { .. } => {
+            Self::Unavailable(_) | Self::Busy(_) | Self::PaymentUnavailable { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::PaymentDeclined(_) | Self::PaymentRequiresAction { .. } => {
@@ -229,7 +232,7 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         res.content_type("application/problem+json");
         match self {
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::Busy(_) => {
                 res.insert_header((header::RETRY_AFTER, "1"));
             }
             Self::PaymentUnavailable { .. } => {
@@ -271,6 +274,7 @@ impl From<bookstore_domain::Error> for ApiError {
             D::ImportInvalid(r) => Self::ImportInvalid(r),
             D::PreconditionFailed(v) => Self::PreconditionFailed(v),
             D::Unavailable(m) => Self::Unavailable(m),
+            D::Busy(m) => Self::Busy(m),
             D::OutcomeUnknown {
                 what,
                 location,

@@ -20,7 +20,9 @@ use actix_web::middleware::{Compress, Condition, ErrorHandlerResponse, ErrorHand
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use bookstore_domain::cursor::CursorCodec;
-use bookstore_domain::hashing::{HashPool, PasswordKdf, default_threads};
+use bookstore_domain::hashing::{
+    DEFAULT_WAITING_PER_THREAD, HashPool, PasswordKdf, default_threads,
+};
 use bookstore_domain::live::{Live, POLL_INTERVAL};
 use bookstore_domain::mail::Mailer;
 use bookstore_domain::outbox::Wakeup;
@@ -199,12 +201,12 @@ impl Application {
             tokens: Tokens::new(&secret, settings.token_ttl_secs),
             metrics,
             limits: Limiters::new(&settings.rate_limit, settings.trusted_proxies),
-            hashing: HashPool::new(
-                settings
+            hashing: {
+                let threads = settings
                     .password_hash_threads
-                    .unwrap_or_else(default_threads),
-                kdf.clone(),
-            )?,
+                    .unwrap_or_else(default_threads);
+                HashPool::new(threads, threads * DEFAULT_WAITING_PER_THREAD, kdf.clone())?
+            },
         });
         if let Some(admin) = &settings.admin {
             ensure_admin(

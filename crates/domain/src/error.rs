@@ -39,6 +39,10 @@ pub enum Error {
     /// The store is unavailable and nothing was changed.
     #[error("{0}")]
     Unavailable(String),
+    /// More work of this kind is queued than the shop takes on (it says which); nothing was
+    /// changed, retry shortly.
+    #[error("{0}")]
+    Busy(&'static str),
     /// A write was sent but the store did not confirm it, and reading back could not tell
     /// whether it was applied. `location` is where to look.
     #[error("the store did not confirm in time whether this {what} was applied: {cause}")]

@@ -7,15 +7,22 @@ use argon2::password_hash::{self, CustomizedPasswordHasher, PasswordHasher, Pass
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use tokio::sync::oneshot;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Half the cores, at least one.
+/// One per core: the request workers run at a lower priority (`worker_nice`), so the hashing
+/// threads take a core when they have work and leave it when they have none.
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
+
+/// Sign-ins that may wait for a hashing thread, per thread, before more are refused: at
+/// ~11-14 ms a hash, a sign-in never waits much more than 200 ms behind others; past that the
+/// shop is out of hashing capacity, and a quick 503 with `Retry-After` beats a growing queue.
+pub const DEFAULT_WAITING_PER_THREAD: usize = 16;
 
 /// OWASP's Argon2id configurations, all "an equal level of defense" trading memory for passes,
 /// as (KiB, passes): (47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5). Production
@@ -168,10 +175,14 @@ impl CustomizedPasswordHasher<PasswordHash> for ReusedMemory {
 pub struct HashPool {
     jobs: mpsc::Sender<Job>,
     kdf: PasswordKdf,
+    /// Jobs queued and not yet started.
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
 }
 
 impl HashPool {
-    pub fn new(threads: usize, kdf: PasswordKdf) -> std::io::Result<Self> {
+    /// `threads` hashing threads, refusing a job while `max_waiting` others wait.
+    pub fn new(threads: usize, max_waiting: usize, kdf: PasswordKdf) -> std::io::Result<Self> {
         let threads = threads.max(1);
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
@@ -186,7 +197,12 @@ impl HashPool {
                     }
                 })?;
         }
-        Ok(Self { jobs, kdf })
+        Ok(Self {
+            jobs,
+            kdf,
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting,
+        })
     }
 
     /// Hashes `password` on a hashing thread.
@@ -207,22 +223,36 @@ impl HashPool {
     }
 
     /// Queues `f` now, behind the jobs queued before it; the future resolves when a hashing
-    /// thread has run it.
+    /// thread has run it, or at once with `Error::Busy` when the queue is full.
     pub fn run<T, F>(&self, f: F) -> impl Future<Output = Result<T, Error>> + use<T, F>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
         let (done, result) = oneshot::channel();
-        let queued = self.jobs.send(Box::new(move || {
-            // A panic fails this one request (its receiver sees the sender dropped); the
-            // thread lives on for the next job.
-            if let Ok(value) = catch_unwind(AssertUnwindSafe(f)) {
-                let _ = done.send(value);
-            }
-        }));
+        let waiting = self.waiting.clone();
+        let full = waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting;
+        if full {
+            waiting.fetch_sub(1, Ordering::AcqRel);
+        }
+        let queued = if full {
+            Err(Error::Busy(
+                "too many sign-ins are being checked at once; nothing was changed",
+            ))
+        } else {
+            self.jobs
+                .send(Box::new(move || {
+                    waiting.fetch_sub(1, Ordering::AcqRel);
+                    // A panic fails this one request (its receiver sees the sender dropped); the
+                    // thread lives on for the next job.
+                    if let Ok(value) = catch_unwind(AssertUnwindSafe(f)) {
+                        let _ = done.send(value);
+                    }
+                }))
+                .map_err(|_| Error::internal("the password-hashing threads are gone"))
+        };
         async move {
-            queued.map_err(|_| Error::internal("the password-hashing threads are gone"))?;
+            queued?;
             result
                 .await
                 .map_err(|_| Error::internal("password hashing failed"))
@@ -296,7 +326,7 @@ mod tests {
 
     #[tokio::test]
     async fn pool_hashes_and_verifies() {
-        let pool = HashPool::new(1, cheap()).expect("threads");
+        let pool = HashPool::new(1, 64, cheap()).expect("threads");
         let hash = pool.hash("open sesame".into()).await.expect("hash");
         let verify = |p: &str, h: Option<&str>| pool.verify(p.into(), h.map(str::to_owned));
         assert!(verify("open sesame", Some(&hash)).await.expect("ran"));
@@ -306,7 +336,7 @@ mod tests {
 
     #[tokio::test]
     async fn runs_jobs_and_survives_a_panicking_one() {
-        let pool = HashPool::new(1, cheap()).expect("threads");
+        let pool = HashPool::new(1, 64, cheap()).expect("threads");
         assert_eq!(pool.run(|| 6 * 7).await.expect("ran"), 42);
         let failed = pool.run(|| -> u8 { panic!("boom") }).await;
         assert!(failed.is_err());
@@ -315,7 +345,7 @@ mod tests {
 
     #[tokio::test]
     async fn jobs_wait_for_a_free_thread_in_order() {
-        let pool = Arc::new(HashPool::new(1, cheap()).expect("threads"));
+        let pool = Arc::new(HashPool::new(1, 64, cheap()).expect("threads"));
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut waits = Vec::new();
         for i in 0..5 {
@@ -326,5 +356,25 @@ mod tests {
             wait.await.expect("ran");
         }
         assert_eq!(*order.lock().expect("lock"), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn refuses_a_job_while_the_queue_is_full_and_takes_one_again_after() {
+        let pool = HashPool::new(1, 2, cheap()).expect("threads");
+        let (started, running) = mpsc::channel();
+        let (release, gate) = mpsc::channel::<()>();
+        // One job holds the thread, two wait: the queue is full.
+        let holding = pool.run(move || {
+            started.send(()).expect("send");
+            gate.recv().expect("released");
+        });
+        running.recv().expect("the first job started");
+        let (a, b) = (pool.run(|| 1), pool.run(|| 2));
+        let refused = pool.run(|| 3).await;
+        assert!(matches!(refused, Err(Error::Busy(_))), "{refused:?}");
+        release.send(()).expect("release");
+        holding.await.expect("ran");
+        assert_eq!((a.await.expect("ran"), b.await.expect("ran")), (1, 2));
+        assert_eq!(pool.run(|| 4).await.expect("room again"), 4);
     }
 }

@@ -27,7 +27,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     responses(
         (status = 201, description = "Registered and logged in", body = AuthResponse),
         (status = 409, description = "E-mail taken"),
-        (status = 422, description = "An invalid field (`validation_failed`)")
+        (status = 422, description = "An invalid field (`validation_failed`)"),
+        (status = 503, description = "Too many sign-ins are being checked at once (`service_unavailable`); nothing was changed; retry after `Retry-After`")
     )
 )]
 #[post("/register")]
@@ -60,7 +61,8 @@ pub async fn register(
     responses(
         (status = 200, description = "Logged in", body = AuthResponse),
         (status = 401, description = "Wrong credentials (`invalid_credentials`)"),
-        (status = 429, description = "Too many attempts from this client, or for this account from any (`rate_limited`); see `Retry-After`")
+        (status = 429, description = "Too many attempts from this client, or for this account from any (`rate_limited`); see `Retry-After`"),
+        (status = 503, description = "Too many sign-ins are being checked at once (`service_unavailable`); nothing was changed; retry after `Retry-After`")
     )
 )]
 #[post("/login")]
@@ -153,7 +155,8 @@ pub async fn request_password_reset(
     responses(
         (status = 204, description = "The password is set; log in with it"),
         (status = 400, description = "The link is unknown, used or expired (`invalid_reset_token`)"),
-        (status = 422, description = "An invalid field (`validation_failed`)")
+        (status = 422, description = "An invalid field (`validation_failed`)"),
+        (status = 503, description = "Too many sign-ins are being checked at once (`service_unavailable`); nothing was changed; retry after `Retry-After`")
     )
 )]
 #[post("/password-reset/confirm")]

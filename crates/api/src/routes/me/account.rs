@@ -56,7 +56,8 @@ pub(super) async fn confirm_password(
         (status = 403, description = "The current password is wrong (`wrong_password`)"),
         (status = 409, description = "The password changed meanwhile (`conflict`)"),
         (status = 422, description = "An invalid field (`validation_failed`)"),
-        (status = 429, description = "Too many password attempts for this account (`rate_limited`); see `Retry-After`")
+        (status = 429, description = "Too many password attempts for this account (`rate_limited`); see `Retry-After`"),
+        (status = 503, description = "Too many sign-ins are being checked at once (`service_unavailable`); nothing was changed; retry after `Retry-After`")
     )
 )]
 #[post("/password")]
@@ -93,7 +94,8 @@ pub async fn change_password(
         (status = 401, description = "No token, an expired or invalid one, or the account no longer exists (`unauthorized`)"),
         (status = 403, description = "The current password is wrong (`wrong_password`)"),
         (status = 422, description = "An invalid field (`validation_failed`)"),
-        (status = 429, description = "Too many password attempts for this account (`rate_limited`); see `Retry-After`")
+        (status = 429, description = "Too many password attempts for this account (`rate_limited`); see `Retry-After`"),
+        (status = 503, description = "Too many sign-ins are being checked at once (`service_unavailable`); nothing was changed; retry after `Retry-After`")
     )
 )]
 #[post("/email")]
