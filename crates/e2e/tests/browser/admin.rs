@@ -233,6 +233,10 @@ async fn customers_never_reach_admin_screens_and_a_refused_token_means_log_in_ag
     // back to log in.
     b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     b.wait_path(|p| p == "/admin", "the inventory").await;
+    // The login page's bundle has no admin screens: it puts /admin in the address bar, then
+    // loads the admin bundle's page. Until that page is up, the document that refuses the
+    // token below may be that page, whose logout would race this test's next page load.
+    b.find("table.inventory").await;
     b.c.execute(
         "const s = JSON.parse(localStorage.getItem('bookstore.session')); \
          s.token = 'not.a.valid-token'; \

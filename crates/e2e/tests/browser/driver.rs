@@ -330,10 +330,10 @@ impl Browser {
             if ok(&p) {
                 return p;
             }
-            assert!(
-                Instant::now() < deadline,
-                "expected to reach {what}, at {p}"
-            );
+            if Instant::now() >= deadline {
+                self.failed(&format!("expected to reach {what}, at {p}"))
+                    .await;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
