@@ -119,10 +119,11 @@ impl Application {
         let store: Arc<dyn Store> = Arc::new(InstrumentedStore::new(store, metrics.clone()));
         let cursors = Arc::new(CursorCodec::new(&secret));
         let wakeup = Wakeup::new();
+        // Every write goes through it, so each committed job reaches this instance's dispatcher.
+        let store = wakeup.watch(store);
         let webhooks = Arc::new(Webhooks::new(
             store.clone(),
             cursors.clone(),
-            wakeup.clone(),
             settings.webhooks.webhook_config(),
         ));
         let mailer = match &settings.mail {

@@ -197,7 +197,6 @@ impl Orders {
                     });
                 }
                 Ok(()) => {
-                    self.wakeup.wake();
                     return Ok((receipt, true));
                 }
                 Err(StoreError::ConditionFailed(failed)) => {

@@ -51,7 +51,6 @@ impl Catalogue {
             match transact_audited(store, ops).await {
                 Ok(()) => {
                     self.inventory.invalidate();
-                    self.wakeup.wake();
                     return Ok(new);
                 }
                 Err(StoreError::ConditionFailed(_)) => continue,
@@ -157,7 +156,6 @@ impl Catalogue {
             match transact_audited(store, ops).await {
                 Ok(()) => {
                     self.inventory.invalidate();
-                    self.wakeup.wake();
                     return Ok(new.item(self.low_stock_threshold));
                 }
                 Err(StoreError::ConditionFailed(_)) => continue,

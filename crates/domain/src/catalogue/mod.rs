@@ -149,7 +149,6 @@ impl Catalogue {
         let books: Vec<&Book> = before.into_iter().chain(after).collect();
         self.searches.forget(&books);
         self.inventory.invalidate();
-        self.wakeup.wake();
     }
 
     /// One book's public JSON.

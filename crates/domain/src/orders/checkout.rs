@@ -218,7 +218,6 @@ impl Orders {
             };
             match transact_resolved(store, ops, &probe).await {
                 Ok(()) => {
-                    self.wakeup.wake();
                     return self.authorize(record, true).await;
                 }
                 Err(StoreError::Unknown(cause)) => {

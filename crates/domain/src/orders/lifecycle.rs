@@ -453,16 +453,13 @@ impl Orders {
             if let Some(event) = event {
                 ops.push(self.wakeup.emit(event, &after.clone().into_order())?);
             }
-            self.wakeup.hint_jobs(&ops);
             match store.transact(ops).await {
                 Ok(()) => {
-                    self.wakeup.wake();
                     return Ok(after);
                 }
                 Err(StoreError::ConditionFailed(_)) => continue,
                 Err(StoreError::Unknown(cause)) => match self.resolve(&before, &after).await {
                     Some(true) => {
-                        self.wakeup.wake();
                         return Ok(after);
                     }
                     // Certainly not applied (another change won, or a fence now stops it).

@@ -95,10 +95,8 @@ impl Orders {
                 order: after.into_order(),
             };
             ops.push(self.wakeup.emit(EventType::ReturnReceived, &receipt)?);
-            self.wakeup.hint_jobs(&ops);
             match store.transact(ops).await {
                 Ok(()) => {
-                    self.wakeup.wake();
                     return Ok(receipt);
                 }
                 Err(StoreError::ConditionFailed(_)) => continue,
@@ -106,7 +104,6 @@ impl Orders {
                     // Applied if the return reads back received at this very time.
                     let (_, now_stored) = self.find_return(order_id, return_id).await?;
                     if now_stored.received_at == Some(now) {
-                        self.wakeup.wake();
                         return Ok(receipt);
                     }
                     return Err(Error::OutcomeUnknown {
@@ -183,7 +180,6 @@ impl Orders {
             ];
             match store.transact(ops).await {
                 Ok(()) => {
-                    self.wakeup.wake();
                     return Ok(());
                 }
                 Err(StoreError::ConditionFailed(_)) => continue,

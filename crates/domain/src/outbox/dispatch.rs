@@ -118,81 +118,91 @@ impl Dispatcher {
         let mut next_full = tokio::time::Instant::now();
         let mut polls: u64 = 0;
         loop {
-            // Every shard on each poll; in between, the shards this instance wrote jobs to.
-            let (shards, poll) = if tokio::time::Instant::now() >= next_full {
+            // Every shard on each poll; in between, the shards that commits here wrote jobs to
+            // since the last round, each once.
+            let full = tokio::time::Instant::now() >= next_full;
+            let reads = if full {
                 next_full = tokio::time::Instant::now() + self.config.poll;
                 polls += 1;
-                ((0..SHARDS).collect(), Some(polls))
+                let _ = self.wakeup.take_noted();
+                self.full_poll(polls)
             } else {
-                (self.wakeup.hinted(), None)
+                self.wakeup.take_noted()
             };
-            let done = match self.round(&shards, poll).await {
-                Ok(done) => done,
-                Err(e) => {
-                    tracing::warn!(error = %e, "outbox round failed");
-                    0
-                }
-            };
-            if done == 0 {
-                tokio::select! {
-                    () = self.wakeup.woken() => {}
-                    () = tokio::time::sleep_until(next_full) => {}
-                }
+            if let Err(e) = self.round(&reads, full).await {
+                // What it did not read, the next full poll does.
+                tracing::warn!(error = %e, "outbox round failed");
+            }
+            // A commit or a full shard during the round has already left its wake.
+            tokio::select! {
+                () = self.wakeup.woken() => {}
+                () = tokio::time::sleep_until(next_full) => {}
             }
         }
     }
 
-    /// One pass over `shards` (the full poll number `poll`, if it is one); the number of jobs
-    /// done. A shard that had a full batch is read again next round.
-    async fn round(&self, shards: &[u32], poll: Option<u64>) -> Result<usize> {
+    /// The reads of full poll number `poll`: every shard from its mark, except that each
+    /// shard's turn to be read from its start comes once in RESCAN_EVERY polls, spread over them.
+    fn full_poll(&self, poll: u64) -> Vec<(u32, i64)> {
+        (0..SHARDS)
+            .map(|shard| {
+                let from = if (poll + u64::from(shard)).is_multiple_of(RESCAN_EVERY) {
+                    0
+                } else {
+                    self.marks.from(shard)
+                };
+                (shard, from)
+            })
+            .collect()
+    }
+
+    /// Reads each shard of `reads` from its due time (epoch ms) and does the jobs found. Only a
+    /// full poll's reads move the shards' marks (a read from a new job's due time does not see
+    /// the older jobs a mark must stay behind); a shard that had a full batch is read again
+    /// next round.
+    async fn round(&self, reads: &[(u32, i64)], full_poll: bool) -> Result<()> {
         let store = self.webhooks.store();
         let now = Utc::now();
         let batch = self.config.batch;
-        // Each shard's turn to be read from its start comes once in RESCAN_EVERY full polls,
-        // spread over them.
-        let from = |shard: u32| match poll {
-            Some(n) if (n + u64::from(shard)) % RESCAN_EVERY == 0 => 0,
-            _ => self.marks.from(shard),
-        };
         let read = futures::future::join_all(
-            shards
+            reads
                 .iter()
-                .map(|shard| due_jobs(store, *shard, now, batch, from(*shard))),
+                .map(|(shard, from)| due_jobs(store, *shard, now, batch, *from)),
         )
         .await;
         let mut jobs = Vec::new();
         let mut full = Vec::new();
-        for (shard, got) in shards.iter().zip(read) {
+        for ((shard, from), got) in reads.iter().zip(read) {
             let got = got?;
-            self.marks.read(*shard, now, got.first_due);
+            if full_poll {
+                self.marks.read(*shard, now, got.first_due);
+            }
             if got.jobs.len() >= batch {
-                full.push(*shard);
+                full.push((*shard, *from));
             }
             jobs.extend(got.jobs);
         }
-        let done = futures::stream::iter(jobs)
-            .map(|job| self.claim_and_do(job))
-            .buffer_unordered(self.config.concurrency.max(1))
-            .filter(|r| std::future::ready(matches!(r, Ok(true))))
-            .count()
+        futures::stream::iter(jobs)
+            .for_each_concurrent(self.config.concurrency.max(1), |job| self.claim_and_do(job))
             .await;
-        if !full.is_empty() {
-            self.wakeup.hint_shards(&full);
-        }
-        Ok(done)
+        self.wakeup.note_shards(&full);
+        Ok(())
     }
 
-    async fn claim_and_do(&self, job: Job) -> Result<bool> {
-        let store = self.webhooks.store();
-        let Some(lease) = claim(store, &job, self.lease_ms()).await? else {
-            return Ok(false);
+    async fn claim_and_do(&self, job: Job) {
+        let lease = match claim(self.webhooks.store(), &job, self.lease_ms()).await {
+            Ok(Some(lease)) => lease,
+            // Someone else holds or finished it.
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, key = ?job.key, "outbox claim failed");
+                return;
+            }
         };
-        let result = self.do_job(&job, &lease).await;
-        if let Err(e) = &result {
+        if let Err(e) = self.do_job(&job, &lease).await {
             // The lease runs out and the job is tried again, here or elsewhere.
             tracing::warn!(error = %e, key = ?job.key, "outbox job failed");
         }
-        result.map(|()| true)
     }
 
     /// Does a job this dispatcher holds the lease of.

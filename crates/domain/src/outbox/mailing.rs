@@ -104,9 +104,7 @@ impl Dispatcher {
             let next = u32::try_from(page_no + 1).unwrap_or(u32::MAX);
             ops.push(notify_job(&event, next, now)?);
         }
-        self.wakeup.hint_jobs(&ops);
         finish(store, ops).await?;
-        self.wakeup.wake();
         Ok(())
     }
 }

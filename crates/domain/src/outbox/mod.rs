@@ -9,6 +9,9 @@
 //! (the numbers are in `docs/dynamodb.md`).
 pub mod dispatch;
 mod mailing;
+mod wakeup;
+
+pub use wakeup::Wakeup;
 
 use crate::error::{Error, Result};
 use crate::items::to_item;
@@ -17,8 +20,7 @@ use bookstore_model::{Event, EventId, EventType};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use std::sync::{Arc, Mutex};
-use tokio::sync::Notify;
+use std::sync::Mutex;
 
 /// Partitions of the job queue: DynamoDB takes about 1,000 write units a second per partition,
 /// and each job costs three (put, claim, delete); 128 carry ~10,000 events/s with two endpoints
@@ -38,89 +40,6 @@ pub(crate) const KIND_RELEASE: &str = "payment.release";
 pub(crate) const KIND_REFUND: &str = "payment.refund";
 /// An order fact's per-book and per-genre sales counters (`sales::apply_job`).
 pub(crate) const KIND_SALES: &str = "sales.lines";
-
-/// Tells this instance's dispatcher which shards got jobs, so it reads those at once instead of
-/// waiting for its next full poll (which finds other instances' jobs and retries coming due).
-///
-/// A shard is marked when a job is written into a transaction, before it commits, and stays
-/// marked for [`HINT_WINDOW_MS`]: a read made between the mark and the commit finds nothing, and
-/// the wake after the commit must read the shard again.
-#[derive(Clone, Default)]
-pub struct Wakeup(Arc<WakeupInner>);
-
-#[derive(Default)]
-struct WakeupInner {
-    notify: Notify,
-    /// Per shard, when a job was last written to it (epoch ms; 0: never).
-    hinted: Mutex<Vec<i64>>,
-}
-
-/// Longer than any transaction takes to commit.
-const HINT_WINDOW_MS: i64 = 10_000;
-
-impl Wakeup {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The outbox write of a new event, for the transaction of its change; call
-    /// [`wake`](Self::wake) once it committed.
-    pub fn emit(&self, type_: EventType, data: &impl Serialize) -> Result<WriteOp> {
-        let op = event_op(&event(type_, data)?)?;
-        self.hint_jobs(std::slice::from_ref(&op));
-        Ok(op)
-    }
-
-    /// Notes the shards of the jobs `ops` put.
-    pub(crate) fn hint_jobs(&self, ops: &[WriteOp]) {
-        let shards: Vec<u32> = ops
-            .iter()
-            .filter_map(|op| match op {
-                WriteOp::Put { item, .. } => item
-                    .get("pk")
-                    .and_then(Value::as_str)
-                    .and_then(|pk| pk.strip_prefix("JOBS#"))
-                    .and_then(|n| n.parse::<u32>().ok()),
-                _ => None,
-            })
-            .collect();
-        self.hint_shards(&shards);
-    }
-
-    pub(crate) fn hint_shards(&self, shards: &[u32]) {
-        let now = Utc::now().timestamp_millis();
-        if let Ok(mut h) = self.0.hinted.lock() {
-            if h.is_empty() {
-                h.resize(SHARDS as usize, 0);
-            }
-            for s in shards {
-                h[(s % SHARDS) as usize] = now;
-            }
-        }
-    }
-
-    pub fn wake(&self) {
-        self.0.notify.notify_one();
-    }
-
-    pub(crate) async fn woken(&self) {
-        self.0.notify.notified().await;
-    }
-
-    /// The shards marked within the window.
-    pub(crate) fn hinted(&self) -> Vec<u32> {
-        let since = Utc::now().timestamp_millis() - HINT_WINDOW_MS;
-        self.0
-            .hinted
-            .lock()
-            .map(|h| {
-                (0..SHARDS)
-                    .filter(|s| h.get(*s as usize).is_some_and(|t| *t > since))
-                    .collect()
-            })
-            .unwrap_or_else(|_| (0..SHARDS).collect())
-    }
-}
 
 /// A new event of `type_` about `data` (the resource's public representation, now).
 pub fn event(type_: EventType, data: &impl Serialize) -> Result<Event> {
@@ -261,12 +180,12 @@ pub(crate) async fn due_jobs(
     })
 }
 
-/// Where each shard's read of due jobs starts. A done job is deleted, and on the embedded store
-/// a deletion leaves a tombstone that a read from the partition's start walks until compaction
-/// drops it (at the last level only). They pile up with the orders: in a unit experiment,
-/// 100,000 of them made a read take 55 ms instead of 1 µs, and a dispatcher reads its shards on
-/// every commit that wrote a job. So a shard's read starts at the due time of the oldest job
-/// its last read found (a leased one included: it is tried again where it is once its lease
+/// Where each shard's read of due jobs starts in a full poll (a read woken by a commit starts at
+/// its new jobs, see `wakeup`). A done job is deleted, and on the embedded store a deletion
+/// leaves a tombstone that a read from the partition's start walks until compaction drops it
+/// (at the last level only). They pile up with the orders: in a unit experiment, 100,000 of
+/// them made a read take 55 ms instead of 1 µs. So a shard's read starts at the due time of the
+/// oldest job its last full read found (a leased one included: it is tried again where it is once its lease
 /// runs out), and never later than [`MARK_MARGIN_MS`] before now, because a job's due time is
 /// when it was made, a little before its transaction committed. Each shard is read from the
 /// start once in [`RESCAN_EVERY`] full polls all the same, for a job whose transaction took
@@ -275,7 +194,7 @@ pub(crate) async fn due_jobs(
 pub(crate) struct Marks(Mutex<Vec<i64>>);
 
 /// Longer than any transaction takes from making its job to committing.
-pub(crate) const MARK_MARGIN_MS: i64 = HINT_WINDOW_MS;
+pub(crate) const MARK_MARGIN_MS: i64 = 10_000;
 
 /// Full polls between reads of a shard from its start (a minute at the default poll).
 pub(crate) const RESCAN_EVERY: u64 = 12;

@@ -3,6 +3,7 @@
 use super::*;
 use crate::store::embedded::EmbeddedStore;
 use chrono::Duration;
+use std::sync::Arc;
 
 fn job_at(shard: u32, due: DateTime<Utc>, id: &str, lease_until: i64) -> WriteOp {
     let mut item = job_item(id, due, KIND_EVENT, shard);
@@ -101,4 +102,56 @@ async fn a_read_from_the_mark_finds_what_a_read_from_the_start_does() {
     assert_eq!(ids(&from_start), ["slow", "recent"]);
     // Other shards keep their own marks.
     assert_eq!(marks.from(4), 0);
+}
+
+/// A commit notes the shards of the jobs it made doable, once, and only after it committed.
+#[tokio::test]
+async fn a_committed_job_wakes_the_dispatcher_for_its_shard_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let wakeup = Wakeup::new();
+    let store = wakeup.watch(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
+    let now = Utc::now();
+    let later = now.timestamp_millis() + 60_000;
+    store
+        .transact(vec![
+            job_at(5, now, "due", 0),
+            job_at(5, now - Duration::seconds(1), "earlier", 0),
+            job_at(6, now, "leased", later),
+            job_at(7, now + Duration::minutes(1), "later", 0),
+        ])
+        .await
+        .unwrap();
+    // Woken at once, for the due and unleased jobs' shard only, from the earlier, and only once.
+    tokio::time::timeout(std::time::Duration::from_secs(1), wakeup.woken())
+        .await
+        .expect("the commit wakes the dispatcher");
+    assert_eq!(
+        wakeup.take_noted(),
+        [(5, (now - Duration::seconds(1)).timestamp_millis())]
+    );
+    assert!(wakeup.take_noted().is_empty());
+
+    // A transaction that fails notes nothing.
+    let refused = store
+        .transact(vec![WriteOp::Put {
+            item: job_item("due", now, KIND_EVENT, 5),
+            cond: Some(Cond::NotExists),
+        }])
+        .await;
+    assert!(matches!(refused, Err(StoreError::ConditionFailed(_))));
+    assert!(wakeup.take_noted().is_empty());
+
+    // An import's chunk is noted when its import is accepted, not when written.
+    let mut chunk = job_item("chunk", now, crate::catalogue::KIND_IMPORT, 9);
+    chunk.insert("lease_until".into(), 0.into());
+    store
+        .transact(vec![WriteOp::Put {
+            item: chunk,
+            cond: None,
+        }])
+        .await
+        .unwrap();
+    assert!(wakeup.take_noted().is_empty());
+    wakeup.note_shards(&[(9, 20), (127, 5), (9, 10)]);
+    assert_eq!(wakeup.take_noted(), [(9, 10), (127, 5)]);
 }

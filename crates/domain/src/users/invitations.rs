@@ -81,7 +81,6 @@ impl Users {
             self.wakeup.emit(EventType::StaffInvited, &mail)?,
         ];
         self.store.transact(ops).await?;
-        self.wakeup.wake();
         Ok(StaffInvitation {
             email,
             role,

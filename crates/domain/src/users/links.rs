@@ -263,7 +263,6 @@ impl Users {
             self.wakeup.emit(event, &data)?,
         ];
         self.store.transact(ops).await?;
-        self.wakeup.wake();
         Ok(())
     }
 

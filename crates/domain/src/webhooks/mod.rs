@@ -8,7 +8,7 @@ use crate::Actor;
 use crate::cursor::CursorCodec;
 use crate::error::{Error, Result};
 use crate::items::{Pager, from_item, page_limit, to_item};
-use crate::outbox::{self, KIND_DELIVER, Wakeup};
+use crate::outbox::{self, KIND_DELIVER};
 use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
 use bookstore_model::{
     Delivery, DeliveryQuery, DeliveryStatus, EventId, EventType, MAX_WEBHOOKS, Page, ProblemCode,
@@ -103,22 +103,15 @@ type EndpointList = Arc<Vec<EndpointRecord>>;
 pub struct Webhooks {
     store: Arc<dyn Store>,
     pager: Pager,
-    wakeup: Wakeup,
     pub(crate) config: WebhookConfig,
     endpoints: Mutex<Option<(Instant, EndpointList)>>,
 }
 
 impl Webhooks {
-    pub fn new(
-        store: Arc<dyn Store>,
-        cursors: Arc<CursorCodec>,
-        wakeup: Wakeup,
-        config: WebhookConfig,
-    ) -> Self {
+    pub fn new(store: Arc<dyn Store>, cursors: Arc<CursorCodec>, config: WebhookConfig) -> Self {
         Self {
             pager: Pager::new(store.clone(), cursors),
             store,
-            wakeup,
             config,
             endpoints: Mutex::new(None),
         }
@@ -299,7 +292,6 @@ impl Webhooks {
             },
             deliver_job(id, event, now),
         ];
-        self.wakeup.hint_jobs(&ops);
         match self.store.transact(ops).await {
             Ok(()) => {}
             Err(StoreError::ConditionFailed(_)) => {
@@ -310,7 +302,6 @@ impl Webhooks {
             }
             Err(e) => return Err(e.into()),
         }
-        self.wakeup.wake();
         record.delivery.status = DeliveryStatus::Pending;
         record.delivery.next_attempt_at = Some(now);
         record.delivery.created_at = now;

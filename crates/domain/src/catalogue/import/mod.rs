@@ -158,7 +158,6 @@ impl Catalogue {
                     match transact_audited(store, ops).await {
                         Ok(()) => {
                             self.inventory.invalidate();
-                            self.wakeup.wake();
                         }
                         Err(StoreError::ConditionFailed(_)) => continue,
                         Err(e) => return Err(e.into()),

@@ -214,8 +214,10 @@ impl Catalogue {
         };
         let audit = audit::import_entry(actor, json!({ "import": id, "rows": report.rows }))?;
         transact_audited(store, vec![accept, audit]).await?;
-        self.wakeup.hint_shards(&shards);
-        self.wakeup.wake();
+        // Its chunks became doable only now (a chunk read while staging waits its turn again).
+        let due = now.timestamp_millis();
+        let shards: Vec<(u32, i64)> = shards.into_iter().map(|s| (s, due)).collect();
+        self.wakeup.note_shards(&shards);
         record.status = ImportStatus::Running;
         Ok(record.public(Vec::new()))
     }
