@@ -177,7 +177,7 @@ cmd_http() {
     wrk -t2 -c"$CONNS" -d"${DURATION}s" -s benches/scripts/post_order.lua "$BASE" -- "$OUT/wrk" | tee -a "$OUT/wrk.log" | rps >>"$OUT/order.txt"
     s1=$(ticks "$SHOP_PID"); p1=$(ticks "$PAY_PID"); rate=$(tail -1 "$OUT/order.txt")
     awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v r="$rate" -v d="$DURATION" -v hz="$(getconf CLK_TCK)" -v n="$(nproc)" \
-      'BEGIN { o = r * d; printf "%.0f %.0f %.0f\n", s * 1e6 / hz / o, p * 1e6 / hz / o, n * o * hz / s }' >>"$OUT/order-cpu.txt"
+      'BEGIN { o = r * d; if (o <= 0 || s <= 0) { print "n/a n/a n/a"; exit } printf "%.0f %.0f %.0f\n", s * 1e6 / hz / o, p * 1e6 / hz / o, n * o * hz / s }' >>"$OUT/order-cpu.txt"
     echo "orders run $i: $rate/s; CPU per order (µs), shop and provider, and orders/s of the shop alone on $(nproc) cores: $(tail -1 "$OUT/order-cpu.txt")"
   done
   local c b l o

@@ -28,7 +28,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (status = 201, description = "Registered and logged in", body = AuthResponse),
         (status = 409, description = "E-mail taken"),
         (status = 422, description = "An invalid field (`validation_failed`)"),
-        (status = 503, description = "Too many sign-ins are being checked at once (`service_unavailable`); nothing was changed; retry after `Retry-After`")
+        (status = 503, description = crate::routes::HASHING_BUSY)
     )
 )]
 #[post("/register")]
@@ -62,7 +62,7 @@ pub async fn register(
         (status = 200, description = "Logged in", body = AuthResponse),
         (status = 401, description = "Wrong credentials (`invalid_credentials`)"),
         (status = 429, description = "Too many attempts from this client, or for this account from any (`rate_limited`); see `Retry-After`"),
-        (status = 503, description = "Too many sign-ins are being checked at once (`service_unavailable`); nothing was changed; retry after `Retry-After`")
+        (status = 503, description = crate::routes::HASHING_BUSY)
     )
 )]
 #[post("/login")]
@@ -156,7 +156,7 @@ pub async fn request_password_reset(
         (status = 204, description = "The password is set; log in with it"),
         (status = 400, description = "The link is unknown, used or expired (`invalid_reset_token`)"),
         (status = 422, description = "An invalid field (`validation_failed`)"),
-        (status = 503, description = "Too many sign-ins are being checked at once (`service_unavailable`); nothing was changed; retry after `Retry-After`")
+        (status = 503, description = crate::routes::HASHING_BUSY)
     )
 )]
 #[post("/password-reset/confirm")]

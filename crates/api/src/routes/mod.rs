@@ -14,6 +14,10 @@ pub mod staff_invitations;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
+/// The 503 of every route that checks or makes a password hash: the hashing queue is full.
+pub(crate) const HASHING_BUSY: &str = "Too many sign-ins are being checked at once \
+(`service_unavailable`); nothing was changed; retry after `Retry-After`";
+
 /// Every route of the service, registered once: for actix and for the OpenAPI document
 /// (`openapi::document`), which takes each path from the handler's actix attribute and the
 /// scopes around it. `/metrics` is here unless it has a listener of its own.

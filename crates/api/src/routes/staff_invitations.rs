@@ -30,7 +30,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (status = 403, description = "The token is another account's than the invitation's e-mail (`forbidden`)"),
         (status = 409, description = "A new account was asked for an e-mail that has one (`email_taken`)"),
         (status = 422, description = "Invalid, or only one of `name` and `password` (`validation_failed`)"),
-        (status = 503, description = "Too many sign-ins are being checked at once (`service_unavailable`); nothing was changed; retry after `Retry-After`")
+        (status = 503, description = crate::routes::HASHING_BUSY)
     )
 )]
 #[post("/accept")]

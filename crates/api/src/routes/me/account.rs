@@ -57,7 +57,7 @@ pub(super) async fn confirm_password(
         (status = 409, description = "The password changed meanwhile (`conflict`)"),
         (status = 422, description = "An invalid field (`validation_failed`)"),
         (status = 429, description = "Too many password attempts for this account (`rate_limited`); see `Retry-After`"),
-        (status = 503, description = "Too many sign-ins are being checked at once (`service_unavailable`); nothing was changed; retry after `Retry-After`")
+        (status = 503, description = crate::routes::HASHING_BUSY)
     )
 )]
 #[post("/password")]
@@ -95,7 +95,7 @@ pub async fn change_password(
         (status = 403, description = "The current password is wrong (`wrong_password`)"),
         (status = 422, description = "An invalid field (`validation_failed`)"),
         (status = 429, description = "Too many password attempts for this account (`rate_limited`); see `Retry-After`"),
-        (status = 503, description = "Too many sign-ins are being checked at once (`service_unavailable`); nothing was changed; retry after `Retry-After`")
+        (status = 503, description = crate::routes::HASHING_BUSY)
     )
 )]
 #[post("/email")]

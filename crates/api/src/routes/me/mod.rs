@@ -80,7 +80,7 @@ pub async fn update(
         (status = 401, description = "No token, an expired or invalid one, or the account no longer exists (`unauthorized`)"),
         (status = 403, description = "The current password is wrong (`wrong_password`)"),
         (status = 429, description = "Too many password attempts for this account (`rate_limited`); see `Retry-After`"),
-        (status = 503, description = "Too many sign-ins are being checked at once (`service_unavailable`); nothing was changed; retry after `Retry-After`")
+        (status = 503, description = crate::routes::HASHING_BUSY)
     )
 )]
 #[delete("")]
