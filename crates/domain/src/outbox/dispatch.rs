@@ -183,24 +183,30 @@ impl Dispatcher {
             jobs.extend(got.jobs);
         }
         futures::stream::iter(jobs)
-            .for_each_concurrent(self.config.concurrency.max(1), |job| self.claim_and_do(job))
+            .for_each_concurrent(self.config.concurrency.max(1), |job| {
+                self.claim_and_do(job, now.timestamp_millis())
+            })
             .await;
         self.wakeup.note_shards(&full);
         Ok(())
     }
 
-    async fn claim_and_do(&self, job: Job) {
-        let lease = match claim(self.webhooks.store(), &job, self.lease_ms()).await {
-            Ok(Some(lease)) => lease,
-            // Someone else holds or finished it.
-            Ok(None) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, key = ?job.key, "outbox claim failed");
-                return;
-            }
+    async fn claim_and_do(&self, job: Job, read_at: i64) {
+        let lease = match job.kind.as_str() {
+            KIND_EVENT | KIND_SALES => Lease::unclaimed(read_at),
+            _ => match claim(self.webhooks.store(), &job, self.lease_ms()).await {
+                Ok(Some(lease)) => lease,
+                // Someone else holds or finished it.
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, key = ?job.key, "outbox claim failed");
+                    return;
+                }
+            },
         };
         if let Err(e) = self.do_job(&job, &lease).await {
-            // The lease runs out and the job is tried again, here or elsewhere.
+            // Tried again, here or elsewhere: a claimed job once its lease runs out, an
+            // unclaimed one at the next full poll.
             tracing::warn!(error = %e, key = ?job.key, "outbox job failed");
         }
     }
@@ -265,16 +271,14 @@ impl Dispatcher {
         // The deliveries and the mail are this dispatcher's from the start (written leased to
         // it): it does them right after the fan-out commits, without a claim or a queue read.
         // Should it die first, their leases run out and any dispatcher does them.
-        let own = Lease {
-            token: uuid::Uuid::new_v4().to_string(),
-        };
+        let own = Lease::held(uuid::Uuid::new_v4().to_string());
         let until = now.timestamp_millis() + self.lease_ms();
         let mut ops = Vec::new();
         let mut mine = Vec::new();
         let mut lease_to_me = |op: WriteOp, ops: &mut Vec<WriteOp>| {
             if let WriteOp::Put { mut item, cond } = op {
                 item.insert("lease_until".into(), until.into());
-                item.insert("lease_token".into(), own.token.clone().into());
+                item.insert("lease_token".into(), own.token().unwrap_or_default().into());
                 if let (Some(key), Some(kind)) =
                     (Key::of(&item), item.get("kind").and_then(Value::as_str))
                 {

@@ -23,8 +23,8 @@ use serde_json::Value;
 use std::sync::Mutex;
 
 /// Partitions of the job queue: DynamoDB takes about 1,000 write units a second per partition,
-/// and each job costs three (put, claim, delete); 128 carry ~10,000 events/s with two endpoints
-/// and a mail each (the numbers are in `docs/dynamodb.md`). A `u128` holds one bit per shard.
+/// and each job costs two or three (put, claim unless [`Lease::unclaimed`], delete); 128 carry
+/// ~10,000 events/s with two endpoints and a mail each (the numbers are in `docs/dynamodb.md`).
 pub const SHARDS: u32 = 128;
 
 /// What a job asks of a dispatcher.
@@ -79,6 +79,11 @@ pub(crate) fn order_job(
         item,
         cond: Some(Cond::NotExists),
     }
+}
+
+/// The key of the job [`order_job`] writes for `job_id` and `due`.
+pub(crate) fn order_job_key(job_id: &str, due: DateTime<Utc>) -> Key {
+    job_key(shard_of_id(job_id), due, job_id)
 }
 
 pub(crate) fn shard_of_id(id: &str) -> u32 {
@@ -222,10 +227,49 @@ impl Marks {
     }
 }
 
-/// A claimed job: only the holder of `token` may finish it, until `until`.
+/// Who may write a job's outcome. A claimed job: only the holder of the token, while the claim
+/// lasts. A job done unclaimed ([`Lease::unclaimed`]): whoever commits its outcome first, while
+/// no one holds it.
 #[derive(Debug, Clone)]
 pub(crate) struct Lease {
-    pub token: String,
+    token: Option<String>,
+    /// For an unclaimed job, when it was read as free (epoch ms).
+    read_at: i64,
+}
+
+impl Lease {
+    pub(crate) fn held(token: String) -> Self {
+        Self {
+            token: Some(token),
+            read_at: 0,
+        }
+    }
+
+    /// For a job whose whole work is the transaction of its outcome (an event's fan-out, a sales
+    /// job's counters): with nothing done outside that transaction there is nothing for a claim
+    /// to guard, so the job costs one write instead of two. Of two dispatchers doing it at once
+    /// the first commit wins and the other's condition fails.
+    pub(crate) fn unclaimed(read_at: i64) -> Self {
+        Self {
+            token: None,
+            read_at,
+        }
+    }
+
+    pub(crate) fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// The condition on the job item under which its outcome may be written.
+    pub(crate) fn cond(&self) -> Cond {
+        match &self.token {
+            Some(token) => Cond::Eq(Path::attr("lease_token"), token.clone().into()),
+            None => Cond::And(vec![
+                Cond::Exists,
+                Cond::Le(Path::attr("lease_until"), self.read_at),
+            ]),
+        }
+    }
 }
 
 /// Claims `job` for `lease_ms`: a conditional write that only one claimant wins, and only once
@@ -250,7 +294,7 @@ pub(crate) async fn claim(
         ])),
     };
     match store.transact(vec![op]).await {
-        Ok(()) => Ok(Some(Lease { token })),
+        Ok(()) => Ok(Some(Lease::held(token))),
         Err(StoreError::ConditionFailed(_)) => Ok(None),
         Err(e) => Err(e),
     }
@@ -261,10 +305,7 @@ pub(crate) async fn claim(
 pub(crate) fn finish_op(job: &Job, lease: &Lease) -> WriteOp {
     WriteOp::Delete {
         key: job.key.clone(),
-        cond: Some(Cond::Eq(
-            Path::attr("lease_token"),
-            lease.token.clone().into(),
-        )),
+        cond: Some(lease.cond()),
     }
 }
 

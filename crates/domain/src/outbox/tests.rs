@@ -155,3 +155,45 @@ async fn a_committed_job_wakes_the_dispatcher_for_its_shard_once() {
     wakeup.note_shards(&[(9, 20), (127, 5), (9, 10)]);
     assert_eq!(wakeup.take_noted(), [(9, 10), (127, 5)]);
 }
+
+/// An unclaimed job's outcome commits only while no one holds the job, and only once.
+#[tokio::test]
+async fn an_unclaimed_outcome_loses_to_a_claim_and_to_another_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let s: &dyn Store = &store;
+    let now = Utc::now();
+    let read_at = now.timestamp_millis();
+    s.transact(vec![
+        job_at(1, now, "free", 0),
+        job_at(1, now, "claimed", 0),
+    ])
+    .await
+    .unwrap();
+    let read = due_jobs(s, 1, now, 10, 0).await.unwrap();
+    let job = |id: &str| {
+        read.jobs
+            .iter()
+            .find(|j| j.item["job_id"] == id)
+            .unwrap()
+            .clone()
+    };
+
+    // Another dispatcher claims one after the read: the unclaimed outcome is refused.
+    let claimed = job("claimed");
+    assert!(claim(s, &claimed, 60_000).await.unwrap().is_some());
+    let lost = s
+        .transact(vec![finish_op(&claimed, &Lease::unclaimed(read_at))])
+        .await;
+    assert!(matches!(lost, Err(StoreError::ConditionFailed(_))));
+
+    // A free one: the first outcome commits, a second (another dispatcher's) is refused.
+    let free = job("free");
+    s.transact(vec![finish_op(&free, &Lease::unclaimed(read_at))])
+        .await
+        .unwrap();
+    let twice = s
+        .transact(vec![finish_op(&free, &Lease::unclaimed(read_at))])
+        .await;
+    assert!(matches!(twice, Err(StoreError::ConditionFailed(_))));
+}

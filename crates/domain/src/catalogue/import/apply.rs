@@ -277,10 +277,7 @@ fn extend_op(job: &Job, lease: &Lease, lease_ms: i64) -> WriteOp {
             (Utc::now().timestamp_millis() + lease_ms).into(),
         )],
         add: vec![],
-        cond: Some(Cond::Eq(
-            Path::attr("lease_token"),
-            lease.token.clone().into(),
-        )),
+        cond: Some(lease.cond()),
     }
 }
 
