@@ -3,7 +3,9 @@
 //! authorized at the provider. An order that is never paid gives its copies back when its
 //! reservation expires (`lifecycle.rs`).
 use super::record::{LineRecord, OrderRecord, order_item, order_key};
-use super::{MAX_ATTEMPTS, Orders, fingerprint, get_record, idem_item, idem_key, replay};
+use super::{
+    MAX_ATTEMPTS, Orders, expiry_job_id, fingerprint, get_record, idem_item, idem_key, replay,
+};
 use crate::Actor;
 use crate::catalogue::stock::{Crossing, own_threshold, stock_move};
 use crate::catalogue::{book_key, crossing_events, get_many};
@@ -200,7 +202,7 @@ impl Orders {
             // unless the order is paid by then.
             ops.push(order_job(
                 KIND_EXPIRE,
-                &format!("{order_id}-expire"),
+                &expiry_job_id(order_id),
                 expires_at,
                 order_id,
             ));

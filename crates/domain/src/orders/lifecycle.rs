@@ -6,7 +6,7 @@
 //! provider confirms, so a crash at any point loses neither.
 use super::checkout::payment_error;
 use super::record::{OrderRecord, order_item};
-use super::{Orders, get_record};
+use super::{Orders, expiry_job_key, get_record};
 use crate::Actor;
 use crate::error::{Error, Result};
 use crate::outbox::{KIND_EXPIRE, KIND_REFUND, KIND_RELEASE, order_job};
@@ -19,22 +19,25 @@ use bookstore_model::{
 use chrono::Utc;
 
 /// What a transition writes besides the order itself.
-struct Change {
-    after: OrderRecord,
+pub(super) struct Change {
+    pub(super) after: OrderRecord,
     /// The copies not yet returned go back to stock.
-    restock: bool,
+    pub(super) restock: bool,
     /// Release the payment (void the hold or refund the capture) in an outbox job.
-    release: bool,
-    event: Option<EventType>,
+    pub(super) release: bool,
+    pub(super) event: Option<EventType>,
+    /// The change is the reservation's expiry, made by its own job (which removes itself).
+    pub(super) expiry: bool,
 }
 
 impl Change {
-    fn of(after: OrderRecord) -> Self {
+    pub(super) fn of(after: OrderRecord) -> Self {
         Self {
             after,
             restock: false,
             release: false,
             event: None,
+            expiry: false,
         }
     }
 }
@@ -304,6 +307,7 @@ impl Orders {
             Ok(Some(Change {
                 restock: true,
                 event: Some(EventType::OrderCancelled),
+                expiry: true,
                 ..Change::of(after)
             }))
         })
@@ -397,7 +401,7 @@ impl Orders {
 
     /// `transition`, starting from `known` instead of a read when the caller has the order (a
     /// stale one only costs a refused write and the read after it).
-    async fn transition_from<F>(
+    pub(super) async fn transition_from<F>(
         &self,
         id: OrderId,
         mut known: Option<OrderRecord>,
@@ -419,6 +423,7 @@ impl Orders {
                 restock,
                 release,
                 event,
+                expiry,
             }) = decide(&before)?
             else {
                 return Ok(before);
@@ -449,6 +454,18 @@ impl Orders {
             }
             if let Some((delta, fact)) = crate::sales::transition_delta(&before, &after) {
                 ops.extend(delta.ops(id, after.created_at, fact, Utc::now())?);
+            }
+            // Paid, failed or cancelled in time: the reservation's expiry job has nothing left
+            // to do, and would otherwise be read and claimed at its time only to find that.
+            if let (OrderStatus::PendingPayment, Some(expires_at), false) = (
+                before.status,
+                before.payment_expires_at,
+                expiry || after.status == before.status,
+            ) {
+                ops.push(WriteOp::Delete {
+                    key: expiry_job_key(id, expires_at),
+                    cond: None,
+                });
             }
             if let Some(event) = event {
                 ops.push(self.wakeup.emit(event, &after.clone().into_order())?);

@@ -10,6 +10,8 @@ mod lifecycle;
 mod quote;
 mod receiving;
 mod record;
+#[cfg(test)]
+mod tests;
 
 use crate::catalogue::crossing_events;
 use crate::catalogue::stock::{own_threshold, stock_move};
@@ -217,6 +219,15 @@ pub(super) struct IdempotencyKey {
 }
 /// Attempts when a concurrent admin edit or return changes what a transaction read.
 pub(super) const MAX_ATTEMPTS: usize = 16;
+
+/// The id of an order's reservation-expiry job, and its key (due when the reservation ends).
+pub(super) fn expiry_job_id(order: OrderId) -> String {
+    format!("{order}-expire")
+}
+
+pub(super) fn expiry_job_key(order: OrderId, expires_at: chrono::DateTime<chrono::Utc>) -> Key {
+    crate::outbox::order_job_key(&expiry_job_id(order), expires_at)
+}
 
 pub(super) fn idem_key(user: UserId, key: &str) -> Key {
     Key::new(format!("IDEM#{user}#{key}"), "IDEM")
