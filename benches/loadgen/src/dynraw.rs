@@ -8,7 +8,12 @@
 //!   idempotency item (both `attribute_not_exists`);
 //! - `checkout-seq`: the API's whole checkout sequence done raw: `BatchGetItem` of the book,
 //!   then the same `TransactWriteItems` (the API reads the idempotency record only when the
-//!   transaction or a refusal says it may exist).
+//!   transaction or a refusal says it may exist);
+//! - `checkout-paid`: the API's paid checkout done raw, call for call (see `paid`): the book
+//!   read, the provider's intent, the reserving transaction, the provider's confirmation and
+//!   the settling transaction.
+pub mod paid;
+
 use crate::rng::Rng;
 use crate::stats::{Percentiles, histogram};
 use anyhow::Context;
@@ -27,6 +32,7 @@ pub enum RawOp {
     Get,
     Checkout,
     CheckoutSeq,
+    CheckoutPaid,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -72,15 +78,15 @@ pub async fn books(base: &str) -> anyhow::Result<Vec<(BookId, i64)>> {
     }
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn n(v: i64) -> AttributeValue {
+pub(crate) fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn book_key(id: BookId) -> HashMap<String, AttributeValue> {
+pub(crate) fn book_key(id: BookId) -> HashMap<String, AttributeValue> {
     HashMap::from([
         ("pk".to_owned(), s(format!("BOOK#{id}"))),
         ("sk".to_owned(), s("BOOK")),
@@ -166,8 +172,13 @@ async fn one(
     op: RawOp,
     book: BookId,
     version: i64,
+    provider: Option<&paid::Provider>,
 ) -> anyhow::Result<()> {
     match op {
+        RawOp::CheckoutPaid => {
+            let provider = provider.context("checkout-paid needs --provider")?;
+            paid::checkout(client, provider, table, book, version).await?;
+        }
         RawOp::Get => {
             let out = client
                 .get_item()
@@ -202,9 +213,16 @@ async fn one(
     Ok(())
 }
 
+/// What the comparator calls: DynamoDB's endpoint and the shop's table, and the shop's payment
+/// provider (for `checkout-paid`).
+pub struct Target {
+    pub endpoint: String,
+    pub table: String,
+    pub provider: Option<paid::Provider>,
+}
+
 pub async fn run(
-    endpoint: &str,
-    table: &str,
+    target: Target,
     books: Vec<(BookId, i64)>,
     op: RawOp,
     concurrency: usize,
@@ -212,7 +230,9 @@ pub async fn run(
     seed: u64,
 ) -> anyhow::Result<RawReport> {
     anyhow::ensure!(!books.is_empty(), "no books");
-    let client = client(endpoint).await;
+    let client = client(&target.endpoint).await;
+    let provider = target.provider.map(Arc::new);
+    let table = target.table;
     let books = Arc::new(books);
     let table: Arc<str> = table.into();
     let start = Instant::now();
@@ -220,6 +240,7 @@ pub async fn run(
     let tasks: Vec<_> = (0..concurrency.max(1))
         .map(|t| {
             let (client, books, table) = (client.clone(), books.clone(), table.clone());
+            let provider = provider.clone();
             let mut rng = Rng::new(seed.wrapping_add(t as u64));
             tokio::spawn(async move {
                 let mut h = histogram();
@@ -227,7 +248,7 @@ pub async fn run(
                 while Instant::now() < deadline {
                     let (book, version) = rng.pick(&books[..]);
                     let t0 = Instant::now();
-                    match one(&client, &table, op, book, version).await {
+                    match one(&client, &table, op, book, version, provider.as_deref()).await {
                         Ok(()) => {
                             h.saturating_record((t0.elapsed().as_micros() as u64).max(1));
                         }

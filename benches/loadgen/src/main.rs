@@ -162,6 +162,11 @@ enum Cmd {
         duration_secs: u64,
         #[arg(long, default_value_t = 3)]
         seed: u64,
+        /// The shop's payment provider (`checkout-paid`), called with the shop's secret key.
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long, env = "LOADGEN_PROVIDER_KEY", default_value = "sk_test_bench")]
+        provider_key: String,
     },
 }
 
@@ -309,11 +314,20 @@ async fn run(cmd: Cmd) -> anyhow::Result<()> {
             concurrency,
             duration_secs,
             seed,
+            provider,
+            provider_key,
         } => {
             let books = dynraw::books(&base).await?;
+            let provider = provider
+                .map(|url| dynraw::paid::Provider::new(&url, &provider_key))
+                .transpose()?;
+            let target = dynraw::Target {
+                endpoint,
+                table,
+                provider,
+            };
             let r = dynraw::run(
-                &endpoint,
-                &table,
+                target,
                 books,
                 op,
                 concurrency,
