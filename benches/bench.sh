@@ -12,6 +12,7 @@
 #                                   # events/s and latency from each order's transaction to arrival
 #   benches/bench.sh store          # YCSB A/B/C/F on the Store interface, both back ends
 #   benches/bench.sh dynamo         # DynamoDB Local: API vs raw SDK (GetItem; the paid checkout's calls)
+#   benches/bench.sh calls          # store calls per paid order by operation, both back ends (/metrics)
 #   benches/bench.sh scaling        # 1/2/3 API instances behind a balancer (needs infra/topology.sh),
 #                                   # with each process's CPU
 #   benches/bench.sh micro          # criterion: a book page's JSON, token verification, store reads,
@@ -265,6 +266,50 @@ cmd_soak() {
   python3 benches/soak.py "$OUT/soak.json" "$samples" "$OUT/soak-memory.svg" | tee -a "$OUT/summary.txt"
 }
 
+# Store calls per paid order, by operation, on both back ends: /metrics's call counts around
+# DURATION seconds of paid orders (and the dispatcher's work for them, 5 s more), less the
+# idle rate measured for 10 s before (the dispatcher's polls), over the orders placed.
+cmd_calls() {
+  build; start_dynamo
+  local table="bench-$(date +%s)" c="${DDB_CONNS:-16}"
+  BOOKSTORE__STORE=dynamodb BOOKSTORE__DYNAMODB__TABLE=$table BOOKSTORE__DYNAMODB__ENDPOINT=$DDB \
+    "$REL/bookstore" dynamo init >/dev/null
+  for be in embedded dynamo; do
+    if [ "$be" = dynamo ]; then
+      start_shop dynamo env BOOKSTORE__STORE=dynamodb BOOKSTORE__DYNAMODB__TABLE="$table" BOOKSTORE__DYNAMODB__ENDPOINT="$DDB"
+    else
+      start_shop embedded
+    fi
+    load_dataset "${DDB_BOOKS:-2000}"
+    wrk -t2 -c"$c" -d5s -s benches/scripts/post_order.lua "$BASE" -- "$OUT/wrk" >/dev/null
+    sleep 5
+    curl -s "$BASE/metrics" >"$OUT/m0-$be.txt"; sleep 10
+    curl -s "$BASE/metrics" >"$OUT/m1-$be.txt"
+    wrk -t2 -c"$c" -d"${DURATION}s" -s benches/scripts/post_order.lua "$BASE" -- "$OUT/wrk" >"$OUT/wrk-calls-$be.txt"
+    sleep 5
+    curl -s "$BASE/metrics" >"$OUT/m2-$be.txt"
+    python3 - "$OUT" "$be" "$DURATION" <<'PY' | tee -a "$OUT/summary.txt"
+import re, sys
+out, be, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+def calls(path):
+    pat = re.compile(r'^(?:bookstore_)?store_call_duration_seconds_count\{op="(\w+)"\} (\S+)$')
+    return {m[1]: float(m[2]) for m in map(pat.match, open(path)) if m}
+m0, m1, m2 = (calls(f"{out}/m{i}-{be}.txt") for i in range(3))
+wrk = open(f"{out}/wrk-calls-{be}.txt").read()
+done = int(re.search(r"(\d+) requests in", wrk)[1])
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk)
+orders = done - (int(bad[1]) if bad else 0)
+idle = {op: (m1.get(op, 0) - m0.get(op, 0)) / 10 for op in m2}
+load = secs + 5
+per = {op: (m2[op] - m1.get(op, 0) - idle[op] * load) / max(orders, 1) for op in m2 if op != "ping"}
+print(f"{be}: {orders} paid orders in {secs:.0f} s; store calls per order: "
+      + ", ".join(f"{op} {v:.2f}" for op, v in per.items()) + f"; total {sum(per.values()):.2f}"
+      + "; idle " + ", ".join(f"{op} {v:.1f}/s" for op, v in idle.items() if op != "ping"))
+PY
+    kill "$SHOP_PID"; wait "$SHOP_PID" 2>/dev/null || true
+  done
+}
+
 cmd_store() {
   build; start_dynamo
   for i in $(seq "$REPEAT"); do
@@ -430,7 +475,8 @@ case "${1:-}" in
   outbox) cmd_outbox ;;
   store) cmd_store ;;
   dynamo) cmd_dynamo ;;
+  calls) cmd_calls ;;
   scaling) cmd_scaling ;;
   micro) cargo bench -p bookstore-api --bench hot_paths ;;
-  *) sed -n '2,20p' "$0"; exit 2 ;;
+  *) sed -n '2,21p' "$0"; exit 2 ;;
 esac
