@@ -220,7 +220,9 @@ fn Header() -> impl IntoView {
                         <li><A href="/orders">"My orders"</A></li>
                     </Show>
                     <Show when=move || session.is_admin()>
-                        <li><A href="/admin">"Inventory"</A></li>
+                        // Exact: every admin path starts with /admin, so Inventory would
+                        // otherwise be marked the current page on all of them.
+                        <li><A href="/admin" exact=true>"Inventory"</A></li>
                         <li><A href="/admin/stock">"Stock levels"</A></li>
                         <li><A href="/admin/orders">"Orders"</A></li>
                         <li><A href="/admin/dashboard">"Dashboard"</A></li>

@@ -166,6 +166,11 @@ async fn a_stale_admin_edit_is_refused_and_explained_never_overwritten() {
         .unwrap();
     b.goto("/admin/orders").await;
     b.wait_contains("table.admin-orders", "Paid").await;
+    // The menu marks the screen shown, and only it.
+    b.wait_attr(".nav a[href='/admin/orders']", "aria-current", "page")
+        .await;
+    let inventory = b.find(".nav a[href='/admin']").await;
+    assert_eq!(inventory.attr("aria-current").await.unwrap(), None);
     b.wait_contains("table.admin-orders", "Browser Reader")
         .await;
     b.screenshot("admin-orders").await;
