@@ -139,8 +139,9 @@ pub struct Settings {
     pub password_hash_memory_kib: u32,
     pub password_hash_passes: u32,
     /// Nice levels the HTTP request workers run below the rest of the process (Linux), so that
-    /// a sign-in's hash, and the store's commit and compaction threads, get a core when they
-    /// have work even while requests saturate them. 0 switches it off.
+    /// a sign-in's hash and the store's commits get a core when they have work even while
+    /// requests saturate them. The embedded store's flush and compaction threads run at the
+    /// workers' level: ahead of them, a compaction stalled every request. 0 switches it off.
     pub worker_nice: i32,
     pub rate_limit: RateLimits,
     /// How many proxies (balancers) in front of the API append to `X-Forwarded-For`: the
