@@ -86,22 +86,12 @@ pub(crate) fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-pub(crate) fn book_key(id: BookId) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        ("pk".to_owned(), s(format!("BOOK#{id}"))),
-        ("sk".to_owned(), s("BOOK")),
-    ])
-}
+/// The customer every raw order is placed for.
+pub(crate) const USER: &str = "00000000-0000-4000-8000-000000000001";
 
-fn checkout_items(
-    table: &str,
-    book: BookId,
-    version: i64,
-) -> anyhow::Result<Vec<TransactWriteItem>> {
-    let order = uuid::Uuid::new_v4();
-    let user = "00000000-0000-4000-8000-000000000001";
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let update = Update::builder()
+/// The checkout's stock decrement: one copy, only if in stock and the book unchanged.
+pub(crate) fn stock_update(table: &str, book: BookId, version: i64) -> anyhow::Result<Update> {
+    Ok(Update::builder()
         .table_name(table)
         .set_key(Some(book_key(book)))
         .update_expression(
@@ -115,7 +105,25 @@ fn checkout_items(
         .expression_attribute_values(":neg", n(-1))
         .expression_attribute_values(":one", n(1))
         .expression_attribute_values(":ver", n(version))
-        .build()?;
+        .build()?)
+}
+
+pub(crate) fn book_key(id: BookId) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), s(format!("BOOK#{id}"))),
+        ("sk".to_owned(), s("BOOK")),
+    ])
+}
+
+fn checkout_items(
+    table: &str,
+    book: BookId,
+    version: i64,
+) -> anyhow::Result<Vec<TransactWriteItem>> {
+    let order = uuid::Uuid::new_v4();
+    let user = USER;
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let update = stock_update(table, book, version)?;
     let line = AttributeValue::M(HashMap::from([
         ("book_id".to_owned(), s(book.to_string())),
         ("title".to_owned(), s("A Benchmark Title Of Typical Length")),

@@ -14,7 +14,7 @@
 //!
 //! Jobs and counters go to partitions of their own (`RAWJOBS#<n>`, `RAWSALES#<hour>`): the same
 //! writes to the same table, which the shop's dispatcher and sales figures never meet.
-use super::{book_key, n, s};
+use super::{USER, book_key, n, s, stock_update};
 use anyhow::Context;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
@@ -187,8 +187,6 @@ pub async fn checkout(
     Ok(())
 }
 
-const USER: &str = "00000000-0000-4000-8000-000000000001";
-
 fn put_new(table: &str, item: Item) -> anyhow::Result<TransactWriteItem> {
     Ok(TransactWriteItem::builder()
         .put(
@@ -200,24 +198,6 @@ fn put_new(table: &str, item: Item) -> anyhow::Result<TransactWriteItem> {
                 .build()?,
         )
         .build())
-}
-
-fn stock_update(table: &str, book: BookId, version: i64) -> anyhow::Result<Update> {
-    Ok(Update::builder()
-        .table_name(table)
-        .set_key(Some(book_key(book)))
-        .update_expression(
-            "SET #s = if_not_exists(#s, :z) + :neg, #sold = if_not_exists(#sold, :z) + :one",
-        )
-        .condition_expression("(#s >= :one) AND (#v = :ver)")
-        .expression_attribute_names("#s", "stock")
-        .expression_attribute_names("#sold", "sold")
-        .expression_attribute_names("#v", "version")
-        .expression_attribute_values(":z", n(0))
-        .expression_attribute_values(":neg", n(-1))
-        .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":ver", n(version))
-        .build()?)
 }
 
 /// An order of one line as the shop stores it: lines, shipping address and option, payment,
