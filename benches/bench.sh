@@ -148,6 +148,14 @@ start_dynamo() {
   DDB="http://127.0.0.1:$DDB_PORT"
 }
 
+# new_table PREFIX: a fresh table on DynamoDB Local, made as the shop makes it; prints its name.
+new_table() {
+  local t="$1-$(date +%s)"
+  BOOKSTORE__STORE=dynamodb BOOKSTORE__DYNAMODB__TABLE=$t BOOKSTORE__DYNAMODB__ENDPOINT=$DDB \
+    "$REL/bookstore" dynamo init >/dev/null
+  echo "$t"
+}
+
 report_row() { printf '%-34s %12s %10s\n' "$@" | tee -a "$OUT/summary.txt"; }
 
 cmd_ceiling() {
@@ -271,9 +279,8 @@ cmd_soak() {
 # idle rate measured for 10 s before (the dispatcher's polls), over the orders placed.
 cmd_calls() {
   build; start_dynamo
-  local table="bench-$(date +%s)" c="${DDB_CONNS:-16}"
-  BOOKSTORE__STORE=dynamodb BOOKSTORE__DYNAMODB__TABLE=$table BOOKSTORE__DYNAMODB__ENDPOINT=$DDB \
-    "$REL/bookstore" dynamo init >/dev/null
+  local table c="${DDB_CONNS:-16}"
+  table=$(new_table bench)
   for be in embedded dynamo; do
     if [ "$be" = dynamo ]; then
       start_shop dynamo env BOOKSTORE__STORE=dynamodb BOOKSTORE__DYNAMODB__TABLE="$table" BOOKSTORE__DYNAMODB__ENDPOINT="$DDB"
@@ -331,9 +338,8 @@ PY
 
 cmd_outbox() {
   build; start_dynamo
-  local orders="${ORDERS:-5000}" table="outbox-$(date +%s)"
-  BOOKSTORE__STORE=dynamodb BOOKSTORE__DYNAMODB__TABLE=$table BOOKSTORE__DYNAMODB__ENDPOINT=$DDB \
-    "$REL/bookstore" dynamo init >/dev/null
+  local orders="${ORDERS:-5000}" table
+  table=$(new_table outbox)
   for be in embedded dynamodb; do
     if [ "$be" = embedded ]; then
       start_shop "outbox-$be" env BOOKSTORE__WEBHOOKS__ALLOW_PRIVATE_TARGETS=true
@@ -369,10 +375,8 @@ PY
 
 cmd_dynamo() {
   build; start_ceiling; start_dynamo
-  local table="bench-$(date +%s)"
-  "$REL/bookstore" --help >/dev/null
-  BOOKSTORE__STORE=dynamodb BOOKSTORE__DYNAMODB__TABLE=$table BOOKSTORE__DYNAMODB__ENDPOINT=$DDB \
-    "$REL/bookstore" dynamo init >/dev/null
+  local table
+  table=$(new_table bench)
   start_shop dynamo env BOOKSTORE__STORE=dynamodb BOOKSTORE__DYNAMODB__TABLE="$table" BOOKSTORE__DYNAMODB__ENDPOINT="$DDB" \
     BOOKSTORE__DYNAMODB__ATTEMPT_TIMEOUT_MS=5000 BOOKSTORE__DYNAMODB__OPERATION_TIMEOUT_MS=15000
   load_dataset "${DDB_BOOKS:-2000}"
