@@ -3,10 +3,12 @@
 //! makes one attempt and records it, scheduling the next or giving up. Each job's outcome and
 //! its removal are one transaction, conditioned on the lease still being held, so a dispatcher
 //! that stalled past its lease writes nothing and the job's new holder decides.
+mod batch;
+
 use super::mailing::{mail_job, notify_job};
 use super::{
     Job, KIND_DELIVER, KIND_EVENT, KIND_EXPIRE, KIND_MAIL, KIND_NOTIFY, KIND_REFUND, KIND_RELEASE,
-    KIND_SALES, Lease, Marks, RESCAN_EVERY, SHARDS, Wakeup, claim, due_jobs, finish_op,
+    KIND_SALES, Lease, Marks, RESCAN_EVERY, SHARDS, Wakeup, claim, due_jobs, finish_op, hold_off,
 };
 use crate::catalogue::{Catalogue, KIND_IMPORT};
 use crate::error::{Error, Result};
@@ -20,8 +22,8 @@ use crate::webhooks::{
 };
 use bookstore_model::{DeliveryStatus, Event, EventId, EventType, WebhookId};
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,6 +65,14 @@ pub struct Dispatcher {
     catalogue: Option<Arc<Catalogue>>,
     config: DispatchConfig,
     client: reqwest::Client,
+}
+
+/// What fanning an event out writes besides its job's removal (deliveries and their jobs, a
+/// mail's job), and the jobs among them written leased to this dispatcher (`own`).
+struct FanOut {
+    ops: Vec<WriteOp>,
+    mine: Vec<Job>,
+    own: Lease,
 }
 
 /// What one attempt of a delivery came to.
@@ -118,18 +128,18 @@ impl Dispatcher {
         let mut next_full = tokio::time::Instant::now();
         let mut polls: u64 = 0;
         loop {
-            // Every shard on each poll; in between, the shards that commits here wrote jobs to
-            // since the last round, each once.
+            // The jobs committed here since the last round, and every shard on each poll; in
+            // between, the shards noted since the last round (see `wakeup`), each once.
             let full = tokio::time::Instant::now() >= next_full;
+            let noted = self.wakeup.take();
             let reads = if full {
                 next_full = tokio::time::Instant::now() + self.config.poll;
                 polls += 1;
-                let _ = self.wakeup.take_noted();
                 self.full_poll(polls)
             } else {
-                self.wakeup.take_noted()
+                noted.shards()
             };
-            if let Err(e) = self.round(&reads, full).await {
+            if let Err(e) = self.round(&reads, noted.jobs, full).await {
                 // What it did not read, the next full poll does.
                 tracing::warn!(error = %e, "outbox round failed");
             }
@@ -156,11 +166,11 @@ impl Dispatcher {
             .collect()
     }
 
-    /// Reads each shard of `reads` from its due time (epoch ms) and does the jobs found. Only a
-    /// full poll's reads move the shards' marks (a read from a new job's due time does not see
-    /// the older jobs a mark must stay behind); a shard that had a full batch is read again
-    /// next round.
-    async fn round(&self, reads: &[(u32, i64)], full_poll: bool) -> Result<()> {
+    /// Does the jobs `handed` over by this instance's commits and those found by reading each
+    /// shard of `reads` from its due time (epoch ms). Only a full poll's reads move the shards'
+    /// marks (a read from a new job's due time does not see the older jobs a mark must stay
+    /// behind); a shard that had a full batch is read again next round.
+    async fn round(&self, reads: &[(u32, i64)], handed: Vec<Job>, full_poll: bool) -> Result<()> {
         let store = self.webhooks.store();
         let now = Utc::now();
         let batch = self.config.batch;
@@ -170,25 +180,35 @@ impl Dispatcher {
                 .map(|(shard, from)| due_jobs(store, *shard, now, batch, *from)),
         )
         .await;
-        let mut jobs = Vec::new();
+        // A handed job a read also found is done once.
+        let handed_keys: HashSet<Key> = handed.iter().map(|j| j.key.clone()).collect();
+        let mut jobs = handed;
         let mut full = Vec::new();
+        let mut failed = None;
         for ((shard, from), got) in reads.iter().zip(read) {
-            let got = got?;
+            // The handed jobs and the other shards' are done all the same.
+            let got = match got {
+                Ok(got) => got,
+                Err(e) => {
+                    failed = Some(e);
+                    continue;
+                }
+            };
             if full_poll {
                 self.marks.read(*shard, now, got.first_due);
             }
             if got.jobs.len() >= batch {
                 full.push((*shard, *from));
             }
-            jobs.extend(got.jobs);
+            jobs.extend(
+                got.jobs
+                    .into_iter()
+                    .filter(|j| !handed_keys.contains(&j.key)),
+            );
         }
-        futures::stream::iter(jobs)
-            .for_each_concurrent(self.config.concurrency.max(1), |job| {
-                self.claim_and_do(job, now.timestamp_millis())
-            })
-            .await;
+        self.do_round(jobs, now.timestamp_millis()).await;
         self.wakeup.note_shards(&full);
-        Ok(())
+        failed.map_or(Ok(()), |e| Err(e.into()))
     }
 
     async fn claim_and_do(&self, job: Job, read_at: i64) {
@@ -206,8 +226,15 @@ impl Dispatcher {
         };
         if let Err(e) = self.do_job(&job, &lease).await {
             // Tried again, here or elsewhere: a claimed job once its lease runs out, an
-            // unclaimed one at the next full poll.
+            // unclaimed one once it is no longer held off.
             tracing::warn!(error = %e, key = ?job.key, "outbox job failed");
+            if lease.token().is_none() {
+                let poll = i64::try_from(self.config.poll.as_millis()).unwrap_or(i64::MAX);
+                let op = hold_off(&job, &lease, poll, self.lease_ms(), Utc::now());
+                if let Err(e) = self.webhooks.store().transact(vec![op]).await {
+                    tracing::debug!(error = %e, key = ?job.key, "a failed job was not held off");
+                }
+            }
         }
     }
 
@@ -260,6 +287,22 @@ impl Dispatcher {
     /// One delivery (and its first job) per endpoint subscribed to the event, and the event's
     /// job removed: all or nothing.
     async fn fan_out(&self, job: &Job, lease: &Lease) -> Result<()> {
+        let FanOut { mut ops, mine, own } = self.plan_fan_out(job).await?;
+        ops.push(finish_op(job, lease));
+        if !commit(self.webhooks.store(), ops).await? {
+            return Ok(());
+        }
+        let done = futures::future::join_all(mine.iter().map(|j| self.do_job(j, &own))).await;
+        for (j, r) in mine.iter().zip(done) {
+            if let Err(e) = r {
+                tracing::warn!(error = %e, key = ?j.key, "outbox job failed");
+            }
+        }
+        Ok(())
+    }
+
+    /// What fanning the event of `job` out writes, besides the job's removal.
+    async fn plan_fan_out(&self, job: &Job) -> Result<FanOut> {
         let event: Event = serde_json::from_value(
             job.item
                 .get("event")
@@ -316,17 +359,7 @@ impl Dispatcher {
         if self.mailer.is_some() && event.type_ == EventType::StockBackInStock {
             lease_to_me(notify_job(&event, 0, now)?, &mut ops);
         }
-        ops.push(finish_op(job, lease));
-        if !commit(self.webhooks.store(), ops).await? {
-            return Ok(());
-        }
-        let done = futures::future::join_all(mine.iter().map(|j| self.do_job(j, &own))).await;
-        for (j, r) in mine.iter().zip(done) {
-            if let Err(e) = r {
-                tracing::warn!(error = %e, key = ?j.key, "outbox job failed");
-            }
-        }
-        Ok(())
+        Ok(FanOut { ops, mine, own })
     }
 
     async fn deliver(&self, job: &Job, lease: &Lease) -> Result<()> {

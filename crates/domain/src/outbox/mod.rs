@@ -116,6 +116,11 @@ pub(crate) struct Job {
 }
 
 impl Job {
+    /// The shard of its key (`JOBS#<n>`).
+    pub(crate) fn shard(&self) -> Option<u32> {
+        self.key.pk.strip_prefix("JOBS#")?.parse().ok()
+    }
+
     fn due_ms(&self) -> i64 {
         self.key
             .sk
@@ -305,6 +310,35 @@ pub(crate) async fn claim(
 pub(crate) fn finish_op(job: &Job, lease: &Lease) -> WriteOp {
     WriteOp::Delete {
         key: job.key.clone(),
+        cond: Some(lease.cond()),
+    }
+}
+
+/// Holds off a job done unclaimed that failed (leases it to no one): left due, every full poll
+/// would try it again, and log it, every few seconds for as long as the cause lasts. The wait
+/// doubles with each failure, from the poll (`poll_ms`) up to `max_ms`.
+pub(crate) fn hold_off(
+    job: &Job,
+    lease: &Lease,
+    poll_ms: i64,
+    max_ms: i64,
+    now: DateTime<Utc>,
+) -> WriteOp {
+    let failures = job
+        .item
+        .get("failures")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let wait = poll_ms
+        .saturating_mul(1 << failures.min(20))
+        .min(max_ms.max(poll_ms));
+    WriteOp::Update {
+        key: job.key.clone(),
+        set: vec![(
+            Path::attr("lease_until"),
+            now.timestamp_millis().saturating_add(wait).into(),
+        )],
+        add: vec![(Path::attr("failures"), 1)],
         cond: Some(lease.cond()),
     }
 }

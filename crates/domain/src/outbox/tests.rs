@@ -104,9 +104,16 @@ async fn a_read_from_the_mark_finds_what_a_read_from_the_start_does() {
     assert_eq!(marks.from(4), 0);
 }
 
-/// A commit notes the shards of the jobs it made doable, once, and only after it committed.
+fn job_ids(jobs: &[Job]) -> Vec<&str> {
+    jobs.iter()
+        .map(|j| j.item["job_id"].as_str().unwrap())
+        .collect()
+}
+
+/// A commit hands the jobs it made doable over to the dispatcher, as written, once, and only
+/// after it committed.
 #[tokio::test]
-async fn a_committed_job_wakes_the_dispatcher_for_its_shard_once() {
+async fn a_committed_job_is_handed_to_the_dispatcher_once() {
     let dir = tempfile::tempdir().unwrap();
     let wakeup = Wakeup::new();
     let store = wakeup.watch(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
@@ -121,17 +128,20 @@ async fn a_committed_job_wakes_the_dispatcher_for_its_shard_once() {
         ])
         .await
         .unwrap();
-    // Woken at once, for the due and unleased jobs' shard only, from the earlier, and only once.
+    // Woken at once, with the due and unleased jobs only, in the order written, and only once;
+    // no shard needs reading for them.
     tokio::time::timeout(std::time::Duration::from_secs(1), wakeup.woken())
         .await
         .expect("the commit wakes the dispatcher");
-    assert_eq!(
-        wakeup.take_noted(),
-        [(5, (now - Duration::seconds(1)).timestamp_millis())]
-    );
-    assert!(wakeup.take_noted().is_empty());
+    let noted = wakeup.take();
+    assert_eq!(job_ids(&noted.jobs), ["due", "earlier"]);
+    assert!(noted.shards().is_empty());
+    let stored = store.get(&noted.jobs[1].key).await.unwrap().unwrap();
+    assert_eq!(stored, noted.jobs[1].item, "handed over as stored");
+    let again = wakeup.take();
+    assert!(again.jobs.is_empty() && again.shards().is_empty());
 
-    // A transaction that fails notes nothing.
+    // A transaction that fails hands over nothing.
     let refused = store
         .transact(vec![WriteOp::Put {
             item: job_item("due", now, KIND_EVENT, 5),
@@ -139,7 +149,7 @@ async fn a_committed_job_wakes_the_dispatcher_for_its_shard_once() {
         }])
         .await;
     assert!(matches!(refused, Err(StoreError::ConditionFailed(_))));
-    assert!(wakeup.take_noted().is_empty());
+    assert!(wakeup.take().jobs.is_empty());
 
     // An import's chunk is noted when its import is accepted, not when written.
     let mut chunk = job_item("chunk", now, crate::catalogue::KIND_IMPORT, 9);
@@ -151,9 +161,40 @@ async fn a_committed_job_wakes_the_dispatcher_for_its_shard_once() {
         }])
         .await
         .unwrap();
-    assert!(wakeup.take_noted().is_empty());
+    assert!(wakeup.take().jobs.is_empty());
     wakeup.note_shards(&[(9, 20), (127, 5), (9, 10)]);
-    assert_eq!(wakeup.take_noted(), [(9, 10), (127, 5)]);
+    assert_eq!(wakeup.take().shards(), [(9, 10), (127, 5)]);
+}
+
+/// Past the jobs a dispatcher may have waiting, a commit's jobs are left to a read of their
+/// shards, from the earliest: memory stays bounded and nothing is lost.
+#[tokio::test]
+async fn jobs_past_the_bound_are_left_to_a_read_of_their_shards() {
+    let wakeup = Wakeup::new();
+    let now = Utc::now();
+    let jobs = |n: usize, shard: u32, due: DateTime<Utc>| -> Vec<Job> {
+        (0..n)
+            .map(|i| {
+                let item = job_item(&format!("j{shard}-{i}"), due, KIND_EVENT, shard);
+                Job {
+                    key: Key::of(&item).unwrap(),
+                    kind: KIND_EVENT.into(),
+                    item,
+                }
+            })
+            .collect()
+    };
+    wakeup.hand_over(jobs(wakeup::MAX_HANDED - 1, 1, now));
+    wakeup.hand_over(jobs(3, 2, now - Duration::seconds(2)));
+    wakeup.hand_over(jobs(1, 3, now));
+    let noted = wakeup.take();
+    assert_eq!(noted.jobs.len(), wakeup::MAX_HANDED);
+    assert_eq!(job_ids(&noted.jobs[wakeup::MAX_HANDED - 1..]), ["j2-0"]);
+    let earlier = (now - Duration::seconds(2)).timestamp_millis();
+    assert_eq!(noted.shards(), [(2, earlier), (3, now.timestamp_millis())]);
+    // Taken: the next commit's jobs are handed over again.
+    wakeup.hand_over(jobs(1, 4, now));
+    assert_eq!(job_ids(&wakeup.take().jobs), ["j4-0"]);
 }
 
 /// An unclaimed job's outcome commits only while no one holds the job, and only once.
@@ -196,4 +237,52 @@ async fn an_unclaimed_outcome_loses_to_a_claim_and_to_another_outcome() {
         .transact(vec![finish_op(&free, &Lease::unclaimed(read_at))])
         .await;
     assert!(matches!(twice, Err(StoreError::ConditionFailed(_))));
+}
+
+/// An unclaimed job that failed is not due again until its wait is over, a wait that doubles
+/// with each failure up to the most allowed; and it is not held off while someone holds it.
+#[tokio::test]
+async fn a_failed_unclaimed_job_is_held_off_longer_each_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let s: &dyn Store = &store;
+    let now = Utc::now();
+    s.transact(vec![job_at(2, now, "failing", 0)])
+        .await
+        .unwrap();
+    let mut at = now;
+    for (n, wait) in [
+        (1, 5_000),
+        (2, 10_000),
+        (3, 20_000),
+        (4, 30_000),
+        (5, 30_000),
+    ] {
+        let read = due_jobs(s, 2, at, 10, 0).await.unwrap();
+        assert_eq!(ids(&read), ["failing"], "failure {n}: due again");
+        let job = read.jobs[0].clone();
+        let lease = Lease::unclaimed(at.timestamp_millis());
+        s.transact(vec![hold_off(&job, &lease, 5_000, 30_000, at)])
+            .await
+            .unwrap();
+        let held = at + Duration::milliseconds(wait - 1);
+        assert!(
+            due_jobs(s, 2, held, 10, 0).await.unwrap().jobs.is_empty(),
+            "failure {n}: held off {wait} ms"
+        );
+        at += Duration::milliseconds(wait);
+    }
+    // Held (here: still held off) when the failure is recorded: refused, the holder decides.
+    let read_at = at - Duration::milliseconds(1);
+    let job = due_jobs(s, 2, at, 10, 0).await.unwrap().jobs[0].clone();
+    let refused = s
+        .transact(vec![hold_off(
+            &job,
+            &Lease::unclaimed(read_at.timestamp_millis()),
+            5_000,
+            30_000,
+            read_at,
+        )])
+        .await;
+    assert!(matches!(refused, Err(StoreError::ConditionFailed(_))));
 }

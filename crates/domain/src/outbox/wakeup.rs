@@ -1,11 +1,13 @@
 //! How a commit that wrote jobs reaches this instance's dispatcher: the store every repository
-//! writes through ([`Wakeup::watch`]) notes the shards of the jobs a transaction put, once it
-//! committed, and wakes the dispatcher, which reads those shards once, each from the earliest of
-//! its new jobs (the jobs done before it are deletions a read from further back would walk). A
-//! shard is noted after the commit, never before, so a read it causes cannot run ahead of the
-//! write and miss the job; no shard needs reading again "in case". Jobs of other instances,
-//! retries coming due and leases that ran out are the full poll's.
-use super::{KIND_EVENT, SHARDS, event, event_op};
+//! writes through ([`Wakeup::watch`]) hands the jobs a transaction put over to the dispatcher
+//! once it committed, and wakes it; the dispatcher does them as written, without reading them
+//! back (on DynamoDB, a query per round was a third of the calls of a paid order). Handed over
+//! after the commit, never before, so the dispatcher cannot run ahead of the write. Where the
+//! jobs themselves cannot be handed over (a commit whose outcome is unknown, more jobs waiting
+//! than [`MAX_HANDED`], shards a round could not read to the end) their shards are noted
+//! instead, each from the earliest due time, and the next round reads them. Jobs of other
+//! instances, retries coming due and leases that ran out are the full poll's.
+use super::{Job, KIND_EVENT, SHARDS, event, event_op};
 use crate::error::Result;
 use crate::store::{Item, Key, Query, QueryPage, RawItem, RawPage, Store, StoreError, WriteOp};
 use async_trait::async_trait;
@@ -21,9 +23,39 @@ pub struct Wakeup(Arc<WakeupInner>);
 #[derive(Default)]
 struct WakeupInner {
     notify: Notify,
-    /// Per shard written since the dispatcher last took them, the earliest due time (epoch ms)
-    /// of the jobs written: its read starts there, past the deleted jobs before it.
-    noted: Mutex<Vec<Option<i64>>>,
+    noted: Mutex<Noted>,
+}
+
+/// Jobs waiting for the dispatcher beyond this many are left to a read of their shards: a
+/// dispatcher that falls behind (or an instance without one) holds at most this many in memory.
+pub(crate) const MAX_HANDED: usize = 4096;
+
+/// What the dispatcher's next round does.
+#[derive(Debug, Default)]
+pub(crate) struct Noted {
+    /// Jobs committed here since the last round, as written, in commit order.
+    pub jobs: Vec<Job>,
+    /// Shards to read, each from the earliest due time (epoch ms) noted for it: the read starts
+    /// there, past the deleted jobs before it. Indexed by shard; taken as `(shard, from)`.
+    shards: Vec<Option<i64>>,
+}
+
+impl Noted {
+    fn note(&mut self, shard: u32, from: i64) {
+        if self.shards.is_empty() {
+            self.shards.resize(SHARDS as usize, None);
+        }
+        let n = &mut self.shards[(shard % SHARDS) as usize];
+        *n = Some(n.map_or(from, |f| f.min(from)));
+    }
+
+    /// The shards to read, each once, with where its read starts.
+    pub(crate) fn shards(&self) -> Vec<(u32, i64)> {
+        (0..SHARDS)
+            .zip(&self.shards)
+            .filter_map(|(shard, from)| Some((shard, (*from)?)))
+            .collect()
+    }
 }
 
 impl Wakeup {
@@ -52,12 +84,26 @@ impl Wakeup {
             return;
         }
         if let Ok(mut noted) = self.0.noted.lock() {
-            if noted.is_empty() {
-                noted.resize(SHARDS as usize, None);
-            }
             for (shard, from) in shards {
-                let n = &mut noted[(shard % SHARDS) as usize];
-                *n = Some(n.map_or(*from, |f| f.min(*from)));
+                noted.note(*shard, *from);
+            }
+        }
+        self.0.notify.notify_one();
+    }
+
+    /// Hands committed jobs over to the dispatcher and wakes it; past [`MAX_HANDED`] waiting,
+    /// notes their shards instead.
+    pub(crate) fn hand_over(&self, jobs: Vec<Job>) {
+        if jobs.is_empty() {
+            return;
+        }
+        if let Ok(mut noted) = self.0.noted.lock() {
+            for job in jobs {
+                if noted.jobs.len() < MAX_HANDED {
+                    noted.jobs.push(job);
+                } else if let Some(shard) = job.shard() {
+                    noted.note(shard, job.due_ms());
+                }
             }
         }
         self.0.notify.notify_one();
@@ -67,53 +113,42 @@ impl Wakeup {
         self.0.notify.notified().await;
     }
 
-    /// The shards noted since the last call, each once, with where its read starts.
-    pub(crate) fn take_noted(&self) -> Vec<(u32, i64)> {
-        let noted = self
-            .0
+    /// The jobs handed over and the shards noted since the last call.
+    pub(crate) fn take(&self) -> Noted {
+        self.0
             .noted
             .lock()
             .map(|mut n| std::mem::take(&mut *n))
-            .unwrap_or_default();
-        (0..SHARDS)
-            .zip(noted)
-            .filter_map(|(shard, from)| Some((shard, from?)))
-            .collect()
+            .unwrap_or_default()
     }
 }
 
-/// The shards of the jobs among `ops` that a read right after the commit could do (unleased and
-/// due by `now_ms`), each with its job's due time. A job written leased is its writer's to do; one due later is the full
+/// The jobs among `ops` that the dispatcher can do right after the commit (unleased and due by
+/// `now_ms`), as written. A job written leased is its writer's to do; one due later is the full
 /// poll's; an import's chunk is noted when its import is accepted (`stage`).
-pub(crate) fn doable_shards(ops: &[WriteOp], now_ms: i64) -> Vec<(u32, i64)> {
+pub(crate) fn doable_jobs(ops: &[WriteOp], now_ms: i64) -> Vec<Job> {
     ops.iter()
         .filter_map(|op| {
             let WriteOp::Put { item, .. } = op else {
                 return None;
             };
-            let shard = item
-                .get("pk")
-                .and_then(Value::as_str)?
-                .strip_prefix("JOBS#")?
-                .parse::<u32>()
-                .ok()?;
-            let due = item
-                .get("sk")
-                .and_then(Value::as_str)?
-                .split('#')
-                .next()?
-                .parse::<i64>()
-                .ok()?;
-            let leased = item
-                .get("lease_until")
-                .and_then(Value::as_i64)
-                .is_some_and(|until| until > now_ms);
-            let kind = item
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or(KIND_EVENT);
-            (due <= now_ms && !leased && kind != crate::catalogue::KIND_IMPORT)
-                .then_some((shard, due))
+            if !item.get("pk")?.as_str()?.starts_with("JOBS#") {
+                return None;
+            }
+            let job = Job {
+                key: Key::of(item)?,
+                kind: item
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or(KIND_EVENT)
+                    .to_owned(),
+                item: item.clone(),
+            };
+            job.shard()?;
+            (job.due_ms() <= now_ms
+                && job.lease_until() <= now_ms
+                && job.kind != crate::catalogue::KIND_IMPORT)
+                .then_some(job)
         })
         .collect()
 }
@@ -135,11 +170,19 @@ impl Store for Watched {
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> std::result::Result<(), StoreError> {
-        let shards = doable_shards(&ops, chrono::Utc::now().timestamp_millis());
+        let jobs = doable_jobs(&ops, chrono::Utc::now().timestamp_millis());
         let result = self.inner.transact(ops).await;
-        // An unknown outcome may have committed: a read of its shards costs little.
-        if matches!(result, Ok(()) | Err(StoreError::Unknown(_))) {
-            self.wakeup.note_shards(&shards);
+        match &result {
+            Ok(()) => self.wakeup.hand_over(jobs),
+            // It may have committed: a read of the shards finds the jobs if it did.
+            Err(StoreError::Unknown(_)) => {
+                let shards: Vec<(u32, i64)> = jobs
+                    .iter()
+                    .filter_map(|j| Some((j.shard()?, j.due_ms())))
+                    .collect();
+                self.wakeup.note_shards(&shards);
+            }
+            Err(_) => {}
         }
         result
     }

@@ -163,13 +163,42 @@ fn adds(counters: &serde_json::Map<String, serde_json::Value>) -> Vec<(Path, i64
 /// its lease, to the same transaction): per book its copies and revenue, per genre the same
 /// (the genre the book has now).
 pub(crate) async fn apply_job(store: &dyn Store, job: &Item) -> Result<Vec<WriteOp>> {
+    let genres = genres(store, &job_books(job)?).await?;
+    job_ops(job, &genres)
+}
+
+fn job_lines(job: &Item) -> Result<Vec<LineDelta>> {
+    serde_json::from_value(job.get("lines").cloned().unwrap_or_default()).map_err(Error::internal)
+}
+
+/// The books whose genres a `sales.lines` job's counters need.
+pub(crate) fn job_books(job: &Item) -> Result<Vec<BookId>> {
+    Ok(job_lines(job)?.into_iter().map(|l| l.book_id).collect())
+}
+
+/// The genre each of `ids` has now (one read of up to 100 books at a time); a book deleted
+/// since has none.
+pub(crate) async fn genres(store: &dyn Store, ids: &[BookId]) -> Result<BTreeMap<BookId, String>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let books = crate::catalogue::get_many(store, &ids).await?;
+    let mut out = BTreeMap::new();
+    for (id, book) in ids.into_iter().zip(books) {
+        if let Some(book) = book {
+            out.insert(id, from_item::<Book>(book)?.genre.as_str().to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// [`apply_job`]'s writes, given the books' genres ([`genres`]).
+pub(crate) fn job_ops(job: &Item, genres: &BTreeMap<BookId, String>) -> Result<Vec<WriteOp>> {
     let day = job
         .get("day")
         .and_then(serde_json::Value::as_str)
         .ok_or_else(|| Error::internal("a sales job without its day"))?;
-    let lines: Vec<LineDelta> =
-        serde_json::from_value(job.get("lines").cloned().unwrap_or_default())
-            .map_err(Error::internal)?;
+    let lines = job_lines(job)?;
     let mut ops = Vec::with_capacity(lines.len() * 2 + 1);
     if let (Some(serde_json::Value::Object(counters)), Some(shard)) = (
         job.get("counters"),
@@ -182,10 +211,8 @@ pub(crate) async fn apply_job(store: &dyn Store, job: &Item) -> Result<Vec<Write
             cond: None,
         });
     }
-    let ids: Vec<BookId> = lines.iter().map(|l| l.book_id).collect();
-    let books = crate::catalogue::get_many(store, &ids).await?;
-    let mut genres: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for (line, book) in lines.iter().zip(books) {
+    let mut by_genre: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for line in &lines {
         let id = line.book_id.to_string();
         ops.push(WriteOp::Update {
             key: Key::new(
@@ -200,20 +227,19 @@ pub(crate) async fn apply_job(store: &dyn Store, job: &Item) -> Result<Vec<Write
             cond: None,
         });
         // A book deleted since has no genre left to count in.
-        if let Some(book) = book {
-            let genre = from_item::<Book>(book)?.genre.as_str().to_owned();
-            let g = genres.entry(genre).or_default();
+        if let Some(genre) = genres.get(&line.book_id) {
+            let g = by_genre.entry(genre).or_default();
             g.0 += line.units;
             g.1 += line.cents;
         }
     }
-    for (genre, (units, cents)) in genres {
+    for (genre, (units, cents)) in by_genre {
         ops.push(WriteOp::Update {
             key: Key::new(
-                top_pk(day, stable_hash(&genre) % TOP_SHARDS),
+                top_pk(day, stable_hash(genre) % TOP_SHARDS),
                 format!("G#{genre}"),
             ),
-            set: vec![(Path::attr("genre"), genre.clone().into())],
+            set: vec![(Path::attr("genre"), genre.into())],
             add: vec![(Path::attr("units"), units), (Path::attr("cents"), cents)],
             cond: None,
         });
