@@ -534,10 +534,14 @@ fn problem_fallback<B: MessageBody + 'static>(
     let mut problem = api.problem();
     problem.status = status.as_u16();
     problem.title = status.canonical_reason().unwrap_or("Error").to_owned();
+    let allow = res.headers().get(header::ALLOW).cloned();
     let (req, _) = res.into_parts();
-    let new = HttpResponse::build(status)
-        .content_type("application/problem+json")
-        .json(problem);
+    let mut new = HttpResponse::build(status);
+    // A 405 says which methods the resource takes.
+    if let Some(allow) = allow {
+        new.insert_header((header::ALLOW, allow));
+    }
+    let new = new.content_type("application/problem+json").json(problem);
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, new).map_into_right_body::<B>(),
     ))

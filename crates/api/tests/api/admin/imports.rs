@@ -292,6 +292,28 @@ async fn api_keys_need_catalogue_write() {
     }
 }
 
+/// `/admin/imports/books` takes only POST: any other method is 405 (`method_not_allowed`) with
+/// `Allow`, not a bad import id.
+#[tokio::test]
+async fn other_methods_on_the_import_url_are_not_allowed() {
+    let app = TestApp::spawn().await;
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
+        let res = app
+            .http
+            .request(method.clone(), app.url(paths::ADMIN_IMPORT_BOOKS))
+            .bearer_auth(app.admin.token().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["allow"], "POST", "{method}");
+        assert_problem(res, 405, "method_not_allowed").await;
+    }
+}
+
 /// Export → dry run (no problems) → import: every row unchanged. Cells a spreadsheet would run
 /// are neutralised in the export and read back to their values.
 #[tokio::test]
