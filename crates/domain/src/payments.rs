@@ -119,13 +119,26 @@ impl Payments {
 
     /// Authorizes the intent's card: `requires_capture` when held, `requires_action` when the
     /// card wants 3-D Secure, [`ProviderError::Declined`] when refused.
+    ///
+    /// Two requests for one order (a shopper's retries) may confirm its intent at once. While
+    /// the first runs the provider answers the other 409 (unavailable: ask again later); once
+    /// the intent has moved on, 400, which is no answer about the card. So a refused
+    /// confirmation looks at the intent: confirmed meanwhile, its state is the answer.
     pub async fn confirm(&self, intent: &str) -> Result<Intent, ProviderError> {
-        self.post(
-            &format!("/v1/payment_intents/{intent}/confirm"),
-            &[],
-            &format!("{intent}-confirm"),
-        )
-        .await
+        let confirmed = self
+            .post(
+                &format!("/v1/payment_intents/{intent}/confirm"),
+                &[],
+                &format!("{intent}-confirm"),
+            )
+            .await;
+        match confirmed {
+            Err(refused @ ProviderError::Refused { .. }) => match self.retrieve(intent).await {
+                Ok(now) if now.status != "requires_confirmation" => Ok(now),
+                _ => Err(refused),
+            },
+            other => other,
+        }
     }
 
     pub async fn capture(&self, intent: &str) -> Result<Intent, ProviderError> {
@@ -234,7 +247,8 @@ async fn parse<T: serde::de::DeserializeOwned>(
     }
     let error = &body["error"];
     let message = error["message"].as_str().unwrap_or("no message").to_owned();
-    if status.is_server_error() || status.as_u16() == 429 {
+    // 409: another request with the same idempotency key is still running; ask again later.
+    if status.is_server_error() || matches!(status.as_u16(), 409 | 429) {
         return Err(ProviderError::Unavailable(format!("{status}: {message}")));
     }
     let code = error["decline_code"]
