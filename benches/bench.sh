@@ -144,6 +144,7 @@ start_dynamo() {
   mkdir -p "$OUT/ddb"
   (cd "$OUT/ddb" && exec java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
     -port "$DDB_PORT" -inMemory -sharedDb -disableTelemetry >/dev/null 2>&1) & PIDS+=($!)
+  DDB_PID=$!
   wait_port "$DDB_PORT"
   DDB="http://127.0.0.1:$DDB_PORT"
 }
@@ -266,12 +267,21 @@ cmd_soak() {
       sleep 10
     done
   ) & local sampler=$!
+  # PERF=1: the whole machine sampled (49 Hz, wall-clock timestamps) for soak_perf.py, which
+  # shows what ran in the slowest seconds.
+  local perf_pid=""
+  if [ -n "${PERF:-}" ]; then
+    perf record -q -a -k CLOCK_REALTIME -F "${PERF_HZ:-49}" -o "$OUT/soak.perf.data" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   nice -n "$LOADGEN_NICE" "$REL/bookstore-loadgen" run --base "$BASE" --mix "$mix" --shoppers "${SHOPPERS:-64}" --customers "$CUSTOMERS" \
     --duration-secs "$secs" --warmup-secs 5 --think-ms 0 --seed 1 --session-interactions "${SESSION:-128}" \
     --json "$OUT/soak.json" --chart "$OUT/soak-timeline.svg" ${NO_VERIFY:+--no-verify} | tee "$OUT/soak.txt"
   kill "$sampler" 2>/dev/null || true
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; fi
   report_row "ceiling {\"ok\":true}" "$(cat "$OUT/c.txt")" ""
   python3 benches/soak.py "$OUT/soak.json" "$samples" "$OUT/soak-memory.svg" | tee -a "$OUT/summary.txt"
+  if [ -n "$perf_pid" ]; then python3 benches/soak_perf.py "$OUT/soak.json" "$OUT/soak.perf.data" | tee -a "$OUT/summary.txt"; fi
 }
 
 # Store calls per paid order, by operation, on both back ends: /metrics's call counts around
@@ -373,6 +383,17 @@ for be in ["embedded", "dynamodb"]:
 PY
 }
 
+# CPU each process spent per operation over a timed run: cpu_start before it, then
+# cpu_per_op RATE (operations/s over DURATION) prints the shop's, DynamoDB Local's and the
+# provider's µs per operation, and the machine's idle µs per operation (what nobody used).
+cpu_start() { CPU0=("$(ticks "$SHOP_PID")" "$(ticks "$DDB_PID")" "$(ticks "$PAY_PID")" "$(awk '/^cpu / {print $5}' /proc/stat)"); }
+cpu_per_op() {
+  local now=("$(ticks "$SHOP_PID")" "$(ticks "$DDB_PID")" "$(ticks "$PAY_PID")" "$(awk '/^cpu / {print $5}' /proc/stat)")
+  awk -v r="$1" -v d="$DURATION" -v hz="$(getconf CLK_TCK)" -v a=$((now[0] - CPU0[0])) -v b=$((now[1] - CPU0[1])) \
+    -v p=$((now[2] - CPU0[2])) -v i=$((now[3] - CPU0[3])) \
+    'BEGIN { o = r * d; if (o <= 0) { print "n/a n/a n/a n/a"; exit } f = 1e6 / hz / o; printf "%.0f %.0f %.0f %.0f\n", a * f, b * f, p * f, i * f }'
+}
+
 cmd_dynamo() {
   build; start_ceiling; start_dynamo
   local table
@@ -381,6 +402,7 @@ cmd_dynamo() {
     BOOKSTORE__DYNAMODB__ATTEMPT_TIMEOUT_MS=5000 BOOKSTORE__DYNAMODB__OPERATION_TIMEOUT_MS=15000
   load_dataset "${DDB_BOOKS:-2000}"
   : >"$OUT/c.txt"; : >"$OUT/dbook.txt"; : >"$OUT/rget.txt"; : >"$OUT/dorder.txt"; : >"$OUT/rtx.txt"; : >"$OUT/rpaid.txt"
+  : >"$OUT/cpu-api.txt"; : >"$OUT/cpu-raw.txt"
   local c="${DDB_CONNS:-16}"
   # Unmeasured warm-up of every path, through both clients: DynamoDB Local's JVM compiles its
   # read and transaction paths under load, and until then (the first ~15 s of reads after the
@@ -399,12 +421,17 @@ cmd_dynamo() {
     wrk -t2 -c"$c" -d"${DURATION}s" -s benches/scripts/get_book.lua "$BASE" -- "$OUT/wrk" | tee -a "$OUT/wrk.log" | rps >>"$OUT/dbook.txt"
     "$REL/bookstore-loadgen" dynamo-raw --endpoint "$DDB" --table "$table" --base "$BASE" --op get --concurrency "$c" --duration-secs "$DURATION" \
       | python3 -c 'import json,sys; print(json.load(sys.stdin)["ops_per_sec"])' >>"$OUT/rget.txt"
+    cpu_start
     wrk -t2 -c"$c" -d"${DURATION}s" -s benches/scripts/post_order.lua "$BASE" -- "$OUT/wrk" | tee -a "$OUT/wrk.log" | rps >>"$OUT/dorder.txt"
+    cpu_per_op "$(tail -1 "$OUT/dorder.txt")" >>"$OUT/cpu-api.txt"
     "$REL/bookstore-loadgen" dynamo-raw --endpoint "$DDB" --table "$table" --base "$BASE" --op checkout --concurrency "$c" --duration-secs "$DURATION" \
       | python3 -c 'import json,sys; print(json.load(sys.stdin)["ops_per_sec"])' >>"$OUT/rtx.txt"
+    cpu_start
     "$REL/bookstore-loadgen" dynamo-raw --endpoint "$DDB" --table "$table" --base "$BASE" --op checkout-paid --concurrency "$c" --duration-secs "$DURATION" \
       $pay | python3 -c 'import json,sys; print(json.load(sys.stdin)["ops_per_sec"])' >>"$OUT/rpaid.txt"
+    cpu_per_op "$(tail -1 "$OUT/rpaid.txt")" >>"$OUT/cpu-raw.txt"
     echo "run $i: api get $(tail -1 "$OUT/dbook.txt") raw get $(tail -1 "$OUT/rget.txt") api order $(tail -1 "$OUT/dorder.txt") raw tx $(tail -1 "$OUT/rtx.txt") raw paid $(tail -1 "$OUT/rpaid.txt")"
+    echo "  CPU µs per paid order (shop, DynamoDB Local, provider; the machine's idle): API $(tail -1 "$OUT/cpu-api.txt"), raw $(tail -1 "$OUT/cpu-raw.txt")"
   done
   local ab rg ao rt rp
   ab=$(median <"$OUT/dbook.txt"); rg=$(median <"$OUT/rget.txt"); ao=$(median <"$OUT/dorder.txt"); rt=$(median <"$OUT/rtx.txt"); rp=$(median <"$OUT/rpaid.txt")
@@ -415,6 +442,11 @@ cmd_dynamo() {
   report_row "raw TransactWriteItems (3 items)" "$rt" ""
   report_row "raw paid checkout (API's calls)" "$rp" "1.00"
   report_row "API POST /orders (paid)" "$ao" "$(awk -v a="$ao" -v c="$rp" 'BEGIN{printf "%.2f", a/c}')"
+  local k
+  for k in 1 2 3 4; do
+    report_row "  CPU µs per order: $(echo shop dynamodb provider idle | cut -d' ' -f$k)" \
+      "$(cut -d' ' -f$k "$OUT/cpu-api.txt" | median)" "raw $(cut -d' ' -f$k "$OUT/cpu-raw.txt" | median)"
+  done
   # Each round measures the API and the raw client back to back: the ratio within a round
   # pairs figures taken under the same machine load, the ratio of medians may pair two rounds.
   report_row "per round: API get / raw get" "$(paste -d' ' "$OUT/dbook.txt" "$OUT/rget.txt" | awk '{printf "%s%.2f", (NR>1?" ":""), $1/$2}')" \
