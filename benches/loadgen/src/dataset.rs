@@ -279,6 +279,19 @@ pub struct LoadSummary {
 }
 
 /// Loads the dataset into the shop at `admin.base()`; `admin` carries an admin token.
+/// Puts [`GENRES`] on the shop's list: a book's genre must be on it (an owner's token adds
+/// them; a listed one stays).
+pub async fn add_genres(admin: &Client) -> anyhow::Result<()> {
+    for g in GENRES {
+        match admin.admin_add_genre(&Genre::parse(g)?).await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some(ProblemCode::GenreExists) => {}
+            Err(e) => return Err(anyhow::anyhow!("adding the genre {g}: {e}")),
+        }
+    }
+    Ok(())
+}
+
 pub async fn load(
     admin: &Client,
     spec: &DatasetSpec,
@@ -287,14 +300,7 @@ pub async fn load(
 ) -> anyhow::Result<LoadSummary> {
     let started = Instant::now();
     let mut summary = LoadSummary::default();
-    // A book's genre must be on the shop's list (an owner's token adds them; a listed one stays).
-    for g in GENRES {
-        match admin.admin_add_genre(&Genre::parse(g)?).await {
-            Ok(_) => {}
-            Err(e) if e.code() == Some(ProblemCode::GenreExists) => {}
-            Err(e) => return Err(anyhow::anyhow!("adding the genre {g}: {e}")),
-        }
-    }
+    add_genres(admin).await?;
     let mut results = futures::stream::iter(0..spec.books)
         .map(|i| async move {
             let new = book(i, spec)?;

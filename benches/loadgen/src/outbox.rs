@@ -92,6 +92,7 @@ pub async fn run(
     // Books of their own (ISBNs no dataset uses), with stock for every order, so that orders
     // spread over items as a shop's do (one book would be one hot item).
     const BOOKS: usize = 32;
+    crate::dataset::add_genres(admin).await?;
     let mut orders_of = Vec::with_capacity(BOOKS);
     for b in 0..BOOKS {
         let i = 7_000_000 + usize::from(port) * BOOKS + b;
