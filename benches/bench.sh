@@ -182,12 +182,13 @@ cmd_http() {
   # shop's own share costs, and how many orders/s the cores would carry for the shop alone.
   : >"$OUT/order-cpu.txt"
   for i in $(seq "$REPEAT"); do
-    local s0 p0 s1 p1 rate
-    s0=$(ticks "$SHOP_PID"); p0=$(ticks "$PAY_PID")
+    local rate
+    cpu_start
     wrk -t2 -c"$CONNS" -d"${DURATION}s" -s benches/scripts/post_order.lua "$BASE" -- "$OUT/wrk" | tee -a "$OUT/wrk.log" | rps >>"$OUT/order.txt"
-    s1=$(ticks "$SHOP_PID"); p1=$(ticks "$PAY_PID"); rate=$(tail -1 "$OUT/order.txt")
-    awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v r="$rate" -v d="$DURATION" -v hz="$(getconf CLK_TCK)" -v n="$(nproc)" \
-      'BEGIN { o = r * d; if (o <= 0 || s <= 0) { print "n/a n/a n/a"; exit } printf "%.0f %.0f %.0f\n", s * 1e6 / hz / o, p * 1e6 / hz / o, n * o * hz / s }' >>"$OUT/order-cpu.txt"
+    rate=$(tail -1 "$OUT/order.txt")
+    # Shop, provider, and the orders/s the shop's CPU per order would allow on all the cores.
+    cpu_per_op "$rate" | awk -v n="$(nproc)" '$1 == "n/a" || $1 <= 0 { print "n/a n/a n/a"; next }
+      { printf "%s %s %.0f\n", $1, $3, n * 1e6 / $1 }' >>"$OUT/order-cpu.txt"
     echo "orders run $i: $rate/s; CPU per order (µs), shop and provider, and orders/s of the shop alone on $(nproc) cores: $(tail -1 "$OUT/order-cpu.txt")"
   done
   local c b l o
@@ -386,9 +387,9 @@ PY
 # CPU each process spent per operation over a timed run: cpu_start before it, then
 # cpu_per_op RATE (operations/s over DURATION) prints the shop's, DynamoDB Local's and the
 # provider's µs per operation, and the machine's idle µs per operation (what nobody used).
-cpu_start() { CPU0=("$(ticks "$SHOP_PID")" "$(ticks "$DDB_PID")" "$(ticks "$PAY_PID")" "$(awk '/^cpu / {print $5}' /proc/stat)"); }
+cpu_start() { CPU0=("$(ticks "$SHOP_PID")" "$(ticks "${DDB_PID:-}")" "$(ticks "$PAY_PID")" "$(awk '/^cpu / {print $5}' /proc/stat)"); }
 cpu_per_op() {
-  local now=("$(ticks "$SHOP_PID")" "$(ticks "$DDB_PID")" "$(ticks "$PAY_PID")" "$(awk '/^cpu / {print $5}' /proc/stat)")
+  local now=("$(ticks "$SHOP_PID")" "$(ticks "${DDB_PID:-}")" "$(ticks "$PAY_PID")" "$(awk '/^cpu / {print $5}' /proc/stat)")
   awk -v r="$1" -v d="$DURATION" -v hz="$(getconf CLK_TCK)" -v a=$((now[0] - CPU0[0])) -v b=$((now[1] - CPU0[1])) \
     -v p=$((now[2] - CPU0[2])) -v i=$((now[3] - CPU0[3])) \
     'BEGIN { o = r * d; if (o <= 0) { print "n/a n/a n/a n/a"; exit } f = 1e6 / hz / o; printf "%.0f %.0f %.0f %.0f\n", a * f, b * f, p * f, i * f }'

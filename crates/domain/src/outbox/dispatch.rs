@@ -322,15 +322,7 @@ impl Dispatcher {
             if let WriteOp::Put { mut item, cond } = op {
                 item.insert("lease_until".into(), until.into());
                 item.insert("lease_token".into(), own.token().unwrap_or_default().into());
-                if let (Some(key), Some(kind)) =
-                    (Key::of(&item), item.get("kind").and_then(Value::as_str))
-                {
-                    mine.push(Job {
-                        key,
-                        kind: kind.to_owned(),
-                        item: item.clone(),
-                    });
-                }
+                mine.extend(Job::of(item.clone()));
                 ops.push(WriteOp::Put { item, cond });
             }
         };

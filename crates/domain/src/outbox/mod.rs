@@ -116,6 +116,13 @@ pub(crate) struct Job {
 }
 
 impl Job {
+    /// The job a stored job item (see [`job_item`]) describes; `None` without a key or kind.
+    pub(crate) fn of(item: Item) -> Option<Job> {
+        let key = Key::of(&item)?;
+        let kind = item.get("kind")?.as_str()?.to_owned();
+        Some(Job { key, kind, item })
+    }
+
     /// The shard of its key (`JOBS#<n>`).
     pub(crate) fn shard(&self) -> Option<u32> {
         self.key.pk.strip_prefix("JOBS#")?.parse().ok()
@@ -171,15 +178,7 @@ pub(crate) async fn due_jobs(
             start,
         })
         .await?;
-    let read: Vec<Job> = page
-        .items
-        .into_iter()
-        .filter_map(|item| {
-            let key = Key::of(&item)?;
-            let kind = item.get("kind")?.as_str()?.to_owned();
-            Some(Job { key, kind, item })
-        })
-        .collect();
+    let read: Vec<Job> = page.items.into_iter().filter_map(Job::of).collect();
     Ok(Due {
         first_due: read.first().map(Job::due_ms),
         jobs: read

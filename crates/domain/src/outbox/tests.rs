@@ -5,6 +5,13 @@ use crate::store::embedded::EmbeddedStore;
 use chrono::Duration;
 use std::sync::Arc;
 
+/// An embedded store in a directory of its own, kept as long as the returned guard.
+fn store() -> (tempfile::TempDir, EmbeddedStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    (dir, store)
+}
+
 fn job_at(shard: u32, due: DateTime<Utc>, id: &str, lease_until: i64) -> WriteOp {
     let mut item = job_item(id, due, KIND_EVENT, shard);
     item.insert("lease_until".into(), lease_until.into());
@@ -20,8 +27,7 @@ fn ids(due: &Due) -> Vec<String> {
 
 #[tokio::test]
 async fn a_read_from_the_mark_finds_what_a_read_from_the_start_does() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let (_dir, store) = store();
     let s: &dyn Store = &store;
     let now = Utc::now();
     let ms = |t: DateTime<Utc>| t.timestamp_millis();
@@ -174,14 +180,7 @@ async fn jobs_past_the_bound_are_left_to_a_read_of_their_shards() {
     let now = Utc::now();
     let jobs = |n: usize, shard: u32, due: DateTime<Utc>| -> Vec<Job> {
         (0..n)
-            .map(|i| {
-                let item = job_item(&format!("j{shard}-{i}"), due, KIND_EVENT, shard);
-                Job {
-                    key: Key::of(&item).unwrap(),
-                    kind: KIND_EVENT.into(),
-                    item,
-                }
-            })
+            .map(|i| Job::of(job_item(&format!("j{shard}-{i}"), due, KIND_EVENT, shard)).unwrap())
             .collect()
     };
     wakeup.hand_over(jobs(wakeup::MAX_HANDED - 1, 1, now));
@@ -200,8 +199,7 @@ async fn jobs_past_the_bound_are_left_to_a_read_of_their_shards() {
 /// An unclaimed job's outcome commits only while no one holds the job, and only once.
 #[tokio::test]
 async fn an_unclaimed_outcome_loses_to_a_claim_and_to_another_outcome() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let (_dir, store) = store();
     let s: &dyn Store = &store;
     let now = Utc::now();
     let read_at = now.timestamp_millis();
@@ -243,8 +241,7 @@ async fn an_unclaimed_outcome_loses_to_a_claim_and_to_another_outcome() {
 /// with each failure up to the most allowed; and it is not held off while someone holds it.
 #[tokio::test]
 async fn a_failed_unclaimed_job_is_held_off_longer_each_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let (_dir, store) = store();
     let s: &dyn Store = &store;
     let now = Utc::now();
     s.transact(vec![job_at(2, now, "failing", 0)])

@@ -7,13 +7,12 @@
 //! than [`MAX_HANDED`], shards a round could not read to the end) their shards are noted
 //! instead, each from the earliest due time, and the next round reads them. Jobs of other
 //! instances, retries coming due and leases that ran out are the full poll's.
-use super::{Job, KIND_EVENT, SHARDS, event, event_op};
+use super::{Job, SHARDS, event, event_op};
 use crate::error::Result;
 use crate::store::{Item, Key, Query, QueryPage, RawItem, RawPage, Store, StoreError, WriteOp};
 use async_trait::async_trait;
 use bookstore_model::EventType;
 use serde::Serialize;
-use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
@@ -135,15 +134,7 @@ pub(crate) fn doable_jobs(ops: &[WriteOp], now_ms: i64) -> Vec<Job> {
             if !item.get("pk")?.as_str()?.starts_with("JOBS#") {
                 return None;
             }
-            let job = Job {
-                key: Key::of(item)?,
-                kind: item
-                    .get("kind")
-                    .and_then(Value::as_str)
-                    .unwrap_or(KIND_EVENT)
-                    .to_owned(),
-                item: item.clone(),
-            };
+            let job = Job::of(item.clone())?;
             job.shard()?;
             (job.due_ms() <= now_ms
                 && job.lease_until() <= now_ms

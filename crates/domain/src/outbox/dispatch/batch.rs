@@ -201,12 +201,13 @@ mod tests {
     }
 
     fn job(id: &str) -> Job {
-        let item = crate::outbox::job_item(id, chrono::Utc::now(), KIND_SALES, 1);
-        Job {
-            key: Key::of(&item).unwrap(),
-            kind: KIND_SALES.into(),
-            item,
-        }
+        Job::of(crate::outbox::job_item(
+            id,
+            chrono::Utc::now(),
+            KIND_SALES,
+            1,
+        ))
+        .unwrap()
     }
 
     #[test]
