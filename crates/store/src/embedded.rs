@@ -34,6 +34,9 @@
 mod cache;
 mod codec;
 mod ttl;
+/// The TTL compaction filter's test of one stored item (public for the benchmarks).
+#[doc(hidden)]
+pub use ttl::expired;
 mod writer;
 
 use crate::expr::{apply, cond_of, holds};

@@ -11,7 +11,11 @@ use crate::keys::INDEXES;
 use fjall::compaction::filter::{
     CompactionFilter, CompactionFilterResult, Context, Factory, ItemAccessor, Verdict,
 };
-use serde_json::{Map, Value};
+use memchr::memmem::Finder;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+use std::fmt;
+use std::sync::LazyLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Hands each compaction of the `items` keyspace a filter that knows the time it started.
@@ -47,14 +51,110 @@ impl CompactionFilter for ExpiryFilter {
 }
 
 /// Whether the stored item `raw` (its JSON) has a `ttl` before `now` and no index attribute.
-pub(super) fn expired(raw: &[u8], now: i64) -> bool {
-    // Most items have no `ttl`: look for the name before parsing.
-    if !raw.windows(5).any(|w| w == b"\"ttl\"") {
+/// Every record of the keyspace passes here at every compaction: most name no `ttl` and are
+/// passed over by a vectorised search; the rest are read for two facts, their other values
+/// skipped unparsed.
+pub fn expired(raw: &[u8], now: i64) -> bool {
+    static TTL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"ttl\""));
+    if TTL.find(raw).is_none() {
         return false;
     }
-    let Ok(item) = serde_json::from_slice::<Map<String, Value>>(raw) else {
-        return false;
-    };
-    let due = item.get("ttl").and_then(Value::as_i64);
-    due.is_some_and(|t| t < now) && !INDEXES.iter().any(|i| item.contains_key(i.pk))
+    serde_json::from_slice::<Probe>(raw).is_ok_and(|p| !p.indexed && p.ttl.is_some_and(|t| t < now))
+}
+
+/// What the filter needs of an item: its `ttl` (epoch seconds, if an integer) and whether it
+/// carries an index attribute.
+struct Probe {
+    ttl: Option<i64>,
+    indexed: bool,
+}
+
+impl<'de> Deserialize<'de> for Probe {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ProbeVisitor)
+    }
+}
+
+struct ProbeVisitor;
+
+impl<'de> Visitor<'de> for ProbeVisitor {
+    type Value = Probe;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a stored item (a JSON object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Probe, A::Error> {
+        let mut probe = Probe {
+            ttl: None,
+            indexed: false,
+        };
+        while let Some(name) = map.next_key::<Name>()? {
+            match name {
+                Name::Ttl => probe.ttl = map.next_value::<Value>()?.as_i64(),
+                Name::Index => {
+                    probe.indexed = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Name::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(probe)
+    }
+}
+
+/// An attribute's name, classified without keeping it.
+enum Name {
+    Ttl,
+    Index,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Name;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an attribute name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Name, E> {
+                Ok(if name == "ttl" {
+                    Name::Ttl
+                } else if INDEXES.iter().any(|i| i.pk == name) {
+                    Name::Index
+                } else {
+                    Name::Other
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expired;
+
+    #[test]
+    fn only_a_top_level_integer_ttl_in_the_past_without_an_index_attribute_expires() {
+        let now = 1_000;
+        assert!(expired(br#"{"pk":"IDEM#u#k","ttl":999}"#, now));
+        assert!(
+            !expired(br#"{"pk":"IDEM#u#k","ttl":1000}"#, now),
+            "due now: kept"
+        );
+        // Named elsewhere than at the top level: not the item's ttl.
+        let nested = br#"{"a":{"ttl":1},"s":"\"ttl\": 1","l":[{"ttl":1}]}"#;
+        assert!(!expired(nested, now));
+        let after_nested = br#"{"a":{"ttl":1,"b":[1,{"c":null}]},"s":"x\"y","ttl":5}"#;
+        assert!(expired(after_nested, now));
+        assert!(!expired(br#"{"ttl":5,"order_user":"u"}"#, now), "indexed");
+        assert!(!expired(br#"{"order_user":"u","ttl":5}"#, now), "indexed");
+        assert!(!expired(br#"{"ttl":5.5}"#, now), "not an integer");
+        assert!(!expired(br#"["ttl",5]"#, now), "not an item");
+        assert!(!expired(br#"{"ttl":5"#, now), "not JSON");
+    }
 }
