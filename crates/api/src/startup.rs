@@ -258,15 +258,12 @@ impl Application {
         }
         let (base_nice, worker_nice) = (crate::priority::current_nice(), settings.worker_nice);
         // The embedded store's flushes and compactions run on fjall's workers, which would
-        // otherwise keep the process's nice: then a compaction of a second took both cores
-        // from the request workers and stalled every request for its length. At the workers'
-        // level they share the cores (the commits, on `store-writer`, stay ahead). The store
-        // has been open a while here, so its threads have their names.
-        let reniced = crate::priority::renice_threads("fjall:", base_nice, worker_nice);
-        tracing::debug!(
-            reniced,
-            "the store's background threads at the workers' nice"
-        );
+        // otherwise keep the process's nice: ahead of the request workers a compaction of a
+        // second took both cores and stalled every request; level with them it still took
+        // half of theirs (session 35's profiled soak). Below them it takes what they leave.
+        // The store has been open a while here, so its threads have their names.
+        let reniced = crate::priority::renice_threads("fjall:", base_nice, settings.store_nice);
+        tracing::debug!(reniced, "the store's background threads reniced");
         // actix calls this factory on each worker's own thread as the worker starts.
         let mut server = HttpServer::new(move || {
             crate::priority::renice_current_thread(base_nice, worker_nice);

@@ -140,9 +140,13 @@ pub struct Settings {
     pub password_hash_passes: u32,
     /// Nice levels the HTTP request workers run below the rest of the process (Linux), so that
     /// a sign-in's hash and the store's commits get a core when they have work even while
-    /// requests saturate them. The embedded store's flush and compaction threads run at the
-    /// workers' level: ahead of them, a compaction stalled every request. 0 switches it off.
+    /// requests saturate them. 0 switches it off.
     pub worker_nice: i32,
+    /// Nice levels the embedded store's flush and compaction threads run below the rest of the
+    /// process: below the request workers, so that a compaction takes the cores they leave
+    /// rather than their share (level with them, each compaction's second stalled the p99).
+    /// 0 switches it off.
+    pub store_nice: i32,
     pub rate_limit: RateLimits,
     /// How many proxies (balancers) in front of the API append to `X-Forwarded-For`: the
     /// client is the address that many entries from the right. A client can write anything
@@ -238,6 +242,11 @@ const DEFAULT_SEARCH_CANDIDATES_BYTES: u64 = 64 << 20;
 /// the workers keep ~10 % of each core while hashes saturate it (CFS weights 110 : 1024).
 /// TPC-W at think time 0 on 2 cores: login p90 267 ms at 5, 69 at 10, 58 at 19.
 const DEFAULT_WORKER_NICE: i32 = 10;
+/// Five below the workers (CFS weights 36 : 110): a compaction gets about a quarter of a core
+/// the workers want, and all of one they leave. The store's writes stall only past 20 tables
+/// waiting in its first level or 4 memtables waiting to be written, which at the shop's write
+/// rate is minutes of compaction behind.
+const DEFAULT_STORE_NICE: i32 = 15;
 
 /// Secrets that must never be accepted outside dev mode.
 const WEAK_SECRETS: &[&str] = &["secret", "changeme", "change-me", "jwt-secret", "bookstore"];
@@ -284,6 +293,7 @@ impl Settings {
             .set_default("password_hash_memory_kib", 7168)?
             .set_default("password_hash_passes", 5)?
             .set_default("worker_nice", DEFAULT_WORKER_NICE)?
+            .set_default("store_nice", DEFAULT_STORE_NICE)?
             .set_default("static_dir", "frontend/dist")?
             .set_default("currency", "EUR")?;
         builder = match file {
@@ -330,6 +340,7 @@ impl Settings {
             password_hash_memory_kib: 19456,
             password_hash_passes: 2,
             worker_nice: 0,
+            store_nice: 0,
             rate_limit: RateLimits {
                 auth_per_minute: 1_000_000,
                 writes_per_second: 1_000_000,
