@@ -42,6 +42,18 @@ pub fn register(cfg: &mut ServiceConfig, with_metrics: bool) {
     );
 }
 
+/// The other methods on a literal path that sits beside a `/{id}` sibling (`/orders/quote`
+/// beside `/orders/{id}`): 405 with `Allow`. actix puts each method's guard on its own
+/// resource, so without this the sibling's pattern catches them and answers a bad id. Register
+/// it after the path's own handlers and before the sibling.
+pub(crate) fn other_methods(allow: &'static str) -> actix_web::Route {
+    actix_web::web::route().to(move || async move {
+        actix_web::HttpResponse::MethodNotAllowed()
+            .insert_header(("Allow", allow))
+            .finish()
+    })
+}
+
 /// What an `If-Match` header asks of a write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IfMatch {

@@ -139,3 +139,62 @@ fn the_clients_paths_are_the_servers() {
     known.sort_unstable();
     assert_eq!(known, served);
 }
+
+/// A literal path beside a `/{param}` sibling (`/orders/quote` beside `/orders/{id}`) answers
+/// its undocumented methods with 405 and the documented ones in `Allow`, not with the sibling's
+/// bad-id problem: found from the document, so a new such path is checked as it is added.
+#[tokio::test]
+async fn literal_paths_beside_a_parameter_refuse_other_methods_with_405() {
+    let doc = document();
+    let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    let parent = |p: &str| p.rsplit_once('/').map(|(head, _)| head.to_owned());
+    let shadowed: Vec<&String> = paths
+        .iter()
+        .filter(|p| !p.ends_with('}'))
+        .filter(|p| {
+            let is_parameter =
+                |q: &&String| q.rsplit('/').next().is_some_and(|s| s.starts_with('{'));
+            paths
+                .iter()
+                .filter(is_parameter)
+                .any(|q| parent(q) == parent(p))
+        })
+        .collect();
+    for known in [
+        "/api/v1/orders/quote",
+        "/api/v1/admin/imports/books",
+        "/api/v1/admin/staff/invitations",
+    ] {
+        assert!(
+            shadowed.iter().any(|p| *p == known),
+            "{known} in {shadowed:?}"
+        );
+    }
+    let app = crate::helpers::TestApp::spawn().await;
+    for path in shadowed {
+        let documented: Vec<String> = doc["paths"][path]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|m| m.to_uppercase())
+            .collect();
+        for method in ["GET", "PUT", "POST", "DELETE", "PATCH"] {
+            if documented.iter().any(|m| m == method) {
+                continue;
+            }
+            let res = app
+                .http
+                .request(method.parse().unwrap(), app.url(path))
+                .bearer_auth(app.admin.token().unwrap())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                res.headers().get("allow").and_then(|v| v.to_str().ok()),
+                Some(documented.join(", ").as_str()),
+                "{method} {path}"
+            );
+            crate::helpers::assert_problem(res, 405, "method_not_allowed").await;
+        }
+    }
+}

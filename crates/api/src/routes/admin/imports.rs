@@ -19,15 +19,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/imports")
             .service(import_books)
-            // Any other method on `/books` is 405, not a bad import id for `/{id}`.
-            .route(
-                "/books",
-                web::route().to(|| async {
-                    HttpResponse::MethodNotAllowed()
-                        .insert_header(("Allow", "POST"))
-                        .finish()
-                }),
-            )
+            .route("/books", crate::routes::other_methods("POST"))
             .service(list)
             .service(show),
     );

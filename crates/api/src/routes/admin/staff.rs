@@ -12,6 +12,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         scope("/staff")
             .service(list)
             .service(invite)
+            .route("/invitations", crate::routes::other_methods("POST"))
             .service(change_role)
             .service(remove),
     );

@@ -14,6 +14,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         scope("/orders")
             .service(place)
             .service(quote)
+            .route("/quote", crate::routes::other_methods("POST"))
             .service(list)
             .service(show)
             .service(cancel)
