@@ -6,7 +6,12 @@ of `perf record -k CLOCK_REALTIME`, aligned with the load generator's per-second
 For the seconds with the highest p99 (an interaction is counted in the second it ends, so each
 window starts half a second earlier) prints the samples per thread name (digits dropped) against
 the run's mean second, and the top symbols of the window: a compaction, a flush, another
-process or an idle machine (a stall that is not CPU) tell themselves apart."""
+process or an idle machine (a stall that is not CPU) tell themselves apart.
+
+Then what a completed interaction cost in the last five minutes against the first five, per
+thread name and per symbol (samples per 1,000 interactions): where a decline in WIPS comes
+from, the shop's threads told apart from the load generator's (`tokio-rt-worker`) and the
+provider's (`python`)."""
 import collections
 import datetime
 import json
@@ -54,3 +59,27 @@ for p in sorted(points, key=lambda p: -p["p99_ms"])[:worst_n]:
         f"{c} {threads[c] / 1.5:.0f} vs {per_sec[c] / span:.0f}" for c in rows))
     syms = collections.Counter(f"{c}:{s[:60]}" for c, _, s in window)
     print("  top symbols: " + "; ".join(f"{s} {n}" for s, n in syms.most_common(8)))
+
+
+def per_interaction(start, end):
+    """Samples per 1,000 interactions completed in [start, end) seconds of the run."""
+    done = sum(p["completed"] for p in report["timeline"] if start <= p["second"] < end)
+    window = list(samples(t0 + start, t0 + end))
+    scale = 1000 / max(1, done)
+    threads = collections.Counter(c for c, _, _ in window)
+    syms = collections.Counter(f"{c}:{s[:60]}" for c, _, s in window)
+    return ({k: v * scale for k, v in threads.items()}, {k: v * scale for k, v in syms.items()},
+            len(window) * scale)
+
+
+end = report["timeline"][-1]["second"]
+if end >= 900:
+    (ft, fs, ftotal), (lt, ls, ltotal) = per_interaction(5, 305), per_interaction(end - 300, end)
+    print(f"per 1,000 interactions, first 5 min -> last 5 min: {ftotal:.2f} -> {ltotal:.2f} samples "
+          f"({ltotal / ftotal - 1:+.1%})")
+    # Every busy thread both ways: a machine slower in one window slows them all alike (the
+    # provider, doing the same work per order, shows it), a cost of the shop's own only its own.
+    busiest = sorted(set(ft) | set(lt), key=lambda k: -(ft.get(k, 0) + lt.get(k, 0)))[:8]
+    print("  threads: " + "; ".join(f"{k} {ft.get(k, 0):.2f} -> {lt.get(k, 0):.2f}" for k in busiest))
+    grew = sorted(set(fs) | set(ls), key=lambda k: -(ls.get(k, 0) - fs.get(k, 0)))[:10]
+    print("  symbols that grew most: " + "; ".join(f"{k} {fs.get(k, 0):.2f} -> {ls.get(k, 0):.2f}" for k in grew))
