@@ -12,6 +12,7 @@
 //! - `checkout-paid`: the API's paid checkout done raw, call for call (see `paid`): the book
 //!   read, the provider's intent, the reserving transaction, the provider's confirmation and
 //!   the settling transaction.
+pub mod finish;
 pub mod paid;
 
 use crate::rng::Rng;
@@ -180,12 +181,12 @@ async fn one(
     op: RawOp,
     book: BookId,
     version: i64,
-    provider: Option<&paid::Provider>,
+    paid: Option<&(Arc<paid::Provider>, finish::Finisher)>,
 ) -> anyhow::Result<()> {
     match op {
         RawOp::CheckoutPaid => {
-            let provider = provider.context("checkout-paid needs --provider")?;
-            paid::checkout(client, provider, table, book, version).await?;
+            let (provider, finisher) = paid.context("checkout-paid needs --provider")?;
+            paid::checkout(client, provider, finisher, table, book, version).await?;
         }
         RawOp::Get => {
             let out = client
@@ -239,16 +240,18 @@ pub async fn run(
 ) -> anyhow::Result<RawReport> {
     anyhow::ensure!(!books.is_empty(), "no books");
     let client = client(&target.endpoint).await;
-    let provider = target.provider.map(Arc::new);
-    let table = target.table;
+    let table: Arc<str> = target.table.into();
+    let paid = target.provider.map(|p| {
+        let finisher = finish::Finisher::start(client.clone(), table.clone());
+        Arc::new((Arc::new(p), finisher))
+    });
     let books = Arc::new(books);
-    let table: Arc<str> = table.into();
     let start = Instant::now();
     let deadline = start + duration;
     let tasks: Vec<_> = (0..concurrency.max(1))
         .map(|t| {
             let (client, books, table) = (client.clone(), books.clone(), table.clone());
-            let provider = provider.clone();
+            let paid = paid.clone();
             let mut rng = Rng::new(seed.wrapping_add(t as u64));
             tokio::spawn(async move {
                 let mut h = histogram();
@@ -256,7 +259,7 @@ pub async fn run(
                 while Instant::now() < deadline {
                     let (book, version) = rng.pick(&books[..]);
                     let t0 = Instant::now();
-                    match one(&client, &table, op, book, version, provider.as_deref()).await {
+                    match one(&client, &table, op, book, version, paid.as_deref()).await {
                         Ok(()) => {
                             h.saturating_record((t0.elapsed().as_micros() as u64).max(1));
                         }
@@ -275,6 +278,14 @@ pub async fn run(
         errors += e;
     }
     let secs = start.elapsed().as_secs_f64();
+    if let (RawOp::CheckoutPaid, Some(paid)) = (op, &paid) {
+        let f = &paid.1;
+        eprintln!(
+            "raw jobs finished for {} orders by the run's end ({} failed; the rest still waiting, as the shop's may)",
+            f.finished.load(std::sync::atomic::Ordering::Relaxed),
+            f.failed.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
     Ok(RawReport {
         op,
         concurrency,

@@ -9,15 +9,20 @@
 //!    order (`pending_payment`), the idempotency record, the reservation's expiry job and the
 //!    `order.placed` event;
 //! 4. the provider's `POST /v1/payment_intents/{id}/confirm`;
-//! 5. `TransactWriteItems` of four: the order `paid` (conditioned on its version), the hour's
-//!    sales counters, the sales job and the `order.paid` event.
+//! 5. `TransactWriteItems` of five: the order `paid` (conditioned on its version), the hour's
+//!    sales counters, the sales job, the `order.paid` event and the removal of the expiry job;
+//! 6. later, with other orders' (`finish`): the removal of the two events and the sales job,
+//!    and the sales job's counters.
 //!
 //! Jobs and counters go to partitions of their own (`RAWJOBS#<n>`, `RAWSALES#<hour>`): the same
 //! writes to the same table, which the shop's dispatcher and sales figures never meet.
+use super::finish::{Done, Finisher};
 use super::{USER, book_key, n, s, stock_update};
 use anyhow::Context;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+};
 use bookstore_model::BookId;
 use std::collections::HashMap;
 
@@ -64,6 +69,7 @@ impl Provider {
 pub async fn checkout(
     client: &Client,
     provider: &Provider,
+    finisher: &Finisher,
     table: &str,
     book: BookId,
     version: i64,
@@ -109,23 +115,22 @@ pub async fn checkout(
         ("ttl".to_owned(), n(now.timestamp() + 86_400)),
     ]);
     let expires = now.timestamp_millis() + 15 * 60 * 1000;
+    let expiry = job(order, "order.expire", "expire", expires, None);
+    let placed_event = job(
+        order,
+        "event",
+        "placed",
+        now.timestamp_millis(),
+        Some(&placed),
+    );
     let reserve = vec![
         TransactWriteItem::builder()
             .update(stock_update(table, book, version)?)
             .build(),
         put_new(table, placed.clone())?,
         put_new(table, idem)?,
-        put_new(table, job(order, "order.expire", "expire", expires, None))?,
-        put_new(
-            table,
-            job(
-                order,
-                "event",
-                "placed",
-                now.timestamp_millis(),
-                Some(&placed),
-            ),
-        )?,
+        put_new(table, expiry.clone())?,
+        put_new(table, placed_event.clone())?,
     ];
     client
         .transact_write_items()
@@ -162,6 +167,8 @@ pub async fn checkout(
         .expression_attribute_values(":one", n(1))
         .expression_attribute_values(":g", n(total))
         .build()?;
+    let sales_job = job(order, "sales.lines", "sales-paid-0", at, None);
+    let paid_event = job(order, "event", "paid", at, Some(&paid));
     let settle = vec![
         TransactWriteItem::builder()
             .put(
@@ -175,8 +182,16 @@ pub async fn checkout(
             )
             .build(),
         TransactWriteItem::builder().update(counters).build(),
-        put_new(table, job(order, "sales.lines", "sales-paid-0", at, None))?,
-        put_new(table, job(order, "event", "paid", at, Some(&paid)))?,
+        put_new(table, sales_job.clone())?,
+        put_new(table, paid_event.clone())?,
+        TransactWriteItem::builder()
+            .delete(
+                Delete::builder()
+                    .table_name(table)
+                    .set_key(Some(key_of(&expiry)))
+                    .build()?,
+            )
+            .build(),
     ];
     client
         .transact_write_items()
@@ -184,7 +199,25 @@ pub async fn checkout(
         .send()
         .await
         .context("settling")?;
+    finisher.hand_over(Done {
+        jobs: [
+            key_of(&placed_event),
+            key_of(&paid_event),
+            key_of(&sales_job),
+        ],
+        book,
+        cents: total,
+        day: now.format("%Y-%m-%d").to_string(),
+    });
     Ok(())
+}
+
+/// An item's key.
+fn key_of(item: &Item) -> Item {
+    ["pk", "sk"]
+        .into_iter()
+        .filter_map(|k| Some((k.to_owned(), item.get(k)?.clone())))
+        .collect()
 }
 
 fn put_new(table: &str, item: Item) -> anyhow::Result<TransactWriteItem> {
