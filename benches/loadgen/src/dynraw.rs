@@ -109,7 +109,10 @@ pub(crate) fn stock_update(table: &str, book: BookId, version: i64) -> anyhow::R
         .build()?)
 }
 
-pub(crate) fn book_key(id: BookId) -> HashMap<String, AttributeValue> {
+/// A DynamoDB item, or the key of one.
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+pub(crate) fn book_key(id: BookId) -> Item {
     HashMap::from([
         ("pk".to_owned(), s(format!("BOOK#{id}"))),
         ("sk".to_owned(), s("BOOK")),

@@ -3,18 +3,14 @@
 //! counters applied (the day's, the book's, its genre's), in transactions of up to 100 items
 //! over every order waiting, after one `BatchGetItem` of their books for the genres. Without
 //! it the comparator would leave out item writes the shop's DynamoDB does for every order.
-use super::{book_key, n, s};
+use super::{Item, book_key, n, s};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{Delete, KeysAndAttributes, TransactWriteItem, Update};
 use bookstore_model::BookId;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
-
-type Key = HashMap<String, AttributeValue>;
 
 /// DynamoDB's limit on one transaction's items.
 const MAX_ITEMS: usize = 100;
@@ -24,7 +20,7 @@ const ITEMS_PER_ORDER: usize = 5;
 
 /// A paid order whose jobs are to be finished.
 pub struct Done {
-    pub jobs: [Key; 3],
+    pub jobs: [Item; 3],
     pub book: BookId,
     pub cents: i64,
     pub day: String,
@@ -98,13 +94,13 @@ async fn finish(client: &Client, table: &str, group: Vec<Done>) -> anyhow::Resul
         )
         .send()
         .await?;
-    let genres: HashMap<String, String> = read
+    let genres: HashMap<BookId, String> = read
         .responses
         .and_then(|mut r| r.remove(table))
         .unwrap_or_default()
         .into_iter()
         .filter_map(|item| {
-            let id = item.get("id")?.as_s().ok()?.clone();
+            let id = item.get("id")?.as_s().ok()?.parse().ok()?;
             let genre = item.get("genre").and_then(|g| g.as_s().ok()).cloned();
             Some((id, genre.unwrap_or_else(|| "none".into())))
         })
@@ -112,7 +108,7 @@ async fn finish(client: &Client, table: &str, group: Vec<Done>) -> anyhow::Resul
     let mut items = Vec::with_capacity(MAX_ITEMS);
     let mut days: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
     let mut per_book: BTreeMap<(&str, BookId), (i64, i64)> = BTreeMap::new();
-    let mut per_genre: BTreeMap<(&str, String), (i64, i64)> = BTreeMap::new();
+    let mut per_genre: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
     for done in &group {
         for key in &done.jobs {
             // Conditional, as the shop's removal is on its lease.
@@ -131,10 +127,7 @@ async fn finish(client: &Client, table: &str, group: Vec<Done>) -> anyhow::Resul
         };
         add(days.entry(&done.day).or_default());
         add(per_book.entry((&done.day, done.book)).or_default());
-        let genre = genres
-            .get(&done.book.to_string())
-            .cloned()
-            .unwrap_or_else(|| "none".into());
+        let genre = genres.get(&done.book).map_or("none", String::as_str);
         add(per_genre.entry((&done.day, genre)).or_default());
     }
     let counter = |pk: String, sk: String, (units, cents): (i64, i64)| -> anyhow::Result<_> {

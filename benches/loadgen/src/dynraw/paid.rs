@@ -17,7 +17,7 @@
 //! Jobs and counters go to partitions of their own (`RAWJOBS#<n>`, `RAWSALES#<hour>`): the same
 //! writes to the same table, which the shop's dispatcher and sales figures never meet.
 use super::finish::{Done, Finisher};
-use super::{USER, book_key, n, s, stock_update};
+use super::{Item, USER, book_key, n, s, stock_update};
 use anyhow::Context;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -25,8 +25,6 @@ use aws_sdk_dynamodb::types::{
 };
 use bookstore_model::BookId;
 use std::collections::HashMap;
-
-type Item = HashMap<String, AttributeValue>;
 
 /// A Stripe-compatible provider, called as the shop calls it.
 pub struct Provider {
