@@ -97,18 +97,30 @@ impl SearchCache {
     /// Forgets everything kept that includes, or would now include, one of these books (each
     /// as it was before and after a change this instance made): the results of any search
     /// whose words they match, in any genre or order, and the candidates of any lookup word
-    /// they match. Everything else stays.
+    /// they match. Everything else stays, unless past `max_age`: nothing would serve it again,
+    /// and an instance that ran thousands of distinct searches would otherwise keep testing
+    /// them all at every change until the byte bound evicts them.
     pub fn forget(&self, books: &[&Book]) {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let tokens: Vec<BTreeSet<String>> = books.iter().map(|b| tokens(&details_of(b))).collect();
-        let unaffected = |words: &[String]| {
-            !tokens
-                .iter()
-                .any(|t| matches_all(words, t.iter().map(String::as_str)))
+        let now = std::time::Instant::now();
+        let keep = |at: std::time::Instant, words: &[String]| {
+            now.saturating_duration_since(at) < self.max_age
+                && !tokens.iter().any(|t| {
+                    words.iter().all(|w| {
+                        // The tokens from `w` on: the first is the only one that can start with it.
+                        t.range::<str, _>((
+                            std::ops::Bound::Included(w.as_str()),
+                            std::ops::Bound::Unbounded,
+                        ))
+                        .next()
+                        .is_some_and(|t| t.starts_with(w.as_str()))
+                    })
+                })
         };
-        self.results.retain(|_, e| unaffected(&e.words));
-        self.candidates.retain(|_, e| unaffected(&e.words));
+        self.results.retain(|_, e| keep(e.at, &e.words));
+        self.candidates.retain(|_, e| keep(e.at, &e.words));
     }
 
     /// The sorted ids of every match of the search `scope`, kept or computed.
@@ -257,10 +269,17 @@ impl Catalogue {
             .searches
             .candidates(lookup, || read_candidates(self.store.as_ref(), lookup))
             .await?;
+        // Every candidate has a token that starts with the lookup word, and so with any
+        // prefix of it: only the other words are tested (none, for most searches).
+        let rest: Vec<String> = query_words
+            .iter()
+            .filter(|w| !lookup.starts_with(w.as_str()))
+            .cloned()
+            .collect();
         let mut hits: Vec<&Candidate> = candidates
             .iter()
             .filter(|c| {
-                matches_all(query_words, c.words.split(' '))
+                matches_all(&rest, c.words.split(' '))
                     && genre.is_none_or(|g| g.as_str() == &*c.genre)
             })
             .collect();
@@ -408,6 +427,19 @@ mod tests {
         }
         // Read again: the three the book matches; kept: "walden", "moby walden".
         assert_eq!(runs.load(Ordering::SeqCst), 8);
+    }
+
+    /// A change also drops what is past its age, whatever its words: nothing serves it again.
+    #[tokio::test]
+    async fn a_change_drops_expired_searches() {
+        let runs = AtomicUsize::new(0);
+        let cache = SearchCache::new(Duration::from_millis(200), 1 << 20, 1 << 20);
+        lookup(&cache, &runs, "walden").await;
+        cache.forget(&[&book("Moby-Dick; or, The Whale", "Herman Melville")]);
+        assert_eq!(cache.results.len(), 1, "young and not the book's: kept");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        cache.forget(&[&book("Moby-Dick; or, The Whale", "Herman Melville")]);
+        assert_eq!(cache.results.len(), 0);
     }
 
     /// The candidates of a lookup word serve every search that looks it up, until a change
