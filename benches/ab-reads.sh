@@ -5,11 +5,13 @@
 #
 #   benches/ab-reads.sh BEFORE_DIR AFTER_DIR   # each a dir with `bookstore` and `bookstore-loadgen`
 #                                              # (e.g. <target>/production of two checkouts)
-# Knobs: ROUNDS (5), D (seconds per wrk run, 10), ENDPOINTS ("list book search").
+# Knobs: ROUNDS (5), D (seconds per wrk run, 10), ENDPOINTS ("list book search"), WRK_NICE (10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BEFORE=${1:?BEFORE_DIR}; AFTER=${2:?AFTER_DIR}
 ROUNDS=${ROUNDS:-5}; D=${D:-10}; ENDPOINTS=${ENDPOINTS:-list book search}
+# wrk at the workers' default nice, as bench.sh runs its clients (see cmd_http there).
+WRK_NICE=${WRK_NICE:-10}
 OUT=$(mktemp -d /tmp/bookstore-ab.XXXX)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.2; done; return 1; }
@@ -36,9 +38,9 @@ done
 measure() { # VARIANT ENDPOINT
   local base="http://127.0.0.1:${PORT[$1]}"
   case $2 in
-    list) wrk -t2 -c64 -d"${D}s" "$base/api/v1/books?limit=20" | rps ;;
-    book) wrk -t2 -c64 -d"${D}s" -s benches/scripts/get_book.lua "$base" -- "$OUT/wrk-$1" | rps ;;
-    search) wrk -t2 -c64 -d"${D}s" "$base/api/v1/books?q=the&limit=20" | rps ;;
+    list) nice -n "$WRK_NICE" wrk -t2 -c64 -d"${D}s" "$base/api/v1/books?limit=20" | rps ;;
+    book) nice -n "$WRK_NICE" wrk -t2 -c64 -d"${D}s" -s benches/scripts/get_book.lua "$base" -- "$OUT/wrk-$1" | rps ;;
+    search) nice -n "$WRK_NICE" wrk -t2 -c64 -d"${D}s" "$base/api/v1/books?q=the&limit=20" | rps ;;
   esac
 }
 for i in $(seq "$ROUNDS"); do
