@@ -66,7 +66,8 @@ wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 rps() { awk '/^Requests\/sec:/ {print $2}'; }
 # CPU ticks (user + system) a process has used so far; 0 once it is gone.
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# (No pid, e.g. no DynamoDB Local in this run: 0, not /proc//stat, which is /proc/stat.)
+ticks() { [ -n "$1" ] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 start_ceiling() {
   CEIL_PORT=$(free_port)
