@@ -184,8 +184,14 @@ impl EmbeddedStore {
         snapshot: Option<&Snapshot>,
         key: &[u8],
     ) -> Result<Option<RawItem>, StoreError> {
-        if let Some(bytes) = self.cache.get(at, key) {
-            return Ok(Some(bytes));
+        // A read of several items (a page) takes this thread's copy of a hot item; a point
+        // read shares the cache's entry, as a thread's copies would churn under uniform reads.
+        let cached = match snapshot {
+            Some(_) => self.cache.get(at, key),
+            None => self.cache.get_shared(at, key),
+        };
+        if let Some(item) = cached {
+            return Ok(Some(item));
         }
         let read = match snapshot {
             Some(s) => s.get(&self.items, key),
@@ -193,8 +199,9 @@ impl EmbeddedStore {
         }
         .map_err(internal)?;
         Ok(read.map(|bytes| {
-            self.cache.offer(at, key, &bytes);
-            bytes.to_vec()
+            let item = RawItem::from(&*bytes);
+            self.cache.offer(at, key, &item);
+            item
         }))
     }
 
@@ -268,7 +275,7 @@ impl EmbeddedStore {
                             break;
                         }
                         let (k, v) = entry.into_inner().map_err(internal)?;
-                        out.push(v.to_vec());
+                        out.push(RawItem::from(&*v));
                         last_item_key = Some(k);
                     }
                     if let Some(k) = last_item_key.filter(|_| more) {

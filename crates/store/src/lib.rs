@@ -14,6 +14,7 @@ pub mod dynamo;
 pub mod embedded;
 pub mod expr;
 pub mod keys;
+mod raw;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -21,10 +22,7 @@ use serde_json::{Map, Value};
 /// A stored item: a JSON object holding at least the `pk` and `sk` attributes.
 pub type Item = Map<String, Value>;
 
-/// A stored item as JSON text (an object). Readers that only turn an item into one of their own
-/// types deserialize this directly, skipping the [`Item`] map: for a page of books that map is
-/// most of the cost of the request.
-pub type RawItem = Vec<u8>;
+pub use raw::RawItem;
 
 /// DynamoDB's limit on the number of items in one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -163,7 +161,9 @@ pub struct RawPage {
 }
 
 fn to_raw(item: &Item) -> Result<RawItem, StoreError> {
-    serde_json::to_vec(item).map_err(|e| StoreError::Internal(e.to_string()))
+    serde_json::to_vec(item)
+        .map(RawItem::from)
+        .map_err(|e| StoreError::Internal(e.to_string()))
 }
 
 #[derive(Debug, thiserror::Error)]

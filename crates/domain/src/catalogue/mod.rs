@@ -21,7 +21,7 @@ use crate::items::{Pager, from_item, from_raw, page_limit, time_key, to_item};
 use crate::outbox::Wakeup;
 use crate::outcome::transact_audited;
 use crate::store::keys::*;
-use crate::store::{Cond, Item, Key, Path, Query, Store, StoreError, WriteOp};
+use crate::store::{Cond, Item, Key, Path, Query, RawItem, Store, StoreError, WriteOp};
 use bookstore_model::{
     Bestseller, Book, BookDetails, BookId, BookQuery, BookSort, Currency, EventType, Genre,
     GenreCount, InventoryItem, NewBook, Page, ProblemCode,

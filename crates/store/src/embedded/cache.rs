@@ -19,13 +19,24 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
 
+use crate::RawItem;
+
+mod front;
+
 const SHARDS: usize = 64;
+
+/// Each thread's copies ([`front`]): a share of the budget, at most 8 MiB.
+const FRONT_SHARE: usize = 16;
+const FRONT_MAX: usize = 8 << 20;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 type Map = HashMap<Box<[u8]>, Entry, foldhash::fast::RandomState>;
 
 struct Entry {
     generation: u64,
-    bytes: Box<[u8]>,
+    /// Shared with the readers it was handed to, and so is what they keep beside it.
+    item: RawItem,
 }
 
 #[derive(Default)]
@@ -36,7 +47,7 @@ struct Shard {
 
 /// What an entry counts against its shard's budget.
 fn entry_size(key: &[u8], entry: &Entry) -> usize {
-    key.len() + entry.bytes.len() + 64
+    key.len() + entry.item.len() + 64
 }
 
 impl Shard {
@@ -60,6 +71,8 @@ impl Shard {
 }
 
 pub(super) struct ItemCache {
+    /// Tells this cache's copies in a thread's [`front`] from another's.
+    id: u64,
     generation: AtomicU64,
     shards: Vec<RwLock<Shard>>,
     shard_budget: usize,
@@ -122,6 +135,7 @@ impl ItemCache {
     /// `budget_bytes` for items, `range_budget` for index ranges.
     pub(super) fn new(budget_bytes: usize, range_budget: usize) -> Self {
         Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             generation: AtomicU64::new(0),
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             shard_budget: budget_bytes / SHARDS,
@@ -191,18 +205,34 @@ impl ItemCache {
         self.shard(key).write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The item as the reader's snapshot sees it, if cached.
-    pub(super) fn get(&self, at: ReadGen, key: &[u8]) -> Option<Vec<u8>> {
+    /// The item as the reader's snapshot sees it, if cached: while no group has begun since
+    /// `at`, this thread's own copy (see [`front`]).
+    pub(super) fn get(&self, at: ReadGen, key: &[u8]) -> Option<RawItem> {
+        let quiet = at.0.is_multiple_of(2) && self.generation.load(Ordering::SeqCst) == at.0;
+        if quiet && let Some(own) = front::get(self.id, at.0, key) {
+            return Some(own);
+        }
+        let shared = self.get_shared(at, key)?;
+        if !quiet {
+            return Some(shared);
+        }
+        let budget = (self.shard_budget * SHARDS / FRONT_SHARE).min(FRONT_MAX);
+        Some(front::keep(self.id, at.0, key, &shared, budget))
+    }
+
+    /// The shared entry, as [`get`](Self::get) without this thread's copies: for the writer,
+    /// whose own groups move the generation at every turn.
+    pub(super) fn get_shared(&self, at: ReadGen, key: &[u8]) -> Option<RawItem> {
         let shard = self.shard(key).read().unwrap_or_else(|e| e.into_inner());
         shard
             .map
             .get(key)
             .filter(|e| e.generation <= at.0)
-            .map(|e| e.bytes.to_vec())
+            .map(|e| e.item.clone())
     }
 
     /// Offers what a reader read at `at`; kept only if no group has started since.
-    pub(super) fn offer(&self, at: ReadGen, key: &[u8], bytes: &[u8]) {
+    pub(super) fn offer(&self, at: ReadGen, key: &[u8], item: &RawItem) {
         if at.0 % 2 == 1 {
             return;
         }
@@ -215,7 +245,7 @@ impl ItemCache {
             key.into(),
             Entry {
                 generation: at.0,
-                bytes: bytes.into(),
+                item: item.clone(),
             },
         );
     }
@@ -233,7 +263,7 @@ impl ItemCache {
 }
 
 /// A key and the bytes a group wrote to it.
-type Refill = (Box<[u8]>, Box<[u8]>);
+type Refill = (Box<[u8]>, RawItem);
 
 pub(super) struct WriteGuard<'a> {
     cache: &'a ItemCache,
@@ -252,7 +282,7 @@ impl WriteGuard<'_> {
     /// puts it back with `bytes`.
     pub(super) fn replace(&mut self, key: &[u8], bytes: &[u8], keep: bool) {
         if self.invalidate(key) || keep {
-            self.refill.push((key.into(), bytes.into()));
+            self.refill.push((key.into(), RawItem::from(bytes)));
         }
     }
 
@@ -273,12 +303,12 @@ impl WriteGuard<'_> {
     pub(super) fn publish(mut self) {
         self.published = true;
         let generation = self.cache.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        for (key, bytes) in std::mem::take(&mut self.refill) {
+        for (key, item) in std::mem::take(&mut self.refill) {
             // A reader may have cached the same committed bytes meanwhile: replaced.
             self.cache.shard_mut(&key).insert(
                 self.cache.shard_budget,
                 key,
-                Entry { generation, bytes },
+                Entry { generation, item },
             );
         }
     }
@@ -297,11 +327,15 @@ impl Drop for WriteGuard<'_> {
 mod tests {
     use super::*;
 
+    fn raw(bytes: &[u8]) -> RawItem {
+        RawItem::from(bytes)
+    }
+
     #[test]
     fn entries_serve_only_snapshots_that_see_them() {
         let cache = ItemCache::new(1 << 20, 1 << 20);
         let before = cache.read_gen();
-        cache.offer(before, b"k", b"v1");
+        cache.offer(before, b"k", &raw(b"v1"));
         assert_eq!(cache.get(before, b"k").as_deref(), Some(&b"v1"[..]));
 
         // A group writes k: it is gone at once, and nothing read meanwhile is kept.
@@ -309,27 +343,62 @@ mod tests {
         w.invalidate(b"k");
         let during = cache.read_gen();
         assert_eq!(cache.get(during, b"k"), None);
-        cache.offer(during, b"k", b"v1");
-        cache.offer(before, b"k", b"v1");
+        cache.offer(during, b"k", &raw(b"v1"));
+        cache.offer(before, b"k", &raw(b"v1"));
         assert_eq!(cache.get(during, b"k"), None);
         drop(w);
 
         // A reader whose snapshot predates the commit may not insert its (stale) read.
-        cache.offer(before, b"k", b"v1");
+        cache.offer(before, b"k", &raw(b"v1"));
         assert_eq!(cache.get(cache.read_gen(), b"k"), None);
 
         // A reader after the commit may, and an older snapshot does not use that entry.
         let after = cache.read_gen();
-        cache.offer(after, b"k", b"v2");
+        cache.offer(after, b"k", &raw(b"v2"));
         assert_eq!(cache.get(after, b"k").as_deref(), Some(&b"v2"[..]));
         assert_eq!(cache.get(before, b"k"), None);
+    }
+
+    /// A thread reads its own copy while no group begins, and never after one has.
+    #[test]
+    fn a_threads_copy_serves_until_a_group_begins() {
+        let cache = ItemCache::new(1 << 20, 1 << 20);
+        let at = cache.read_gen();
+        cache.offer(at, b"k", &raw(b"v1"));
+        let first = cache.get(at, b"k").expect("cached");
+        let again = cache.get(at, b"k").expect("cached");
+        assert!(
+            std::ptr::eq(first.as_bytes(), again.as_bytes()),
+            "the same copy"
+        );
+        let shared = cache.get_shared(at, b"k").expect("cached");
+        assert!(
+            !std::ptr::eq(first.as_bytes(), shared.as_bytes()),
+            "not the shared entry"
+        );
+        let other = std::thread::scope(|s| s.spawn(|| cache.get(at, b"k")).join().unwrap());
+        let other = other.expect("cached");
+        assert!(
+            !std::ptr::eq(first.as_bytes(), other.as_bytes()),
+            "each thread its own"
+        );
+
+        // A group begins and replaces k: the copy is not used, not even by a reader at `at`.
+        let mut w = cache.begin_write();
+        w.replace(b"k", b"v2", false);
+        assert_eq!(cache.get(at, b"k"), None);
+        assert_eq!(cache.get(cache.read_gen(), b"k"), None);
+        w.publish();
+        let now = cache.read_gen();
+        assert_eq!(cache.get(now, b"k").as_deref(), Some(&b"v2"[..]));
+        assert_eq!(cache.get(at, b"k"), None, "an older snapshot");
     }
 
     #[test]
     fn a_published_group_puts_back_what_it_replaced() {
         let cache = ItemCache::new(1 << 20, 1 << 20);
         let before = cache.read_gen();
-        cache.offer(before, b"hot", b"v1");
+        cache.offer(before, b"hot", &raw(b"v1"));
 
         let mut w = cache.begin_write();
         w.replace(b"hot", b"v2", false);
@@ -357,14 +426,14 @@ mod tests {
     fn an_abandoned_group_puts_nothing_back() {
         let cache = ItemCache::new(1 << 20, 1 << 20);
         let before = cache.read_gen();
-        cache.offer(before, b"hot", b"v1");
+        cache.offer(before, b"hot", &raw(b"v1"));
         let mut w = cache.begin_write();
         w.replace(b"hot", b"never committed", true);
         drop(w);
         let after = cache.read_gen();
         assert_eq!(after.0 % 2, 0);
         assert_eq!(cache.get(after, b"hot"), None);
-        cache.offer(after, b"hot", b"v1");
+        cache.offer(after, b"hot", &raw(b"v1"));
         assert_eq!(cache.get(after, b"hot").as_deref(), Some(&b"v1"[..]));
     }
 
@@ -433,7 +502,7 @@ mod tests {
         let cache = ItemCache::new(SHARDS * 1000, 1000);
         let at = cache.read_gen();
         for i in 0..10_000u32 {
-            cache.offer(at, &i.to_be_bytes(), &[0; 100]);
+            cache.offer(at, &i.to_be_bytes(), &raw(&[0; 100]));
         }
         for shard in &cache.shards {
             assert!(shard.read().unwrap().bytes <= 1000);

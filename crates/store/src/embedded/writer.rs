@@ -101,7 +101,7 @@ impl Overlay<'_> {
                 // Between groups every cached entry is the latest committed state, which is
                 // what the snapshot holds: a hit spares the memtable search.
                 let k = item_key(&key.pk, &key.sk);
-                match self.cache.get(self.cache.read_gen(), &k) {
+                match self.cache.get_shared(self.cache.read_gen(), &k) {
                     Some(bytes) => parse(&bytes).map(Some),
                     None => read_item(&self.snapshot, self.items, &k),
                 }
