@@ -168,6 +168,9 @@ async fn kill_9_mid_checkout(hold: crate::slow_proxy::Hold) -> (Order, serde_jso
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(order.status, OrderStatus::PendingPayment);
+    // The confirmation has left the instance: held there, or forwarded with its answer held.
+    // (The reservation is visible a moment before; a kill in between is the other case.)
+    proxy.wait_seen(1, Duration::from_secs(10)).await;
     server.child.kill().expect("SIGKILL");
     server.child.wait().unwrap();
     buying.abort();

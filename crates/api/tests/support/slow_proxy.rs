@@ -6,7 +6,7 @@
 //! the previous answer was read, so an answer belongs to the last request seen on its
 //! connection. The operation is in the `X-Amz-Target` header.
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -25,6 +25,8 @@ pub enum Hold {
 pub struct SlowProxy {
     pub endpoint: String,
     hold: Arc<AtomicU8>,
+    /// Calls seen that match the target, held or not.
+    seen: Arc<AtomicUsize>,
 }
 
 impl SlowProxy {
@@ -45,16 +47,36 @@ impl SlowProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let hold = Arc::new(AtomicU8::new(Hold::Nothing as u8));
-        let shared = hold.clone();
+        let seen = Arc::new(AtomicUsize::new(0));
+        let (shared, counted) = (hold.clone(), seen.clone());
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let Ok(server) = TcpStream::connect(&upstream).await else {
                     continue;
                 };
-                tokio::spawn(relay(client, server, target.clone(), shared.clone(), delay));
+                let matched = Matched {
+                    target: target.clone(),
+                    hold: shared.clone(),
+                    seen: counted.clone(),
+                };
+                tokio::spawn(relay(client, server, matched, delay));
             }
         });
-        Self { endpoint, hold }
+        Self {
+            endpoint,
+            hold,
+            seen,
+        }
+    }
+
+    /// Waits until `n` calls matching the target have reached the proxy (a held call is
+    /// forwarded, or its delay begins, right after); panics after `within`.
+    pub async fn wait_seen(&self, n: usize, within: Duration) {
+        let deadline = std::time::Instant::now() + within;
+        while self.seen.load(Ordering::SeqCst) < n {
+            assert!(std::time::Instant::now() < deadline, "the call never came");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     pub fn hold(&self, what: Hold) {
@@ -62,13 +84,15 @@ impl SlowProxy {
     }
 }
 
-async fn relay(
-    client: TcpStream,
-    server: TcpStream,
+/// What a connection looks for, and what it reports.
+struct Matched {
     target: Vec<u8>,
     hold: Arc<AtomicU8>,
-    delay: Duration,
-) {
+    seen: Arc<AtomicUsize>,
+}
+
+async fn relay(client: TcpStream, server: TcpStream, matched: Matched, delay: Duration) {
+    let Matched { target, hold, seen } = matched;
     let (mut client_rx, mut client_tx) = client.into_split();
     let (mut server_rx, mut server_tx) = server.into_split();
     // Set when a held call went up this connection: its answer is the next one down.
@@ -89,6 +113,7 @@ async fn relay(
             // One byte short of the target: a target seen once is not seen again.
             tail = window[window.len().saturating_sub(target.len() - 1)..].to_vec();
             if is_target {
+                seen.fetch_add(1, Ordering::SeqCst);
                 match hold.load(Ordering::SeqCst) {
                     x if x == Hold::Answers as u8 => up_flag.store(true, Ordering::SeqCst),
                     x if x == Hold::Calls as u8 => tokio::time::sleep(delay).await,
